@@ -1,0 +1,58 @@
+"""The ``lifelong`` command line: ``lifelong <command> [options]``.
+
+Each command is a module in this package exposing ``NAME``, ``HELP``, ``add_arguments(parser)`` and
+``main(args) -> int``; modules are discovered, so adding a command is adding a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from lifelong.core.errors import LifelongError
+
+ORDER = ["run", "list", "compare", "report", "demo", "sweep", "lora_vs_full"]
+
+
+def _command_modules() -> list:  # type: ignore[type-arg]
+    names = [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
+    names.sort(key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
+    return [importlib.import_module(f"{__name__}.{n}") for n in names]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lifelong",
+        description="Continual learning: train one model on a stream of tasks and measure forgetting.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in _command_modules():
+        sub = commands.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(sub)
+        sub.set_defaults(handler=module.main)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; user errors print one line and exit with status 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        args = parser.parse_args(["run", *(argv or sys.argv[1:])])
+    try:
+        return int(args.handler(args) or 0)
+    except LifelongError as err:
+        print(f"lifelong: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        print("lifelong: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""``lifelong list``: benchmarks, settings, models and strategies with their hyperparameters."""
+
+from __future__ import annotations
+
+import argparse
+
+from lifelong.cli._common import format_table
+
+NAME = "list"
+HELP = "list benchmarks, scenarios, models and strategies (with hyperparameters and defaults)"
+
+SETTING_HELP = {
+    "task": "task-incremental: the task id is given at train and test time (one head per task)",
+    "domain": "domain-incremental: no task id; one shared head of per-task size",
+    "class": "class-incremental: no task id; one head over every class seen so far",
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("what", nargs="?", choices=["benchmarks", "scenarios", "models", "strategies"],
+                        help="only this section")
+
+
+def main(args: argparse.Namespace) -> int:
+    from lifelong.core.fields import config_help
+    from lifelong.core.registry import list_strategies
+    from lifelong.data.scenarios import list_benchmarks
+    from lifelong.models.build import MODELS
+
+    show = args.what
+    if show in (None, "benchmarks"):
+        print("Benchmarks\n")
+        print(format_table(["name", "dataset", "tasks", "default scenario", "description"],
+                           [[b.name, b.dataset, b.default_tasks, b.default_setting, b.description]
+                            for b in list_benchmarks()]))
+        print()
+    if show in (None, "scenarios"):
+        print("Scenarios (--scenario)\n")
+        print(format_table(["name", "meaning"], list(SETTING_HELP.items())))
+        print()
+    if show in (None, "models"):
+        print("Models (--model)\n")
+        print(format_table(["name", "description"], list(MODELS.items())))
+        print()
+    if show in (None, "strategies"):
+        print("Strategies (--strategy; hyperparameters with --set name=value)\n")
+        for name, cls in list_strategies().items():
+            settings = ", ".join(s for s in ("task", "domain", "class") if s in cls.settings)
+            print(f"{name}  [{settings}]  {cls.paper}")
+            for field_name, type_name, default, help_text in config_help(cls.config_class):
+                print(f"    {field_name} ({type_name}, default {default}): {help_text}")
+        print()
+    return 0

@@ -1,0 +1,69 @@
+"""``lifelong run``: train one strategy on one scenario and report accuracy and forgetting."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from lifelong.cli._common import add_run_flags, config_from_args, format_table
+
+NAME = "run"
+HELP = "train one strategy on a scenario; print the accuracy matrix and forgetting"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_run_flags(parser)
+    parser.add_argument("--resume", metavar="DIR", help="continue the interrupted run in DIR")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--tensorboard", action="store_true", help="also write TensorBoard events")
+
+
+def print_summary(metrics: dict[str, Any]) -> None:
+    R = metrics["accuracy_matrix"]
+    T = len(R)
+    config = metrics["config"]
+    print(f"\n{config['strategy']} on {config['benchmark']} ({config['scenario']}-incremental), "
+          f"seed {config['seed']}")
+    print("\nAccuracy matrix (row i: after training task i; column j: task j)")
+    print(format_table(["after"] + [f"task {j + 1}" for j in range(T)],
+                       [[f"task {i + 1}"] + list(row) for i, row in enumerate(R)]))
+    forgetting = metrics["forgetting_per_task"]
+    rows = [
+        ["average accuracy", metrics["average_accuracy"]],
+        ["average forgetting", metrics["average_forgetting"]],
+        ["maximum forgetting", metrics["max_forgetting"]],
+        ["backward transfer", metrics["backward_transfer"]],
+        ["forward transfer", metrics["forward_transfer"]],
+        ["forgetting per task", " ".join(f"{f:.3f}" for f in forgetting) or "-"],
+        ["training seconds", metrics["train_seconds"]],
+        ["parameters", (metrics.get("parameters") or {}).get("total")],
+    ]
+    for name, extra in metrics.get("extra_accuracy_matrices", {}).items():
+        rows.append([f"average accuracy ({name})", extra["average_accuracy"]])
+    print()
+    print(format_table(["metric", "value"], rows))
+
+
+def observers_for(args: argparse.Namespace, out: str | None) -> list:  # type: ignore[type-arg]
+    from lifelong.report.logs import ProgressBar
+
+    observers: list = [ProgressBar(enabled=False if args.quiet else None)]
+    if getattr(args, "tensorboard", False) and out:
+        from lifelong.report.tensorboard import TensorBoardLog
+
+        observers.append(TensorBoardLog(out))
+    return observers
+
+
+def main(args: argparse.Namespace) -> int:
+    from lifelong.core.runner import resolve, resume_run, run
+
+    if args.resume:
+        result = resume_run(args.resume, observers=observers_for(args, args.resume))
+    else:
+        config = resolve(config_from_args(args))
+        result = run(config, observers=observers_for(args, config.out))
+    print_summary(result.metrics)
+    if result.out is not None:
+        print(f"\nresults: {result.out}/metrics.json, accuracy_matrix.csv, curves.png")
+    return 0

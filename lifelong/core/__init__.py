@@ -1,0 +1,1 @@
+"""Core: the strategy interface and registry, the learner loop, configuration, checkpoints."""

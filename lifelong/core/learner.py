@@ -1,0 +1,254 @@
+"""The one training loop. It owns devices, the optimizer, clipping, divergence checks, evaluation
+and checkpoints; strategies only answer its hooks (see :mod:`lifelong.core.strategy`)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from lifelong.core.config import RunConfig
+from lifelong.core.errors import DivergenceError
+from lifelong.core.events import Observer, Observers
+from lifelong.core.strategy import Batch, Strategy
+from lifelong.data.stream import BatchStream
+
+
+@dataclass
+class Progress:
+    """Where the run is and what it measured so far; saved in checkpoints (plain data only)."""
+
+    task: int = 0
+    phase: int = 0
+    iteration: int = 0  # within the phase
+    global_iteration: int = 0
+    rows: list[list[float]] = field(default_factory=list)
+    extra_rows: dict[str, list[list[float]]] = field(default_factory=dict)
+    initial_accuracy: list[float] | None = None
+    curve_iterations: list[int] = field(default_factory=list)
+    curve_accuracy: list[list[float]] = field(default_factory=list)
+    task_starts: list[int] = field(default_factory=list)
+    train_seconds: float = 0.0
+    parameters: list[dict[str, int]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Progress:
+        return cls(**data)
+
+
+def make_optimizer(params: list[torch.nn.Parameter], config: RunConfig) -> torch.optim.Optimizer:
+    """Adam or SGD from the run configuration."""
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
+                           weight_decay=config.weight_decay)
+
+
+class Learner:
+    """Trains ``strategy`` on its scenario, task after task, and fills the accuracy matrix.
+
+    Args:
+        strategy: the method, holding the model.
+        config: the run configuration (budget, optimizer, evaluation, seed).
+        observers: read-only observers (progress, logs).
+        checkpoint: called with a checkpoint dict at task ends (and every ``checkpoint_every``
+            iterations); the caller decides where it is written.
+    """
+
+    def __init__(
+        self,
+        strategy: Strategy,
+        config: RunConfig,
+        *,
+        observers: list[Observer] | None = None,
+        checkpoint: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.strategy = strategy
+        self.config = config
+        self.scenario = strategy.context.scenario
+        self.context = strategy.context
+        self.observers = Observers(observers or [])
+        self.checkpoint = checkpoint
+        self.progress = Progress()
+        self.optimizer: torch.optim.Optimizer | None = None
+        self._optimized: list[int] = []
+        self._pending_optimizer_state: dict[str, Any] | None = None
+        generator = torch.Generator().manual_seed(config.seed + 7)
+        self._curve_subsets = [
+            t.eval_indices[torch.randperm(len(t.eval_indices), generator=generator)
+                           .to(t.eval_indices.device)[: config.curve_samples]]
+            for t in self.scenario
+        ]
+
+    # ------------------------------------------------------------------ evaluation
+    @torch.no_grad()
+    def evaluate(self, predictor: Callable | None = None, *, tasks_seen: int | None = None,
+                 subsets: list[torch.Tensor] | None = None) -> list[float]:
+        """Accuracy on every task's evaluation set (``subsets`` to use fewer samples)."""
+        predictor = predictor or self.strategy.predict
+        saved_seen, was_training = self.context.tasks_seen, self.strategy.training
+        if tasks_seen is not None:
+            self.context.tasks_seen = tasks_seen
+        self.strategy.eval()
+        accuracies = []
+        for task in self.scenario:
+            indices = subsets[task.index] if subsets is not None else task.eval_indices
+            correct = 0
+            for chunk in indices.split(self.config.eval_batch_size):
+                x, y = self.scenario.eval_batch(task.index, chunk)
+                ids = torch.full_like(y, task.index) if self.scenario.setting == "task" else None
+                correct += int((predictor(x, ids).argmax(1) == y).sum())
+            accuracies.append(correct / max(1, len(indices)))
+        self.context.tasks_seen = saved_seen
+        self.strategy.train(was_training)
+        return accuracies
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue exactly from the current position."""
+        rng = {"torch": torch.get_rng_state(), "strategy": self.context.rng.get_state()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()  # type: ignore[assignment]
+        return {
+            "format": 1,
+            "progress": self.progress.to_dict(),
+            "strategy": self.strategy.state_dict(),
+            "optimizer": self.optimizer.state_dict() if self.optimizer is not None else None,
+            "rng": rng,
+            "config": self.config.to_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.progress = Progress.from_dict(state["progress"])
+        self.strategy.load_state_dict(state["strategy"])
+        self.strategy.to(self.context.device)
+        torch.set_rng_state(state["rng"]["torch"])
+        self.context.rng.set_state(state["rng"]["strategy"])
+        if "cuda" in state["rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        self._pending_optimizer_state = state["optimizer"]
+
+    def _save_checkpoint(self) -> None:
+        if self.checkpoint is not None:
+            self.checkpoint(self.state_dict())
+
+    # ------------------------------------------------------------------ training
+    def _ensure_optimizer(self, *, fresh: bool) -> None:
+        params = self.strategy.trainable_parameters()
+        ids = [id(p) for p in params]
+        if fresh:
+            self._pending_optimizer_state = None
+        if fresh or self.optimizer is None or ids != self._optimized:
+            self.optimizer = make_optimizer(params, self.config)
+            self._optimized = ids
+        if self._pending_optimizer_state is not None:
+            self.optimizer.load_state_dict(self._pending_optimizer_state)
+            self._pending_optimizer_state = None
+
+    def _iterations_for(self, stream: BatchStream, n_tasks: int) -> int:
+        if self.config.iterations is not None:
+            return self.config.iterations * n_tasks
+        return self.config.epochs * stream.iterations_per_epoch  # type: ignore[operator]
+
+    def _train_step(self, batch: Batch, task: int, iteration: int) -> float:
+        loss = self.strategy.loss(batch)
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            raise DivergenceError(task, iteration, value)
+        assert self.optimizer is not None
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.strategy.after_backward(batch)
+        if self.config.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(self.strategy.trainable_parameters(), self.config.grad_clip)
+        self.optimizer.step()
+        self.strategy.after_step(batch)
+        return value
+
+    def fit(self) -> Progress:
+        """Train on every remaining task; returns the filled :class:`Progress`."""
+        progress, scenario, strategy = self.progress, self.scenario, self.strategy
+        if progress.initial_accuracy is None:
+            progress.initial_accuracy = [
+                self.evaluate(tasks_seen=max(j, 1))[j] for j in range(scenario.num_tasks)
+            ]
+        self.observers.run_started({"tasks": scenario.num_tasks, "setting": scenario.setting})
+        resuming = progress.phase > 0 or progress.iteration > 0
+        while progress.task < scenario.num_tasks:
+            task = scenario[progress.task]
+            self.context.tasks_seen = task.index + 1
+            started = time.perf_counter()
+            if not resuming:
+                progress.task_starts.append(progress.global_iteration)
+                strategy.before_task(task)
+            sources = strategy.training_tasks(task)
+            stream = BatchStream(scenario, sources, self.config.batch_size,
+                                 seed=self.config.seed * 1000 + task.index) if sources else None
+            total = self._iterations_for(stream, len(sources)) if stream else 0
+            self.context.iterations_per_task = total
+            self.observers.task_started(task.index, total)
+            phases = list(strategy.phases(task))
+            done_before = sum(round(p.fraction * total) for p in phases[: progress.phase])
+            strategy.train()
+            while progress.phase < len(phases):
+                phase = phases[progress.phase]
+                n_iter = round(phase.fraction * total)
+                if not resuming:
+                    strategy.before_phase(task, phase)
+                self._ensure_optimizer(fresh=progress.phase == 0 and self.config.reset_optimizer
+                                       and not resuming)
+                resuming = False
+                if stream is not None and n_iter > 0:
+                    batches = stream.batches(done_before + progress.iteration)
+                    while progress.iteration < n_iter:
+                        ids, idx = next(batches)
+                        x, y = scenario.train_batch(ids, idx)
+                        loss = self._train_step(Batch(x, y, ids), task.index, progress.iteration)
+                        progress.iteration += 1
+                        progress.global_iteration += 1
+                        self.observers.iteration_done(task.index, done_before + progress.iteration,
+                                                      progress.global_iteration, loss)
+                        self._maybe_evaluate_curve(task.index, total, done_before + progress.iteration)
+                        if (self.config.checkpoint_every
+                                and progress.global_iteration % self.config.checkpoint_every == 0):
+                            progress.train_seconds += time.perf_counter() - started
+                            self._save_checkpoint()
+                            started = time.perf_counter()
+                done_before += n_iter
+                progress.phase += 1
+                progress.iteration = 0
+            strategy.after_task(task)
+            progress.train_seconds += time.perf_counter() - started
+            self._finish_task(task.index)
+        self.observers.run_done({"train_seconds": progress.train_seconds})
+        return progress
+
+    def _maybe_evaluate_curve(self, task: int, total: int, iteration: int) -> None:
+        every = self.config.eval_every
+        if every is None:
+            every = max(1, total // 10)
+        if every and iteration % every == 0 and iteration < total:
+            accs = self.evaluate(subsets=self._curve_subsets)
+            self.progress.curve_iterations.append(self.progress.global_iteration)
+            self.progress.curve_accuracy.append(accs)
+            self.observers.evaluated(self.progress.global_iteration, task, accs)
+
+    def _finish_task(self, task: int) -> None:
+        progress = self.progress
+        row = self.evaluate()
+        progress.rows.append(row)
+        for name, predictor in self.strategy.predictors().items():
+            progress.extra_rows.setdefault(name, []).append(self.evaluate(predictor))
+        progress.curve_iterations.append(progress.global_iteration)
+        progress.curve_accuracy.append(row)
+        progress.parameters.append(self.strategy.parameter_counts())
+        progress.task, progress.phase, progress.iteration = task + 1, 0, 0
+        self.observers.task_done(task, row)
+        self._save_checkpoint()

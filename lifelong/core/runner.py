@@ -1,0 +1,206 @@
+"""Run one configuration end to end: build the scenario, model and strategy, train, write results.
+
+Results go to ``config.out``: ``metrics.json``, ``accuracy_matrix.csv``, ``config.yaml`` (the resolved
+configuration), ``log.csv`` (per-iteration loss), ``curves.png`` and ``checkpoint.pt``. Every file is
+written atomically.
+"""
+
+from __future__ import annotations
+
+import platform
+import resource
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from lifelong import metrics as M
+from lifelong.core.config import RunConfig, load_yaml, run_config_from_mapping, save_yaml
+from lifelong.core.errors import LifelongError
+from lifelong.core.events import Observer
+from lifelong.core.fields import build_config
+from lifelong.core.io import atomic_torch_save, atomic_write_json, atomic_write_text
+from lifelong.core.learner import Learner, Progress
+from lifelong.core.registry import get_strategy
+from lifelong.core.seeding import resolve_device, seed_everything
+from lifelong.core.strategy import Context, Strategy
+from lifelong.data.scenarios import BENCHMARKS, Scenario, build_scenario
+from lifelong.models.build import ModelSpec, build_model
+
+DEFAULT_HIDDEN = {"mlp": (400, 400), "cnn": (256,), "resnet18": (20,)}
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class RunResult:
+    """What a run produced: the metrics dict (as written to metrics.json) and where."""
+
+    metrics: dict[str, Any]
+    out: Path | None
+    strategy: Strategy
+
+    @property
+    def accuracy_matrix(self) -> list[list[float]]:
+        return self.metrics["accuracy_matrix"]
+
+
+def resolve(config: RunConfig) -> RunConfig:
+    """Fill every default that depends on the benchmark or model, so the saved config is explicit."""
+    if config.benchmark not in BENCHMARKS:
+        from lifelong.core.errors import unknown_name
+
+        raise unknown_name("benchmark", config.benchmark, BENCHMARKS)
+    spec = BENCHMARKS[config.benchmark]
+    changes: dict[str, Any] = {}
+    if config.scenario is None:
+        changes["scenario"] = spec.default_setting
+    if config.tasks is None:
+        changes["tasks"] = spec.default_tasks
+    if config.epochs is None and config.iterations is None:
+        changes["epochs"] = 40 if spec.dataset == "digits" else 1
+    if config.hidden is None:
+        changes["hidden"] = list(DEFAULT_HIDDEN.get(config.model, (400, 400)))
+    if config.out is None:
+        changes["out"] = str(config.replace(**changes).default_out())
+    return config.replace(**changes) if changes else config
+
+
+def build_strategy(config: RunConfig, scenario: Scenario, device: torch.device) -> Strategy:
+    """Model + strategy for a resolved config (seeded, on ``device``)."""
+    strategy_class = get_strategy(config.strategy)
+    strategy_config = build_config(strategy_class.config_class, config.strategy_params,
+                                   where=f"strategy '{config.strategy}'")
+    spec = ModelSpec(config.model, scenario.input_shape, scenario.num_outputs,
+                     tuple(config.hidden or ()))
+    seed_everything(config.seed)
+    model = build_model(spec)
+    context = Context(scenario=scenario, model_spec=spec, device=device,
+                      batch_size=config.batch_size,
+                      rng=torch.Generator().manual_seed(config.seed + 1))
+    return strategy_class(model, strategy_config, context).to(device)
+
+
+def peak_memory_bytes(device: torch.device) -> int:
+    """Peak resident memory of this process (CPU), or peak allocated CUDA memory."""
+    if device.type == "cuda":
+        return int(torch.cuda.max_memory_allocated(device))
+    scale = 1 if sys.platform == "darwin" else 1024
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale)
+
+
+def collect_metrics(progress: Progress, strategy: Strategy, config: RunConfig,
+                    scenario: Scenario, device: torch.device) -> dict[str, Any]:
+    """The metrics.json content."""
+    R = progress.rows
+    summary = M.summarize(R, progress.initial_accuracy)
+    return {
+        "accuracy_matrix": R,
+        **summary,
+        "initial_accuracy": progress.initial_accuracy,
+        "train_seconds": progress.train_seconds,
+        "parameters": progress.parameters[-1] if progress.parameters else None,
+        "parameters_per_task": progress.parameters,
+        "peak_memory_bytes": peak_memory_bytes(device),
+        "strategy_memory_bytes": strategy.memory_bytes(),
+        "extra_accuracy_matrices": {
+            name: {"accuracy_matrix": rows, "average_accuracy": M.average_accuracy(rows),
+                   "average_forgetting": M.average_forgetting(rows)}
+            for name, rows in progress.extra_rows.items()
+        },
+        "strategy_metrics": strategy.extra_metrics(),
+        "curve": {"iterations": progress.curve_iterations, "accuracy": progress.curve_accuracy,
+                  "task_starts": progress.task_starts},
+        "scenario": scenario.describe(),
+        "config": config.to_dict(),
+        "environment": {
+            "python": platform.python_version(), "torch": torch.__version__,
+            "device": str(device), "threads": torch.get_num_threads(), "platform": platform.platform(),
+        },
+    }
+
+
+def write_results(out: Path, result_metrics: dict[str, Any]) -> None:
+    """metrics.json, accuracy_matrix.csv and curves.png (when matplotlib is installed)."""
+    atomic_write_json(out / "metrics.json", result_metrics)
+    R = result_metrics["accuracy_matrix"]
+    header = "trained_on," + ",".join(f"task_{j}" for j in range(len(R)))
+    lines = [header] + [f"task_{i}," + ",".join(f"{v:.6f}" for v in row) for i, row in enumerate(R)]
+    atomic_write_text(out / "accuracy_matrix.csv", "\n".join(lines) + "\n")
+    try:
+        from lifelong.report.plots import plot_curves
+    except ImportError:
+        return
+    plot_curves(result_metrics, out / "curves.png")
+
+
+def run(config: RunConfig, *, observers: Sequence[Observer] = (), resume: bool = False,
+        write: bool = True) -> RunResult:
+    """Train and evaluate one configuration.
+
+    Args:
+        config: the run; defaults are resolved and saved with the results.
+        observers: read-only observers (progress bar, logs).
+        resume: continue from ``config.out/checkpoint.pt`` if it exists.
+        write: write results and checkpoints to ``config.out`` (off: nothing touches the disk).
+    """
+    config = resolve(config)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = resolve_device(config.device)
+    scenario = build_scenario(
+        config.benchmark, config.scenario, num_tasks=config.tasks,
+        seed=config.resolved_scenario_seed, shuffle_classes=config.shuffle_classes,
+        train_samples_per_task=config.train_samples_per_task,
+        validation_fraction=config.validation_fraction, evaluate_on=config.evaluate_on,
+        padding=config.padding, data_root=config.data_root, download=config.download, device=device,
+    )
+    strategy = build_strategy(config, scenario, device)
+    out = Path(config.out) if write and config.out else None
+    checkpoint_path = out / CHECKPOINT if out else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        save_yaml(config.to_dict(), out / "config.yaml")
+    all_observers = list(observers)
+    if out is not None:
+        from lifelong.report.logs import CsvLog
+
+        all_observers.append(CsvLog(out / "log.csv", append=resume))
+    learner = Learner(
+        strategy, config, observers=all_observers,
+        checkpoint=(lambda state: atomic_torch_save(checkpoint_path, state)) if checkpoint_path else None,
+    )
+    if resume and checkpoint_path is not None and checkpoint_path.exists():
+        learner.load_state_dict(load_checkpoint(checkpoint_path))
+    try:
+        progress = learner.fit()
+    finally:
+        for observer in all_observers:
+            observer.close()
+    result_metrics = collect_metrics(progress, strategy, config, scenario, device)
+    if out is not None:
+        write_results(out, result_metrics)
+    return RunResult(result_metrics, out, strategy)
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Load a checkpoint with ``weights_only=True``: tensors and plain data only, never code."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - any unpickling failure is a corrupt/unsafe file
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise LifelongError(f"{path}: not a valid lifelong checkpoint ({first[:200]})") from None
+    if not isinstance(state, dict) or state.get("format") != 1:
+        raise LifelongError(f"{path}: not a lifelong checkpoint (unknown format)")
+    return state
+
+
+def resume_run(folder: str | Path, *, observers: Sequence[Observer] = ()) -> RunResult:
+    """Continue the run saved in ``folder`` (its config.yaml and checkpoint.pt)."""
+    folder = Path(folder)
+    if not (folder / "config.yaml").is_file():
+        raise LifelongError(f"{folder}: not a run folder (no config.yaml)")
+    config = run_config_from_mapping(load_yaml(folder / "config.yaml"), where=str(folder / "config.yaml"))
+    return run(config.replace(out=str(folder)), observers=observers, resume=True)

@@ -1,0 +1,215 @@
+"""The strategy interface: how a continual-learning method plugs into the one training loop.
+
+A strategy is an ``nn.Module`` that owns the model (``self.model``) and any state of its own (Fisher
+diagonals, buffers, masks, adapters, a generator). The loop in :mod:`lifelong.core.learner` calls, for
+each task::
+
+    before_task(task)
+    for phase in phases(task):            # e.g. PackNet: "train" then "retrain" after pruning
+        before_phase(task, phase)
+        for each batch of training_tasks(task):
+            loss = loss(batch)            # the overridable objective
+            backward()                    # done by the loop, never by a strategy
+            after_backward(batch)         # edit gradients (GEM, A-GEM, PackNet)
+            optimizer step
+            after_step(batch)             # SI path integral, buffer updates
+    after_task(task)                      # Fisher, herding, pruning
+    evaluate with predict(x, task_ids)    # task routing, nearest-mean-of-exemplars
+
+Strategies never call ``backward()``, ``step()`` or ``zero_grad()``. Everything a hook stores must be
+part of ``state_dict()`` (as parameters, buffers, sub-modules, or in :meth:`extra_state`), so that a
+checkpoint taken at any iteration resumes exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lifelong.core.errors import UnsupportedSettingError
+from lifelong.data.scenarios import SETTINGS, Scenario, Task
+from lifelong.models.build import ModelSpec
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One training batch on the training device.
+
+    Attributes:
+        x: model inputs (B, C, H, W), already transformed for their task.
+        y: target output units (B,).
+        task_ids: the task each sample comes from (B,). Available during training in every setting
+            (task boundaries are known); use :meth:`Strategy.routing_ids` to pass ids to a model.
+    """
+
+    x: torch.Tensor
+    y: torch.Tensor
+    task_ids: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A named part of a task's training budget (``fraction`` of the task's iterations)."""
+
+    name: str
+    fraction: float = 1.0
+
+
+@dataclass(frozen=True)
+class StrategyConfig:
+    """Base of every strategy's frozen, validated hyperparameter dataclass."""
+
+
+@dataclass
+class Context:
+    """What the loop tells a strategy about the run. Strategies read it; only the loop writes it.
+
+    Attributes:
+        scenario: the stream of tasks (data on ``device``).
+        model_spec: how to build a fresh model (new columns, teacher copies, re-initialisation).
+        device: training device.
+        batch_size: the run's training batch size.
+        iterations_per_task: iterations of the current task (all phases).
+        rng: the strategy's own random generator (CPU); saved in checkpoints.
+        tasks_seen: number of tasks whose training has started (1 during the first task).
+    """
+
+    scenario: Scenario
+    model_spec: ModelSpec
+    device: torch.device
+    batch_size: int
+    rng: torch.Generator
+    iterations_per_task: int = 0
+    tasks_seen: int = 0
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class Strategy(nn.Module):
+    """Base class: plain fine-tuning. Override the hooks a method needs.
+
+    Class attributes:
+        name: registry name (also the file name under ``lifelong/strategies``).
+        config_class: the frozen dataclass of hyperparameters.
+        settings: the settings this strategy supports.
+        paper: short citation shown by ``lifelong list``.
+    """
+
+    name: ClassVar[str] = "base"
+    config_class: ClassVar[type[StrategyConfig]] = StrategyConfig
+    settings: ClassVar[frozenset[str]] = frozenset(SETTINGS)
+    paper: ClassVar[str] = ""
+
+    def __init__(self, model: nn.Module, config: StrategyConfig, context: Context) -> None:
+        super().__init__()
+        if context.scenario.setting not in self.settings:
+            raise UnsupportedSettingError(
+                f"strategy '{self.name}' does not support the {context.scenario.setting}-incremental "
+                f"setting; supported: {', '.join(sorted(self.settings))}"
+            )
+        self.model = model
+        self.config = config
+        self.context = context
+
+    # ----------------------------------------------------------------- hooks (override)
+    def before_task(self, task: Task) -> None:
+        """Called once before training on ``task``."""
+
+    def phases(self, task: Task) -> Sequence[Phase]:
+        """How the task's iterations are split into named phases."""
+        return (Phase("train", 1.0),)
+
+    def before_phase(self, task: Task, phase: Phase) -> None:
+        """Called before each phase of a task."""
+
+    def training_tasks(self, task: Task) -> list[int]:
+        """Indices of the tasks whose training data is streamed while learning ``task``."""
+        return [task.index]
+
+    def loss(self, batch: Batch) -> torch.Tensor:
+        """The training objective for one batch (default: cross-entropy on the allowed units)."""
+        return self.classification_loss(batch)
+
+    def after_backward(self, batch: Batch) -> None:
+        """Edit ``p.grad`` in place after the backward pass (before the optimizer step)."""
+
+    def after_step(self, batch: Batch) -> None:
+        """Called after each optimizer step."""
+
+    def after_task(self, task: Task) -> None:
+        """Called once after training on ``task``, before it is evaluated."""
+
+    def forward(self, x: torch.Tensor, task_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits over all output units. ``task_ids`` is ``None`` unless task-incremental."""
+        return self.model(x)
+
+    def predict(self, x: torch.Tensor, task_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """Scores whose argmax is the prediction; units that may not be predicted are masked."""
+        return self.masked_logits(self.forward(x, task_ids), task_ids)
+
+    def predictors(self) -> dict[str, Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor]]:
+        """Extra named predictors also evaluated into accuracy matrices (e.g. iCaRL's head)."""
+        return {}
+
+    def trainable_parameters(self) -> list[nn.Parameter]:
+        """Parameters the optimizer updates."""
+        return [p for p in self.parameters() if p.requires_grad]
+
+    def memory_bytes(self) -> int:
+        """Bytes the strategy keeps besides the model (buffers, importance weights, teachers)."""
+        model_ids = {id(t) for t in self.model.state_dict().values()}
+        return sum(t.numel() * t.element_size() for t in self.state_dict().values()
+                   if isinstance(t, torch.Tensor) and id(t) not in model_ids)
+
+    def parameter_counts(self) -> dict[str, int]:
+        """Parameters of the network that makes predictions: total and trainable."""
+        params = list(self.model.parameters())
+        return {
+            "total": sum(p.numel() for p in params),
+            "trainable": sum(p.numel() for p in params if p.requires_grad),
+        }
+
+    def extra_metrics(self) -> dict[str, Any]:
+        """Method-specific numbers written to metrics.json (e.g. QP fallbacks, buffer size)."""
+        return {}
+
+    def extra_state(self) -> dict[str, Any]:
+        """Non-tensor (or dynamically shaped) state for checkpoints; see :meth:`load_extra_state`."""
+        return {}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`extra_state`; may rebuild structure (it runs before sub-modules load)."""
+
+    # ----------------------------------------------------------------- helpers
+    def routing_ids(self, batch: Batch) -> torch.Tensor | None:
+        """Task ids a model may use for routing: only in the task-incremental setting."""
+        return batch.task_ids if self.context.scenario.setting == "task" else None
+
+    def masked_logits(self, logits: torch.Tensor, task_ids: torch.Tensor | None) -> torch.Tensor:
+        """Set units that may not be predicted to a large negative value (finite: safe for KD)."""
+        mask = self.context.scenario.output_mask(task_ids, self.context.tasks_seen)
+        if mask is None:
+            return logits
+        return logits.masked_fill(~mask, -1e9)
+
+    def batch_logits(self, batch: Batch) -> torch.Tensor:
+        """Masked logits for a training batch."""
+        ids = self.routing_ids(batch)
+        return self.masked_logits(self(batch.x, ids), ids)
+
+    def classification_loss(self, batch: Batch) -> torch.Tensor:
+        return F.cross_entropy(self.batch_logits(batch), batch.y)
+
+    # ----------------------------------------------------------------- nn.Module plumbing
+    def get_extra_state(self) -> dict[str, Any]:
+        return self.extra_state()
+
+    def set_extra_state(self, state: dict[str, Any]) -> None:
+        self.load_extra_state(state)

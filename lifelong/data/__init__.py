@@ -1,0 +1,1 @@
+"""Data: dataset files (formats, download, checksums) and scenarios (streams of tasks)."""

@@ -1,0 +1,379 @@
+"""Scenarios: a benchmark (dataset + how it is cut into tasks) in a setting.
+
+Settings (van de Ven & Tolias 2019, "Three scenarios for continual learning"):
+
+* ``task``   - task-incremental: the task id is given at train and test time. Each task owns a set of
+  output units (a "head"); predictions are restricted to the task's units.
+* ``domain`` - domain-incremental: no task id; one head whose size is the number of classes per task,
+  shared by every task (split: "first or second class of the pair").
+* ``class``  - class-incremental: no task id; one head over every class seen so far.
+
+A :class:`Scenario` keeps the base dataset as tensors on the training device, once. Tasks are index
+sets into it plus a per-task transform (pixel permutation, rotation) applied to whole batches, so no
+task copies the data. Targets are looked up in a (tasks x dataset classes) table that maps a dataset
+label to the output unit it trains in the chosen setting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+
+from lifelong.core.errors import ConfigError, unknown_name
+from lifelong.data.datasets import ImageDataset, load_dataset
+from lifelong.data.transforms import Permute, Rotate, TaskTransform
+
+Setting = Literal["task", "domain", "class"]
+SETTINGS: tuple[str, ...] = ("task", "domain", "class")
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """How a benchmark is built: which dataset, which kind of task split, its defaults."""
+
+    name: str
+    dataset: str
+    kind: Literal["split", "permuted", "rotated"]
+    default_tasks: int
+    default_setting: str
+    description: str
+
+
+BENCHMARKS: dict[str, BenchmarkSpec] = {
+    spec.name: spec
+    for spec in [
+        BenchmarkSpec("split-digits", "digits", "split", 5, "class",
+                      "scikit-learn Digits (8x8, offline) in 5 tasks of 2 classes"),
+        BenchmarkSpec("permuted-digits", "digits", "permuted", 5, "domain",
+                      "scikit-learn Digits with a pixel permutation per task"),
+        BenchmarkSpec("split-mnist", "mnist", "split", 5, "class", "MNIST in 5 tasks of 2 digits"),
+        BenchmarkSpec("permuted-mnist", "mnist", "permuted", 10, "domain",
+                      "MNIST with a fixed random pixel permutation per task (task 0 unpermuted)"),
+        BenchmarkSpec("rotated-mnist", "mnist", "rotated", 5, "domain",
+                      "MNIST rotated by a per-task angle in [0, 180) (task 0 unrotated)"),
+        BenchmarkSpec("split-fashion-mnist", "fashion-mnist", "split", 5, "class",
+                      "Fashion-MNIST in 5 tasks of 2 classes"),
+        BenchmarkSpec("permuted-fashion-mnist", "fashion-mnist", "permuted", 10, "domain",
+                      "Fashion-MNIST with a pixel permutation per task"),
+        BenchmarkSpec("rotated-fashion-mnist", "fashion-mnist", "rotated", 5, "domain",
+                      "Fashion-MNIST rotated by a per-task angle"),
+        BenchmarkSpec("split-cifar10", "cifar10", "split", 5, "class",
+                      "CIFAR-10 in 5 tasks of 2 classes"),
+        BenchmarkSpec("split-cifar100", "cifar100", "split", 10, "class",
+                      "CIFAR-100 in 10 tasks of 10 classes"),
+    ]
+}
+
+# Per-channel normalisation applied after scaling to [0, 1]; MNIST-like data stays in [0, 1] as in
+# van de Ven's protocols (and so a VAE can model it with a Bernoulli likelihood).
+_NORMALISATION = {
+    "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
+    "cifar100": ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)),
+}
+
+
+def list_benchmarks() -> list[BenchmarkSpec]:
+    """All registered benchmarks."""
+    return list(BENCHMARKS.values())
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task of a scenario.
+
+    Attributes:
+        index: position in the stream.
+        classes: output units the task trains (its head in the task-incremental setting).
+        dataset_classes: labels of the base dataset that appear in the task.
+        train_indices: indices into the base training tensors.
+        eval_indices: indices into the evaluation tensors (test set, or a validation split).
+    """
+
+    index: int
+    classes: tuple[int, ...]
+    dataset_classes: tuple[int, ...]
+    train_indices: torch.Tensor
+    eval_indices: torch.Tensor
+
+
+class Scenario:
+    """A stream of tasks over one in-memory dataset; indexable like a sequence (``scenario[:3]``).
+
+    Use :func:`build_scenario` to create one.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        setting: str,
+        dataset: ImageDataset,
+        tasks: list[Task],
+        transform: TaskTransform,
+        target_table: torch.Tensor,
+        num_outputs: int,
+        eval_split: str = "test",
+        padding: int = 0,
+        device: torch.device | str = "cpu",
+    ) -> None:
+        self.name = name
+        self.setting = setting
+        self.dataset = dataset
+        self.tasks = tasks
+        self.transform = transform
+        self.target_table = target_table
+        self.num_outputs = num_outputs
+        self.eval_split = eval_split
+        self.padding = padding
+        self.device = torch.device(device)
+        task_mask = torch.zeros(len(tasks), num_outputs, dtype=torch.bool)
+        for task in tasks:
+            task_mask[task.index, list(task.classes)] = True
+        self.task_output_mask = task_mask
+        self._eval_x = dataset.train_x if eval_split == "validation" else dataset.test_x
+        self._eval_y = dataset.train_y if eval_split == "validation" else dataset.test_y
+        stats = _NORMALISATION.get(dataset.name)
+        self._mean = torch.tensor(stats[0]).view(1, -1, 1, 1) if stats else None
+        self._std = torch.tensor(stats[1]).view(1, -1, 1, 1) if stats else None
+
+    # ------------------------------------------------------------------ sequence protocol
+    def __len__(self) -> int:
+        return len(self.tasks)
+
+    def __getitem__(self, item: int | slice) -> Task | list[Task]:
+        return self.tasks[item]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.tasks)
+
+    @property
+    def num_tasks(self) -> int:
+        return len(self.tasks)
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        c, h, w = self.dataset.image_shape
+        return c, h + 2 * self.padding, w + 2 * self.padding
+
+    def to(self, device: torch.device | str) -> Scenario:
+        """A copy whose tensors live on ``device`` (the dataset is moved once)."""
+        device = torch.device(device)
+        if device == self.device:
+            return self
+        data = self.dataset
+        moved = replace(
+            data,
+            train_x=data.train_x.to(device),
+            train_y=data.train_y.to(device),
+            test_x=data.test_x.to(device),
+            test_y=data.test_y.to(device),
+        )
+        tasks = [
+            replace(t, train_indices=t.train_indices.to(device), eval_indices=t.eval_indices.to(device))
+            for t in self.tasks
+        ]
+        return Scenario(
+            name=self.name, setting=self.setting, dataset=moved, tasks=tasks,
+            transform=self.transform.to(device), target_table=self.target_table.to(device),
+            num_outputs=self.num_outputs, eval_split=self.eval_split, padding=self.padding,
+            device=device,
+        )
+
+    # ------------------------------------------------------------------ batches
+    def prepare(self, images: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
+        """Turn raw uint8 images of the given tasks into model inputs (scale, pad, transform)."""
+        x = images.float() / self.dataset.scale
+        if self.padding:
+            x = F.pad(x, (self.padding,) * 4)
+        x = self.transform(x, task_ids)
+        if self._mean is not None:
+            x = (x - self._mean.to(x.device)) / self._std.to(x.device)  # type: ignore[union-attr]
+        return x
+
+    def train_batch(self, task_ids: torch.Tensor, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs and targets for training samples ``indices`` of tasks ``task_ids``."""
+        x = self.prepare(self.dataset.train_x[indices], task_ids)
+        y = self.target_table[task_ids, self.dataset.train_y[indices]]
+        return x, y
+
+    def eval_batch(self, task_index: int, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs and targets of evaluation samples ``indices`` of one task."""
+        task_ids = torch.full((len(indices),), task_index, dtype=torch.long, device=indices.device)
+        x = self.prepare(self._eval_x[indices], task_ids)
+        y = self.target_table[task_ids, self._eval_y[indices]]
+        return x, y
+
+    # ------------------------------------------------------------------ output units
+    def output_mask(self, task_ids: torch.Tensor | None, tasks_seen: int) -> torch.Tensor | None:
+        """Which output units may be predicted.
+
+        Task-incremental with ``task_ids``: each sample's own task units, shape (B, outputs).
+        Class-incremental: the units of all tasks seen so far, shape (outputs,). Domain-incremental:
+        ``None`` (all units). The mask never depends on a test sample's task in the domain and class
+        settings, so no task identity leaks into their predictions.
+        """
+        if self.setting == "task":
+            if task_ids is None:
+                raise ConfigError("the task-incremental setting needs task ids")
+            return self.task_output_mask.to(task_ids.device)[task_ids]
+        if self.setting == "class":
+            return self.task_output_mask[:tasks_seen].any(0).to(self.device)
+        return None
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "benchmark": self.name,
+            "setting": self.setting,
+            "tasks": self.num_tasks,
+            "outputs": self.num_outputs,
+            "input_shape": list(self.input_shape),
+            "train_sizes": [len(t.train_indices) for t in self.tasks],
+            "eval_sizes": [len(t.eval_indices) for t in self.tasks],
+            "classes": [list(t.dataset_classes) for t in self.tasks],
+        }
+
+
+def _stratified_split(
+    indices: torch.Tensor, labels: torch.Tensor, fraction: float, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split ``indices`` into (keep, held_out) with ``fraction`` of every class held out, shuffled."""
+    keep, held = [], []
+    for c in labels[indices].unique():
+        members = indices[labels[indices] == c]
+        members = members[torch.randperm(len(members), generator=generator)]
+        n_held = int(round(len(members) * fraction))
+        held.append(members[:n_held])
+        keep.append(members[n_held:])
+    return torch.cat(keep).sort().values, torch.cat(held).sort().values
+
+
+def _stratified_subset(
+    indices: torch.Tensor, labels: torch.Tensor, size: int, generator: torch.Generator
+) -> torch.Tensor:
+    """A random subset of ``size`` indices with classes in proportion to their counts."""
+    if size >= len(indices):
+        return indices
+    _, subset = _stratified_split(indices, labels, size / len(indices), generator)
+    if len(subset) > size:
+        subset = subset[torch.randperm(len(subset), generator=generator)[:size]].sort().values
+    return subset
+
+
+def build_scenario(
+    benchmark: str = "split-digits",
+    setting: str | None = None,
+    *,
+    num_tasks: int | None = None,
+    seed: int = 0,
+    shuffle_classes: bool = False,
+    train_samples_per_task: int | None = None,
+    validation_fraction: float = 0.0,
+    evaluate_on: str = "test",
+    padding: int = 0,
+    data_root: str | Path | None = None,
+    download: bool = False,
+    device: torch.device | str = "cpu",
+) -> Scenario:
+    """Build a scenario.
+
+    Args:
+        benchmark: a name from :func:`list_benchmarks`.
+        setting: 'task', 'domain' or 'class' (default: the benchmark's).
+        num_tasks: number of tasks (split: must divide the classes evenly).
+        seed: seeds the permutations / rotations, the class order when shuffled, subsets and splits.
+        shuffle_classes: split benchmarks: shuffle the class order by ``seed`` (default 0, 1, 2, ...).
+        train_samples_per_task: keep a stratified random subset of this many training samples per task
+            (e.g. 1000 as in the GEM protocol).
+        validation_fraction: hold out this fraction of each task's training data (stratified).
+        evaluate_on: 'test', or 'validation' to evaluate on the held-out split (for tuning).
+        padding: zero-pad images by this many pixels per side (2 gives 32x32 MNIST).
+        data_root: folder holding the dataset folders (see :func:`lifelong.data.files.data_root`).
+        download: fetch missing files from the official mirrors.
+        device: where the tensors live (training device).
+    """
+    if benchmark not in BENCHMARKS:
+        raise unknown_name("benchmark", benchmark, BENCHMARKS)
+    spec = BENCHMARKS[benchmark]
+    setting = setting or spec.default_setting
+    if setting not in SETTINGS:
+        raise unknown_name("scenario", setting, SETTINGS)
+    if evaluate_on not in ("test", "validation"):
+        raise unknown_name("evaluation split", evaluate_on, ("test", "validation"))
+    if not 0.0 <= validation_fraction < 1.0:
+        raise ConfigError(f"validation fraction must be in [0, 1), got {validation_fraction}")
+    if evaluate_on == "validation" and validation_fraction <= 0:
+        raise ConfigError("evaluating on the validation split needs a validation fraction > 0")
+    if padding < 0:
+        raise ConfigError(f"padding must be >= 0, got {padding}")
+    dataset = load_dataset(spec.dataset, data_root, download=download)
+    n_tasks = spec.default_tasks if num_tasks is None else num_tasks
+    if n_tasks < 1:
+        raise ConfigError(f"number of tasks must be >= 1, got {n_tasks}")
+    generator = torch.Generator().manual_seed(seed)
+    n_cls = dataset.num_classes
+
+    if spec.kind == "split":
+        if n_cls % n_tasks:
+            valid = [d for d in range(1, n_cls + 1) if n_cls % d == 0]
+            raise ConfigError(
+                f"{benchmark} has {n_cls} classes, which cannot be split evenly into {n_tasks} tasks; "
+                f"choose one of {valid}"
+            )
+        per_task = n_cls // n_tasks
+        order = torch.randperm(n_cls, generator=generator) if shuffle_classes else torch.arange(n_cls)
+        groups = [order[t * per_task:(t + 1) * per_task].tolist() for t in range(n_tasks)]
+        position = torch.empty(n_cls, dtype=torch.long)
+        position[order] = torch.arange(n_cls)
+        num_outputs = per_task if setting == "domain" else n_cls
+        table = (position % per_task if setting == "domain" else position).repeat(n_tasks, 1)
+        heads = [
+            tuple(range(per_task)) if setting == "domain" else tuple(position[g].tolist())
+            for g in groups
+        ]
+        transform: TaskTransform = TaskTransform()
+    else:
+        groups = [list(range(n_cls))] * n_tasks
+        if setting == "domain":
+            num_outputs = n_cls
+            table = torch.arange(n_cls).repeat(n_tasks, 1)
+            heads = [tuple(range(n_cls))] * n_tasks
+        else:
+            num_outputs = n_cls * n_tasks
+            table = torch.arange(n_cls).repeat(n_tasks, 1) + n_cls * torch.arange(n_tasks)[:, None]
+            heads = [tuple(range(t * n_cls, (t + 1) * n_cls)) for t in range(n_tasks)]
+        c, h, w = dataset.image_shape
+        if spec.kind == "permuted":
+            pixels = c * (h + 2 * padding) * (w + 2 * padding)
+            transform = Permute.random(n_tasks, pixels, seed, first_identity=True)
+        else:
+            transform = Rotate.random(n_tasks, seed)
+
+    held_out = torch.Generator().manual_seed(seed + 1)
+    tasks = []
+    for t, classes in enumerate(groups):
+        member = torch.isin(dataset.train_y, torch.tensor(classes))
+        train_idx = torch.nonzero(member).flatten()
+        val_idx = torch.empty(0, dtype=torch.long)
+        if validation_fraction > 0:
+            train_idx, val_idx = _stratified_split(train_idx, dataset.train_y, validation_fraction,
+                                                   held_out)
+        if train_samples_per_task is not None:
+            if train_samples_per_task < 1:
+                raise ConfigError(f"train samples per task must be >= 1, got {train_samples_per_task}")
+            train_idx = _stratified_subset(train_idx, dataset.train_y, train_samples_per_task,
+                                           held_out)
+        if evaluate_on == "validation":
+            eval_idx = val_idx
+        else:
+            eval_idx = torch.nonzero(torch.isin(dataset.test_y, torch.tensor(classes))).flatten()
+        tasks.append(Task(t, heads[t], tuple(classes), train_idx, eval_idx))
+
+    scenario = Scenario(
+        name=benchmark, setting=setting, dataset=dataset, tasks=tasks, transform=transform,
+        target_table=table, num_outputs=num_outputs, eval_split=evaluate_on, padding=padding,
+    )
+    return scenario.to(device)

@@ -1,0 +1,59 @@
+"""Shuffled mini-batches over the training data of one or more tasks, as index tensors.
+
+The order is a pure function of (seed, epoch): resuming at iteration ``k`` regenerates the same
+batches without replaying any data, and no per-sample Python runs while training.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+
+import torch
+
+from lifelong.data.scenarios import Scenario
+
+
+class BatchStream:
+    """Yields (task_ids, indices) batches, reshuffled every epoch, for ever.
+
+    Args:
+        scenario: source of the tasks' training indices.
+        tasks: indices of the tasks to draw from (several for joint / cumulative training).
+        batch_size: samples per batch (the last batch of an epoch may be smaller).
+        seed: determines the order of every epoch.
+    """
+
+    def __init__(self, scenario: Scenario, tasks: Sequence[int], batch_size: int, seed: int) -> None:
+        self.task_ids = torch.cat([
+            torch.full((len(scenario[t].train_indices),), t, dtype=torch.long, device=scenario.device)
+            for t in tasks
+        ])
+        self.indices = torch.cat([scenario[t].train_indices for t in tasks])
+        self.batch_size = batch_size
+        self.seed = seed
+        if len(self.indices) == 0:
+            raise ValueError("no training samples in the selected tasks")
+
+    @property
+    def samples(self) -> int:
+        return len(self.indices)
+
+    @property
+    def iterations_per_epoch(self) -> int:
+        return math.ceil(self.samples / self.batch_size)
+
+    def _order(self, epoch: int) -> torch.Tensor:
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+        return torch.randperm(self.samples, generator=generator).to(self.indices.device)
+
+    def batches(self, start: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Batches from iteration ``start`` on (``start`` counts batches since the first epoch)."""
+        per_epoch = self.iterations_per_epoch
+        epoch, position = divmod(start, per_epoch)
+        while True:
+            order = self._order(epoch)
+            for b in range(position, per_epoch):
+                chosen = order[b * self.batch_size:(b + 1) * self.batch_size]
+                yield self.task_ids[chosen], self.indices[chosen]
+            epoch, position = epoch + 1, 0

@@ -1,0 +1,107 @@
+"""Continual-learning metrics as pure functions of the accuracy matrix.
+
+Notation: ``R`` is a T x T matrix with ``R[i][j]`` the test accuracy (a fraction in [0, 1]) on task
+``j`` after training on tasks ``0..i``. Rows are training steps, columns are tasks. ``b[j]`` is the
+accuracy of the randomly initialised model on task ``j``, evaluated the way ``R[j-1][j]`` is.
+
+"Forgetting" has several definitions in the literature; lifelong uses the one of Chaudhry et al. 2018
+("Riemannian Walk"): the drop from the best accuracy a task ever had before the end to its final
+accuracy. Backward transfer is the GEM definition (Lopez-Paz & Ranzato 2017), which compares with the
+accuracy right after learning the task instead of the best one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+Matrix = Sequence[Sequence[float]] | np.ndarray
+
+
+def _square(R: Matrix) -> np.ndarray:
+    matrix = np.asarray(R, dtype=float)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] == 0:
+        raise ValueError(f"the accuracy matrix must be square and non-empty, got shape {matrix.shape}")
+    return matrix
+
+
+def average_accuracy(R: Matrix) -> float:
+    """ACC = (1/T) * sum_j R[T-1][j]: mean final accuracy over all tasks."""
+    return float(_square(R)[-1].mean())
+
+
+def average_accuracy_curve(R: Matrix) -> list[float]:
+    """ACC_i = (1/(i+1)) * sum_{j<=i} R[i][j]: mean accuracy on the tasks seen after each task."""
+    m = _square(R)
+    return [float(m[i, : i + 1].mean()) for i in range(len(m))]
+
+
+def learning_accuracy(R: Matrix) -> list[float]:
+    """LA_j = R[j][j]: accuracy on each task right after learning it (plasticity)."""
+    return [float(v) for v in np.diag(_square(R))]
+
+
+def forgetting_per_task(R: Matrix) -> list[float]:
+    """f_j = max_{i<T-1} R[i][j] - R[T-1][j] for j < T-1 (Chaudhry et al. 2018).
+
+    The maximum runs over training steps ``i >= j`` (before task ``j`` is learned its accuracy is not
+    knowledge that can be forgotten). The last task has no forgetting and is omitted.
+    """
+    m = _square(R)
+    T = len(m)
+    return [float(m[j : T - 1, j].max() - m[T - 1, j]) for j in range(T - 1)]
+
+
+def average_forgetting(R: Matrix) -> float:
+    """F = (1/(T-1)) * sum_{j<T-1} f_j; 0 for a single task."""
+    values = forgetting_per_task(R)
+    return float(np.mean(values)) if values else 0.0
+
+
+def max_forgetting(R: Matrix) -> float:
+    """max_{j<T-1} f_j; 0 for a single task."""
+    values = forgetting_per_task(R)
+    return float(max(values)) if values else 0.0
+
+
+def backward_transfer(R: Matrix) -> float:
+    """BWT = (1/(T-1)) * sum_{j<T-1} (R[T-1][j] - R[j][j]) (Lopez-Paz & Ranzato 2017).
+
+    Negative values mean forgetting; positive values mean later tasks helped earlier ones.
+    """
+    m = _square(R)
+    T = len(m)
+    if T < 2:
+        return 0.0
+    return float(np.mean([m[T - 1, j] - m[j, j] for j in range(T - 1)]))
+
+
+def forward_transfer(R: Matrix, baseline: Sequence[float]) -> float:
+    """FWT = (1/(T-1)) * sum_{j>0} (R[j-1][j] - b[j]) (Lopez-Paz & Ranzato 2017).
+
+    ``baseline[j]`` is the accuracy of the randomly initialised model on task ``j``.
+    """
+    m = _square(R)
+    T = len(m)
+    b = np.asarray(baseline, dtype=float)
+    if b.shape != (T,):
+        raise ValueError(f"baseline must have one accuracy per task ({T}), got {b.shape}")
+    if T < 2:
+        return 0.0
+    return float(np.mean([m[j - 1, j] - b[j] for j in range(1, T)]))
+
+
+def summarize(R: Matrix, baseline: Sequence[float] | None = None) -> dict[str, object]:
+    """All matrix metrics in one dict (the keys written to metrics.json)."""
+    summary: dict[str, object] = {
+        "average_accuracy": average_accuracy(R),
+        "average_accuracy_curve": average_accuracy_curve(R),
+        "learning_accuracy": learning_accuracy(R),
+        "forgetting_per_task": forgetting_per_task(R),
+        "average_forgetting": average_forgetting(R),
+        "max_forgetting": max_forgetting(R),
+        "backward_transfer": backward_transfer(R),
+        "forward_transfer": forward_transfer(R, baseline) if baseline is not None else None,
+    }
+    return summary

@@ -1,0 +1,45 @@
+"""Build a model by name from the scenario's input shape and number of outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import nn
+
+from lifelong.core.errors import ConfigError, unknown_name
+from lifelong.models.networks import MLP, ReducedResNet18, SmallCNN
+
+MODELS = {
+    "mlp": "fully connected ReLU network; hidden sizes from --hidden (default 400,400)",
+    "cnn": "two conv blocks + one hidden layer (--hidden gives the dense width, default 256)",
+    "resnet18": "reduced ResNet-18 (20 base filters, as in GEM); --hidden sets the base width",
+}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything needed to build (or rebuild, e.g. a new Progressive column) a model."""
+
+    name: str
+    input_shape: tuple[int, int, int]
+    num_outputs: int
+    hidden: tuple[int, ...] = (400, 400)
+
+    def build(self) -> nn.Module:
+        return build_model(self)
+
+
+def build_model(spec: ModelSpec) -> nn.Module:
+    """Instantiate the model described by ``spec``."""
+    c, h, w = spec.input_shape
+    if spec.name == "mlp":
+        if any(size < 1 for size in spec.hidden):
+            raise ConfigError(f"hidden sizes must be positive, got {spec.hidden}")
+        return MLP(c * h * w, spec.hidden, spec.num_outputs)
+    if spec.name == "cnn":
+        if h != w:
+            raise ConfigError("the cnn model needs square images")
+        return SmallCNN(c, h, spec.num_outputs, hidden=spec.hidden[-1] if spec.hidden else 256)
+    if spec.name == "resnet18":
+        return ReducedResNet18(c, spec.num_outputs, width=spec.hidden[0] if spec.hidden else 20)
+    raise unknown_name("model", spec.name, MODELS)

@@ -1,0 +1,1 @@
+"""Reports: logs, plots, tables built from events or from saved results only."""

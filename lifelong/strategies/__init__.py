@@ -1,0 +1,1 @@
+"""Strategies, one file per method; the file name is the registry name (dashes become underscores)."""
