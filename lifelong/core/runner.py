@@ -157,6 +157,8 @@ def run(config: RunConfig, *, observers: Sequence[Observer] = (), resume: bool =
         validation_fraction=config.validation_fraction, evaluate_on=config.evaluate_on,
         padding=config.padding, data_root=config.data_root, download=config.download, device=device,
     )
+    if config.first_tasks is not None:
+        scenario = scenario.first(config.first_tasks)
     strategy = build_strategy(config, scenario, device)
     out = Path(config.out) if write and config.out else None
     checkpoint_path = out / CHECKPOINT if out else None

@@ -51,8 +51,13 @@ class ImageDataset:
 
 
 # ---------------------------------------------------------------- IDX (MNIST, Fashion-MNIST)
-_MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
-_FASHION_MIRRORS = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
+# Base URLs per dataset, tried in order (tests point them at a local server).
+MIRRORS: dict[str, tuple[str, ...]] = {
+    "mnist": ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"),
+    "fashion-mnist": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+    "cifar10": ("https://www.cs.toronto.edu/~kriz/",),
+    "cifar100": ("https://www.cs.toronto.edu/~kriz/",),
+}
 
 # (file, published MD5 of the .gz, SHA-256 of the decompressed IDX bytes)
 _MNIST_FILES = {
@@ -81,7 +86,7 @@ _MNIST_FILES = {
 
 def idx_remote_files(name: str, mirrors: tuple[str, ...] | None = None) -> list[RemoteFile]:
     """The four IDX files of ``name`` ('mnist' or 'fashion-mnist'), verified by content SHA-256."""
-    bases = mirrors or (_MNIST_MIRRORS if name == "mnist" else _FASHION_MIRRORS)
+    bases = mirrors or MIRRORS[name]
     return [
         RemoteFile(fname, tuple(base + fname for base in bases), md5=md5, content_sha256=sha)
         for fname, md5, sha in _MNIST_FILES[name]
@@ -142,7 +147,6 @@ _CIFAR = {
     "cifar100": ("cifar-100-python.tar.gz", "eb9058c3a382ffc7106e4002c42a8d85", "cifar-100-python",
                  ["train"], ["test"], b"fine_labels", 100),
 }
-_CIFAR_URL = "https://www.cs.toronto.edu/~kriz/"
 
 
 class _SafeUnpickler(pickle.Unpickler):
@@ -156,6 +160,8 @@ class _SafeUnpickler(pickle.Unpickler):
         ("numpy", "dtype"),
         ("numpy.core.multiarray", "scalar"),
         ("numpy._core.multiarray", "scalar"),
+        ("numpy.core.numeric", "_frombuffer"),  # arrays pickled with protocol 5
+        ("numpy._core.numeric", "_frombuffer"),
         ("_codecs", "encode"),
     }
 
@@ -165,9 +171,10 @@ class _SafeUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
 
 
-def cifar_remote(name: str, url: str = _CIFAR_URL) -> RemoteFile:
+def cifar_remote(name: str, mirrors: tuple[str, ...] | None = None) -> RemoteFile:
+    """The python-pickle archive of ``name`` ('cifar10' or 'cifar100'), verified by MD5."""
     archive, md5, *_ = _CIFAR[name]
-    return RemoteFile(archive, (url + archive,), md5=md5)
+    return RemoteFile(archive, tuple(base + archive for base in mirrors or MIRRORS[name]), md5=md5)
 
 
 def _read_cifar_member(tar: tarfile.TarFile, member: str, label_key: bytes, archive: Path) -> tuple:
@@ -178,9 +185,11 @@ def _read_cifar_member(tar: tarfile.TarFile, member: str, label_key: bytes, arch
         batch = _SafeUnpickler(io.BytesIO(handle.read()), encoding="bytes").load()
         data = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
         labels = np.asarray(batch[label_key], dtype=np.int64)
+        if len(labels) != len(data):
+            raise ValueError(f"{len(data)} images but {len(labels)} labels")
     except KeyError as err:
         raise DataError(f"{archive}: missing {err} (not a CIFAR python archive?)") from None
-    except (pickle.UnpicklingError, ValueError, EOFError) as err:
+    except (pickle.UnpicklingError, ValueError, TypeError, EOFError) as err:
         raise DataError(f"{archive}: corrupt batch '{member}' ({err})") from None
     return data, labels
 

@@ -66,9 +66,13 @@ def file_digest(path: Path, algorithm: str, *, gunzip: bool = False) -> str:
 
 
 def verify(path: Path, remote: RemoteFile) -> None:
-    """Check a file against its published digests; raise ``DataError`` naming it on mismatch."""
+    """Check a file against its published digests; raise ``DataError`` naming it on mismatch.
+
+    Whether the content is gunzipped follows ``remote.name`` (not ``path``), so a download's
+    temporary file is checked like the final one.
+    """
     if remote.content_sha256 is not None:
-        actual = file_digest(path, "sha256", gunzip=path.suffix == ".gz")
+        actual = file_digest(path, "sha256", gunzip=remote.name.endswith(".gz"))
         expected = remote.content_sha256
         kind = "SHA-256 of content"
     elif remote.md5 is not None:
@@ -77,7 +81,7 @@ def verify(path: Path, remote: RemoteFile) -> None:
         return
     if actual != expected:
         raise DataError(
-            f"{path}: {kind} is {actual}, expected {expected} (corrupt or wrong file); "
+            f"{remote.name} ({path}): {kind} is {actual}, expected {expected} (corrupt or wrong file); "
             "delete it and download it again"
         )
 
@@ -101,7 +105,7 @@ def download(remote: RemoteFile, folder: Path, *, timeout: float = 60.0) -> Path
             verify(tmp, remote)
             os.replace(tmp, target)
             return target
-        except (urllib.error.URLError, OSError, DataError) as err:
+        except (urllib.error.URLError, OSError, ValueError, DataError) as err:
             errors.append(f"{url}: {err}")
         finally:
             tmp.unlink(missing_ok=True)

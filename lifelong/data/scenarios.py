@@ -154,6 +154,21 @@ class Scenario:
     def num_tasks(self) -> int:
         return len(self.tasks)
 
+    def first(self, count: int) -> Scenario:
+        """The first ``count`` tasks of this stream, with the same data, heads and output units.
+
+        Unlike a scenario built with fewer tasks (which regroups a split benchmark's classes), this
+        keeps every task identical to its counterpart in the full stream: tuning on a prefix
+        (Chaudhry et al. 2019) sees exactly the tasks that are later excluded from the reported metrics.
+        """
+        if not 1 <= count <= len(self.tasks):
+            raise ConfigError(f"first tasks must be between 1 and {len(self.tasks)}, got {count}")
+        return Scenario(
+            name=self.name, setting=self.setting, dataset=self.dataset, tasks=self.tasks[:count],
+            transform=self.transform, target_table=self.target_table, num_outputs=self.num_outputs,
+            eval_split=self.eval_split, padding=self.padding, device=self.device,
+        )
+
     @property
     def input_shape(self) -> tuple[int, int, int]:
         c, h, w = self.dataset.image_shape
@@ -254,13 +269,24 @@ def _stratified_split(
 def _stratified_subset(
     indices: torch.Tensor, labels: torch.Tensor, size: int, generator: torch.Generator
 ) -> torch.Tensor:
-    """A random subset of ``size`` indices with classes in proportion to their counts."""
+    """A random subset of exactly ``size`` indices with classes in proportion to their counts.
+
+    Each class gets the floor of its share; the remaining samples go to the classes with the largest
+    fractional parts (largest-remainder rounding), so the total is exact.
+    """
     if size >= len(indices):
         return indices
-    _, subset = _stratified_split(indices, labels, size / len(indices), generator)
-    if len(subset) > size:
-        subset = subset[torch.randperm(len(subset), generator=generator)[:size]].sort().values
-    return subset
+    classes, counts = labels[indices].unique(return_counts=True)
+    shares = counts.double() * size / len(indices)
+    quota = shares.floor().long()
+    remainder = size - int(quota.sum())
+    if remainder:
+        quota[torch.argsort(shares - quota, descending=True, stable=True)[:remainder]] += 1
+    chosen = []
+    for c, n in zip(classes.tolist(), quota.tolist()):
+        members = indices[labels[indices] == c]
+        chosen.append(members[torch.randperm(len(members), generator=generator)[:n]])
+    return torch.cat(chosen).sort().values
 
 
 def build_scenario(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def plot_curves(metrics: dict[str, Any], path: Path, *, title: str | None = None,
+def plot_curves(metrics: dict[str, Any], path: Path | None, *, title: str | None = None,
                 ax: Any = None) -> None:
     """Accuracy of every task over training, one line per task, task boundaries marked.
 
@@ -39,9 +41,118 @@ def plot_curves(metrics: dict[str, Any], path: Path, *, title: str | None = None
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left", fontsize=8, ncol=2)
     if own:
-        fig.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp.png")
-        fig.savefig(tmp, dpi=110)
-        plt.close(fig)
-        tmp.replace(path)
+        assert path is not None
+        save(fig, path)
+
+
+def save(fig: Any, path: Path, *, dpi: int = 110) -> None:
+    """Write ``fig`` atomically (a complete PNG or nothing) and close it."""
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=dpi)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def _grid(n: int, width: float, height: float, cols: int = 3) -> tuple[Any, list[Any]]:
+    cols = max(1, min(cols, n))
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    flat = list(axes.flat)
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
+def plot_curves_grid(runs: Sequence[tuple[str, dict[str, Any]]], path: Path) -> None:
+    """The accuracy-over-training curves of several runs side by side (one panel per run)."""
+    fig, axes = _grid(len(runs), 5.2, 3.8)
+    for ax, (title, metrics) in zip(axes, runs):
+        plot_curves(metrics, None, title=title, ax=ax)
+    save(fig, path)
+
+
+def draw_heatmap(ax: Any, matrix: Sequence[Sequence[float]], title: str) -> Any:
+    """The accuracy matrix as a heatmap: row i after training task i, column j evaluated on task j."""
+    T = len(matrix)
+    image = ax.imshow(matrix, vmin=0.0, vmax=1.0, cmap="viridis")
+    if T <= 10:
+        for i in range(T):
+            for j in range(T):
+                value = matrix[i][j]
+                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
+                        color="black" if value > 0.6 else "white")
+    ticks = list(range(T))
+    ax.set_xticks(ticks, [str(t + 1) for t in ticks])
+    ax.set_yticks(ticks, [str(t + 1) for t in ticks])
+    ax.set_xlabel("evaluated on task")
+    ax.set_ylabel("after training task")
+    ax.set_title(title)
+    return image
+
+
+def plot_heatmaps(matrices: Sequence[tuple[str, Sequence[Sequence[float]]]], path: Path) -> None:
+    """One accuracy-matrix heatmap per strategy (or run), sharing one colour scale."""
+    fig, axes = _grid(len(matrices), 4.2, 3.8)
+    image = None
+    for ax, (title, matrix) in zip(axes, matrices):
+        image = draw_heatmap(ax, matrix, title)
+    fig.tight_layout()
+    if image is not None:
+        fig.colorbar(image, ax=axes, shrink=0.8, label="test accuracy")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def plot_bars(rows: Sequence[tuple[str, float, float | None, float, float | None]], path: Path) -> None:
+    """Average accuracy and average forgetting per strategy, error bars one standard deviation.
+
+    Args:
+        rows: (strategy, accuracy mean, accuracy std, forgetting mean, forgetting std).
+    """
+    names = [r[0] for r in rows]
+    xs = list(range(len(rows)))
+    width = 0.38
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.2 * len(rows) + 2), 4.2))
+    ax.bar([x - width / 2 for x in xs], [r[1] for r in rows], width,
+           yerr=[r[2] or 0.0 for r in rows], capsize=4, label="average accuracy", color="#3b75af")
+    ax.bar([x + width / 2 for x in xs], [r[3] for r in rows], width,
+           yerr=[r[4] or 0.0 for r in rows], capsize=4, label="average forgetting", color="#ef8636")
+    ax.set_xticks(xs, names, rotation=20 if len(rows) > 6 else 0)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("fraction")
+    ax.set_title("Average accuracy and forgetting (mean ± std over seeds)")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="upper right", fontsize=8)
+    save(fig, path)
+
+
+def plot_cost(points: Sequence[tuple[str, float, float | None, float | None, float | None]],
+              path: Path) -> None:
+    """Average accuracy against cost: training seconds (left) and extra memory in MB (right).
+
+    Args:
+        points: (strategy, accuracy mean, accuracy std, train seconds mean, extra memory MB mean).
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, (label, index) in enumerate([("training seconds", 3), ("extra memory (MB)", 4)]):
+        ax = axes[k]
+        for i, point in enumerate(points):
+            if point[index] is None:
+                continue
+            color = colors[i % len(colors)]
+            ax.errorbar(point[index], point[1], yerr=point[2] or 0.0, fmt="o", color=color,
+                        capsize=3, markersize=7, label=point[0])
+            ax.annotate(point[0], (point[index], point[1]), textcoords="offset points",
+                        xytext=(6, 4), fontsize=8)
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("average accuracy")
+    axes[0].set_ylim(0, 1.02)
+    fig.suptitle("Accuracy against cost (mean over seeds)")
+    save(fig, path)

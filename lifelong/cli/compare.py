@@ -1,0 +1,89 @@
+"""``lifelong compare``: every strategy x seed on one scenario, a leaderboard, plots and a report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from lifelong.cli._common import add_run_flags, format_table, parse_set
+
+NAME = "compare"
+HELP = "run several strategies over several seeds; write a leaderboard, plots and report.html"
+S = argparse.SUPPRESS
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_run_flags(parser, strategy=False)
+    g = parser.add_argument_group("comparison")
+    g.add_argument("--strategies", default=S, help="comma-separated strategies, e.g. naive,ewc,er")
+    g.add_argument("--seeds", default=S, help="comma-separated seeds (default 0,1,2)")
+    g.add_argument("--jobs", "-j", type=int, default=S,
+                   help="parallel worker processes (default: the number of cores)")
+    parser.epilog = ("In a comparison --set takes STRATEGY.NAME=VALUE (e.g. --set ewc.strength=100); "
+                     "--config takes a comparison YAML (see docs/reports.md). Finished runs in --out "
+                     "are skipped, interrupted ones resume from their checkpoints.")
+
+
+def compare_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The comparison mapping: --config file first, then the flags given."""
+    from lifelong.core.config import RunConfig, load_yaml
+    from lifelong.core.errors import ConfigError
+
+    values: dict[str, Any] = dict(load_yaml(args.config)) if getattr(args, "config", None) else {}
+    given = vars(args)
+    if "seed" in given:
+        raise ConfigError("--seed: a comparison runs several seeds; use --seeds 0,1,2")
+    for name in set(given) & (set(RunConfig.__dataclass_fields__) | {"jobs"}):
+        values[name] = given[name]
+    for name in ("strategies", "seeds"):
+        if name in given:
+            values[name] = [v.strip() for v in given[name].split(",") if v.strip()]
+    if given.get("set"):
+        file_set = values.get("set") or {}
+        if not isinstance(file_set, dict):
+            raise ConfigError("set: expected a mapping of STRATEGY.NAME: VALUE")
+        values["set"] = {**file_set, **parse_set(given["set"])}
+    return values
+
+
+def main(args: argparse.Namespace) -> int:
+    from lifelong.experiments.compare import (compare_config_from_mapping, plan_threads,
+                                              resolve_comparison, run_comparison)
+    from lifelong.report.build import collect, write_comparison_report
+    from lifelong.report.leaderboard import headings, table_rows
+
+    config = resolve_comparison(compare_config_from_mapping(
+        compare_values(args), where=getattr(args, "config", None) or ""))
+    total = len(config.strategies) * len(config.seeds)
+    jobs, threads = plan_threads(config.jobs, config.run.get("threads"))
+    print(f"comparing {', '.join(config.strategies)} on {config.run['benchmark']} "
+          f"({config.run['scenario']}-incremental), seeds {', '.join(map(str, config.seeds))}: "
+          f"{total} runs, {jobs} in parallel x {threads} thread(s)", flush=True)
+    finished = [0]
+
+    def report(outcome: Any) -> None:
+        finished[0] += 1
+        if outcome.ok:
+            m = outcome.metrics
+            note = (f"average accuracy {m['average_accuracy']:.4f}, forgetting "
+                    f"{m['average_forgetting']:.4f}, {m['train_seconds']:.1f} s")
+            state = "done" if outcome.status == "done" else "already finished (skipped)"
+        else:
+            state, note = "FAILED", outcome.error
+        print(f"[{finished[0]}/{total}] {outcome.key}: {state}: {note}", flush=True)
+
+    records = run_comparison(config, on_result=report)
+    out = Path(config.out)  # type: ignore[arg-type]
+    entries = write_comparison_report(collect([out]), out)
+    print("\nLeaderboard (mean ± std over seeds)\n")
+    print(format_table(headings(), table_rows(entries)))
+    print(f"\nresults: {out}/leaderboard.csv, leaderboard.md, report.html, curves.png, "
+          "heatmaps.png, bars.png, cost.png")
+    failed = [r for r in records if r["status"] == "failed"]
+    if failed:
+        print(f"lifelong: {len(failed)} of {total} runs failed (see the leaderboard's status column)",
+              file=sys.stderr)
+        return 1
+    return 0

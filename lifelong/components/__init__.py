@@ -1,0 +1,1 @@
+"""Reusable pieces that strategies compose: penalties, importance estimates, distillation."""

@@ -1,0 +1,260 @@
+"""Parameter importance from per-sample gradients: the diagonal Fisher (EWC) and MAS sensitivities.
+
+Both are means over samples of a per-sample gradient statistic, never a function of the batch-mean
+gradient (whose square would underestimate the Fisher by a factor of up to the batch size):
+
+* Fisher (Kirkpatrick et al. 2017; modes as in van de Ven 2025, "On the computation of the Fisher
+  information in continual learning")::
+
+      F_i = 1/N sum_n sum_c w_{n,c} (d log p_theta(c | x_n) / d theta_i)^2
+
+  ``empirical``: w = 1 for the true label c = y_n only; ``sampled``: w = 1 for one label drawn from the
+  model's predictive distribution p_theta(. | x_n); ``exact``: w_{n,c} = p_theta(c | x_n) for every
+  output unit c (the expectation over labels, computed exactly).
+* MAS (Aljundi et al. 2018)::
+
+      Omega_i = 1/N sum_n | d ||f_theta(x_n)||_2^2 / d theta_i |
+
+The log-likelihood uses the masked logits of the allowed output units, as in training (other units
+get -1e9, so their probability is exactly 0 and they never contribute).
+
+Two exact ways to get the per-sample gradients (``method``):
+
+* ``vmap``: ``torch.func.vmap(torch.func.grad(...))`` over samples (in chunks of ``chunk_size``), for
+  any model (conv, batch-norm in eval mode, ...). It materializes (chunk x parameters) gradients.
+* ``factored``: for models whose trainable parameters all belong to ``nn.Linear`` layers (MLPs), the
+  per-sample gradient of a layer is the outer product delta_n a_n^T of the gradient at its output and
+  its input (Goodfellow 2015), so sum_n w_n (delta_n a_n^T)^2 = (w * delta^2)^T (a^2) is one matrix
+  product per layer: nothing of size (samples x parameters) is ever built. The deltas are per-sample
+  gradients obtained from one batched backward pass (samples are independent in eval mode).
+
+``auto`` picks ``factored`` when it applies, else ``vmap``; both give the same numbers (tested against a
+per-sample loop).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call, grad, vmap
+
+if TYPE_CHECKING:
+    from lifelong.core.strategy import Strategy
+    from lifelong.data.scenarios import Task
+
+FISHER_MODES = ("empirical", "sampled", "exact")
+METHODS = ("auto", "vmap", "factored")
+
+# objective(logits (B, O), *extras (B, ...)) -> per-sample values (B, K)
+Objective = Callable[..., torch.Tensor]
+
+
+def trainable(model: nn.Module) -> dict[str, nn.Parameter]:
+    return {n: p for n, p in model.named_parameters() if p.requires_grad}
+
+
+def _linear_owner(model: nn.Module) -> dict[str, nn.Linear] | None:
+    """Map each trainable parameter name to its ``nn.Linear`` layer, or None if one is not Linear."""
+    owners: dict[str, nn.Linear] = {}
+    for module_name, module in model.named_modules():
+        if isinstance(module, nn.Linear):
+            for pname, p in module.named_parameters(recurse=False):
+                owners[f"{module_name}.{pname}" if module_name else pname] = module
+    names = trainable(model)
+    return owners if all(n in owners for n in names) else None
+
+
+def _vmap_sums(model: nn.Module, x: torch.Tensor, objective: Objective, extras: tuple[torch.Tensor, ...],
+               weights: torch.Tensor, power: int, chunk_size: int) -> dict[str, torch.Tensor]:
+    params = {n: p.detach() for n, p in trainable(model).items()}
+    frozen = {n: t.detach() for n, t in model.named_parameters() if n not in params}
+    buffers = dict(model.named_buffers())
+    sums = {n: torch.zeros_like(p) for n, p in params.items()}
+
+    def value(p: dict[str, torch.Tensor], xi: torch.Tensor, k: torch.Tensor,
+              *ei: torch.Tensor) -> torch.Tensor:
+        logits = functional_call(model, (p, frozen, buffers), (xi.unsqueeze(0),))
+        out = objective(logits, *(e.unsqueeze(0) for e in ei))
+        return out.gather(1, k.view(1, 1)).sum()
+
+    per_sample = vmap(grad(value), in_dims=(None, 0, None, *([0] * len(extras))))
+    for start in range(0, len(x), chunk_size):
+        sl = slice(start, start + chunk_size)
+        for k in range(weights.shape[1]):
+            w = weights[sl, k]
+            if not bool(w.any()):
+                continue
+            grads = per_sample(params, x[sl], torch.tensor(k, device=x.device), *(e[sl] for e in extras))
+            for n, g in grads.items():
+                g = g * g if power == 2 else g.abs()
+                sums[n] += torch.tensordot(w, g, dims=1)
+    return sums
+
+
+def _factored_sums(model: nn.Module, owners: dict[str, nn.Linear], x: torch.Tensor,
+                   objective: Objective, extras: tuple[torch.Tensor, ...], weights: torch.Tensor,
+                   power: int) -> dict[str, torch.Tensor] | None:
+    layers = list(dict.fromkeys(owners.values()))
+    inputs: dict[nn.Linear, list[torch.Tensor]] = {m: [] for m in layers}
+    outputs: dict[nn.Linear, list[torch.Tensor]] = {m: [] for m in layers}
+
+    def hook(module: nn.Module, args: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
+        inputs[module].append(args[0].detach())  # type: ignore[index]
+        outputs[module].append(out)  # type: ignore[index]
+
+    handles = [m.register_forward_hook(hook) for m in layers]
+    try:
+        with torch.enable_grad():
+            values = objective(model(x), *extras)
+    finally:
+        for h in handles:
+            h.remove()
+    if any(len(inputs[m]) != 1 or inputs[m][0].dim() != 2 for m in layers):
+        return None  # a layer reused or applied to sequences: per-sample factors do not apply
+    zs = [outputs[m][0] for m in layers]
+    a_pow = {m: inputs[m][0] ** 2 if power == 2 else inputs[m][0].abs() for m in layers}
+    weight_sums = {m: torch.zeros_like(m.weight) for m in layers}
+    bias_sums = {m: torch.zeros(m.out_features, device=x.device) for m in layers}
+    columns = [k for k in range(weights.shape[1]) if bool(weights[:, k].any())]
+    for i, k in enumerate(columns):
+        with torch.enable_grad():
+            total = values[:, k].sum()
+        deltas = torch.autograd.grad(total, zs, retain_graph=i < len(columns) - 1)
+        for m, d in zip(layers, deltas, strict=True):
+            d = weights[:, k, None] * (d * d if power == 2 else d.abs())
+            weight_sums[m] += d.T @ a_pow[m]
+            bias_sums[m] += d.sum(0)
+    names = trainable(model)
+    return {n: (weight_sums if owners[n].weight is p else bias_sums)[owners[n]] for n, p in names.items()}
+
+
+@torch.no_grad()
+def per_sample_gradient_sums(
+    model: nn.Module,
+    x: torch.Tensor,
+    objective: Objective,
+    weights: torch.Tensor,
+    *extras: torch.Tensor,
+    power: int = 2,
+    method: str = "auto",
+    chunk_size: int = 64,
+) -> dict[str, torch.Tensor]:
+    """``S_i = sum_n sum_k weights[n, k] |d objective(model(x))[n, k] / d theta_i|^power``.
+
+    Args:
+        model: maps a batch to logits; run in eval mode here (restored afterwards).
+        x: inputs (N, ...).
+        objective: ``(logits, *extras) -> (N, K)`` per-sample values; row n may depend only on sample n.
+        weights: (N, K) weight of each value (columns that are all zero are skipped).
+        extras: per-sample tensors (N, ...) passed to ``objective`` (masks, labels).
+        power: 2 (squared gradients, Fisher) or 1 (absolute gradients, MAS).
+        method: ``auto``, ``vmap`` or ``factored`` (see the module docstring).
+        chunk_size: samples per vmap call (memory: chunk_size x parameters floats).
+
+    Returns:
+        One tensor per trainable parameter name, shaped like the parameter.
+    """
+    if power not in (1, 2):
+        raise ValueError(f"power must be 1 or 2, got {power}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got '{method}'")
+    was_training = model.training
+    model.eval()
+    try:
+        owners = _linear_owner(model) if method != "vmap" else None
+        if method == "factored" and owners is None:
+            raise ValueError("the factored method needs every trainable parameter in an nn.Linear")
+        if owners is not None:
+            sums = _factored_sums(model, owners, x, objective, extras, weights, power)
+            if sums is not None:
+                return sums
+            if method == "factored":
+                raise ValueError("the factored method needs each nn.Linear applied once to (N, features)")
+        with torch.enable_grad():
+            return _vmap_sums(model, x, objective, extras, weights, power, chunk_size)
+    finally:
+        model.train(was_training)
+
+
+def _log_likelihood(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return F.log_softmax(logits.masked_fill(~mask, -1e9), dim=-1)
+
+
+def diagonal_fisher(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    mask: torch.Tensor,
+    mode: str = "exact",
+    *,
+    generator: torch.Generator | None = None,
+    method: str = "auto",
+    chunk_size: int = 64,
+) -> dict[str, torch.Tensor]:
+    """The diagonal Fisher information, a mean of per-sample squared gradients (see module docstring).
+
+    Args:
+        model: the network (logits over all output units).
+        x: N inputs; y: their true target units (used by ``empirical`` only).
+        mask: (N, outputs) bool, the units each sample may predict (as in training).
+        mode: ``empirical``, ``sampled`` or ``exact``.
+        generator: CPU generator for the labels drawn in ``sampled`` mode.
+        method, chunk_size: see :func:`per_sample_gradient_sums`.
+    """
+    if mode not in FISHER_MODES:
+        raise ValueError(f"Fisher mode must be one of {', '.join(FISHER_MODES)}, got '{mode}'")
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        probs = _log_likelihood(model(x), mask).exp()
+    model.train(was_training)
+    if mode == "exact":
+        objective, weights, extras = _log_likelihood, probs, (mask,)
+    else:
+        labels = y if mode == "empirical" else torch.multinomial(
+            probs.cpu(), 1, generator=generator).squeeze(1).to(x.device)
+
+        def objective(logits: torch.Tensor, m: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+            return _log_likelihood(logits, m).gather(1, t.view(-1, 1))
+
+        weights, extras = torch.ones(len(x), 1, device=x.device), (mask, labels)
+    sums = per_sample_gradient_sums(model, x, objective, weights, *extras, power=2, method=method,
+                                    chunk_size=chunk_size)
+    return {n: s / len(x) for n, s in sums.items()}
+
+
+def output_sensitivity(
+    model: nn.Module,
+    x: torch.Tensor,
+    mask: torch.Tensor,
+    *,
+    method: str = "auto",
+    chunk_size: int = 64,
+) -> dict[str, torch.Tensor]:
+    """MAS importance ``1/N sum_n |d ||f(x_n)||_2^2 / d theta|`` on the allowed output units ``mask``."""
+
+    def squared_norm(logits: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+        return (logits * m).pow(2).sum(1, keepdim=True)
+
+    weights = torch.ones(len(x), 1, device=x.device)
+    sums = per_sample_gradient_sums(model, x, squared_norm, weights, mask, power=1, method=method,
+                                    chunk_size=chunk_size)
+    return {n: s / len(x) for n, s in sums.items()}
+
+
+def task_samples(strategy: Strategy, task: Task, samples: int) -> tuple[torch.Tensor, ...]:
+    """Up to ``samples`` random training samples of ``task`` (drawn with the strategy's generator):
+    inputs, targets and the (N, outputs) mask of the units they may predict in training."""
+    scenario, context = strategy.context.scenario, strategy.context
+    indices = task.train_indices
+    chosen = torch.randperm(len(indices), generator=context.rng)[:samples].to(indices.device)
+    ids = torch.full((len(chosen),), task.index, dtype=torch.long, device=indices.device)
+    x, y = scenario.train_batch(ids, indices[chosen])
+    mask = scenario.output_mask(ids if scenario.setting == "task" else None, context.tasks_seen)
+    if mask is None:
+        mask = torch.ones(len(x), scenario.num_outputs, dtype=torch.bool, device=x.device)
+    return x, y, mask.expand(len(x), -1)

@@ -1,0 +1,1 @@
+"""Many runs at once: comparisons, sweeps; executed by local processes or other backends."""

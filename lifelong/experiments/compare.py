@@ -1,0 +1,213 @@
+"""Comparisons: every strategy x seed of one scenario, run in parallel, summarised in a leaderboard.
+
+A comparison is described by :class:`CompareConfig`, equal in power to the ``lifelong compare`` flags
+and to a YAML file. Its top level holds the comparison's own keys (``strategies``, ``seeds``,
+``strategy_params``, ``set``, ``jobs``, ``out``) and any :class:`~lifelong.core.config.RunConfig` field
+shared by every run (``benchmark``, ``scenario``, ``iterations``, ``lr``, ...)::
+
+    benchmark: split-digits
+    scenario: class
+    strategies: [naive, ewc, er]
+    seeds: [0, 1, 2]
+    strategy_params:
+      ewc: {strength: 100}
+    iterations: 200
+
+Layout of the output folder::
+
+    OUT/compare.yaml            the resolved comparison (``lifelong compare --config`` repeats it)
+    OUT/outcomes.json           status of every run (done / cached / failed, with the error)
+    OUT/runs/<strategy>-s<seed> one run folder each (metrics.json, config.yaml, checkpoint.pt, ...)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lifelong.core.config import RunConfig, load_yaml, run_config_from_mapping, save_yaml
+from lifelong.core.errors import ConfigError, LifelongError
+from lifelong.core.fields import build_config, check, field
+from lifelong.core.io import atomic_write_json
+
+COMPARE_FILE = "compare.yaml"
+OUTCOMES_FILE = "outcomes.json"
+# RunConfig fields a comparison sets per run, so they may not be given as shared settings.
+PER_RUN = {"strategy": "strategies", "seed": "seeds", "out": "out"}
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """Which strategies and seeds to compare, and the run settings they share."""
+
+    strategies: tuple[str, ...] = field(("naive",), "strategies to compare (lifelong list)")
+    seeds: tuple[int, ...] = field((0, 1, 2), "seeds; every strategy runs once per seed")
+    strategy_params: dict = field(None, "per-strategy hyperparameters: {strategy: {name: value}}")
+    run: dict = field(None, "RunConfig settings shared by every run (benchmark, iterations, ...)")
+    jobs: int | None = field(None, "parallel worker processes (default: the number of cores)")
+    out: str | None = field(None, "output folder (default comparisons/<benchmark>-<scenario>)")
+
+    def __post_init__(self) -> None:
+        for name in ("strategy_params", "run"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, {})
+        check(len(self.strategies) > 0, "strategies: give at least one strategy")
+        check(len(self.seeds) > 0, "seeds: give at least one seed")
+        check(len(set(self.strategies)) == len(self.strategies), "strategies: a name is repeated")
+        check(len(set(self.seeds)) == len(self.seeds), "seeds: a seed is repeated")
+        check(self.jobs is None or self.jobs >= 1, "jobs must be >= 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The flat YAML form (shared run settings at the top level)."""
+        data: dict[str, Any] = dict(self.run)
+        data.update(strategies=list(self.strategies), seeds=list(self.seeds),
+                    strategy_params={k: dict(v) for k, v in self.strategy_params.items()},
+                    jobs=self.jobs, out=self.out)
+        return data
+
+    def run_config(self, strategy: str, seed: int) -> RunConfig:
+        """The configuration of one run of the comparison."""
+        assert self.out is not None, "resolve the comparison first"
+        values = {**self.run, "strategy": strategy, "seed": seed,
+                  "strategy_params": dict(self.strategy_params.get(strategy, {})),
+                  "out": str(Path(self.out) / "runs" / run_name(strategy, seed))}
+        return run_config_from_mapping(values, where=f"{strategy} seed {seed}")
+
+
+def run_name(strategy: str, seed: int) -> str:
+    return f"{strategy}-s{seed}"
+
+
+def _parse_set(items: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{"ewc.strength": 100}`` to ``{"ewc": {"strength": 100}}``."""
+    params: dict[str, dict[str, Any]] = {}
+    for key, value in items.items():
+        strategy, dot, name = str(key).partition(".")
+        if not dot or not strategy or not name:
+            raise ConfigError(f"set: expected STRATEGY.NAME=VALUE, got '{key}'")
+        params.setdefault(strategy, {})[name] = value
+    return params
+
+
+def compare_config_from_mapping(values: Mapping[str, Any], *, where: str = "") -> CompareConfig:
+    """Build a CompareConfig from the flat YAML form; unknown keys and wrong types name the key."""
+    prefix = f"{where}: " if where else ""
+    values = dict(values)
+    own = {f.name for f in dataclasses.fields(CompareConfig)} - {"run"}
+    run_fields = set(RunConfig.__dataclass_fields__) - set(PER_RUN) - {"strategy_params"}
+    shared: dict[str, Any] = {}
+    compare: dict[str, Any] = {}
+    for key, value in values.items():
+        name = str(key).replace("-", "_")
+        if name in PER_RUN and name != "out":
+            raise ConfigError(f"{prefix}'{key}' is set per run in a comparison; use "
+                              f"'{PER_RUN[name]}'")
+        if name in own:
+            compare[name] = value
+        elif name == "set":
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{prefix}set: expected a mapping of STRATEGY.NAME: VALUE")
+            compare["set"] = value
+        elif name in run_fields:
+            shared[name] = value
+        else:
+            valid = ", ".join(sorted(own | {"set"} | run_fields))
+            raise ConfigError(f"{prefix}unknown key '{key}'; valid: {valid}")
+    params = compare.pop("strategy_params", None) or {}
+    if not isinstance(params, Mapping) or not all(isinstance(v, Mapping) or v is None
+                                                  for v in params.values()):
+        raise ConfigError(f"{prefix}strategy_params: expected {{strategy: {{name: value}}}}")
+    merged = {str(k): dict(v or {}) for k, v in params.items()}
+    for strategy, extra in _parse_set(compare.pop("set", None) or {}).items():
+        merged.setdefault(strategy, {}).update(extra)
+    compare["strategy_params"] = merged
+    # Shared settings are validated (and converted) as a RunConfig now, so a typo fails before any
+    # run starts and compare.yaml holds typed values.
+    converted = run_config_from_mapping(shared, where=where).to_dict()
+    compare["run"] = {name: converted[name] for name in shared}
+    return build_config(CompareConfig, compare, where=where)
+
+
+def load_compare_config(path: str | Path) -> CompareConfig:
+    return compare_config_from_mapping(load_yaml(path), where=str(path))
+
+
+def resolve_comparison(config: CompareConfig) -> CompareConfig:
+    """Fill defaults and validate every strategy, its hyperparameters and the setting up front."""
+    from lifelong.core.registry import get_strategy
+    from lifelong.core.runner import resolve
+
+    probe = resolve(run_config_from_mapping({**config.run, "out": "-"}))
+    for strategy, params in config.strategy_params.items():
+        if strategy not in config.strategies:
+            raise ConfigError(f"strategy_params: '{strategy}' is not among the compared strategies "
+                              f"({', '.join(config.strategies)})")
+        build_config(get_strategy(strategy).config_class, params, where=f"strategy '{strategy}'")
+    for strategy in config.strategies:
+        cls = get_strategy(strategy)
+        if probe.scenario not in cls.settings:
+            raise ConfigError(f"strategy '{strategy}' does not support the {probe.scenario}-incremental "
+                              f"setting; supported: {', '.join(sorted(cls.settings))}")
+    run = {**config.run, "benchmark": probe.benchmark, "scenario": probe.scenario}
+    out = config.out or str(Path("comparisons") / f"{probe.benchmark}-{probe.scenario}")
+    return dataclasses.replace(config, run=run, out=out)
+
+
+def plan_threads(jobs: int | None, threads: int | None = None) -> tuple[int, int]:
+    """(jobs, threads per job) with ``jobs x threads`` at most the number of cores."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    jobs = max(1, min(jobs or cores, cores))
+    limit = max(1, cores // jobs)
+    return jobs, min(threads or limit, limit)
+
+
+def run_comparison(
+    config: CompareConfig,
+    *,
+    on_result: Callable[[Any], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Run (or skip, when finished) every strategy x seed; returns and saves the outcome records."""
+    from lifelong.experiments.executor import run_local
+
+    config = resolve_comparison(config)
+    out = Path(config.out)  # type: ignore[arg-type]
+    out.mkdir(parents=True, exist_ok=True)
+    save_yaml(config.to_dict(), out / COMPARE_FILE)
+    jobs, threads = plan_threads(config.jobs, config.run.get("threads"))
+    keys = {}
+    trials = []
+    for strategy in config.strategies:
+        for seed in config.seeds:
+            run_config = config.run_config(strategy, seed).replace(threads=threads)
+            keys[run_name(strategy, seed)] = (strategy, seed)
+            trials.append((run_name(strategy, seed), run_config))
+    outcomes = run_local(trials, jobs=jobs, threads=threads, on_result=on_result)
+    records = [
+        {"run": o.key, "strategy": keys[o.key][0], "seed": keys[o.key][1], "status": o.status,
+         "error": o.error, "folder": f"runs/{o.key}"}
+        for o in outcomes
+    ]
+    atomic_write_json(out / OUTCOMES_FILE, {"runs": records})
+    tracebacks = {o.key: o.extra.get("traceback") for o in outcomes if not o.ok}
+    for key, text in tracebacks.items():
+        if text:
+            (out / "runs" / key).mkdir(parents=True, exist_ok=True)
+            (out / "runs" / key / "error.txt").write_text(text)
+    return records
+
+
+def is_comparison(folder: Path) -> bool:
+    return (folder / COMPARE_FILE).is_file()
+
+
+def check_same_stream(configs: Mapping[str, Mapping[str, Any]]) -> None:
+    """Runs in one comparison must share the benchmark, setting and number of tasks."""
+    for key in ("benchmark", "scenario", "tasks"):
+        values = {name: c.get(key) for name, c in configs.items()}
+        if len(set(map(str, values.values()))) > 1:
+            shown = ", ".join(f"{name}: {v}" for name, v in list(values.items())[:4])
+            raise LifelongError(f"the runs disagree on {key} ({shown}); compare runs of one scenario")

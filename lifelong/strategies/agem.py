@@ -1,0 +1,74 @@
+"""Averaged GEM (Chaudhry et al. 2019, "Efficient Lifelong Learning with A-GEM").
+
+The episodic memory holds ``buffer_size // num_tasks`` examples per task. At each step a batch of
+``replay_batch_size`` examples is drawn from the memories of the past tasks and its gradient g_ref
+computed; if <g, g_ref> < 0 the update is the closed-form projection::
+
+    g~ = g - (<g, g_ref> / <g_ref, g_ref>) g_ref
+
+Deviation: the memory of a task is a reservoir sample of its stream (the paper's code fills it as a
+ring buffer); memory losses use the setting's masked logits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from lifelong.components.buffer import STORAGE
+from lifelong.components.projection import agem_project, assign_flat_grad, flat_grad, flatten
+from lifelong.core.fields import check, field
+from lifelong.core.registry import register
+from lifelong.core.strategy import Batch, Strategy, StrategyConfig
+from lifelong.strategies.er import replay_metrics
+from lifelong.strategies.gem import task_memory
+
+
+@dataclass(frozen=True)
+class AGEMConfig(StrategyConfig):
+    buffer_size: int = field(1000, "memory budget in stored examples, split evenly over the tasks")
+    replay_batch_size: int = field(256, "memory examples drawn per step to compute g_ref")
+    storage: str = field("auto", "dtype of stored inputs: auto (uint8 when exact), float32, float16, uint8")
+
+    def __post_init__(self) -> None:
+        check(self.buffer_size >= 1, "buffer_size must be >= 1")
+        check(self.replay_batch_size >= 1, "replay_batch_size must be >= 1")
+        check(self.storage in ("auto", *STORAGE), f"storage must be auto or one of {STORAGE}")
+
+
+@register
+class AGEM(Strategy):
+    """Project the gradient so the loss on a random memory batch does not increase."""
+
+    name = "agem"
+    config_class = AGEMConfig
+    paper = "Chaudhry et al. 2019, Efficient Lifelong Learning with A-GEM"
+    config: AGEMConfig
+
+    def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(model, config, context)
+        self.buffer = task_memory(self, config.buffer_size, config.storage)
+        self.register_buffer("projections", torch.zeros((), dtype=torch.long))
+
+    def after_backward(self, batch: Batch) -> None:
+        current = self.context.tasks_seen - 1
+        if current == 0 or len(self.buffer.indices(current)) == 0:
+            return
+        memory = self.buffer.sample(self.config.replay_batch_size, self.context.rng, current)
+        params = self.trainable_parameters()
+        ref = self.classification_loss(Batch(memory.x, memory.y, memory.task_ids))
+        g_ref = flatten(torch.autograd.grad(ref, params, allow_unused=True), params)
+        g = flat_grad(params)
+        if float(torch.dot(g, g_ref)) < 0:
+            self.projections += 1
+            assign_flat_grad(params, agem_project(g, g_ref))
+
+    def after_step(self, batch: Batch) -> None:
+        quota = self.config.buffer_size // self.context.scenario.num_tasks
+        self.buffer.add_balanced(batch.x, batch.y, batch.task_ids, by="task_ids", quota=quota,
+                                 generator=self.context.rng)
+
+    def extra_metrics(self) -> dict[str, Any]:
+        return {**replay_metrics(self.buffer), "projections": int(self.projections)}

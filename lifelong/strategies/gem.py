@@ -1,0 +1,110 @@
+"""Gradient Episodic Memory (Lopez-Paz & Ranzato 2017, "Gradient Episodic Memory for Continual
+Learning").
+
+Each task keeps an episodic memory M_k of ``buffer_size // num_tasks`` examples (the budget is
+``buffer_size`` stored examples in total). With g the gradient of the current batch's loss and
+g_k = grad L(f_theta, M_k) for every past task k, if any <g, g_k> < 0 the update uses the solution of::
+
+    min_z 1/2 ||g - z||^2   s.t.   <z, g_k> >= 0  for all k < t
+
+solved in its dual (t x t) with quadprog, with the dual variables bounded below by ``memory_strength``
+(the authors' margin). See :mod:`lifelong.components.projection`.
+
+Deviations: the memory of a task is a reservoir sample of its stream (the authors keep the last
+examples seen, a ring buffer); the memory losses use the masked logits of the setting (the task's head
+in the task-incremental setting, all seen classes in the class-incremental one). If quadprog fails
+(infeasible or numerically singular dual), the step falls back to the A-GEM projection on the
+average memory gradient; ``qp_fallbacks`` in metrics.json counts how often.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from lifelong.components.buffer import STORAGE, make_buffer
+from lifelong.components.projection import (agem_project, assign_flat_grad, flat_grad, gem_project,
+                                            stacked_gradients)
+from lifelong.core.errors import ConfigError
+from lifelong.core.fields import check, field
+from lifelong.core.registry import register
+from lifelong.core.strategy import Batch, Strategy, StrategyConfig
+from lifelong.strategies.er import replay_metrics
+
+
+@dataclass(frozen=True)
+class GEMConfig(StrategyConfig):
+    buffer_size: int = field(1000, "memory budget in stored examples, split evenly over the tasks")
+    memory_strength: float = field(0.5, "margin: lower bound of the dual variables (gamma in the code)")
+    storage: str = field("auto", "dtype of stored inputs: auto (uint8 when exact), float32, float16, uint8")
+
+    def __post_init__(self) -> None:
+        check(self.buffer_size >= 1, "buffer_size must be >= 1")
+        check(self.memory_strength >= 0, "memory_strength must be >= 0")
+        check(self.storage in ("auto", *STORAGE), f"storage must be auto or one of {STORAGE}")
+
+
+def task_memory(strategy: Strategy, buffer_size: int, storage: str):  # type: ignore[no-untyped-def]
+    """A buffer with ``buffer_size // num_tasks`` slots per task (GEM and A-GEM)."""
+    tasks = strategy.context.scenario.num_tasks
+    if buffer_size < tasks:
+        raise ConfigError(f"{strategy.name}: buffer_size ({buffer_size}) must be >= the number of "
+                          f"tasks ({tasks}): the memory is split evenly over the tasks")
+    return make_buffer(buffer_size, strategy.context.scenario, storage, num_keys=tasks)
+
+
+def memory_losses(strategy: Strategy, tasks_before: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean loss on each past task's memory (K,), from one forward pass, and the task ids (K,)."""
+    memory = strategy.buffer.get(strategy.buffer.indices(tasks_before))
+    ids = memory.task_ids if strategy.context.scenario.setting == "task" else None
+    logits = strategy.masked_logits(strategy(memory.x, ids), ids)
+    per_sample = F.cross_entropy(logits, memory.y, reduction="none")
+    tasks, which = memory.task_ids.unique(return_inverse=True)
+    sums = torch.zeros(len(tasks), device=logits.device).index_add(0, which, per_sample)
+    return sums / torch.bincount(which, minlength=len(tasks)), tasks
+
+
+@register
+class GEM(Strategy):
+    """Project the gradient so that no past task's memory loss increases (a QP per step)."""
+
+    name = "gem"
+    config_class = GEMConfig
+    paper = "Lopez-Paz & Ranzato 2017, Gradient Episodic Memory for Continual Learning"
+    config: GEMConfig
+
+    def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(model, config, context)
+        self.buffer = task_memory(self, config.buffer_size, config.storage)
+        self.register_buffer("projections", torch.zeros((), dtype=torch.long))
+        self.register_buffer("qp_fallbacks", torch.zeros((), dtype=torch.long))
+
+    def after_backward(self, batch: Batch) -> None:
+        current = self.context.tasks_seen - 1
+        if current == 0 or len(self.buffer.indices(current)) == 0:
+            return
+        params = self.trainable_parameters()
+        g = flat_grad(params)
+        losses, _ = memory_losses(self, current)
+        G = stacked_gradients(losses, params)
+        if bool((G @ g >= 0).all()):
+            return
+        self.projections += 1
+        try:
+            z = gem_project(g, G, self.config.memory_strength)
+        except ValueError:
+            self.qp_fallbacks += 1
+            z = agem_project(g, G.mean(0))
+        assign_flat_grad(params, z)
+
+    def after_step(self, batch: Batch) -> None:
+        quota = self.config.buffer_size // self.context.scenario.num_tasks
+        self.buffer.add_balanced(batch.x, batch.y, batch.task_ids, by="task_ids", quota=quota,
+                                 generator=self.context.rng)
+
+    def extra_metrics(self) -> dict[str, Any]:
+        return {**replay_metrics(self.buffer), "projections": int(self.projections),
+                "qp_fallbacks": int(self.qp_fallbacks)}

@@ -1,0 +1,127 @@
+"""iCaRL (Rebuffi et al. 2017, "iCaRL: Incremental Classifier and Representation Learning").
+
+Class-incremental only. A fixed total memory of K = ``buffer_size`` exemplars is shared by the classes
+seen so far (m = K // classes per class). Training on task t uses the current batch joined with a batch
+of exemplars, and a sigmoid (binary cross-entropy) loss over the units of all seen classes::
+
+    L = - sum_{y in seen} [ d_y log s(g_y(x)) + (1 - d_y) log(1 - s(g_y(x))) ]
+
+with targets d_y = 1[y = label] for the new classes and d_y = s(g*_y(x)), the sigmoid output of the
+model frozen at the end of the previous task, for the old classes (distillation). After each task,
+every old class keeps its first m exemplars and each new class gets m exemplars chosen by herding
+on the L2-normalised features phi(x). Prediction is the nearest mean of exemplars::
+
+    y* = argmin_y || phi(x) - mu_y ||,   mu_y = normalise(mean of phi over class y's exemplars)
+
+``predictors()`` also evaluates the network's own head ("head" in metrics.json). Deviations: exemplars
+are replayed as a mini-batch per step instead of being concatenated to the task's dataset; no
+flipped-image feature averaging; the loss is summed over units and averaged over the batch. Before a
+class has a mean (during its first task), prediction uses the head.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from lifelong.components.buffer import STORAGE, herding, joined, make_buffer
+from lifelong.core.errors import ConfigError
+from lifelong.core.fields import check, field
+from lifelong.core.registry import register
+from lifelong.core.strategy import Batch, Strategy, StrategyConfig
+from lifelong.data.scenarios import Task
+from lifelong.strategies.er import replay_metrics
+
+
+@dataclass(frozen=True)
+class ICaRLConfig(StrategyConfig):
+    buffer_size: int = field(2000, "K: total exemplars, shared by all classes seen (m = K // classes)")
+    replay_batch_size: int = field(128, "exemplars joined to each training batch")
+    storage: str = field("auto", "dtype of stored inputs: auto (uint8 when exact), float32, float16, uint8")
+
+    def __post_init__(self) -> None:
+        check(self.buffer_size >= 1, "buffer_size must be >= 1")
+        check(self.replay_batch_size >= 1, "replay_batch_size must be >= 1")
+        check(self.storage in ("auto", *STORAGE), f"storage must be auto or one of {STORAGE}")
+
+
+@register
+class ICaRL(Strategy):
+    """Herding exemplars, sigmoid distillation and the nearest-mean-of-exemplars classifier."""
+
+    name = "icarl"
+    config_class = ICaRLConfig
+    settings = frozenset({"class"})
+    paper = "Rebuffi et al. 2017, iCaRL: Incremental Classifier and Representation Learning"
+    config: ICaRLConfig
+
+    def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(model, config, context)
+        outputs = context.scenario.num_outputs
+        if config.buffer_size < outputs:
+            raise ConfigError(f"icarl: buffer_size ({config.buffer_size}) must be >= the number of "
+                              f"classes ({outputs}) so every class keeps an exemplar")
+        self.buffer = make_buffer(config.buffer_size, context.scenario, config.storage)
+        self.teacher = copy.deepcopy(model).requires_grad_(False)
+        self.register_buffer("has_teacher", torch.zeros((), dtype=torch.bool))
+        self.register_buffer("class_means", torch.zeros(outputs, model.feature_dim))
+        self.register_buffer("has_mean", torch.zeros(outputs, dtype=torch.bool))
+
+    def loss(self, batch: Batch) -> torch.Tensor:
+        if len(self.buffer) > 0:
+            batch = joined(batch, self.buffer.sample(self.config.replay_batch_size, self.context.rng))
+        seen = self.context.scenario.output_mask(None, self.context.tasks_seen)
+        logits = self(batch.x)
+        targets = F.one_hot(batch.y, len(seen)).float()
+        if self.has_teacher:
+            old = self.context.scenario.output_mask(None, self.context.tasks_seen - 1)
+            with torch.no_grad():
+                targets[:, old] = torch.sigmoid(self.teacher(batch.x)[:, old])
+        bce = F.binary_cross_entropy_with_logits(logits[:, seen], targets[:, seen], reduction="none")
+        return bce.sum(1).mean()
+
+    @torch.no_grad()
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """L2-normalised features phi(x), computed in chunks in evaluation mode."""
+        was_training = self.training
+        self.eval()
+        phi = torch.cat([F.normalize(self.model.features(c), dim=1) for c in x.split(1000)])
+        self.train(was_training)
+        return phi
+
+    def after_task(self, task: Task) -> None:
+        self.teacher.load_state_dict(self.model.state_dict())
+        self.has_teacher.fill_(True)
+        scenario = self.context.scenario
+        seen = scenario.output_mask(None, task.index + 1)
+        per_class = self.config.buffer_size // int(seen.sum())
+        self.buffer.keep_first_per_class(per_class)
+        ids = torch.full_like(task.train_indices, task.index)
+        x, y = scenario.train_batch(ids, task.train_indices)
+        for unit in task.classes:
+            members = torch.nonzero(y == unit).flatten()
+            chosen = members[herding(self.features(x[members]), per_class)]
+            self.buffer.append(x[chosen], y[chosen], ids[chosen])
+        stored = self.buffer.get(self.buffer.indices())
+        phi = self.features(stored.x)
+        sums = torch.zeros_like(self.class_means).index_add_(0, stored.y, phi)
+        self.class_means.copy_(F.normalize(sums, dim=1))
+        self.has_mean.copy_(torch.bincount(stored.y, minlength=len(sums)) > 0)
+
+    def predict(self, x: torch.Tensor, task_ids: torch.Tensor | None = None) -> torch.Tensor:
+        allowed = self.context.scenario.output_mask(None, self.context.tasks_seen)
+        if not bool(self.has_mean[allowed].all()):
+            return super().predict(x, task_ids)
+        return self.masked_logits(-torch.cdist(self.features(x), self.class_means), task_ids)
+
+    def predictors(self) -> dict[str, Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor]]:
+        return {"head": super().predict}
+
+    def extra_metrics(self) -> dict[str, Any]:
+        return {**replay_metrics(self.buffer), "exemplars_per_class": self.config.buffer_size
+                // max(1, int(self.context.scenario.output_mask(None, self.context.tasks_seen).sum()))}

@@ -1,0 +1,106 @@
+"""Learning without Forgetting (Li & Hoiem 2016, ECCV / TPAMI 2017).
+
+A frozen copy of the model from the end of the previous task (the teacher, a sub-module so it is in
+``state_dict``) labels the current inputs; the model is trained on the current task while keeping its
+old outputs close to the teacher's::
+
+    L(theta) = CE_t(theta) + lambda_o * L_KD(f_theta(x)[old], f_teacher(x)[old]; T)
+
+with L_KD the temperature-T distillation loss of :mod:`lifelong.components.distillation`
+(-T^2 sum_i q_i log q^_i, Li & Hoiem use T = 2 and lambda_o = 1). Which outputs are "old" depends on the
+setting (as in van de Ven & Tolias 2019):
+
+* task-incremental: each previous task's head; L_KD is averaged over those heads;
+* class-incremental: the units of all classes of previous tasks (one softmax over them);
+* domain-incremental: all output units (shared by every task).
+
+Deviation: the paper also warms up the new head with the body frozen, then fine-tunes everything; here
+all parameters are trained from the first iteration (as in van de Ven & Tolias 2019).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from lifelong.components.distillation import distillation_loss
+from lifelong.core.fields import check, field
+from lifelong.core.registry import register
+from lifelong.core.strategy import Batch, Context, Strategy, StrategyConfig
+from lifelong.data.scenarios import Task
+
+
+@dataclass(frozen=True)
+class LwFConfig(StrategyConfig):
+    """Hyperparameters of LwF."""
+
+    strength: float = field(1.0, "lambda_o: weight of the distillation loss on the old outputs")
+    temperature: float = field(2.0, "T: distillation temperature (the loss is scaled by T^2)")
+
+    def __post_init__(self) -> None:
+        check(self.strength >= 0, f"strength must be >= 0, got {self.strength}")
+        check(self.temperature > 0, f"temperature must be > 0, got {self.temperature}")
+
+
+@register
+class LwF(Strategy):
+    """Distil the previous model's outputs on the current inputs (no stored data)."""
+
+    name = "lwf"
+    config_class = LwFConfig
+    paper = "Li & Hoiem 2016, Learning without Forgetting (ECCV)"
+    config: LwFConfig
+
+    def __init__(self, model: nn.Module, config: LwFConfig, context: Context) -> None:
+        super().__init__(model, config, context)
+        self.register_module("teacher", None)
+        self.teacher: nn.Module | None
+
+    def _freeze(self, module: nn.Module) -> nn.Module:
+        for p in module.parameters():
+            p.requires_grad_(False)
+        return module.eval()
+
+    def train(self, mode: bool = True) -> LwF:
+        super().train(mode)
+        if self.teacher is not None:
+            self.teacher.eval()  # frozen: batch-norm statistics must not move
+        return self
+
+    def old_outputs(self, logits: torch.Tensor, task: int) -> torch.Tensor:
+        """The logits the distillation applies to while learning ``task``: (B, units) or (B, heads, units)."""
+        scenario = self.context.scenario
+        if scenario.setting == "task":
+            heads = torch.tensor([scenario[k].classes for k in range(task)], device=logits.device)
+            return logits[:, heads]
+        if scenario.setting == "class":
+            old = scenario.task_output_mask[:task].any(0).nonzero().flatten().to(logits.device)
+            return logits[:, old]
+        return logits
+
+    def loss(self, batch: Batch) -> torch.Tensor:
+        logits = self(batch.x, self.routing_ids(batch))
+        loss = nn.functional.cross_entropy(self.masked_logits(logits, self.routing_ids(batch)), batch.y)
+        task = self.context.tasks_seen - 1
+        if self.teacher is not None and task > 0 and self.config.strength > 0:
+            with torch.no_grad():
+                teacher_logits = self.teacher(batch.x)
+            kd = distillation_loss(self.old_outputs(logits, task), self.old_outputs(teacher_logits, task),
+                                   self.config.temperature)
+            loss = loss + self.config.strength * kd
+        return loss
+
+    @torch.no_grad()
+    def after_task(self, task: Task) -> None:
+        self.teacher = self._freeze(copy.deepcopy(self.model))
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"has_teacher": self.teacher is not None}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        if state.get("has_teacher") and self.teacher is None:
+            self.teacher = self._freeze(self.context.model_spec.build())

@@ -1,0 +1,118 @@
+"""Synaptic Intelligence (Zenke, Poole & Ganguli 2017, ICML, "Continual learning through synaptic
+intelligence").
+
+During task t every optimizer step accumulates the path integral of each parameter's contribution to
+the decrease of the task loss::
+
+    W_i += -g_i * (theta_i(after step) - theta_i(before step))
+
+with g the gradient of the task loss WITHOUT the surrogate penalty (as in the paper; the loop's
+gradient minus the penalty's analytic gradient 2 c Omega (theta - theta*)). After the task, with
+Delta_i = theta_i(end of task) - theta_i(start of task)::
+
+    omega_i = W_i / (Delta_i^2 + xi),     Omega_i <- Omega_i + omega_i,     theta* <- theta(end of task)
+
+and the objective while learning later tasks is::
+
+    L(theta) = CE_t(theta) + c * sum_i Omega_i (theta_i - theta*_i)^2
+
+Omega is summed over tasks and not clipped (a parameter may get a small negative importance, as in
+the paper). The gradient g is taken before gradient clipping, if the run clips.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from lifelong.components.penalty import QuadraticPenalty
+from lifelong.core.fields import check, field
+from lifelong.core.registry import register
+from lifelong.core.strategy import Batch, Context, Strategy, StrategyConfig
+from lifelong.data.scenarios import Task
+
+
+@dataclass(frozen=True)
+class SIConfig(StrategyConfig):
+    """Hyperparameters of SI."""
+
+    strength: float = field(1.0, "c: weight of the surrogate loss c sum_i Omega_i (theta_i - theta*_i)^2")
+    damping: float = field(0.1, "xi: damping of omega_i = W_i / (Delta_i^2 + xi)")
+
+    def __post_init__(self) -> None:
+        check(self.strength >= 0, f"strength must be >= 0, got {self.strength}")
+        check(self.damping > 0, f"damping must be > 0, got {self.damping}")
+
+
+@register
+class SI(Strategy):
+    """Importance = path integral of the loss decrease each parameter caused, accumulated online."""
+
+    name = "si"
+    config_class = SIConfig
+    paper = "Zenke, Poole & Ganguli 2017, Continual learning through synaptic intelligence (ICML)"
+    config: SIConfig
+
+    def __init__(self, model: torch.nn.Module, config: SIConfig, context: Context) -> None:
+        super().__init__(model, config, context)
+        self.penalty = QuadraticPenalty(self.model.named_parameters())
+        self.names = list(self.penalty.names)
+        for i, (_, p) in enumerate(self.model.named_parameters()):
+            self.register_buffer(f"path_integral_{i}", torch.zeros_like(p))  # W
+            self.register_buffer(f"task_start_{i}", p.detach().clone())  # theta at the task start
+        self._step: list[tuple[torch.Tensor, torch.Tensor]] = []  # (g, theta before the step)
+
+    def _params(self) -> list[torch.nn.Parameter]:
+        return list(self.model.parameters())
+
+    def _buffers(self, kind: str) -> list[torch.Tensor]:
+        return [getattr(self, f"{kind}_{i}") for i in range(len(self.names))]
+
+    def loss(self, batch: Batch) -> torch.Tensor:
+        loss = self.classification_loss(batch)
+        if self.penalty.active and self.config.strength > 0:
+            loss = loss + self.config.strength * self.penalty(self.model.named_parameters())
+        return loss
+
+    @torch.no_grad()
+    def before_task(self, task: Task) -> None:
+        for p, w, start in zip(self._params(), self._buffers("path_integral"),
+                               self._buffers("task_start"), strict=True):
+            w.zero_()
+            start.copy_(p)
+
+    @torch.no_grad()
+    def after_backward(self, batch: Batch) -> None:
+        c = self.config.strength
+        penalized = self.penalty.active and c > 0
+        self._step = []
+        for name, p in zip(self.names, self._params(), strict=True):
+            if p.grad is None:
+                g = torch.zeros_like(p)
+            elif penalized:  # remove the penalty's gradient: g of the task loss only
+                g = p.grad - (2 * c) * self.penalty.importance(name) * (p - self.penalty.anchor(name))
+            else:
+                g = p.grad.clone()
+            self._step.append((g, p.detach().clone()))
+
+    @torch.no_grad()
+    def after_step(self, batch: Batch) -> None:
+        for p, w, (g, before) in zip(self._params(), self._buffers("path_integral"), self._step,
+                                     strict=True):
+            w.addcmul_(g, before.sub_(p), value=1.0)  # -g * (after - before) = g * (before - after)
+        self._step = []
+
+    @torch.no_grad()
+    def after_task(self, task: Task) -> None:
+        omega, anchor = {}, {}
+        for name, p, w, start in zip(self.names, self._params(), self._buffers("path_integral"),
+                                     self._buffers("task_start"), strict=True):
+            omega[name] = w / ((p - start) ** 2 + self.config.damping)
+            anchor[name] = p
+        self.penalty.update(omega, anchor, decay=1.0)
+
+    def extra_metrics(self) -> dict[str, Any]:
+        total = sum(float(self.penalty.importance(n).sum()) for n in self.penalty.names)
+        return {"consolidations": int(self.penalty.consolidations), "importance_sum": total}

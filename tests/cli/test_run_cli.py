@@ -1,0 +1,75 @@
+"""`lifelong run` and `lifelong list` through the command line, including bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from lifelong.cli import main
+
+
+def lifelong(*args: str, cwd=None, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "lifelong", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=300)
+
+
+def test_default_run_works_offline_and_prints_matrix_and_forgetting(tmp_path):
+    done = lifelong("run", "--threads", "1", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Accuracy matrix" in done.stdout and "average forgetting" in done.stdout
+    metrics = json.loads((tmp_path / "runs" / "split-digits-class-naive-s0" / "metrics.json").read_text())
+    assert metrics["average_forgetting"] > 0.5  # naive class-incremental forgets
+    assert (tmp_path / "runs" / "split-digits-class-naive-s0" / "curves.png").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--strategy", "nope"], "unknown strategy 'nope'; valid: "),
+        (["--benchmark", "nope"], "unknown benchmark 'nope'; valid: "),
+        (["--scenario", "nope"], "unknown scenario 'nope'; valid: class, domain, task"),
+        (["--set", "nope=1"], "unknown key 'nope'"),
+        (["--lr", "-1"], "lr must be > 0"),
+        (["--benchmark", "split-mnist", "--tasks", "7"], "cannot be split evenly into 7 tasks"),
+        (["--model", "nope"], "unknown model 'nope'"),
+        (["--optimizer", "nope"], "optimizer: 'nope' is not one of adam, sgd"),
+    ],
+)
+def test_bad_input_gives_one_clear_line(args, message, capsys, tmp_path, shared_data):
+    code = main(["run", "--quiet", "--iterations", "1", "--out", str(tmp_path / "r"), *args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_missing_dataset_says_which_files_and_how_to_get_them(capsys, tmp_path):
+    code = main(["run", "--benchmark", "split-mnist", "--data-root", str(tmp_path / "empty")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "train-images-idx3-ubyte.gz" in err and "--download" in err
+
+
+def test_list_shows_every_strategy_with_hyperparameters(capsys):
+    from lifelong import list_strategies
+
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in list_strategies():
+        assert f"\n{name}  [" in out
+    assert "split-mnist" in out and "class-incremental" in out
+
+
+def test_config_file_and_flags_override(tmp_path, capsys):
+    config = tmp_path / "run.yaml"
+    config.write_text("benchmark: split-digits\nstrategy: naive\niterations: 3\nseed: 4\nhidden: [16]\n")
+    out = tmp_path / "r"
+    assert main(["run", "--quiet", "--config", str(config), "--seed", "5", "--out", str(out)]) == 0
+    saved = json.loads((out / "metrics.json").read_text())["config"]
+    assert saved["seed"] == 5 and saved["iterations"] == 3 and saved["hidden"] == [16]
+    config.write_text("benchmark: split-digits\nepochz: 3\n")
+    assert main(["run", "--config", str(config)]) == 2
+    assert "unknown key 'epochz'" in capsys.readouterr().err

@@ -1,0 +1,87 @@
+"""The training loop: divergence stops with task and iteration, results are complete and atomic,
+budgets and curves follow the configuration, class-incremental masking matches its definition."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from lifelong import RunConfig, run
+from lifelong.core.errors import DivergenceError
+from lifelong.core.fields import build_config
+from lifelong.core.errors import ConfigError
+
+
+def test_nan_loss_stops_naming_task_and_iteration(tiny_config):
+    with pytest.raises(DivergenceError, match=r"task 0, iteration \d+"):
+        run(tiny_config(lr=1e30, optimizer="sgd", iterations=50), write=False)
+
+
+def test_run_writes_complete_results(tiny_config, tmp_path):
+    out = tmp_path / "run"
+    result = run(tiny_config(out=str(out), eval_every=5))
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in ["accuracy_matrix", "average_accuracy", "average_forgetting", "max_forgetting",
+                "backward_transfer", "forward_transfer", "train_seconds", "config"]:
+        assert key in metrics
+    assert metrics["accuracy_matrix"] == result.accuracy_matrix
+    assert (out / "accuracy_matrix.csv").read_text().count("\n") == 6
+    assert (out / "curves.png").stat().st_size > 1000
+    assert (out / "config.yaml").is_file() and (out / "log.csv").is_file()
+    # no temporary files are left behind by atomic writes
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    # 20 iterations per task, evaluated every 5 (3 intermediate points) + one at each task end
+    assert len(metrics["curve"]["iterations"]) == 5 * 4
+    assert metrics["curve"]["task_starts"] == [0, 20, 40, 60, 80]
+
+
+def test_iteration_and_epoch_budgets(tiny_config):
+    by_iter = run(tiny_config(iterations=7), write=False).metrics
+    assert by_iter["curve"]["task_starts"] == [0, 7, 14, 21, 28]
+    by_epoch = run(tiny_config(iterations=None, epochs=2, batch_size=50), write=False).metrics
+    sizes = by_epoch["scenario"]["train_sizes"]
+    expected = [0]
+    for size in sizes[:-1]:
+        expected.append(expected[-1] + 2 * -(-size // 50))
+    assert by_epoch["curve"]["task_starts"] == expected
+
+
+def test_class_incremental_naive_forgets_and_task_incremental_does_not_predict_other_heads(tiny_config):
+    cls = run(tiny_config(iterations=60, hidden=(64,)), write=False).metrics
+    assert cls["average_forgetting"] > 0.8  # naive overwrites earlier classes
+    task = run(tiny_config(scenario="task", iterations=60, hidden=(64,)), write=False).metrics
+    # with the task id, chance is 1/2 per task, and the binary heads stay far above it
+    assert task["average_accuracy"] > 0.8
+
+
+def test_unknown_run_key_and_wrong_type_name_the_key():
+    with pytest.raises(ConfigError, match="unknown key 'epoch'"):
+        build_config(RunConfig, {"epoch": 3})
+    with pytest.raises(ConfigError, match="lr: expected a number"):
+        build_config(RunConfig, {"lr": "fast"})
+    with pytest.raises(ConfigError, match="epochs or iterations"):
+        RunConfig(epochs=1, iterations=3)
+
+
+def test_unknown_strategy_hyperparameter_is_rejected(tiny_config):
+    with pytest.raises(ConfigError, match="strategy 'naive': unknown key 'strength'"):
+        run(tiny_config(strategy_params={"strength": 1}), write=False)
+
+
+def test_forward_transfer_uses_random_init_baseline(tiny_config):
+    metrics = run(tiny_config(scenario="task"), write=False).metrics
+    R, b = metrics["accuracy_matrix"], metrics["initial_accuracy"]
+    expected = sum(R[j - 1][j] - b[j] for j in range(1, 5)) / 4
+    assert metrics["forward_transfer"] == pytest.approx(expected)
+    assert all(0.0 <= v <= 1.0 for v in b)
+
+
+def test_threads_option_is_applied(tiny_config):
+    before = torch.get_num_threads()
+    try:
+        run(tiny_config(threads=1, iterations=2), write=False)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
