@@ -28,18 +28,35 @@ class Observer:
 
 
 class Observers(Observer):
-    """Fan events out to several observers."""
+    """Fan events out to several observers, in order."""
 
     def __init__(self, observers: Sequence[Observer] = ()) -> None:
         self.observers = list(observers)
 
-    def __getattribute__(self, name: str) -> Any:
-        if name in Observer.__dict__ and not name.startswith("_"):
-            members = object.__getattribute__(self, "observers")
+    def run_started(self, info: dict[str, Any]) -> None:
+        for o in self.observers:
+            o.run_started(info)
 
-            def fan_out(*args: Any, **kwargs: Any) -> None:
-                for observer in members:
-                    getattr(observer, name)(*args, **kwargs)
+    def task_started(self, task: int, iterations: int) -> None:
+        for o in self.observers:
+            o.task_started(task, iterations)
 
-            return fan_out
-        return object.__getattribute__(self, name)
+    def iteration_done(self, task: int, iteration: int, global_iteration: int, loss: float) -> None:
+        for o in self.observers:
+            o.iteration_done(task, iteration, global_iteration, loss)
+
+    def evaluated(self, global_iteration: int, task: int, accuracies: Sequence[float]) -> None:
+        for o in self.observers:
+            o.evaluated(global_iteration, task, accuracies)
+
+    def task_done(self, task: int, accuracies: Sequence[float]) -> None:
+        for o in self.observers:
+            o.task_done(task, accuracies)
+
+    def run_done(self, metrics: dict[str, Any]) -> None:
+        for o in self.observers:
+            o.run_done(metrics)
+
+    def close(self) -> None:
+        for o in self.observers:
+            o.close()

@@ -8,8 +8,10 @@ written atomically.
 from __future__ import annotations
 
 import platform
+import re
 import resource
 import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,17 +167,25 @@ def run(config: RunConfig, *, observers: Sequence[Observer] = (), resume: bool =
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         save_yaml(config.to_dict(), out / "config.yaml")
+    state = None
+    if resume and checkpoint_path is not None and checkpoint_path.exists():
+        state = load_checkpoint(checkpoint_path)
     all_observers = list(observers)
     if out is not None:
         from lifelong.report.logs import CsvLog
 
-        all_observers.append(CsvLog(out / "log.csv", append=resume))
+        # On resume the log keeps only rows up to the checkpoint: rows written after it (before the
+        # interruption) are produced again, so they would otherwise appear twice.
+        position = state["progress"] if state is not None else None
+        all_observers.append(CsvLog(out / "log.csv", append=position is not None,
+                                    until=(position["task"], position["global_iteration"])
+                                    if position is not None else None))
     learner = Learner(
         strategy, config, observers=all_observers,
         checkpoint=(lambda state: atomic_torch_save(checkpoint_path, state)) if checkpoint_path else None,
     )
-    if resume and checkpoint_path is not None and checkpoint_path.exists():
-        learner.load_state_dict(load_checkpoint(checkpoint_path))
+    if state is not None:
+        learner.load_state_dict(state)
     try:
         progress = learner.fit()
     finally:
@@ -190,9 +200,18 @@ def run(config: RunConfig, *, observers: Sequence[Observer] = (), resume: bool =
 def load_checkpoint(path: Path) -> dict[str, Any]:
     """Load a checkpoint with ``weights_only=True``: tensors and plain data only, never code."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. pickle-protocol notes: the error below says it all
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - any unpickling failure is a corrupt/unsafe file
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        text = str(err).strip()
+        unsafe = re.search(r"GLOBAL ([\w.]+)", text)
+        if unsafe or "Weights only load failed" in text:
+            what = f" ({unsafe.group(1)})" if unsafe else ""
+            raise LifelongError(
+                f"{path}: refused to load: the checkpoint holds objects other than tensors and "
+                f"plain data{what}; lifelong never runs code from a checkpoint") from None
+        first = text.splitlines()[0] if text else type(err).__name__
         raise LifelongError(f"{path}: not a valid lifelong checkpoint ({first[:200]})") from None
     if not isinstance(state, dict) or state.get("format") != 1:
         raise LifelongError(f"{path}: not a lifelong checkpoint (unknown format)")

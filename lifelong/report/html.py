@@ -19,7 +19,8 @@ h1 { font-size: 26px; margin: 8px 0 4px; }
 h2 { font-size: 19px; margin: 32px 0 10px; border-bottom: 2px solid #3b75af; padding-bottom: 4px; }
 p.lead { color: #4a5261; margin: 0 0 12px; }
 table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
-th, td { border: 1px solid #d5d9e0; padding: 4px 9px; text-align: right; }
+th, td { border: 1px solid #d5d9e0; padding: 4px 9px; text-align: right; white-space: nowrap; }
+td.text { white-space: normal; }
 th { background: #e9eef6; }
 td.text, th.text { text-align: left; }
 tr.failed td { background: #fdecea; color: #8a1f11; }

@@ -123,7 +123,9 @@ def plot_bars(rows: Sequence[tuple[str, float, float | None, float, float | None
     ax.bar([x + width / 2 for x in xs], [r[3] for r in rows], width,
            yerr=[r[4] or 0.0 for r in rows], capsize=4, label="average forgetting", color="#ef8636")
     ax.set_xticks(xs, names, rotation=20 if len(rows) > 6 else 0)
-    ax.set_ylim(0, 1.05)
+    lowest = min([0.0] + [r[3] - (r[4] or 0.0) for r in rows])
+    ax.set_ylim(lowest - 0.05 if lowest < 0 else 0.0, 1.05)
+    ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_ylabel("fraction")
     ax.set_title("Average accuracy and forgetting (mean ± std over seeds)")
     ax.grid(axis="y", alpha=0.3)

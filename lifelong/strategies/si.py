@@ -67,7 +67,7 @@ class SI(Strategy):
     def _params(self) -> list[torch.nn.Parameter]:
         return list(self.model.parameters())
 
-    def _buffers(self, kind: str) -> list[torch.Tensor]:
+    def _tensors(self, kind: str) -> list[torch.Tensor]:
         return [getattr(self, f"{kind}_{i}") for i in range(len(self.names))]
 
     def loss(self, batch: Batch) -> torch.Tensor:
@@ -78,8 +78,8 @@ class SI(Strategy):
 
     @torch.no_grad()
     def before_task(self, task: Task) -> None:
-        for p, w, start in zip(self._params(), self._buffers("path_integral"),
-                               self._buffers("task_start"), strict=True):
+        for p, w, start in zip(self._params(), self._tensors("path_integral"),
+                               self._tensors("task_start"), strict=True):
             w.zero_()
             start.copy_(p)
 
@@ -99,7 +99,7 @@ class SI(Strategy):
 
     @torch.no_grad()
     def after_step(self, batch: Batch) -> None:
-        for p, w, (g, before) in zip(self._params(), self._buffers("path_integral"), self._step,
+        for p, w, (g, before) in zip(self._params(), self._tensors("path_integral"), self._step,
                                      strict=True):
             w.addcmul_(g, before.sub_(p), value=1.0)  # -g * (after - before) = g * (before - after)
         self._step = []
@@ -107,8 +107,8 @@ class SI(Strategy):
     @torch.no_grad()
     def after_task(self, task: Task) -> None:
         omega, anchor = {}, {}
-        for name, p, w, start in zip(self.names, self._params(), self._buffers("path_integral"),
-                                     self._buffers("task_start"), strict=True):
+        for name, p, w, start in zip(self.names, self._params(), self._tensors("path_integral"),
+                                     self._tensors("task_start"), strict=True):
             omega[name] = w / ((p - start) ** 2 + self.config.damping)
             anchor[name] = p
         self.penalty.update(omega, anchor, decay=1.0)
