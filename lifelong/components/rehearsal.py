@@ -2,8 +2,9 @@
 
 Used by generative replay and pseudo-rehearsal. Replayed inputs are assigned to the tasks seen before
 the current one: in the task-incremental setting each gets a uniformly drawn past task (its head);
-in the class-incremental setting the units of the past tasks' classes are allowed; in the
-domain-incremental setting all units.
+in the class-incremental setting the teacher's targets cover the past tasks' classes (zero probability
+for the new ones, as in van de Ven's code) while the student's outputs cover every class seen so far,
+so replay also pushes the new classes' scores down; in the domain-incremental setting all units.
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ def replayed_loss(strategy: Strategy, teacher: nn.Module, x: torch.Tensor, *, so
     ids = None
     if context.scenario.setting == "task":
         ids = torch.randint(past, (len(x),), generator=context.rng).to(x.device)
-    mask = context.scenario.output_mask(ids, past)
+    old_units = context.scenario.output_mask(ids, past)
     with torch.no_grad():
         target = teacher(x)
-    logits = strategy(x, ids)
-    if mask is not None:
-        target, logits = target.masked_fill(~mask, -1e9), logits.masked_fill(~mask, -1e9)
+    if old_units is not None:
+        target = target.masked_fill(~old_units, -1e9)  # new units: zero probability (van de Ven)
+    logits = strategy.masked_logits(strategy(x, ids), ids)  # all units the setting allows now
     if soft:
         return distillation_loss(logits, target, temperature)
     return F.cross_entropy(logits, target.argmax(1))

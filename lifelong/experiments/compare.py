@@ -139,9 +139,13 @@ def load_compare_config(path: str | Path) -> CompareConfig:
 def resolve_comparison(config: CompareConfig) -> CompareConfig:
     """Fill defaults and validate every strategy, its hyperparameters and the setting up front."""
     from lifelong.core.registry import get_strategy
+    from lifelong.core.errors import unknown_name
     from lifelong.core.runner import resolve
+    from lifelong.data.scenarios import SETTINGS
 
     probe = resolve(run_config_from_mapping({**config.run, "out": "-"}))
+    if probe.scenario not in SETTINGS:
+        raise unknown_name("scenario", str(probe.scenario), SETTINGS)
     for strategy, params in config.strategy_params.items():
         if strategy not in config.strategies:
             raise ConfigError(f"strategy_params: '{strategy}' is not among the compared strategies "

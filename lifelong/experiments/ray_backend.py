@@ -1,14 +1,14 @@
-"""Run trials as Ray tasks, on this machine or on an existing Ray cluster (``pip install lifelong[ray]``).
+"""Run trials as Ray tasks, locally or on an existing Ray cluster (``pip install lifelong[ray]``).
 
 Each trial is one Ray task executing :func:`lifelong.experiments.executor.run_trial` (the same
-function the local executor runs), with ``num_cpus`` / ``num_gpus`` reserved for it; Ray schedules as
-many at once as the cluster's resources allow. The torch thread count of a trial is the same as in the
-local backend, so both compute bit-identical results for the same seeds.
+function the local executor runs), with ``num_cpus`` / ``num_gpus`` reserved for it; Ray schedules
+as many at once as the cluster's resources allow. The torch thread count of a trial is the same as
+in the local backend, so both compute bit-identical results for the same seeds.
 
 On a multi-node cluster, every node needs lifelong installed and the dataset files (set
-``data_root`` in the run settings, or ``LIFELONG_DATA``, which is forwarded to the workers). Workers
-write their run folders where they run; results also travel back to the driver, which records them in
-its own results folder.
+``data_root`` in the run settings, or ``LIFELONG_DATA``, which is forwarded to the workers).
+Workers write their run folders where they run; results also travel back to the driver, which
+records them in its own results folder.
 """
 
 from __future__ import annotations
@@ -42,12 +42,12 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
     ray = import_ray()
     if ray.is_initialized():
         return False
-    env = {k: v for k, v in os.environ.items() if k in ("LIFELONG_DATA",)}
-    options: dict[str, Any] = {"log_to_driver": False, "include_dashboard": False,
-                               "runtime_env": {"env_vars": env} if env else None}
+    options: dict[str, Any] = {"log_to_driver": False, "include_dashboard": False}
     try:
         if address:
-            ray.init(address=address, **options)
+            # A local instance inherits this environment; a cluster's workers get the data path.
+            env = {k: v for k, v in os.environ.items() if k == "LIFELONG_DATA"}
+            ray.init(address=address, runtime_env={"env_vars": env} if env else None, **options)
         else:
             ray.init(num_cpus=num_cpus or os.cpu_count() or 1, **options)
     except ConnectionError as err:
@@ -68,7 +68,7 @@ def run_ray(
     """Run ``trials`` (key, config) as Ray tasks; results in the input order.
 
     Args:
-        threads: torch threads per trial (keep it equal to the local backend's for identical results).
+        threads: torch threads per trial (equal to the local backend's: identical results).
         num_cpus, num_gpus: resources reserved per trial (fractions allowed).
         address: an existing cluster (``ray://host:10001``, ``host:6379`` or ``auto``); without it a
             local instance with ``cluster_cpus`` CPUs is started (default: all cores).
@@ -78,7 +78,9 @@ def run_ray(
     started = ensure_ray(address, cluster_cpus)
     try:
         task = ray.remote(run_trial).options(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=0)
-        refs = {task.remote(key, config.to_dict(), threads): (key, config) for key, config in trials}
+        refs = {
+            task.remote(key, config.to_dict(), threads): (key, config) for key, config in trials
+        }
         results: dict[str, TrialOutcome] = {}
         pending = list(refs)
         while pending:
@@ -89,8 +91,12 @@ def run_ray(
                     outcome = ray.get(ref)
                 except Exception as err:  # noqa: BLE001 - a lost worker fails its trial only
                     first = str(err).strip().splitlines()[0] if str(err).strip() else ""
-                    outcome = TrialOutcome(key, "failed", config.to_dict(),
-                                           error=f"{type(err).__name__}: {first[:300]}")
+                    outcome = TrialOutcome(
+                        key,
+                        "failed",
+                        config.to_dict(),
+                        error=f"{type(err).__name__}: {first[:300]}",
+                    )
                 results[key] = outcome
                 if on_result:
                     on_result(outcome)
@@ -100,14 +106,23 @@ def run_ray(
     return [results[key] for key, _ in trials]
 
 
-def ray_backend(*, threads: int, num_cpus: float, num_gpus: float, address: str | None,
-                cluster_cpus: int | None):  # type: ignore[no-untyped-def]
+def ray_backend(
+    *, threads: int, num_cpus: float, num_gpus: float, address: str | None, cluster_cpus: int | None
+):  # type: ignore[no-untyped-def]
     """A sweep backend (see :func:`lifelong.experiments.sweep.run_sweep`) running Ray tasks."""
     import_ray()
 
-    def execute(trials: Sequence[tuple[str, RunConfig]],
-                on_result: Callable[[TrialOutcome], None]) -> list[TrialOutcome]:
-        return run_ray(trials, threads=threads, num_cpus=num_cpus, num_gpus=num_gpus,
-                       address=address, cluster_cpus=cluster_cpus, on_result=on_result)
+    def execute(
+        trials: Sequence[tuple[str, RunConfig]], on_result: Callable[[TrialOutcome], None]
+    ) -> list[TrialOutcome]:
+        return run_ray(
+            trials,
+            threads=threads,
+            num_cpus=num_cpus,
+            num_gpus=num_gpus,
+            address=address,
+            cluster_cpus=cluster_cpus,
+            on_result=on_result,
+        )
 
     return execute

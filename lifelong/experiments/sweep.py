@@ -1,8 +1,8 @@
 """Hyperparameter sweeps whose selection never looks at the reported test data.
 
-A sweep file (YAML) names a benchmark and setting, the strategies to tune, a search space per strategy
-(a grid, or seeded random samples from distributions), common run settings, tuning and evaluation
-seeds, and a selection protocol. :func:`run_sweep` then runs two stages:
+A sweep file (YAML) names a benchmark and setting, the strategies to tune, a search space per
+strategy (a grid, or seeded random samples from distributions), common run settings, tuning and
+evaluation seeds, and a selection protocol. :func:`run_sweep` then runs two stages:
 
 1. **Tuning.** Every candidate configuration is trained once per *tuning seed* on data that the
    reported numbers never use, and scored with the protocol's metric (mean over tuning seeds):
@@ -60,10 +60,19 @@ from lifelong.core.io import atomic_write_json, atomic_write_text
 from lifelong.experiments.executor import TrialOutcome, finished_metrics, run_local
 
 # Run settings a sweep decides itself (per stage or per trial); a sweep file may not set them.
-_RESERVED = {"strategy", "strategy_params", "set", "seed", "out", "evaluate_on", "first_tasks",
-             "threads"}
+_RESERVED = {
+    "strategy",
+    "strategy_params",
+    "set",
+    "seed",
+    "out",
+    "evaluate_on",
+    "first_tasks",
+    "threads",
+}
 _DISTRIBUTIONS = ("choice", "uniform", "log_uniform", "int_uniform", "int_log_uniform")
 _REPORTED = ("average_accuracy", "average_forgetting", "backward_transfer")
+METRICS = (*_REPORTED, "max_forgetting", "forward_transfer")
 
 
 @dataclass(frozen=True)
@@ -71,10 +80,13 @@ class Protocol:
     """How hyperparameters are selected without touching the reported test data."""
 
     name: Literal["validation", "first-tasks"] = field(
-        "validation", "validation: held-out training data; first-tasks: tune on the first k tasks")
+        "validation", "validation: held-out training data; first-tasks: tune on the first k tasks"
+    )
     validation_fraction: float | None = field(
-        None, "fraction of each task's training data held out (default 0.1 for validation, "
-        "0 for first-tasks: evaluate on the tuning tasks' test sets)")
+        None,
+        "fraction of each task's training data held out (default 0.1 for validation, "
+        "0 for first-tasks: evaluate on the tuning tasks' test sets)",
+    )
     tasks: int | None = field(None, "first-tasks: k, the number of tuning tasks")
     metric: str = field("average_accuracy", "metrics.json key that scores a candidate")
     mode: Literal["max", "min"] | None = field(None, "max or min (default: min for forgetting)")
@@ -86,25 +98,39 @@ class Protocol:
         if self.mode is None:
             object.__setattr__(self, "mode", "min" if "forgetting" in self.metric else "max")
         fraction = self.validation_fraction or 0.0
+        check(self.metric in METRICS, f"protocol metric must be one of {', '.join(METRICS)}")
         check(0.0 <= fraction < 1.0, "protocol validation_fraction must be in [0, 1)")
-        check(self.name != "validation" or fraction > 0,
-              "the validation protocol needs a validation_fraction > 0")
-        check(self.name != "first-tasks" or (self.tasks is not None and self.tasks >= 1),
-              "the first-tasks protocol needs tasks: k (>= 1)")
-        check(self.name == "first-tasks" or self.tasks is None,
-              "protocol tasks is only used by the first-tasks protocol")
+        check(
+            self.name != "validation" or fraction > 0,
+            "the validation protocol needs a validation_fraction > 0",
+        )
+        check(
+            self.name != "first-tasks" or (self.tasks is not None and self.tasks >= 1),
+            "the first-tasks protocol needs tasks: k (>= 1)",
+        )
+        check(
+            self.name == "first-tasks" or self.tasks is None,
+            "protocol tasks is only used by the first-tasks protocol",
+        )
 
     def describe(self) -> str:
         """One sentence for the leaderboard."""
-        split = (f"a validation split ({self.validation_fraction:g} of each task's training data)"
-                 if self.validation_fraction else "their test sets")
+        split = (
+            f"a validation split ({self.validation_fraction:g} of each task's training data)"
+            if self.validation_fraction
+            else "their test sets"
+        )
         if self.name == "validation":
-            return (f"Selection on {split}, scored by {self.metric} ({self.mode}); test sets used "
-                    "only by the final runs of the chosen configurations on the evaluation seeds.")
-        return (f"Selection on the first {self.tasks} task(s) (Chaudhry et al. 2019), evaluated on "
-                f"{split}, scored by {self.metric} ({self.mode}); reported metrics recomputed on the "
-                f"accuracy sub-matrix of tasks {self.tasks + 1 if self.tasks else '?'}..T, so the "
-                "tuning tasks never enter them.")
+            return (
+                f"Selection on {split}, scored by {self.metric} ({self.mode}); test sets used "
+                "only by the final runs of the chosen configurations on the evaluation seeds."
+            )
+        return (
+            f"Selection on the first {self.tasks} task(s) (Chaudhry et al. 2019), evaluated on "
+            f"{split}, scored by {self.metric} ({self.mode}); reported metrics recomputed on the "
+            f"accuracy sub-matrix of tasks {self.tasks + 1 if self.tasks else '?'}..T, so the "
+            "tuning tasks never enter them."
+        )
 
 
 @dataclass(frozen=True)
@@ -168,17 +194,22 @@ def sweep_from_mapping(data: dict[str, Any], *, where: str = "sweep") -> SweepSp
             run[key] = data[key]
     bad = sorted(_RESERVED & set(run))
     if bad:
-        raise ConfigError(f"{where}: run setting '{bad[0]}' is chosen by the sweep and cannot be set")
+        raise ConfigError(
+            f"{where}: run setting '{bad[0]}' is chosen by the sweep and cannot be set"
+        )
     run_config_from_mapping(run, where=f"{where}: run")  # validates the common settings
     seeds = _mapping(data.get("seeds"), f"{where}: seeds")
     tuning = _seeds(seeds.get("tuning", [0]), f"{where}: seeds.tuning")
     evaluation = _seeds(seeds.get("evaluation", [1, 2, 3]), f"{where}: seeds.evaluation")
     shared = sorted(set(tuning) & set(evaluation))
     if shared:
-        raise ConfigError(f"{where}: seed {shared[0]} is both a tuning and an evaluation seed; "
-                          "evaluation seeds must be fresh")
-    protocol = build_config(Protocol, _mapping(data.get("protocol"), "protocol"),
-                            where=f"{where}: protocol")
+        raise ConfigError(
+            f"{where}: seed {shared[0]} is both a tuning and an evaluation seed; "
+            "evaluation seeds must be fresh"
+        )
+    protocol = build_config(
+        Protocol, _mapping(data.get("protocol"), "protocol"), where=f"{where}: protocol"
+    )
     resources = _mapping(data.get("resources"), f"{where}: resources")
     extra = sorted(set(resources) - {"num_cpus", "num_gpus"})
     if extra:
@@ -190,12 +221,20 @@ def sweep_from_mapping(data: dict[str, Any], *, where: str = "sweep") -> SweepSp
     for name, body in strategies.items():
         body = dict(_mapping(body, f"{where}: strategies.{name}"))
         body.setdefault("search", "random" if "samples" in body else "grid")
-        searches.append(build_config(StrategySearch, {**body, "strategy": str(name)},
-                                     where=f"{where}: strategies.{name}"))
+        searches.append(
+            build_config(
+                StrategySearch, {**body, "strategy": str(name)}, where=f"{where}: strategies.{name}"
+            )
+        )
     spec = SweepSpec(
-        name=str(data.get("name") or "sweep"), run=run, strategies=tuple(searches),
-        tuning_seeds=tuning, evaluation_seeds=evaluation, protocol=protocol,
-        num_cpus=float(resources.get("num_cpus", 1)), num_gpus=float(resources.get("num_gpus", 0)),
+        name=str(data.get("name") or "sweep"),
+        run=run,
+        strategies=tuple(searches),
+        tuning_seeds=tuning,
+        evaluation_seeds=evaluation,
+        protocol=protocol,
+        num_cpus=float(resources.get("num_cpus", 1)),
+        num_gpus=float(resources.get("num_gpus", 0)),
     )
     check(spec.num_cpus > 0 and spec.num_gpus >= 0, "num_cpus must be > 0 and num_gpus >= 0")
     for search in spec.strategies:
@@ -226,7 +265,7 @@ def candidates(search: StrategySearch) -> list[dict[str, Any]]:
     """The candidate assignments of a search, in a fixed order.
 
     Grid: the cartesian product of the value lists (scalars are fixed values), last key fastest.
-    Random: ``samples`` draws from ``numpy.random.default_rng(seed)``; a list means a uniform choice;
+    Random: ``samples`` draws from ``numpy.random.default_rng(seed)``; a list is a uniform choice;
     ``{log_uniform: [low, high]}``, ``{uniform: [low, high]}``, ``{int_uniform: [low, high]}``
     (inclusive), ``{int_log_uniform: [low, high]}`` and ``{choice: [...]}`` are distributions.
     Sampled floats are rounded to 6 significant digits so the tables reproduce them exactly.
@@ -238,8 +277,10 @@ def candidates(search: StrategySearch) -> list[dict[str, Any]]:
         for key, value in space.items():
             if isinstance(value, dict):
                 if set(value) != {"choice"}:
-                    raise ConfigError(f"{where}.space.{key}: a grid takes a list of values; "
-                                      "distributions need search: random")
+                    raise ConfigError(
+                        f"{where}.space.{key}: a grid takes a list of values; "
+                        "distributions need search: random"
+                    )
                 value = value["choice"]
             values = value if isinstance(value, list) else [value]
             if not values:
@@ -248,8 +289,10 @@ def candidates(search: StrategySearch) -> list[dict[str, Any]]:
         return [dict(combo) for combo in itertools.product(*axes)]
     check(search.samples >= 1, f"{where}: samples must be >= 1")
     rng = np.random.default_rng(search.seed)
-    return [{key: _draw(value, rng, f"{where}.space.{key}") for key, value in space.items()}
-            for _ in range(search.samples)]
+    return [
+        {key: _draw(value, rng, f"{where}.space.{key}") for key, value in space.items()}
+        for _ in range(search.samples)
+    ]
 
 
 def _draw(value: Any, rng: np.random.Generator, where: str) -> Any:
@@ -264,9 +307,12 @@ def _draw(value: Any, rng: np.random.Generator, where: str) -> Any:
         if not isinstance(arg, list) or not arg:
             raise ConfigError(f"{where}: choice needs a non-empty list")
         return arg[int(rng.integers(len(arg)))]
-    if (not isinstance(arg, list) or len(arg) != 2
-            or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in arg)
-            or not arg[0] <= arg[1]):
+    if (
+        not isinstance(arg, list)
+        or len(arg) != 2
+        or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in arg)
+        or not arg[0] <= arg[1]
+    ):
         raise ConfigError(f"{where}: {kind} needs [low, high] with low <= high, got '{arg}'")
     low, high = float(arg[0]), float(arg[1])
     if kind.endswith("log_uniform") and low <= 0:
@@ -281,8 +327,9 @@ def _draw(value: Any, rng: np.random.Generator, where: str) -> Any:
     return int(min(high, math.floor(math.exp(rng.uniform(math.log(low), math.log(high + 1))))))
 
 
-def _split_params(search: StrategySearch, params: dict[str, Any],
-                  where: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _split_params(
+    search: StrategySearch, params: dict[str, Any], where: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(run settings, strategy hyperparameters) of an assignment; both validated.
 
     A key that is a RunConfig field (lr, batch_size, ...) is a run setting; ``strategy.NAME`` forces
@@ -297,13 +344,21 @@ def _split_params(search: StrategySearch, params: dict[str, Any],
         if key.startswith("strategy."):
             strategy[key.removeprefix("strategy.")] = value
         elif key.replace("-", "_") in run_keys:
-            if key.replace("-", "_") in _RESERVED | {"benchmark", "scenario", "validation_fraction"}:
-                raise ConfigError(f"{where}: strategies.{search.strategy}: '{key}' cannot be searched")
+            if key.replace("-", "_") in _RESERVED | {
+                "benchmark",
+                "scenario",
+                "validation_fraction",
+            }:
+                raise ConfigError(
+                    f"{where}: strategies.{search.strategy}: '{key}' cannot be searched"
+                )
             run[key.replace("-", "_")] = value
         else:
             strategy[key] = value
     strategy_class = get_strategy(search.strategy)
-    build_config(strategy_class.config_class, strategy, where=f"{where}: strategy '{search.strategy}'")
+    build_config(
+        strategy_class.config_class, strategy, where=f"{where}: strategy '{search.strategy}'"
+    )
     return run, strategy
 
 
@@ -314,13 +369,25 @@ def config_hash(config: RunConfig) -> str:
     return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:8]
 
 
-def _make_config(spec: SweepSpec, search: StrategySearch, params: dict[str, Any], seed: int,
-                 stage: str, threads: int) -> RunConfig:
+def _make_config(
+    spec: SweepSpec,
+    search: StrategySearch,
+    params: dict[str, Any],
+    seed: int,
+    stage: str,
+    threads: int,
+) -> RunConfig:
     from lifelong.core.runner import resolve
 
     run, strategy = _split_params(search, params, spec.name)
-    values: dict[str, Any] = {**spec.run, **run, "strategy": search.strategy,
-                              "strategy_params": strategy, "seed": seed, "threads": threads}
+    values: dict[str, Any] = {
+        **spec.run,
+        **run,
+        "strategy": search.strategy,
+        "strategy_params": strategy,
+        "seed": seed,
+        "threads": threads,
+    }
     protocol = spec.protocol
     if protocol.name == "first-tasks":
         # One scenario for every run, so the tuning tasks are the first k tasks of the final stream.
@@ -336,9 +403,11 @@ def _make_config(spec: SweepSpec, search: StrategySearch, params: dict[str, Any]
     values["out"] = "pending"
     config = resolve(run_config_from_mapping(values, where=spec.name))
     if protocol.name == "first-tasks" and protocol.tasks is not None and config.tasks is not None:
-        check(protocol.tasks < config.tasks,
-              f"first-tasks protocol: k={protocol.tasks} leaves no task to report out of "
-              f"{config.tasks}")
+        check(
+            protocol.tasks < config.tasks,
+            f"first-tasks protocol: k={protocol.tasks} leaves no task to report out of "
+            f"{config.tasks}",
+        )
     return config
 
 
@@ -350,13 +419,22 @@ def tuning_trials(spec: SweepSpec, out: Path, threads: int) -> list[Trial]:
             for seed in spec.tuning_seeds:
                 config = _make_config(spec, search, params, seed, "tuning", threads)
                 folder = out / "tuning" / search.strategy / f"{index:03d}-{config_hash(config)}"
-                trials.append(Trial("tuning", search.strategy, index, params, seed,
-                                    config.replace(out=str(folder / f"s{seed}"))))
+                trials.append(
+                    Trial(
+                        "tuning",
+                        search.strategy,
+                        index,
+                        params,
+                        seed,
+                        config.replace(out=str(folder / f"s{seed}")),
+                    )
+                )
     return trials
 
 
-def evaluation_trials(spec: SweepSpec, out: Path, threads: int,
-                      chosen: dict[str, tuple[int, dict[str, Any]]]) -> list[Trial]:
+def evaluation_trials(
+    spec: SweepSpec, out: Path, threads: int, chosen: dict[str, tuple[int, dict[str, Any]]]
+) -> list[Trial]:
     """The chosen candidate of each strategy at every evaluation seed."""
     trials = []
     for search in spec.strategies:
@@ -366,8 +444,16 @@ def evaluation_trials(spec: SweepSpec, out: Path, threads: int,
         for seed in spec.evaluation_seeds:
             config = _make_config(spec, search, params, seed, "evaluation", threads)
             folder = out / "evaluation" / search.strategy / f"{index:03d}-{config_hash(config)}"
-            trials.append(Trial("evaluation", search.strategy, index, params, seed,
-                                config.replace(out=str(folder / f"s{seed}"))))
+            trials.append(
+                Trial(
+                    "evaluation",
+                    search.strategy,
+                    index,
+                    params,
+                    seed,
+                    config.replace(out=str(folder / f"s{seed}")),
+                )
+            )
     return trials
 
 
@@ -392,22 +478,29 @@ def _recorded(trial: Trial, retry_failed: bool) -> TrialOutcome | None:
     return TrialOutcome(_trial_key(trial), "failed", trial.config.to_dict(), error=record["error"])
 
 
-Backend = Callable[[Sequence[tuple[str, RunConfig]], Callable[[TrialOutcome], None]],
-                   list[TrialOutcome]]
+Backend = Callable[
+    [Sequence[tuple[str, RunConfig]], Callable[[TrialOutcome], None]], list[TrialOutcome]
+]
 
 
 def local_backend(jobs: int | None, threads: int) -> Backend:
     """Worker processes on this machine (:func:`lifelong.experiments.executor.run_local`)."""
 
-    def execute(trials: Sequence[tuple[str, RunConfig]],
-                on_result: Callable[[TrialOutcome], None]) -> list[TrialOutcome]:
+    def execute(
+        trials: Sequence[tuple[str, RunConfig]], on_result: Callable[[TrialOutcome], None]
+    ) -> list[TrialOutcome]:
         return run_local(trials, jobs=jobs, threads=threads, on_result=on_result)
 
     return execute
 
 
-def execute_trials(trials: list[Trial], backend: Backend, *, retry_failed: bool = False,
-                   progress: Callable[[str], None] | None = None) -> dict[str, TrialOutcome]:
+def execute_trials(
+    trials: list[Trial],
+    backend: Backend,
+    *,
+    retry_failed: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, TrialOutcome]:
     """Run ``trials`` (skipping recorded ones); returns outcomes by trial key.
 
     The driver writes ``failure.json`` for a failed trial and ``metrics.json`` when a remote worker
@@ -430,14 +523,21 @@ def execute_trials(trials: list[Trial], backend: Backend, *, retry_failed: bool 
         if outcome.ok and outcome.metrics is not None and not (folder / "metrics.json").is_file():
             atomic_write_json(folder / "metrics.json", outcome.metrics)
         if not outcome.ok:
-            atomic_write_json(folder / "failure.json", {
-                "error": outcome.error, "config_hash": config_hash(trial.config),
-                "traceback": outcome.extra.get("traceback")})
+            atomic_write_json(
+                folder / "failure.json",
+                {
+                    "error": outcome.error,
+                    "config_hash": config_hash(trial.config),
+                    "traceback": outcome.extra.get("traceback"),
+                },
+            )
         done[0] += 1
         if progress:
             status = "ok" if outcome.ok else f"FAILED ({outcome.error})"
-            progress(f"[{done[0]}/{len(trials)}] {trial.stage} {trial.strategy} "
-                     f"#{trial.candidate} {_format_params(trial.params)} seed {trial.seed}: {status}")
+            progress(
+                f"[{done[0]}/{len(trials)}] {trial.stage} {trial.strategy} "
+                f"#{trial.candidate} {_format_params(trial.params)} seed {trial.seed}: {status}"
+            )
 
     if progress and len(outcomes):
         progress(f"{len(outcomes)} of {len(trials)} {trials[0].stage} trials already recorded")
@@ -460,8 +560,9 @@ def reported_metrics(metrics: dict[str, Any], protocol: Protocol) -> dict[str, A
     return {key: summary[key] for key in (*_REPORTED, "forward_transfer")}
 
 
-def select(trials: list[Trial], outcomes: dict[str, TrialOutcome],
-           protocol: Protocol) -> dict[str, dict[str, Any]]:
+def select(
+    trials: list[Trial], outcomes: dict[str, TrialOutcome], protocol: Protocol
+) -> dict[str, dict[str, Any]]:
     """Score candidates (mean over tuning seeds; any failed seed fails the candidate) and pick the
     best per strategy. Returns per strategy: candidate, params, score, candidates, failed."""
     scores: dict[tuple[str, int], list[float]] = {}
@@ -474,8 +575,10 @@ def select(trials: list[Trial], outcomes: dict[str, TrialOutcome],
     chosen: dict[str, dict[str, Any]] = {}
     sign = 1.0 if protocol.mode == "max" else -1.0
     for (strategy, index), values in scores.items():
-        entry = chosen.setdefault(strategy, {"candidate": None, "params": None, "score": None,
-                                             "candidates": 0, "failed": 0})
+        entry = chosen.setdefault(
+            strategy,
+            {"candidate": None, "params": None, "score": None, "candidates": 0, "failed": 0},
+        )
         entry["candidates"] += 1
         if any(math.isnan(v) for v in values):
             entry["failed"] += 1
@@ -490,9 +593,9 @@ def _score(outcome: TrialOutcome, protocol: Protocol) -> float:
     if not outcome.ok or outcome.metrics is None:
         return math.nan
     value = outcome.metrics.get(protocol.metric)
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise ConfigError(f"protocol metric '{protocol.metric}' is not a number in metrics.json")
-    return float(value) if math.isfinite(value) else math.nan
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        return math.nan  # e.g. forward transfer without a baseline: the candidate cannot be ranked
+    return float(value)
 
 
 # ---------------------------------------------------------------------------------- the sweep
@@ -506,9 +609,15 @@ class SweepResult:
     protocol: Protocol
 
 
-def run_sweep(spec: SweepSpec, out: str | Path, *, backend: Backend | None = None,
-              threads: int | None = None, retry_failed: bool = False,
-              progress: Callable[[str], None] | None = None) -> SweepResult:
+def run_sweep(
+    spec: SweepSpec,
+    out: str | Path,
+    *,
+    backend: Backend | None = None,
+    threads: int | None = None,
+    retry_failed: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> SweepResult:
     """Tune every strategy of ``spec``, evaluate the chosen configurations, write the results.
 
     Args:
@@ -526,9 +635,13 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, backend: Backend | None = Non
     tuning = tuning_trials(spec, out, threads)
     tuning_outcomes = execute_trials(tuning, backend, retry_failed=retry_failed, progress=progress)
     chosen = select(tuning, tuning_outcomes, spec.protocol)
-    picks = {s: (c["candidate"], c["params"]) for s, c in chosen.items() if c["candidate"] is not None}
+    picks = {
+        s: (c["candidate"], c["params"]) for s, c in chosen.items() if c["candidate"] is not None
+    }
     evaluation = evaluation_trials(spec, out, threads, picks)
-    eval_outcomes = execute_trials(evaluation, backend, retry_failed=retry_failed, progress=progress)
+    eval_outcomes = execute_trials(
+        evaluation, backend, retry_failed=retry_failed, progress=progress
+    )
     rows = [_row(t, tuning_outcomes[_trial_key(t)], spec.protocol, out) for t in tuning]
     rows += [_row(t, eval_outcomes[_trial_key(t)], spec.protocol, out) for t in evaluation]
     leaderboard = _leaderboard(spec, chosen, rows)
@@ -540,8 +653,11 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, backend: Backend | None = Non
 def _row(trial: Trial, outcome: TrialOutcome, protocol: Protocol, out: Path) -> dict[str, Any]:
     metrics: dict[str, Any] = {}
     if outcome.ok and outcome.metrics is not None:
-        metrics = (reported_metrics(outcome.metrics, protocol) if trial.stage == "evaluation"
-                   else {key: outcome.metrics.get(key) for key in _REPORTED})
+        metrics = (
+            reported_metrics(outcome.metrics, protocol)
+            if trial.stage == "evaluation"
+            else {key: outcome.metrics.get(key) for key in _REPORTED}
+        )
     if trial.stage == "tuning":
         split = "validation" if trial.config.evaluate_on == "validation" else "test"
         tasks = f"tasks 1-{trial.config.first_tasks}" if trial.config.first_tasks else "all tasks"
@@ -565,12 +681,15 @@ def _row(trial: Trial, outcome: TrialOutcome, protocol: Protocol, out: Path) -> 
     }
 
 
-def _leaderboard(spec: SweepSpec, chosen: dict[str, dict[str, Any]],
-                 rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _leaderboard(
+    spec: SweepSpec, chosen: dict[str, dict[str, Any]], rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     board = []
     for search in spec.strategies:
         pick = chosen.get(search.strategy, {})
-        finals = [r for r in rows if r["stage"] == "evaluation" and r["strategy"] == search.strategy]
+        finals = [
+            r for r in rows if r["stage"] == "evaluation" and r["strategy"] == search.strategy
+        ]
         ok = [r for r in finals if r["status"] == "ok"]
         entry: dict[str, Any] = {
             "strategy": search.strategy,
@@ -584,8 +703,11 @@ def _leaderboard(spec: SweepSpec, chosen: dict[str, dict[str, Any]],
         }
         for key in _REPORTED:
             values = [r[key] for r in ok]
-            entry[key] = {"mean": float(np.mean(values)) if values else None,
-                          "sem": _sem(values) if values else None, "per_seed": values}
+            entry[key] = {
+                "mean": float(np.mean(values)) if values else None,
+                "sem": _sem(values) if values else None,
+                "per_seed": values,
+            }
         board.append(entry)
     return board
 
@@ -604,16 +726,31 @@ def _format_params(params: dict[str, Any] | None) -> str:
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.4g}" if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e4) \
+        return (
+            f"{value:.4g}"
+            if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e4)
             else f"{value:.6g}"
+        )
     if value is None:
         return "-"
     return str(value)
 
 
 # ---------------------------------------------------------------------------------- results files
-TRIAL_COLUMNS = ("stage", "strategy", "candidate", "params", "seed", "evaluated_on", "status",
-                 "score", *_REPORTED, "train_seconds", "error", "folder")
+TRIAL_COLUMNS = (
+    "stage",
+    "strategy",
+    "candidate",
+    "params",
+    "seed",
+    "evaluated_on",
+    "status",
+    "score",
+    *_REPORTED,
+    "train_seconds",
+    "error",
+    "folder",
+)
 
 
 def trials_csv(rows: list[dict[str, Any]]) -> str:
@@ -627,7 +764,9 @@ def trials_csv(rows: list[dict[str, Any]]) -> str:
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     def cell(value: Any) -> str:
-        text = f"{value:.4f}" if isinstance(value, float) else ("-" if value is None else str(value))
+        text = (
+            f"{value:.4f}" if isinstance(value, float) else ("-" if value is None else str(value))
+        )
         return text.replace("|", "\\|")
 
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
@@ -644,26 +783,47 @@ def leaderboard_markdown(result: SweepResult, spec: SweepSpec) -> str:
     """The leaderboard table with mean ± standard error over the evaluation seeds."""
     rows = []
     for entry in result.leaderboard:
+
         def pm(key: str, e: dict[str, Any] = entry) -> str:
             stat = e[key]
             return "-" if stat["mean"] is None else f"{stat['mean']:.4f} ± {stat['sem']:.4f}"
 
-        rows.append([entry["strategy"], _format_params(entry["params"]),
-                     entry["tuning_score"], pm("average_accuracy"), pm("average_forgetting"),
-                     pm("backward_transfer"), len(entry["evaluation_seeds"]),
-                     f"{entry['candidates'] - entry['failed_candidates']}/{entry['candidates']}"])
-    headers = ["strategy", "chosen", f"tuning {spec.protocol.metric}", "test accuracy",
-               "test forgetting", "test BWT", "seeds", "candidates ok"]
+        rows.append(
+            [
+                entry["strategy"],
+                _format_params(entry["params"]),
+                entry["tuning_score"],
+                pm("average_accuracy"),
+                pm("average_forgetting"),
+                pm("backward_transfer"),
+                len(entry["evaluation_seeds"]),
+                f"{entry['candidates'] - entry['failed_candidates']}/{entry['candidates']}",
+            ]
+        )
+    headers = [
+        "strategy",
+        "chosen",
+        f"tuning {spec.protocol.metric}",
+        "test accuracy",
+        "test forgetting",
+        "test BWT",
+        "seeds",
+        "candidates ok",
+    ]
     return markdown_table(headers, rows)
 
 
 def protocol_record(spec: SweepSpec) -> dict[str, Any]:
     protocol = spec.protocol
     return {
-        "name": protocol.name, "description": protocol.describe(),
-        "validation_fraction": protocol.validation_fraction, "tuning_tasks": protocol.tasks,
-        "metric": protocol.metric, "mode": protocol.mode,
-        "tuning_seeds": list(spec.tuning_seeds), "evaluation_seeds": list(spec.evaluation_seeds),
+        "name": protocol.name,
+        "description": protocol.describe(),
+        "validation_fraction": protocol.validation_fraction,
+        "tuning_tasks": protocol.tasks,
+        "metric": protocol.metric,
+        "mode": protocol.mode,
+        "tuning_seeds": list(spec.tuning_seeds),
+        "evaluation_seeds": list(spec.evaluation_seeds),
     }
 
 
@@ -671,16 +831,27 @@ def write_results(result: SweepResult, spec: SweepSpec) -> None:
     """trials.csv, trials.md, leaderboard.md and results.json in ``result.out`` (atomically)."""
     out = result.out
     atomic_write_text(out / "trials.csv", trials_csv(result.rows))
-    atomic_write_text(out / "trials.md", f"# Trials of sweep '{spec.name}'\n\n"
-                      + trials_markdown(result.rows) + "\n")
+    atomic_write_text(
+        out / "trials.md",
+        f"# Trials of sweep '{spec.name}'\n\n" + trials_markdown(result.rows) + "\n",
+    )
     settings = ", ".join(f"{k}={_fmt(v)}" for k, v in spec.run.items())
-    text = (f"# Sweep '{spec.name}'\n\n**Protocol: {spec.protocol.name}.** "
-            f"{spec.protocol.describe()}\n\nTuning seeds: {list(spec.tuning_seeds)}; evaluation "
-            f"seeds: {list(spec.evaluation_seeds)}. Common run settings: {settings or '-'}.\n\n"
-            "Test results: mean ± standard error over the evaluation seeds.\n\n"
-            + leaderboard_markdown(result, spec) + "\n")
+    text = (
+        f"# Sweep '{spec.name}'\n\n**Protocol: {spec.protocol.name}.** "
+        f"{spec.protocol.describe()}\n\nTuning seeds: {list(spec.tuning_seeds)}; evaluation "
+        f"seeds: {list(spec.evaluation_seeds)}. Common run settings: {settings or '-'}.\n\n"
+        "Test results: mean ± standard error over the evaluation seeds.\n\n"
+        + leaderboard_markdown(result, spec)
+        + "\n"
+    )
     atomic_write_text(out / "leaderboard.md", text)
-    atomic_write_json(out / "results.json", {
-        "name": spec.name, "protocol": protocol_record(spec), "run": spec.run,
-        "leaderboard": result.leaderboard, "trials": result.rows,
-    })
+    atomic_write_json(
+        out / "results.json",
+        {
+            "name": spec.name,
+            "protocol": protocol_record(spec),
+            "run": spec.run,
+            "leaderboard": result.leaderboard,
+            "trials": result.rows,
+        },
+    )

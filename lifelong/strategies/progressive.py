@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 
 from lifelong.components.columns import ProgressiveMLP
 from lifelong.components.routing import route_by_task
@@ -60,10 +61,9 @@ class Progressive(Strategy):
             raise ConfigError(f"progressive: hidden needs {len(spec.hidden)} sizes, like the model")
         c, h, w = spec.input_shape
         sizes = [c * h * w, *(config.hidden or spec.hidden), spec.num_outputs]
-        linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+        # column 0 is the run's model, unless the columns get their own widths
+        linears = [] if config.hidden else [m for m in model.modules() if isinstance(m, nn.Linear)]
         self.model = ProgressiveMLP(sizes, linears, config.alpha)
-        if config.hidden:  # column 0 keeps the model's widths only when they agree
-            self.model = ProgressiveMLP(sizes, [], config.alpha)
 
     def before_task(self, task: Task) -> None:
         while len(self.model.columns) <= task.index:

@@ -1,0 +1,231 @@
+"""Accuracy of the regularization / distillation strategies on real MNIST (van de Ven & Tolias 2019).
+
+Protocol (published): Split MNIST, 5 tasks x 2 digits, MLP 2x400, 2000 iterations per task, Adam
+lr 1e-3, batch 128, Task-IL and Class-IL; Permuted MNIST, 10 tasks (first unpermuted), 32x32
+zero-padded, MLP 2x1000, 5000 iterations per task, Adam lr 1e-4, batch 128, Domain-IL.
+
+Stages (each caches one metrics JSON per run under runs/bench-regularization/, so a stage can be
+re-run or resumed, and ``--report`` rebuilds the docs tables from whatever runs exist):
+
+* ``select``: hyperparameters chosen on a validation split (10% of each task's training data,
+  ``evaluate_on=validation``), Split MNIST Task-IL, one seed; the value with the best final average
+  validation accuracy is used by ``split``.
+* ``split``: Split MNIST Task-IL and Class-IL on the test set with the selected values.
+* ``permuted``: Permuted MNIST Domain-IL; every grid value is trained once with 5% of each task's
+  training data held out; the value is selected on that validation split and the selected run's final
+  test accuracy is reported (its model is evaluated on the test set after training).
+
+Usage: ``python bench/regularization.py --stage select|split|permuted|report [--seeds 0 1]
+[--iterations N] [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._docs import mean_sem, update_section  # noqa: E402
+from lifelong import RunConfig, run  # noqa: E402
+from lifelong.data.scenarios import build_scenario  # noqa: E402
+
+OUT = Path("runs/bench-regularization")
+METHODS = ["naive", "ewc", "online-ewc", "si", "mas", "lwf"]
+SPLIT_GRID = {
+    "ewc": [{"strength": v} for v in (1e5, 1e6, 1e7)],
+    "online-ewc": [{"strength": v} for v in (1e5, 1e6, 1e7)],
+    "si": [{"strength": v} for v in (5.0, 50.0, 500.0)],
+    "mas": [{"strength": v} for v in (0.3, 3.0, 30.0)],
+    "lwf": [{"strength": v} for v in (1.0, 4.0)],
+}
+PERMUTED_GRID = {
+    "naive": [{}],
+    "ewc": [{"strength": v} for v in (1e3, 1e5)],
+    "online-ewc": [{"strength": v} for v in (1e3, 1e5)],
+    "si": [{"strength": v} for v in (1.0, 10.0)],
+}
+PUBLISHED = {  # as quoted in issue 3: van de Ven & Tolias 2018/2019; Hsu et al. 2018 in brackets
+    ("task", "ewc"): "85.48 (97.70)", ("task", "si"): "99.14", ("task", "mas"): "(99.22)",
+    ("task", "lwf"): "99.60", ("class", "ewc"): "~20", ("class", "online-ewc"): "~20",
+    ("class", "si"): "~20", ("class", "mas"): "~20", ("class", "lwf"): "~20",
+    ("domain", "naive"): "78.51", ("domain", "ewc"): "94.31", ("domain", "online-ewc"): "94.42",
+    ("domain", "si"): "95.33",
+}
+
+
+def key(params: dict) -> str:
+    return ",".join(f"{k}={v:g}" for k, v in sorted(params.items())) or "defaults"
+
+
+def run_cached(stage: str, name: str, config: RunConfig, test_after: bool = False) -> dict:
+    path = OUT / stage / f"{name}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    started = time.time()
+    result = run(config, write=False)
+    record = {"name": name, "config": config.to_dict(), "matrix": result.accuracy_matrix,
+              "average_accuracy": result.metrics["average_accuracy"],
+              "average_forgetting": result.metrics["average_forgetting"],
+              "wall_seconds": time.time() - started}
+    if test_after:  # final test accuracy of the trained model (selection used the validation split)
+        record["test_accuracy"] = test_accuracy(result.strategy, config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record))
+    print(f"{stage} {name}: {record['average_accuracy']:.4f} ({record['wall_seconds']:.0f}s)", flush=True)
+    return record
+
+
+@torch.no_grad()
+def test_accuracy(strategy, config: RunConfig) -> float:
+    scenario = build_scenario(config.benchmark, config.scenario, num_tasks=config.tasks,
+                              seed=config.resolved_scenario_seed, padding=config.padding)
+    strategy.eval()
+    strategy.context.tasks_seen = scenario.num_tasks
+    accs = []
+    for task in scenario:
+        correct = 0
+        for chunk in task.eval_indices.split(1000):
+            x, y = scenario.eval_batch(task.index, chunk)
+            ids = torch.full_like(y, task.index) if scenario.setting == "task" else None
+            correct += int((strategy.predict(x, ids).argmax(1) == y).sum())
+        accs.append(correct / len(task.eval_indices))
+    return sum(accs) / len(accs)
+
+
+def split_config(setting: str, strategy: str, params: dict, seed: int, iterations: int,
+                 **changes) -> RunConfig:
+    return RunConfig(benchmark="split-mnist", scenario=setting, strategy=strategy,
+                     strategy_params=params, iterations=iterations, lr=1e-3, batch_size=128,
+                     hidden=(400, 400), seed=seed, threads=1, eval_every=0, **changes)
+
+
+def stage_select(iterations: int, only: list[str] | None) -> None:
+    for method in only or ["naive", *SPLIT_GRID]:
+        for params in SPLIT_GRID.get(method, [{}]):
+            config = split_config("task", method, params, 0, iterations, validation_fraction=0.1,
+                                  evaluate_on="validation")
+            run_cached("select", f"{method}-{key(params)}-it{iterations}", config)
+
+
+def selected(iterations: int) -> dict[str, dict]:
+    choice = {"naive": {}}
+    for method, grid in SPLIT_GRID.items():
+        scores = []
+        for params in grid:
+            path = OUT / "select" / f"{method}-{key(params)}-it{iterations}.json"
+            if path.exists():
+                scores.append((json.loads(path.read_text())["average_accuracy"], params))
+        if scores:
+            choice[method] = max(scores, key=lambda s: s[0])[1]
+    return choice
+
+
+def stage_split(seeds: list[int], iterations: int, select_iterations: int) -> None:
+    choice = selected(select_iterations)
+    for seed in seeds:
+        for setting in ("task", "class"):
+            for method in METHODS:
+                if method not in choice:
+                    continue
+                params = choice[method]
+                run_cached("split", f"{setting}-{method}-{key(params)}-it{iterations}-s{seed}",
+                           split_config(setting, method, params, seed, iterations))
+
+
+def stage_permuted(iterations: int, only: list[str] | None) -> None:
+    for method, grid in PERMUTED_GRID.items():
+        if only and method not in only:
+            continue
+        for params in grid:
+            config = RunConfig(benchmark="permuted-mnist", scenario="domain", strategy=method,
+                               strategy_params=params, tasks=10, iterations=iterations, lr=1e-4,
+                               batch_size=128, hidden=(1000, 1000), padding=2, seed=0, threads=1,
+                               eval_every=0, validation_fraction=0.05, evaluate_on="validation")
+            run_cached("permuted", f"{method}-{key(params)}-it{iterations}", config, test_after=True)
+
+
+def report(iterations: int, select_iterations: int, permuted_iterations: int) -> None:
+    lines = [f"Selection: Split MNIST Task-IL, seed 0, {select_iterations} iterations per task, "
+             "10% of each task's training data held out, final average validation accuracy (%).",
+             "", "| strategy | hyperparameters | validation accuracy |", "|---|---|---|"]
+    for path in sorted((OUT / "select").glob(f"*-it{select_iterations}.json")):
+        r = json.loads(path.read_text())
+        params = r["config"]["strategy_params"]
+        lines.append(f"| {r['config']['strategy']} | {key(params)} | {100 * r['average_accuracy']:.2f} |")
+    choice = selected(select_iterations)
+    lines += ["", "Selected: " + "; ".join(f"{m}: {key(p)}" for m, p in choice.items())]
+    update_section("docs/results.md", "regularization-selection", "\n".join(lines))
+
+    rows = ["| setting | strategy | hyperparameters | seeds | average accuracy (%) | forgetting (%) "
+            "| published |", "|---|---|---|---|---|---|---|"]
+    for setting in ("task", "class"):
+        for method in METHODS:
+            if method not in choice:
+                continue
+            files = sorted((OUT / "split").glob(f"{setting}-{method}-{key(choice[method])}-it{iterations}-s*.json"))
+            if not files:
+                continue
+            records = [json.loads(f.read_text()) for f in files]
+            acc, acc_sem = mean_sem([100 * r["average_accuracy"] for r in records])
+            fgt, fgt_sem = mean_sem([100 * r["average_forgetting"] for r in records])
+            seeds = ",".join(str(r["config"]["seed"]) for r in records)
+            rows.append(f"| {setting} | {method} | {key(choice[method])} | {seeds} | {acc:.2f} ± {acc_sem:.2f} "
+                        f"| {fgt:.2f} ± {fgt_sem:.2f} | {PUBLISHED.get((setting, method), '')} |")
+    header = (f"Split MNIST (5 tasks x 2 digits, MLP 2x400, Adam lr 1e-3, batch 128), **{iterations} "
+              "iterations per task** (published protocol: 2000), test set, mean ± s.e.m. over seeds. "
+              "Published: van de Ven & Tolias 2019 (MAS: Hsu et al. 2018).")
+    update_section("docs/results.md", "regularization-split-mnist", header + "\n\n" + "\n".join(rows))
+
+    prow = ["| strategy | hyperparameters | validation accuracy (%) | test accuracy (%) | selected "
+            "| published (5000 it.) |", "|---|---|---|---|---|---|"]
+    best: dict[str, float] = {}
+    records = [json.loads(p.read_text()) for p in sorted((OUT / "permuted").glob(f"*-it{permuted_iterations}.json"))]
+    for r in records:
+        m = r["config"]["strategy"]
+        best[m] = max(best.get(m, -1.0), r["average_accuracy"])
+    for r in records:
+        m = r["config"]["strategy"]
+        mark = "yes" if r["average_accuracy"] == best[m] else ""
+        prow.append(f"| {m} | {key(r['config']['strategy_params'])} | {100 * r['average_accuracy']:.2f} "
+                    f"| {100 * r['test_accuracy']:.2f} | {mark} | {PUBLISHED.get(('domain', m), '')} |")
+    pheader = (f"Permuted MNIST, Domain-IL, 10 tasks (first unpermuted), 32x32 (padding 2), MLP 2x1000, Adam "
+               f"lr 1e-4, batch 128, **{permuted_iterations} iterations per task** (published: 5000), seed 0, "
+               "5% of each task's training data held out for selection; selected value = best final "
+               "validation accuracy; test accuracy = final average over the 10 tasks' test sets.")
+    update_section("docs/results.md", "regularization-permuted-mnist", pheader + "\n\n" + "\n".join(prow))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", choices=["select", "split", "permuted", "report"], required=True)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--iterations", type=int, default=None, help="iterations per task")
+    parser.add_argument("--select-iterations", type=int, default=200)
+    parser.add_argument("--split-iterations", type=int, default=200)
+    parser.add_argument("--permuted-iterations", type=int, default=100)
+    parser.add_argument("--only", nargs="+", default=None, help="only these strategies (select, permuted)")
+    parser.add_argument("--quick", action="store_true", help="tiny budgets (smoke test of the script)")
+    args = parser.parse_args()
+    os.environ.setdefault("LIFELONG_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    torch.set_num_threads(1)
+    if args.quick:
+        args.select_iterations = args.split_iterations = args.permuted_iterations = 5
+        args.seeds = [0]
+    if args.stage == "select":
+        stage_select(args.iterations or args.select_iterations, args.only)
+    elif args.stage == "split":
+        stage_split(args.seeds, args.iterations or args.split_iterations, args.select_iterations)
+    elif args.stage == "permuted":
+        stage_permuted(args.iterations or args.permuted_iterations, args.only)
+    report(args.split_iterations, args.select_iterations, args.permuted_iterations)
+
+
+if __name__ == "__main__":
+    main()
