@@ -5,7 +5,7 @@ results and the backend comparison into docs/results.md (section ``sweep-ewc-si-
     python bench/sweep_split_mnist.py [--quick] [--backend both|local|ray] [--jobs 2]
 
 The sweep file is examples/sweep-ewc-si-split-mnist.yaml. ``--quick`` runs a 10-iteration version
-into sweeps/bench-quick-* and leaves the docs alone.
+into runs/sweeps/bench-quick-* and leaves the docs alone.
 """
 
 from __future__ import annotations
@@ -55,10 +55,9 @@ def main() -> None:
         spec = replace(spec, run={**spec.run, "iterations": 10}, evaluation_seeds=(1,))
     prefix = "bench-quick" if args.quick else "bench"
     outs = {}
-    seconds = {}
     backends = ["local", "ray"] if args.backend == "both" else [args.backend]
     for name in backends:
-        out = ROOT / "sweeps" / f"{prefix}-{spec.name}-{name}"
+        out = ROOT / "runs" / "sweeps" / f"{prefix}-{spec.name}-{name}"
         start = time.time()
         if name == "local":
             result = run_sweep(
@@ -77,7 +76,7 @@ def main() -> None:
                 result = run_sweep(spec, out, backend=backend, threads=1, progress=print)
             finally:
                 ray.shutdown()
-        seconds[name] = time.time() - start
+        print(f"{name}: {time.time() - start:.0f} s wall time")
         outs[name] = out
     identical = None
     if len(outs) == 2:
@@ -94,6 +93,13 @@ def main() -> None:
             for r in rows
         ],
     )
+    symbols = {"ewc": "EWC lambda", "si": "SI c"}
+    grids = "; ".join(
+        f"{symbols.get(s.strategy, s.strategy)} (`{key}`) in {{{', '.join(map(str, values))}}}"
+        for s in spec.strategies
+        for key, values in (s.space or {}).items()
+    )
+    train_minutes = sum(r["train_seconds"] or 0.0 for r in result.rows) / 60
     run_settings = ", ".join(f"{k}={v}" for k, v in spec.run.items())
     text = f"""### Sweep: EWC lambda and SI c on Split MNIST (task-incremental)
 
@@ -108,11 +114,9 @@ held-out 10%; the chosen value is retrained on the full training data with evalu
 
 Reduced budget (2 shared CPU cores), far below the published protocols: common settings
 {run_settings}; Adam; a 784-100-100-10 MLP whose predictions are restricted to the task's 2
-units (task-incremental). Grids: EWC lambda
-(`strength`) in {{1, 10, 100, 1000, 10000}}, SI c (`strength`) in {{0.1, 1, 10, 100}}; naive
-fine-tuning as the reference. {len(result.rows)} trials; wall time
-{", ".join(f"{k} {v / 60:.1f} min" for k, v in seconds.items())} with {args.jobs} concurrent
-trials.
+units (task-incremental). Grids: {grids}; naive fine-tuning as the reference.
+{len(result.rows)} trials, {train_minutes:.1f} min of training in total (sum over trials, one
+thread each, on a shared machine); {args.jobs} trials at once.
 
 Chosen configuration and test results (mean ± standard error over the evaluation seeds):
 
@@ -129,7 +133,7 @@ Validation scores of every candidate (tuning seed {spec.tuning_seeds[0]}):
             + (
                 "an identical trial table (every score and metric equal; timings excluded)."
                 if identical
-                else "a DIFFERENT trial table — see sweeps/bench-*/trials.csv."
+                else "a DIFFERENT trial table — see runs/sweeps/bench-*/trials.csv."
             )
             + "\n"
         )

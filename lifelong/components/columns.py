@@ -26,16 +26,23 @@ class LateralAdapter(nn.Module):
 
 
 class Column(nn.Module):
-    """One column: layers sizes[0] -> ... -> sizes[-1] (ReLU between, logits at the end) plus, for the
+    """One column: layers sizes[0] -> ... -> sizes[-1] (ReLU between, logits at the end) plus, for
+    the
     k-th column (k >= 1), one lateral adapter into every layer after the first."""
 
-    def __init__(self, sizes: Sequence[int], index: int, alpha: float,
-                 layers: Sequence[nn.Linear] | None = None) -> None:
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        index: int,
+        alpha: float,
+        layers: Sequence[nn.Linear] | None = None,
+    ) -> None:
         super().__init__()
-        pairs = list(zip(sizes[:-1], sizes[1:]))
+        pairs = list(zip(sizes[:-1], sizes[1:], strict=False))
         self.layers = nn.ModuleList(layers or [nn.Linear(a, b) for a, b in pairs])
         self.laterals = nn.ModuleList(
-            [LateralAdapter(index * a, a, b, alpha) for a, b in pairs[1:]] if index else [])
+            [LateralAdapter(index * a, a, b, alpha) for a, b in pairs[1:]] if index else []
+        )
 
     def forward(self, x: torch.Tensor, earlier: list[list[torch.Tensor]]) -> list[torch.Tensor]:
         """Inputs of every layer after the first, then the logits; ``earlier[j]`` is column j's."""
@@ -50,7 +57,8 @@ class Column(nn.Module):
 
 
 class ProgressiveMLP(nn.Module):
-    """Columns of an MLP; ``forward(x, column)`` runs columns 0..column and returns the last's logits."""
+    """Columns of an MLP; ``forward(x, column)`` runs columns 0..column and returns the last's
+    logits."""
 
     def __init__(self, sizes: Sequence[int], first: Sequence[nn.Linear], alpha: float) -> None:
         super().__init__()
@@ -60,8 +68,11 @@ class ProgressiveMLP(nn.Module):
     def add_column(self) -> None:
         """Freeze every existing column and append a new, trainable one."""
         self.columns.requires_grad_(False)
-        self.columns.append(Column(self.sizes, len(self.columns), self.alpha).to(
-            self.columns[0].layers[0].weight.device))
+        self.columns.append(
+            Column(self.sizes, len(self.columns), self.alpha).to(
+                self.columns[0].layers[0].weight.device
+            )
+        )
 
     def forward(self, x: torch.Tensor, column: int | None = None) -> torch.Tensor:
         last = len(self.columns) - 1 if column is None else min(column, len(self.columns) - 1)

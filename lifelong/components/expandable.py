@@ -1,7 +1,9 @@
 """An MLP whose hidden layers can grow, shrink and duplicate units (for DEN, Yoon et al. 2018).
 
-Every hidden unit carries the task at which it was added (its "timestamp"); ``forward(x, task)`` zeroes
-units added after ``task``, so later units never change an earlier task's function. Resizing replaces
+Every hidden unit carries the task at which it was added (its "timestamp"); ``forward(x, task)``
+zeroes
+units added after ``task``, so later units never change an earlier task's function. Resizing
+replaces
 the affected parameters (the training loop builds a new optimizer at the next phase).
 """
 
@@ -16,7 +18,8 @@ from torch import nn
 
 
 class ExpandableMLP(nn.Module):
-    """Layers ``weights[i]`` (out x in) and ``biases[i]``; hidden widths ``widths``; ReLU hidden units."""
+    """Layers ``weights[i]`` (out x in) and ``biases[i]``; hidden widths ``widths``; ReLU hidden
+    units."""
 
     def __init__(self, linears: Sequence[nn.Linear]) -> None:
         super().__init__()
@@ -30,7 +33,7 @@ class ExpandableMLP(nn.Module):
 
     def forward(self, x: torch.Tensor, task: int | None = None) -> torch.Tensor:
         h = x.flatten(1)
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
             h = F.linear(h, w, b)
             if i < len(self.stages):
                 h = F.relu(h)
@@ -44,17 +47,24 @@ class ExpandableMLP(nn.Module):
         self.biases[i] = nn.Parameter(bias.detach().clone())
 
     def widen(self, layer: int, n: int, stage: int, generator: torch.Generator) -> None:
-        """Append ``n`` units to hidden layer ``layer`` (PyTorch's default Linear initialisation)."""
+        """Append ``n`` units to hidden layer ``layer`` (PyTorch's default Linear
+        initialisation)."""
         w, b, nxt = self.weights[layer], self.biases[layer], self.weights[layer + 1]
         bound_in, bound_out = 1 / math.sqrt(w.shape[1]), 1 / math.sqrt(nxt.shape[1] + n)
 
         def uniform(shape: tuple[int, ...], bound: float) -> torch.Tensor:
             return ((torch.rand(shape, generator=generator) * 2 - 1) * bound).to(w)
 
-        self._set(layer, torch.cat([w, uniform((n, w.shape[1]), bound_in)]),
-                  torch.cat([b, uniform((n,), bound_in)]))
-        self._set(layer + 1, torch.cat([nxt, uniform((nxt.shape[0], n), bound_out)], 1),
-                  self.biases[layer + 1])
+        self._set(
+            layer,
+            torch.cat([w, uniform((n, w.shape[1]), bound_in)]),
+            torch.cat([b, uniform((n,), bound_in)]),
+        )
+        self._set(
+            layer + 1,
+            torch.cat([nxt, uniform((nxt.shape[0], n), bound_out)], 1),
+            self.biases[layer + 1],
+        )
         self.stages[layer] = torch.cat([self.stages[layer], torch.full((n,), stage)])
 
     def keep(self, layer: int, units: torch.Tensor) -> None:
@@ -94,7 +104,8 @@ def group_soft_threshold_(w: torch.Tensor, amount: float, rows: torch.Tensor) ->
 
 
 def connected_units(weights: Sequence[torch.Tensor], outputs: torch.Tensor) -> list[torch.Tensor]:
-    """Breadth-first search down from the output units ``outputs`` (bool): for every hidden layer, the
+    """Breadth-first search down from the output units ``outputs`` (bool): for every hidden layer,
+    the
     units with a non-zero path to them (DEN's selected sub-network)."""
     selected, current = [], outputs
     for w in reversed(weights[1:]):

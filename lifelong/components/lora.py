@@ -1,9 +1,11 @@
 """Low-rank adapters from the ``peft`` library, keyed by name (one per task, or one shared).
 
 LoRA (Hu et al. 2021, "LoRA: Low-Rank Adaptation of Large Language Models") replaces a frozen weight
-W0 by W0 + (alpha / r) * B A with A (r x in) and B (out x r) trainable and B initialised to zero, so a
+W0 by W0 + (alpha / r) * B A with A (r x in) and B (out x r) trainable and B initialised to zero,
+so a
 new adapter starts exactly at the base model. ``peft`` wraps our ``nn.Module`` in a ``PeftModel``
-whose LoRA layers hold several named adapters; ``set_adapter`` selects the active one (and makes only
+whose LoRA layers hold several named adapters; ``set_adapter`` selects the active one (and makes
+only
 its weights trainable), ``disable_adapter`` runs the frozen base alone.
 """
 
@@ -90,7 +92,9 @@ def load_adapters(model: nn.Module, folder: str | Path, names: Sequence[str]) ->
     """Load adapters ``names`` saved by :func:`save_adapters` into a wrapped model (same base)."""
     active = getattr(model, "active_adapter", None)
     if active is None:
-        raise LifelongError("load_adapters: the model has no adapters yet (train past task 0 first)")
+        raise LifelongError(
+            "load_adapters: the model has no adapters yet (train past task 0 first)"
+        )
     for name in names:
         path = Path(folder) / name
         if not (path / "adapter_config.json").is_file():
@@ -104,7 +108,8 @@ def load_adapters(model: nn.Module, folder: str | Path, names: Sequence[str]) ->
 
 
 def freeze_batchnorm(model: nn.Module) -> None:
-    """Put BatchNorm layers in eval mode, so their running statistics (part of the base) stay fixed."""
+    """Put BatchNorm layers in eval mode, so their running statistics (part of the base) stay
+    fixed."""
     for m in model.modules():
         if isinstance(m, nn.modules.batchnorm._BatchNorm):
             m.eval()

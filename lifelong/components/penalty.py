@@ -31,6 +31,23 @@ def _key(name: str) -> str:
     return name.replace(".", "__")
 
 
+class _WeightedSquaredDistance(torch.autograd.Function):
+    """``sum(omega * (theta - anchor)^2)`` with the backward ``2 omega (theta - anchor)`` in one op
+    (autograd of the composed expression would run about twice as many element-wise passes)."""
+
+    @staticmethod
+    def forward(ctx, theta: torch.Tensor, omega: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        distance = theta.detach() - anchor
+        weighted = omega * distance
+        ctx.save_for_backward(weighted)
+        return torch.dot(weighted.flatten(), distance.flatten())
+
+    @staticmethod
+    def backward(ctx, grad_output: torch.Tensor):  # type: ignore[override]
+        (weighted,) = ctx.saved_tensors
+        return weighted * (2 * grad_output), None, None
+
+
 class QuadraticPenalty(nn.Module):
     """Importance-weighted squared distance to an anchor, over a model's named parameters.
 
@@ -101,9 +118,10 @@ class QuadraticPenalty(nn.Module):
         first = params[self.names[0]]
         if not self.active:
             return first.new_zeros(())
-        terms = [torch.dot((self.importance(n) * (d := params[n] - self.anchor(n))).flatten(),
-                           d.flatten()) for n in self.names]
-        return torch.stack(terms).sum() + self.constant.to(first.dtype)
+        total = self.constant.to(first.dtype)
+        for n in self.names:
+            total = total + _WeightedSquaredDistance.apply(params[n], self.importance(n), self.anchor(n))
+        return total
 
     @torch.no_grad()
     def gradient(self, named_parameters: Iterable[tuple[str, torch.Tensor]]) -> dict[str, torch.Tensor]:

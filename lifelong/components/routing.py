@@ -1,4 +1,5 @@
-"""Task routing for parameter-isolation methods: run each task's samples through that task's network."""
+"""Task routing for parameter-isolation methods: run each task's samples through that task's
+network."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from collections.abc import Callable
 import torch
 
 
-def route_by_task(x: torch.Tensor, task_ids: torch.Tensor | None,
-                  run: Callable[[torch.Tensor, int], torch.Tensor]) -> torch.Tensor:
+def route_by_task(
+    x: torch.Tensor, task_ids: torch.Tensor | None, run: Callable[[torch.Tensor, int], torch.Tensor]
+) -> torch.Tensor:
     """``run(x_t, t)`` for each task ``t`` present in ``task_ids``, reassembled in batch order.
 
     Training and evaluation batches hold one task, which takes the fast path (one call, no copy).

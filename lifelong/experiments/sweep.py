@@ -57,7 +57,7 @@ from lifelong.core.config import RunConfig, load_yaml, run_config_from_mapping
 from lifelong.core.errors import ConfigError
 from lifelong.core.fields import build_config, check, field
 from lifelong.core.io import atomic_write_json, atomic_write_text
-from lifelong.experiments.executor import TrialOutcome, finished_metrics, run_local
+from lifelong.experiments.executor import TrialOutcome, run_local
 
 # Run settings a sweep decides itself (per stage or per trial); a sweep file may not set them.
 _RESERVED = {
@@ -112,6 +112,11 @@ class Protocol:
             self.name == "first-tasks" or self.tasks is None,
             "protocol tasks is only used by the first-tasks protocol",
         )
+
+    def tuning_split(self) -> str:
+        """What the tuning runs are evaluated on, e.g. 'validation, tasks 1-2'."""
+        split = "validation" if self.validation_fraction else "test"
+        return f"{split}, tasks 1-{self.tasks}" if self.name == "first-tasks" else split
 
     def describe(self) -> str:
         """One sentence for the leaderboard."""
@@ -363,9 +368,11 @@ def _split_params(
 
 
 # ---------------------------------------------------------------------------------- trials
-def config_hash(config: RunConfig) -> str:
-    """8 hex digits identifying a configuration (output folder, threads and device excluded)."""
-    data = {k: v for k, v in config.to_dict().items() if k not in ("out", "threads", "device")}
+def config_hash(config: RunConfig | dict[str, Any]) -> str:
+    """8 hex digits identifying a configuration (output folder, threads and device excluded), so a
+    moved results folder is still recognised."""
+    values = config.to_dict() if isinstance(config, RunConfig) else config
+    data = {k: v for k, v in values.items() if k not in ("out", "threads", "device")}
     return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:8]
 
 
@@ -463,10 +470,14 @@ def _trial_key(trial: Trial) -> str:
 
 def _recorded(trial: Trial, retry_failed: bool) -> TrialOutcome | None:
     """The outcome of an earlier attempt at this trial: finished, or failed (unless retrying)."""
-    metrics = finished_metrics(trial.config)
-    if metrics is not None:
+    folder = Path(trial.config.out or "")
+    try:
+        metrics = json.loads((folder / "metrics.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        metrics = None
+    if metrics is not None and config_hash(metrics.get("config", {})) == config_hash(trial.config):
         return TrialOutcome(_trial_key(trial), "cached", trial.config.to_dict(), metrics)
-    failure = Path(trial.config.out or "") / "failure.json"
+    failure = folder / "failure.json"
     if retry_failed or not failure.is_file():
         return None
     try:
@@ -803,7 +814,7 @@ def leaderboard_markdown(result: SweepResult, spec: SweepSpec) -> str:
     headers = [
         "strategy",
         "chosen",
-        f"tuning {spec.protocol.metric}",
+        f"tuning {spec.protocol.metric} ({spec.protocol.tuning_split()})",
         "test accuracy",
         "test forgetting",
         "test BWT",

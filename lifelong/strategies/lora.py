@@ -10,9 +10,11 @@ the adapter (task 0: the base alone), so no earlier task's function ever changes
 the task-incremental setting, at a cost of r (in + out) parameters per adapted layer per task.
 
 Implementation notes: adapters come from ``peft`` (``get_peft_model`` / ``add_adapter`` /
-``set_adapter``, saved per task with :meth:`LoRA.save_adapters`). The output layer is adapted like the
+``set_adapter``, saved per task with :meth:`LoRA.save_adapters`). The output layer is adapted like
+the
 others (``targets`` empty), which is how task t's head units are learned on a frozen head. Batches
-that mix tasks are split by task. BatchNorm statistics (resnet18) are frozen after task 0. Tasks whose
+that mix tasks are split by task. BatchNorm statistics (resnet18) are frozen after task 0. Tasks
+whose
 adapter does not exist yet are evaluated with the newest adapter (their accuracy is not meaningful).
 """
 
@@ -24,7 +26,13 @@ from pathlib import Path
 import torch
 
 from lifelong.components.lora import (
-    adapter_names, add_adapter, freeze_batchnorm, load_adapters, lora_config, routed, save_adapters,
+    adapter_names,
+    add_adapter,
+    freeze_batchnorm,
+    load_adapters,
+    lora_config,
+    routed,
+    save_adapters,
 )
 from lifelong.components.routing import route_by_task
 from lifelong.core.fields import check, field
@@ -39,7 +47,9 @@ class LoRAConfig(StrategyConfig):
 
     rank: int = field(8, "r: rank of each adapter's update B A")
     alpha: float = field(8.0, "alpha: the update is scaled by alpha / r")
-    targets: tuple[str, ...] = field((), "layer names to adapt (default: every linear/conv, head too)")
+    targets: tuple[str, ...] = field(
+        (), "layer names to adapt (default: every linear/conv, head too)"
+    )
     dropout: float = field(0.0, "dropout on the adapter input (peft lora_dropout)")
 
     def __post_init__(self) -> None:

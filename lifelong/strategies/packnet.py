@@ -43,14 +43,19 @@ class PackNetConfig(StrategyConfig):
     """Pruning schedule."""
 
     prune_fraction: float | None = field(
-        None, "f: fraction of the free weights pruned after each task (none: 1 - 1/(T - t), an "
-              "equal share per task)")
-    retrain_fraction: float = field(0.3, "share of each task's iterations spent retraining after "
-                                         "pruning")
+        None,
+        "f: fraction of the free weights pruned after each task (none: 1 - 1/(T - t), an "
+        "equal share per task)",
+    )
+    retrain_fraction: float = field(
+        0.3, "share of each task's iterations spent retraining after pruning"
+    )
 
     def __post_init__(self) -> None:
-        check(self.prune_fraction is None or 0.0 <= self.prune_fraction < 1.0,
-              "prune_fraction must be in [0, 1)")
+        check(
+            self.prune_fraction is None or 0.0 <= self.prune_fraction < 1.0,
+            "prune_fraction must be in [0, 1)",
+        )
         check(0.0 < self.retrain_fraction < 1.0, "retrain_fraction must be in (0, 1)")
 
 
@@ -71,12 +76,16 @@ class PackNet(Strategy):
             weight = model.get_parameter(name)
             self.register_buffer(f"owner_{i}", torch.zeros_like(weight, dtype=torch.int16))
             self.register_buffer(f"stored_{i}", weight.detach().clone())
-        self.register_buffer("label", torch.zeros((), dtype=torch.int16))  # owner label being trained
+        self.register_buffer(
+            "label", torch.zeros((), dtype=torch.int16)
+        )  # owner label being trained
 
     def _layers(self) -> list[tuple[torch.nn.Parameter, torch.Tensor, torch.Tensor]]:
         """(weight, owner, stored values) per pruned layer."""
-        return [(self.model.get_parameter(n), getattr(self, f"owner_{i}"), getattr(self, f"stored_{i}"))
-                for i, n in enumerate(self.pruned)]
+        return [
+            (self.model.get_parameter(n), getattr(self, f"owner_{i}"), getattr(self, f"stored_{i}"))
+            for i, n in enumerate(self.pruned)
+        ]
 
     def prune_fraction(self, task: int) -> float:
         f = self.config.prune_fraction
@@ -128,15 +137,20 @@ class PackNet(Strategy):
     def _run(self, x: torch.Tensor, task: int) -> torch.Tensor:
         if task >= self.context.tasks_seen - 1:  # the task being learned sees every weight
             return self.model(x)
-        masked = {n: w * ((owner > 0) & (owner <= task + 1))
-                  for n, (w, owner, _) in zip(self.pruned, self._layers())}
+        masked = {
+            n: w * ((owner > 0) & (owner <= task + 1))
+            for n, (w, owner, _) in zip(self.pruned, self._layers(), strict=True)
+        }
         return functional_call(self.model, masked, (x,))
 
     def parameter_counts(self) -> dict[str, int]:
         free = sum(int((owner == 0).sum()) for _, owner, _ in self._layers())
         total = sum(p.numel() for p in self.model.parameters())
-        return {"total": total, "trainable": free, "assigned": sum(
-            int((owner > 0).sum()) for _, owner, _ in self._layers())}
+        return {
+            "total": total,
+            "trainable": free,
+            "assigned": sum(int((owner > 0).sum()) for _, owner, _ in self._layers()),
+        }
 
     def extra_metrics(self) -> dict[str, object]:
         owners = torch.cat([owner.flatten() for _, owner, _ in self._layers()]).long()

@@ -92,7 +92,8 @@ class SI(Strategy):
             if p.grad is None:
                 g = torch.zeros_like(p)
             elif penalized:  # remove the penalty's gradient: g of the task loss only
-                g = p.grad - (2 * c) * self.penalty.importance(name) * (p - self.penalty.anchor(name))
+                g = torch.addcmul(p.grad, self.penalty.importance(name), p - self.penalty.anchor(name),
+                                  value=-2 * c)
             else:
                 g = p.grad.clone()
             self._step.append((g, p.detach().clone()))

@@ -247,3 +247,15 @@ def test_twenty_trial_sweep_records_failures_and_resumes(tmp_path):
         r["average_accuracy"] for r in rows
     ]
     assert result.leaderboard[0]["params"] == entry["params"]
+
+    # --retry-failed runs exactly the recorded failures again
+    fourth = CountingBackend()
+    run_sweep(spec, tmp_path, backend=fourth, retry_failed=True)
+    assert sorted(fourth.keys) == sorted(str(tmp_path / r["folder"]) for r in failed)
+
+    # a moved results folder is still recognised (the configuration hash ignores the folder)
+    moved = tmp_path.parent / f"{tmp_path.name}-moved"
+    tmp_path.rename(moved)
+    fifth = CountingBackend()
+    run_sweep(spec, moved, backend=fifth)
+    assert fifth.keys == []

@@ -1,0 +1,141 @@
+"""Accuracy, forgetting and parameter growth of the architecture strategies on real MNIST.
+
+Protocol: task-incremental setting (the task id is given at test time), MLP 2x400, Adam lr 1e-3,
+batch 128, one torch thread, every method with its default hyperparameters (ewc: lambda = 1e5, the
+value the regularization bench selected at 200 iterations).
+
+* Split MNIST: 5 tasks x 2 digits, ``--iterations`` per task (default 300, about 3 epochs; the
+  published protocol of van de Ven & Tolias uses 2000), seeds ``--seeds`` (default 0 1 2).
+* Permuted MNIST: 10 tasks (first unpermuted), 28x28, one 10-unit block per task (Task-IL),
+  ``--permuted-iterations`` per task (default 300), seed 0 only.
+
+``joint`` trains once on all tasks (T x iterations) and is the offline upper bound. Each run is
+cached
+as JSON under runs/bench-architecture/ (re-running skips finished runs); the tables go to the
+``architecture-split-mnist`` and ``architecture-permuted-mnist`` sections of docs/results.md.
+
+    python bench/architecture.py [--quick] [--seeds 0 1 2] [--iterations 300] [--skip-permuted]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._docs import mean_sem, update_section  # noqa: E402
+from lifelong import RunConfig, list_strategies, run  # noqa: E402
+
+OUT = Path("runs/bench-architecture")
+METHODS = ["naive", "ewc", "joint", "progressive", "packnet", "den", "lora", "lora-continual"]
+PARAMS = {"ewc": {"strength": 1e5}}
+PUBLISHED = {
+    ("split-mnist", "joint"): "99.64 (offline upper bound, van de Ven & Tolias 2018)",
+    ("split-mnist", "progressive"): "zero forgetting by construction (Rusu et al. 2016)",
+}
+
+
+def run_cached(benchmark: str, method: str, seed: int, iterations: int, tasks: int) -> dict:
+    path = OUT / f"{benchmark}-{method}-it{iterations}-s{seed}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    config = RunConfig(
+        benchmark=benchmark,
+        scenario="task",
+        strategy=method,
+        tasks=tasks,
+        strategy_params=PARAMS.get(method, {}),
+        iterations=iterations,
+        lr=1e-3,
+        batch_size=128,
+        hidden=(400, 400),
+        seed=seed,
+        threads=1,
+        eval_every=0,
+    )
+    started = time.time()
+    metrics = run(config, write=False).metrics
+    record = {
+        "method": method,
+        "seed": seed,
+        "config": config.to_dict(),
+        "matrix": metrics["accuracy_matrix"],
+        "accuracy": metrics["average_accuracy"],
+        "forgetting": metrics["average_forgetting"],
+        "parameters_per_task": metrics["parameters_per_task"],
+        "strategy_metrics": metrics["strategy_metrics"],
+        "train_seconds": metrics["train_seconds"],
+        "wall_seconds": time.time() - started,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record))
+    print(
+        f"{benchmark} {method} s{seed}: {record['accuracy']:.4f} ({record['wall_seconds']:.0f}s)",
+        flush=True,
+    )
+    return record
+
+
+def table(benchmark: str, records: dict[str, list[dict]], note: str) -> str:
+    lines = [
+        note,
+        "",
+        "| method | accuracy (%) | forgetting (%) | parameters after task 1 | after last task "
+        "| trainable at last task | published |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for method, runs in records.items():
+        acc, acc_sem = mean_sem([100 * r["accuracy"] for r in runs])
+        fgt, fgt_sem = mean_sem([100 * r["forgetting"] for r in runs])
+        counts = runs[0]["parameters_per_task"]
+        lines.append(
+            f"| {method} | {acc:.2f} ± {acc_sem:.2f} | {fgt:.2f} ± {fgt_sem:.2f} | "
+            f"{counts[0]['total']:,} | {counts[-1]['total']:,} | "
+            f"{counts[-1]['trainable']:,} | {PUBLISHED.get((benchmark, method), '')} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--iterations", type=int, default=300)
+    parser.add_argument("--permuted-iterations", type=int, default=300)
+    parser.add_argument("--skip-permuted", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="20 iterations, one seed, no docs")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.quick:
+        args.seeds, args.iterations, args.permuted_iterations = [0], 20, 20
+    methods = [m for m in METHODS if m in list_strategies()]
+    plans = [("split-mnist", 5, args.iterations, args.seeds)]
+    if not args.skip_permuted:
+        plans.append(("permuted-mnist", 10, args.permuted_iterations, [0]))
+    for benchmark, tasks, iterations, seeds in plans:
+        records: dict[str, list[dict]] = {m: [] for m in methods}
+        for seed in seeds:  # every method at seed 0 first, so partial runs give full tables
+            for m in methods:
+                records[m].append(run_cached(benchmark, m, seed, iterations, tasks))
+        note = (
+            f"{benchmark}, task-incremental, {tasks} tasks, MLP 2x400, {iterations} iterations "
+            f"per task (joint: {tasks}x on the union), Adam lr 1e-3, batch 128, seeds "
+            f"{' '.join(map(str, seeds))} (mean ± s.e.m.). Forgetting: mean over tasks of the best"
+            f" earlier accuracy minus the final one (joint: not meaningful). Parameters: total of "
+            f"the predicting network (PackNet: 'trainable' = weights still free)."
+        )
+        if not args.quick:
+            update_section(
+                "docs/results.md", f"architecture-{benchmark}", table(benchmark, records, note)
+            )
+        print(table(benchmark, records, note))
+
+
+if __name__ == "__main__":
+    main()

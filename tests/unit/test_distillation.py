@@ -1,0 +1,82 @@
+"""The knowledge-distillation loss (hand-computed) and LwF's teacher and distilled outputs."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from lifelong import RunConfig
+from lifelong.components.distillation import distillation_loss
+from lifelong.core.errors import ConfigError
+from lifelong.core.runner import build_strategy, resolve
+from lifelong.data.scenarios import build_scenario
+
+
+def test_distillation_loss_matches_a_hand_computed_value_and_gradient():
+    student = torch.tensor([[1.0, 0.0, -1.0]], requires_grad=True)
+    teacher = torch.tensor([[0.0, 2.0, 0.0]])
+    T = 2.0
+    q = [math.exp(v / T) for v in (0.0, 2.0, 0.0)]
+    q = [v / sum(q) for v in q]
+    z = sum(math.exp(v / T) for v in (1.0, 0.0, -1.0))
+    log_q_hat = [v / T - math.log(z) for v in (1.0, 0.0, -1.0)]
+    expected = -T**2 * sum(qi * li for qi, li in zip(q, log_q_hat, strict=True))
+    loss = distillation_loss(student, teacher, T)
+    assert loss.item() == pytest.approx(expected, rel=1e-6)
+    (grad,) = torch.autograd.grad(loss, student)
+    q_hat = torch.tensor(log_q_hat).exp()
+    torch.testing.assert_close(grad[0], T * (q_hat - torch.tensor(q)))  # d/ds = T (q^ - q)
+
+
+def test_distillation_loss_averages_over_samples_and_heads():
+    torch.manual_seed(0)
+    student, teacher = torch.randn(4, 3, 2), torch.randn(4, 3, 2)
+    rows = [distillation_loss(student[i, k], teacher[i, k], 1.5) for i in range(4) for k in range(3)]
+    torch.testing.assert_close(distillation_loss(student, teacher, 1.5), torch.stack(rows).mean())
+
+
+def _lwf(setting: str):
+    config = resolve(RunConfig(benchmark="split-digits", scenario=setting, strategy="lwf", hidden=(8,),
+                               iterations=5, threads=1))
+    scenario = build_scenario("split-digits", setting, num_tasks=5, seed=0)
+    return build_strategy(config, scenario, torch.device("cpu")), scenario
+
+
+def test_lwf_teacher_is_a_frozen_submodule_in_the_state_dict():
+    strategy, scenario = _lwf("class")
+    assert strategy.teacher is None
+    strategy.context.tasks_seen = 1
+    strategy.after_task(scenario[0])
+    assert any(k.startswith("teacher.") for k in strategy.state_dict())
+    assert all(not p.requires_grad for p in strategy.teacher.parameters())
+    trainable = {id(p) for p in strategy.trainable_parameters()}
+    assert trainable == {id(p) for p in strategy.model.parameters()}
+    strategy.train()
+    assert not strategy.teacher.training
+
+
+@pytest.mark.parametrize("setting, expected", [
+    ("class", [[0, 1, 2, 3]]),        # the old classes' units
+    ("task", [[0, 1], [2, 3]]),        # each old task's head
+    ("domain", [[0, 1]]),              # every output unit
+])
+def test_lwf_distils_the_outputs_of_the_setting(setting, expected):
+    strategy, scenario = _lwf(setting)
+    logits = torch.arange(scenario.num_outputs, dtype=torch.float).repeat(3, 1)
+    out = strategy.old_outputs(logits, task=2)
+    expected = torch.tensor(expected, dtype=torch.float)
+    assert torch.equal(out[0].reshape(expected.shape), expected)
+
+
+def test_invalid_hyperparameters_are_rejected_with_the_field_name():
+    from lifelong.core.fields import build_config
+    from lifelong.core.registry import get_strategy
+
+    for name, params, field in [("lwf", {"temperature": 0}, "temperature"), ("ewc", {"strength": -1}, "strength"),
+                                ("ewc", {"fisher_mode": "true"}, "fisher_mode"),
+                                ("online-ewc", {"decay": 1.5}, "decay"), ("si", {"damping": 0}, "damping"),
+                                ("mas", {"importance_samples": 0}, "importance_samples")]:
+        with pytest.raises(ConfigError, match=field):
+            build_config(get_strategy(name).config_class, params)
