@@ -10,8 +10,7 @@ value the regularization bench selected at 200 iterations).
   ``--permuted-iterations`` per task (default 300), seed 0 only.
 
 ``joint`` trains once on all tasks (T x iterations) and is the offline upper bound. Each run is
-cached
-as JSON under runs/bench-architecture/ (re-running skips finished runs); the tables go to the
+cached as JSON under runs/bench-architecture/ (re-running skips finished runs); the tables go to the
 ``architecture-split-mnist`` and ``architecture-permuted-mnist`` sections of docs/results.md.
 
     python bench/architecture.py [--quick] [--seeds 0 1 2] [--iterations 300] [--skip-permuted]

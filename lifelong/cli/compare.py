@@ -1,4 +1,4 @@
-"""``lifelong compare``: every strategy x seed on one scenario, a leaderboard, plots and a report."""
+"""``lifelong compare``: every strategy x seed on one scenario; a leaderboard, plots, a report."""
 
 from __future__ import annotations
 
@@ -19,11 +19,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("comparison")
     g.add_argument("--strategies", default=S, help="comma-separated strategies, e.g. naive,ewc,er")
     g.add_argument("--seeds", default=S, help="comma-separated seeds (default 0,1,2)")
-    g.add_argument("--jobs", "-j", type=int, default=S,
-                   help="parallel worker processes (default: the number of cores)")
-    parser.epilog = ("In a comparison --set takes STRATEGY.NAME=VALUE (e.g. --set ewc.strength=100); "
-                     "--config takes a comparison YAML (see docs/reports.md). Finished runs in --out "
-                     "are skipped, interrupted ones resume from their checkpoints.")
+    g.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=S,
+        help="parallel worker processes (default: the number of cores)",
+    )
+    parser.epilog = (
+        "In a comparison --set takes STRATEGY.NAME=VALUE (e.g. --set ewc.strength=100); "
+        "--config takes a comparison YAML (see docs/reports.md). Finished runs in --out "
+        "are skipped, interrupted ones resume from their checkpoints."
+    )
 
 
 def compare_values(args: argparse.Namespace) -> dict[str, Any]:
@@ -49,26 +56,36 @@ def compare_values(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(args: argparse.Namespace) -> int:
-    from lifelong.experiments.compare import (compare_config_from_mapping, plan_threads,
-                                              resolve_comparison, run_comparison)
+    from lifelong.experiments.compare import (
+        compare_config_from_mapping,
+        plan_threads,
+        resolve_comparison,
+        run_comparison,
+    )
     from lifelong.report.build import collect, write_comparison_report
     from lifelong.report.leaderboard import headings, table_rows
 
-    config = resolve_comparison(compare_config_from_mapping(
-        compare_values(args), where=getattr(args, "config", None) or ""))
+    config = resolve_comparison(
+        compare_config_from_mapping(compare_values(args), where=getattr(args, "config", None) or "")
+    )
     total = len(config.strategies) * len(config.seeds)
     jobs, threads = plan_threads(config.jobs, config.run.get("threads"))
-    print(f"comparing {', '.join(config.strategies)} on {config.run['benchmark']} "
-          f"({config.run['scenario']}-incremental), seeds {', '.join(map(str, config.seeds))}: "
-          f"{total} runs, {jobs} in parallel x {threads} thread(s)", flush=True)
+    print(
+        f"comparing {', '.join(config.strategies)} on {config.run['benchmark']} "
+        f"({config.run['scenario']}-incremental), seeds {', '.join(map(str, config.seeds))}: "
+        f"{total} runs, {jobs} in parallel x {threads} thread(s)",
+        flush=True,
+    )
     finished = [0]
 
     def report(outcome: Any) -> None:
         finished[0] += 1
         if outcome.ok:
             m = outcome.metrics
-            note = (f"average accuracy {m['average_accuracy']:.4f}, forgetting "
-                    f"{m['average_forgetting']:.4f}, {m['train_seconds']:.1f} s")
+            note = (
+                f"average accuracy {m['average_accuracy']:.4f}, forgetting "
+                f"{m['average_forgetting']:.4f}, {m['train_seconds']:.1f} s"
+            )
             state = "done" if outcome.status == "done" else "already finished (skipped)"
         else:
             state, note = "FAILED", outcome.error
@@ -79,11 +96,15 @@ def main(args: argparse.Namespace) -> int:
     entries = write_comparison_report(collect([out]), out)
     print("\nLeaderboard (mean ± std over seeds)\n")
     print(format_table(headings(), table_rows(entries)))
-    print(f"\nresults: {out}/leaderboard.csv, leaderboard.md, report.html, curves.png, "
-          "heatmaps.png, bars.png, cost.png")
+    print(
+        f"\nresults: {out}/leaderboard.csv, leaderboard.md, report.html, curves.png, "
+        "heatmaps.png, bars.png, cost.png"
+    )
     failed = [r for r in records if r["status"] == "failed"]
     if failed:
-        print(f"lifelong: {len(failed)} of {total} runs failed (see the leaderboard's status column)",
-              file=sys.stderr)
+        print(
+            f"lifelong: {len(failed)} of {total} runs failed (see the leaderboard's status column)",
+            file=sys.stderr,
+        )
         return 1
     return 0

@@ -16,26 +16,59 @@ NAME = "demo"
 HELP = "reproduce the catastrophic-forgetting notebook: forgetting, EWC/SI/replay, LoRA vs full"
 
 METHODS = ("naive", "ewc", "si", "er")
-LORA = "lora-continual"
-LABELS = {"naive": "Naive (sequential fine-tuning)", "ewc": "EWC", "si": "SI",
-          "er": "Experience replay", LORA: "LoRA fine-tuning"}
+LABELS = {
+    "naive": "Naive (sequential fine-tuning)",
+    "ewc": "EWC",
+    "si": "SI",
+    "er": "Experience replay",
+}
+LORA_RANKS = (2, 8)  # the notebook uses rank 8 (alpha 8)
+LORA_HEADINGS = [
+    "method",
+    "task 1 before",
+    "task 1 after",
+    "task 2",
+    "task 1 forgetting",
+    "trainable parameters",
+]
 # The notebook's settings where the library's defaults differ: an MLP with two 256-unit layers,
-# Adam at 1e-3, batch 128; replay with a small memory; SI's c raised so its penalty matters this early.
-PARAMS: dict[str, dict[str, Any]] = {"er": {"buffer_size": 200}, "si": {"strength": 10.0}}
+# Adam at 1e-3, batch 128, a Fisher from 200 samples; replay with a small memory; SI's c raised so
+# its penalty matters this early.
+PARAMS: dict[str, dict[str, Any]] = {
+    "ewc": {"fisher_samples": 200},
+    "er": {"buffer_size": 200},
+    "si": {"strength": 10.0},
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--benchmark", "-b", default=None,
-                        help="permuted-digits (default, offline), split-digits, or with --data-root "
-                             "permuted-mnist (the notebook's)")
-    parser.add_argument("--data-root", default=None,
-                        help="folder with MNIST; switches the default benchmark to permuted-mnist")
+    parser.add_argument(
+        "--benchmark",
+        "-b",
+        default=None,
+        help="permuted-digits (default, offline), split-digits, or with --data-root "
+        "permuted-mnist (the notebook's)",
+    )
+    parser.add_argument(
+        "--data-root",
+        default=None,
+        help="folder with MNIST; switches the default benchmark to permuted-mnist",
+    )
     parser.add_argument("--tasks", type=int, default=3, help="number of tasks (notebook: 3)")
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="epochs per task (default 10 on Digits, 3 on MNIST as in the notebook)")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="epochs per task (default 10 on Digits, 3 on MNIST as in the notebook)",
+    )
     parser.add_argument("--iterations", type=int, default=None, help="iterations per task instead")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
-    parser.add_argument("--jobs", "-j", type=int, default=None, help="parallel runs (default: cores)")
+    parser.add_argument(
+        "--jobs", "-j", type=int, default=None, help="parallel runs (default: cores)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads per run (default: cores / jobs)"
+    )
     parser.add_argument("--out", "-o", default="demo", help="output folder (default ./demo)")
 
 
@@ -45,8 +78,14 @@ def _config(args: argparse.Namespace, strategies: list[str]) -> Any:
 
     benchmark = args.benchmark or ("permuted-mnist" if args.data_root else "permuted-digits")
     mnist = "mnist" in benchmark
-    run: dict[str, Any] = {"benchmark": benchmark, "tasks": args.tasks, "hidden": [256, 256],
-                           "batch_size": 128, "lr": 1e-3}
+    run: dict[str, Any] = {
+        "benchmark": benchmark,
+        "tasks": args.tasks,
+        "hidden": [256, 256],
+        "batch_size": 128,
+        "lr": 1e-3,
+        "threads": args.threads,
+    }
     if args.iterations:
         run["iterations"] = args.iterations
     else:
@@ -58,10 +97,17 @@ def _config(args: argparse.Namespace, strategies: list[str]) -> Any:
     try:
         seeds = tuple(int(s) for s in args.seeds.split(",") if s.strip())
     except ValueError:
-        raise ConfigError(f"--seeds: expected comma-separated integers, got '{args.seeds}'") from None
-    return CompareConfig(strategies=tuple(strategies), seeds=seeds,
-                         strategy_params={k: v for k, v in PARAMS.items() if k in strategies},
-                         run=run, jobs=args.jobs, out=str(Path(args.out) / "comparison"))
+        raise ConfigError(
+            f"--seeds: expected comma-separated integers, got '{args.seeds}'"
+        ) from None
+    return CompareConfig(
+        strategies=tuple(strategies),
+        seeds=seeds,
+        strategy_params={k: v for k, v in PARAMS.items() if k in strategies},
+        run=run,
+        jobs=args.jobs,
+        out=str(Path(args.out) / "comparison"),
+    )
 
 
 def _note(text: str) -> None:
@@ -78,18 +124,16 @@ def main(args: argparse.Namespace) -> int:
     strategies = [m for m in METHODS if m in available]
     for missing in (m for m in METHODS if m not in available):
         _note(f"strategy '{missing}' is not available in this installation; its part is skipped")
-    lora = LORA in available
-    if lora:
-        strategies.append(LORA)
-    else:
-        _note(f"strategy '{LORA}' is not available; the LoRA vs full fine-tuning part is skipped")
     config = resolve_comparison(_config(args, strategies))
     out = Path(args.out)
-    jobs, threads = plan_threads(config.jobs)
+    jobs, threads = plan_threads(config.jobs, config.run.get("threads"))
     run = config.run
-    print(f"lifelong demo: {', '.join(strategies)} on {run['benchmark']} "
-          f"({run['scenario']}-incremental, {run['tasks']} tasks), seeds "
-          f"{', '.join(map(str, config.seeds))}; {jobs} parallel run(s)\n", flush=True)
+    print(
+        f"lifelong demo: {', '.join(strategies)} on {run['benchmark']} "
+        f"({run['scenario']}-incremental, {run['tasks']} tasks), seeds "
+        f"{', '.join(map(str, config.seeds))}; {jobs} parallel run(s) x {threads} thread(s)\n",
+        flush=True,
+    )
 
     def progress(outcome: Any) -> None:
         state = outcome.status if outcome.ok else f"FAILED: {outcome.error}"
@@ -107,7 +151,7 @@ def main(args: argparse.Namespace) -> int:
 
         raise LifelongError("the naive runs failed; see " + str(Path(config.out) / "outcomes.json"))
 
-    print("\n== Part 2: sequential training forgets (seed %d) ==" % config.seeds[0])
+    print(f"\n== Part 2: sequential training forgets (seed {config.seeds[0]}) ==")
     naive = by_name["naive"][0]
     print_summary(naive)
 
@@ -117,12 +161,29 @@ def main(args: argparse.Namespace) -> int:
     from lifelong.cli._common import format_table
 
     stats = {e.strategy: e for e in entries}
-    method_rows = [[LABELS.get(e.strategy, e.strategy), e.stats["average_forgetting"].mean,
-                    e.stats["average_accuracy"].mean, e.stats["train_seconds"].mean,
-                    (e.stats["strategy_memory_mb"].mean or 0.0) * MB / 1024]
-                   for e in entries if not e.failed and e.strategy in METHODS]
-    print(format_table(["method", "average forgetting", "final average accuracy", "train s",
-                        "extra memory KB"], method_rows))
+    method_rows = [
+        [
+            LABELS.get(e.strategy, e.strategy),
+            e.stats["average_forgetting"].mean,
+            e.stats["average_accuracy"].mean,
+            e.stats["train_seconds"].mean,
+            (e.stats["strategy_memory_mb"].mean or 0.0) * MB / 1024,
+        ]
+        for e in entries
+        if not e.failed and e.strategy in METHODS
+    ]
+    print(
+        format_table(
+            [
+                "method",
+                "average forgetting",
+                "final average accuracy",
+                "train s",
+                "extra memory KB",
+            ],
+            method_rows,
+        )
+    )
     base = stats["naive"].stats["average_forgetting"].mean or 0.0
     for name in ("ewc", "si", "er"):
         if name in stats and not stats[name].failed:
@@ -130,36 +191,50 @@ def main(args: argparse.Namespace) -> int:
             verdict = "reduces" if value < base else "does NOT reduce"
             print(f"{LABELS[name]} {verdict} average forgetting: {base:.1%} -> {value:.1%}")
 
-    lora_rows = _lora_rows(by_name) if lora and LORA in by_name else []
+    lora_rows = _lora_vs_full(config, threads, out)
     if lora_rows:
-        print("\n== Part 5: LoRA vs full fine-tuning (task 1 learned, then task 2; mean over seeds) ==\n")
-        print(format_table(["method", "task 1 accuracy", "task 2 accuracy", "task 1 forgetting",
-                            "trainable parameters"], lora_rows))
-    elif lora:
-        _note("the LoRA runs failed; see the leaderboard")
+        print(
+            "\n== Part 5: LoRA vs full fine-tuning (task 1 learned, then task 2; "
+            f"seed {config.seeds[0]}) ==\n"
+        )
+        print(format_table(LORA_HEADINGS, lora_rows))
 
     page = _write_page(out, config, collection, entries, by_name, lora_rows)
     print(f"\nreport: {page}\ncomparison: {config.out}/report.html, leaderboard.md")
     return 0
 
 
-def _lora_rows(by_name: dict[str, list[dict[str, Any]]]) -> list[list[Any]]:
-    """The notebook's Part 5 table from the first two rows of the accuracy matrices."""
-    import numpy as np
+def _lora_vs_full(config: Any, threads: int, out: Path) -> list[list[Any]]:
+    """Part 5 through ``lifelong lora-vs-full``: full fine-tuning vs LoRA at ranks LORA_RANKS."""
+    try:
+        from lifelong.cli.lora_vs_full import compare, plot
+    except ImportError as err:
+        _note(f"LoRA vs full fine-tuning is skipped: {err}")
+        return []
+    base = config.run_config("naive", config.seeds[0]).replace(out=None, threads=threads)
+    rows = compare(base, list(LORA_RANKS), 8.0)
+    plot(rows, out / "lora_vs_full.png", "Forgetting of task 1 after learning task 2")
+    return [
+        [
+            "full fine-tuning" if r["method"] == "full" else f"LoRA, rank {r['rank']}",
+            r["task0_before"],
+            r["task0_after"],
+            r["task1"],
+            r["task0_forgetting"],
+            r["trainable_parameters"],
+        ]
+        for r in rows
+    ]
 
-    rows = []
-    for name, label in (("naive", "Full fine-tuning"), (LORA, "LoRA fine-tuning")):
-        R = np.mean([np.asarray(m["accuracy_matrix"]) for m in by_name[name]], axis=0)
-        if len(R) < 2:
-            return []
-        trainable = by_name[name][0].get("parameters_per_task") or [{}]
-        rows.append([label, float(R[1][0]), float(R[1][1]), float(R[0][0] - R[1][0]),
-                     (trainable[min(1, len(trainable) - 1)] or {}).get("trainable")])
-    return rows
 
-
-def _write_page(out: Path, config: Any, collection: Any, entries: Any,
-                by_name: dict[str, list[dict[str, Any]]], lora_rows: list[list[Any]]) -> Path:
+def _write_page(
+    out: Path,
+    config: Any,
+    collection: Any,
+    entries: Any,
+    by_name: dict[str, list[dict[str, Any]]],
+    lora_rows: list[list[Any]],
+) -> Path:
     """demo/report.html: the notebook's figures and tables, self-contained."""
     from lifelong.core.io import atomic_write_text
     from lifelong.report import html as H
@@ -168,47 +243,95 @@ def _write_page(out: Path, config: Any, collection: Any, entries: Any,
 
     comparison = Path(config.out)
     naive = by_name["naive"][0]
-    plot_curves(naive, out / "naive_forgetting.png",
-                title="Sequential training: catastrophic forgetting")
-    sections = [("Part 2: catastrophic forgetting",
-                 "<p>A network trained on the tasks one after the other: each new task overwrites "
-                 "what the earlier ones needed.</p>"
-                 + H.figure(out / "naive_forgetting.png", "Accuracy of every task during sequential "
-                            "training (naive fine-tuning); dashed lines mark task boundaries."))]
+    plot_curves(
+        naive, out / "naive_forgetting.png", title="Sequential training: catastrophic forgetting"
+    )
+    sections = [
+        (
+            "Part 2: catastrophic forgetting",
+            "<p>A network trained on the tasks one after the other: each new task overwrites "
+            "what the earlier ones needed.</p>"
+            + H.figure(
+                out / "naive_forgetting.png",
+                "Accuracy of every task during sequential "
+                "training (naive fine-tuning); dashed lines mark task boundaries.",
+            ),
+        )
+    ]
     R = naive["accuracy_matrix"]
-    metric_rows = [["average forgetting", naive["average_forgetting"]],
-                   ["maximum forgetting", naive["max_forgetting"]],
-                   ["backward transfer", naive["backward_transfer"]],
-                   ["final average accuracy", naive["average_accuracy"]]]
-    metric_rows += [[f"forgetting of task {j + 1}", f] for j, f in enumerate(naive["forgetting_per_task"])]
-    sections.append(("Part 3: measuring forgetting",
-                     H.table(["after training"] + [f"task {j + 1}" for j in range(len(R))],
-                             [[f"task {i + 1}"] + row for i, row in enumerate(R)])
-                     + H.table(["metric", "value"], metric_rows)))
+    metric_rows = [
+        ["average forgetting", naive["average_forgetting"]],
+        ["maximum forgetting", naive["max_forgetting"]],
+        ["backward transfer", naive["backward_transfer"]],
+        ["final average accuracy", naive["average_accuracy"]],
+    ]
+    metric_rows += [
+        [f"forgetting of task {j + 1}", f] for j, f in enumerate(naive["forgetting_per_task"])
+    ]
+    sections.append(
+        (
+            "Part 3: measuring forgetting",
+            H.table(
+                ["after training"] + [f"task {j + 1}" for j in range(len(R))],
+                [[f"task {i + 1}"] + row for i, row in enumerate(R)],
+            )
+            + H.table(["metric", "value"], metric_rows),
+        )
+    )
     if "ewc" in by_name:
-        plot_curves_grid([("Without EWC (catastrophic forgetting)", naive),
-                          ("With EWC (reduced forgetting)", by_name["ewc"][0])],
-                         out / "naive_vs_ewc.png")
-        sections.append(("Part 4: EWC", H.figure(out / "naive_vs_ewc.png", "The same stream without "
-                                                 "and with EWC (seed %d)." % config.seeds[0])))
+        plot_curves_grid(
+            [
+                ("Without EWC (catastrophic forgetting)", naive),
+                ("With EWC (reduced forgetting)", by_name["ewc"][0]),
+            ],
+            out / "naive_vs_ewc.png",
+        )
+        sections.append(
+            (
+                "Part 4: EWC",
+                H.figure(
+                    out / "naive_vs_ewc.png",
+                    f"The same stream without and with EWC (seed {config.seeds[0]}).",
+                ),
+            )
+        )
     if lora_rows:
-        sections.append(("Part 5: LoRA vs full fine-tuning",
-                         "<p>Both train the whole network on task 1; on task 2 full fine-tuning "
-                         "updates every weight, LoRA only a low-rank update of each layer.</p>"
-                         + H.table(["method", "task 1 accuracy", "task 2 accuracy",
-                                    "task 1 forgetting", "trainable parameters"], lora_rows)))
+        sections.append(
+            (
+                "Part 5: LoRA vs full fine-tuning",
+                "<p>Both train the whole network on task 1; on task 2 full fine-tuning "
+                "updates every weight, LoRA only a low-rank update of each layer.</p>"
+                + H.table(LORA_HEADINGS, lora_rows)
+                + H.figure(
+                    out / "lora_vs_full.png",
+                    "Forgetting of task 1 against the "
+                    "LoRA rank; the dashed line is full fine-tuning.",
+                ),
+            )
+        )
     board = H.table(L.headings(), L.table_rows(entries), text_columns=(1, len(L.headings()) - 1))
-    figures = "".join(H.figure(comparison / name, caption) for name, caption in [
-        ("curves.png", "Accuracy during training, per strategy."),
-        ("heatmaps.png", "Accuracy matrices (mean over seeds)."),
-        ("bars.png", "Average accuracy and forgetting, error bars one standard deviation."),
-        ("cost.png", "Accuracy against training time and extra memory."),
-    ] if (comparison / name).is_file())
+    figures = "".join(
+        H.figure(comparison / name, caption)
+        for name, caption in [
+            ("curves.png", "Accuracy during training, per strategy."),
+            ("heatmaps.png", "Accuracy matrices (mean over seeds)."),
+            ("bars.png", "Average accuracy and forgetting, error bars one standard deviation."),
+            ("cost.png", "Accuracy against training time and extra memory."),
+        ]
+        if (comparison / name).is_file()
+    )
     sections.append(("Parts 6-7: comparing methods", board + figures))
     sections.append(("Configuration", H.pre(collection.config_text)))
-    sections.append(("Environment", H.table(["", "value"], list(H.environment().items()),
-                                            text_columns=(0, 1))))
+    sections.append(
+        ("Environment", H.table(["", "value"], list(H.environment().items()), text_columns=(0, 1)))
+    )
     page = out / "report.html"
-    atomic_write_text(page, H.page("Catastrophic forgetting and continual learning: the demo",
-                                   "lifelong reproduces the seed notebook end to end.", sections))
+    atomic_write_text(
+        page,
+        H.page(
+            "Catastrophic forgetting and continual learning: the demo",
+            "lifelong reproduces the seed notebook end to end.",
+            sections,
+        ),
+    )
     return page

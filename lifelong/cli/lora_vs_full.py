@@ -1,12 +1,10 @@
 """``lifelong lora-vs-full``: the seed notebook's Part 5. Train a base network on task 0, then
-fine-tune
-it on task 1 in full (``naive``) and with LoRA adapters of several ranks (``lora-continual``);
-report how
-much of task 0 each forgets and how many parameters each trains.
+fine-tune it on task 1 in full (``naive``) and with LoRA adapters of several ranks
+(``lora-continual``); report how much of task 0 each forgets and how many parameters each trains.
 
 Every arm is one 2-task run with the same seed, so the base (task 0 training) is identical in all
-arms.
-Writes ``lora_vs_full.json``, ``lora_vs_full.csv`` and ``forgetting_vs_rank.png`` to ``--out``.
+arms. Writes ``lora_vs_full.json``, ``lora_vs_full.csv`` and ``forgetting_vs_rank.png`` to
+``--out``.
 """
 
 from __future__ import annotations

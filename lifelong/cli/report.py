@@ -1,4 +1,4 @@
-"""``lifelong report``: rebuild tables, plots and report.html from saved results, without training."""
+"""``lifelong report``: rebuild tables, plots and report.html from saved results (no training)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,17 @@ HELP = "rebuild the leaderboard, plots and report.html of run or comparison fold
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("folders", nargs="+", metavar="RUN_OR_COMPARE_DIR",
-                        help="a run folder, a comparison folder, or several run folders to compare")
-    parser.add_argument("--out", "-o", help="where to write (default: the folder itself; "
-                                            "'report' when several are given)")
+    parser.add_argument(
+        "folders",
+        nargs="+",
+        metavar="RUN_OR_COMPARE_DIR",
+        help="a run folder, a comparison folder, or several run folders to compare",
+    )
+    parser.add_argument(
+        "--out",
+        "-o",
+        help="where to write (default: the folder itself; 'report' when several are given)",
+    )
     parser.add_argument("--title", default="", help="title of report.html")
 
 
@@ -32,6 +39,8 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.out or (args.folders[0] if len(args.folders) == 1 else "report"))
     entries = write_comparison_report(collection, out, title=args.title)
     print(format_table(headings(), table_rows(entries)))
-    print(f"\nreport: {out}/report.html, leaderboard.csv, leaderboard.md, curves.png, heatmaps.png, "
-          "bars.png, cost.png")
+    print(
+        f"\nreport: {out}/report.html, leaderboard.csv, leaderboard.md, curves.png, heatmaps.png, "
+        "bars.png, cost.png"
+    )
     return 0

@@ -26,9 +26,8 @@ class LateralAdapter(nn.Module):
 
 
 class Column(nn.Module):
-    """One column: layers sizes[0] -> ... -> sizes[-1] (ReLU between, logits at the end) plus, for
-    the
-    k-th column (k >= 1), one lateral adapter into every layer after the first."""
+    """One column: layers sizes[0] -> ... -> sizes[-1] (ReLU between, logits at the end) plus,
+    for the k-th column (k >= 1), one lateral adapter into every layer after the first."""
 
     def __init__(
         self,

@@ -1,10 +1,8 @@
 """An MLP whose hidden layers can grow, shrink and duplicate units (for DEN, Yoon et al. 2018).
 
 Every hidden unit carries the task at which it was added (its "timestamp"); ``forward(x, task)``
-zeroes
-units added after ``task``, so later units never change an earlier task's function. Resizing
-replaces
-the affected parameters (the training loop builds a new optimizer at the next phase).
+zeroes units added after ``task``, so later units never change an earlier task's function. Resizing
+replaces the affected parameters (the training loop builds a new optimizer at the next phase).
 """
 
 from __future__ import annotations
@@ -104,9 +102,8 @@ def group_soft_threshold_(w: torch.Tensor, amount: float, rows: torch.Tensor) ->
 
 
 def connected_units(weights: Sequence[torch.Tensor], outputs: torch.Tensor) -> list[torch.Tensor]:
-    """Breadth-first search down from the output units ``outputs`` (bool): for every hidden layer,
-    the
-    units with a non-zero path to them (DEN's selected sub-network)."""
+    """Breadth-first search down from the output units ``outputs`` (bool): for every hidden
+    layer, the units with a non-zero path to them (DEN's selected sub-network)."""
     selected, current = [], outputs
     for w in reversed(weights[1:]):
         current = (w[current] != 0).any(0)

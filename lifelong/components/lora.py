@@ -1,12 +1,10 @@
 """Low-rank adapters from the ``peft`` library, keyed by name (one per task, or one shared).
 
 LoRA (Hu et al. 2021, "LoRA: Low-Rank Adaptation of Large Language Models") replaces a frozen weight
-W0 by W0 + (alpha / r) * B A with A (r x in) and B (out x r) trainable and B initialised to zero,
-so a
-new adapter starts exactly at the base model. ``peft`` wraps our ``nn.Module`` in a ``PeftModel``
+W0 by W0 + (alpha / r) * B A with A (r x in) and B (out x r) trainable and B initialised to zero, so
+a new adapter starts exactly at the base model. ``peft`` wraps our ``nn.Module`` in a ``PeftModel``
 whose LoRA layers hold several named adapters; ``set_adapter`` selects the active one (and makes
-only
-its weights trainable), ``disable_adapter`` runs the frozen base alone.
+only its weights trainable), ``disable_adapter`` runs the frozen base alone.
 """
 
 from __future__ import annotations

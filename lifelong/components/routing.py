@@ -1,5 +1,4 @@
-"""Task routing for parameter-isolation methods: run each task's samples through that task's
-network."""
+"""Task routing for parameter isolation: run each task's samples through its own network."""
 
 from __future__ import annotations
 

@@ -201,7 +201,8 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     """Load a checkpoint with ``weights_only=True``: tensors and plain data only, never code."""
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. pickle-protocol notes: the error below says it all
+            # e.g. pickle-protocol notes: the error raised below says it all
+            warnings.simplefilter("ignore")
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - any unpickling failure is a corrupt/unsafe file
         text = str(err).strip()

@@ -1,9 +1,9 @@
 """Comparisons: every strategy x seed of one scenario, run in parallel, summarised in a leaderboard.
 
-A comparison is described by :class:`CompareConfig`, equal in power to the ``lifelong compare`` flags
-and to a YAML file. Its top level holds the comparison's own keys (``strategies``, ``seeds``,
-``strategy_params``, ``set``, ``jobs``, ``out``) and any :class:`~lifelong.core.config.RunConfig` field
-shared by every run (``benchmark``, ``scenario``, ``iterations``, ``lr``, ...)::
+A comparison is described by :class:`CompareConfig`, equal in power to the ``lifelong compare``
+flags and to a YAML file. Its top level holds the comparison's own keys (``strategies``, ``seeds``,
+``strategy_params``, ``set``, ``jobs``, ``out``) and any :class:`~lifelong.core.config.RunConfig`
+field shared by every run (``benchmark``, ``scenario``, ``iterations``, ``lr``, ...)::
 
     benchmark: split-digits
     scenario: class
@@ -64,17 +64,25 @@ class CompareConfig:
     def to_dict(self) -> dict[str, Any]:
         """The flat YAML form (shared run settings at the top level)."""
         data: dict[str, Any] = dict(self.run)
-        data.update(strategies=list(self.strategies), seeds=list(self.seeds),
-                    strategy_params={k: dict(v) for k, v in self.strategy_params.items()},
-                    jobs=self.jobs, out=self.out)
+        data.update(
+            strategies=list(self.strategies),
+            seeds=list(self.seeds),
+            strategy_params={k: dict(v) for k, v in self.strategy_params.items()},
+            jobs=self.jobs,
+            out=self.out,
+        )
         return data
 
     def run_config(self, strategy: str, seed: int) -> RunConfig:
         """The configuration of one run of the comparison."""
         assert self.out is not None, "resolve the comparison first"
-        values = {**self.run, "strategy": strategy, "seed": seed,
-                  "strategy_params": dict(self.strategy_params.get(strategy, {})),
-                  "out": str(Path(self.out) / "runs" / run_name(strategy, seed))}
+        values = {
+            **self.run,
+            "strategy": strategy,
+            "seed": seed,
+            "strategy_params": dict(self.strategy_params.get(strategy, {})),
+            "out": str(Path(self.out) / "runs" / run_name(strategy, seed)),
+        }
         return run_config_from_mapping(values, where=f"{strategy} seed {seed}")
 
 
@@ -104,8 +112,9 @@ def compare_config_from_mapping(values: Mapping[str, Any], *, where: str = "") -
     for key, value in values.items():
         name = str(key).replace("-", "_")
         if name in PER_RUN and name != "out":
-            raise ConfigError(f"{prefix}'{key}' is set per run in a comparison; use "
-                              f"'{PER_RUN[name]}'")
+            raise ConfigError(
+                f"{prefix}'{key}' is set per run in a comparison; use '{PER_RUN[name]}'"
+            )
         if name in own:
             compare[name] = value
         elif name == "set":
@@ -118,8 +127,9 @@ def compare_config_from_mapping(values: Mapping[str, Any], *, where: str = "") -
             valid = ", ".join(sorted(own | {"set"} | run_fields))
             raise ConfigError(f"{prefix}unknown key '{key}'; valid: {valid}")
     params = compare.pop("strategy_params", None) or {}
-    if not isinstance(params, Mapping) or not all(isinstance(v, Mapping) or v is None
-                                                  for v in params.values()):
+    if not isinstance(params, Mapping) or not all(
+        isinstance(v, Mapping) or v is None for v in params.values()
+    ):
         raise ConfigError(f"{prefix}strategy_params: expected {{strategy: {{name: value}}}}")
     merged = {str(k): dict(v or {}) for k, v in params.items()}
     for strategy, extra in _parse_set(compare.pop("set", None) or {}).items():
@@ -138,8 +148,8 @@ def load_compare_config(path: str | Path) -> CompareConfig:
 
 def resolve_comparison(config: CompareConfig) -> CompareConfig:
     """Fill defaults and validate every strategy, its hyperparameters and the setting up front."""
-    from lifelong.core.registry import get_strategy
     from lifelong.core.errors import unknown_name
+    from lifelong.core.registry import get_strategy
     from lifelong.core.runner import resolve
     from lifelong.data.scenarios import SETTINGS
 
@@ -148,14 +158,18 @@ def resolve_comparison(config: CompareConfig) -> CompareConfig:
         raise unknown_name("scenario", str(probe.scenario), SETTINGS)
     for strategy, params in config.strategy_params.items():
         if strategy not in config.strategies:
-            raise ConfigError(f"strategy_params: '{strategy}' is not among the compared strategies "
-                              f"({', '.join(config.strategies)})")
+            raise ConfigError(
+                f"strategy_params: '{strategy}' is not among the compared strategies "
+                f"({', '.join(config.strategies)})"
+            )
         build_config(get_strategy(strategy).config_class, params, where=f"strategy '{strategy}'")
     for strategy in config.strategies:
         cls = get_strategy(strategy)
         if probe.scenario not in cls.settings:
-            raise ConfigError(f"strategy '{strategy}' does not support the {probe.scenario}-incremental "
-                              f"setting; supported: {', '.join(sorted(cls.settings))}")
+            raise ConfigError(
+                f"strategy '{strategy}' does not support the {probe.scenario}-incremental "
+                f"setting; supported: {', '.join(sorted(cls.settings))}"
+            )
     run = {**config.run, "benchmark": probe.benchmark, "scenario": probe.scenario}
     out = config.out or str(Path("comparisons") / f"{probe.benchmark}-{probe.scenario}")
     return dataclasses.replace(config, run=run, out=out)
@@ -163,7 +177,9 @@ def resolve_comparison(config: CompareConfig) -> CompareConfig:
 
 def plan_threads(jobs: int | None, threads: int | None = None) -> tuple[int, int]:
     """(jobs, threads per job) with ``jobs x threads`` at most the number of cores."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
     jobs = max(1, min(jobs or cores, cores))
     limit = max(1, cores // jobs)
     return jobs, min(threads or limit, limit)
@@ -191,8 +207,14 @@ def run_comparison(
             trials.append((run_name(strategy, seed), run_config))
     outcomes = run_local(trials, jobs=jobs, threads=threads, on_result=on_result)
     records = [
-        {"run": o.key, "strategy": keys[o.key][0], "seed": keys[o.key][1], "status": o.status,
-         "error": o.error, "folder": f"runs/{o.key}"}
+        {
+            "run": o.key,
+            "strategy": keys[o.key][0],
+            "seed": keys[o.key][1],
+            "status": o.status,
+            "error": o.error,
+            "folder": f"runs/{o.key}",
+        }
         for o in outcomes
     ]
     atomic_write_json(out / OUTCOMES_FILE, {"runs": records})
@@ -214,4 +236,6 @@ def check_same_stream(configs: Mapping[str, Mapping[str, Any]]) -> None:
         values = {name: c.get(key) for name, c in configs.items()}
         if len(set(map(str, values.values()))) > 1:
             shown = ", ".join(f"{name}: {v}" for name, v in list(values.items())[:4])
-            raise LifelongError(f"the runs disagree on {key} ({shown}); compare runs of one scenario")
+            raise LifelongError(
+                f"the runs disagree on {key} ({shown}); compare runs of one scenario"
+            )

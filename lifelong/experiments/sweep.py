@@ -70,6 +70,14 @@ _RESERVED = {
     "first_tasks",
     "threads",
 }
+# Settings that define the stream or the protocol: the same for every candidate.
+_UNSEARCHABLE = _RESERVED | {
+    "benchmark",
+    "scenario",
+    "tasks",
+    "scenario_seed",
+    "validation_fraction",
+}
 _DISTRIBUTIONS = ("choice", "uniform", "log_uniform", "int_uniform", "int_log_uniform")
 _REPORTED = ("average_accuracy", "average_forgetting", "backward_transfer")
 METRICS = (*_REPORTED, "max_forgetting", "forward_transfer")
@@ -349,11 +357,7 @@ def _split_params(
         if key.startswith("strategy."):
             strategy[key.removeprefix("strategy.")] = value
         elif key.replace("-", "_") in run_keys:
-            if key.replace("-", "_") in _RESERVED | {
-                "benchmark",
-                "scenario",
-                "validation_fraction",
-            }:
+            if key.replace("-", "_") in _UNSEARCHABLE:
                 raise ConfigError(
                     f"{where}: strategies.{search.strategy}: '{key}' cannot be searched"
                 )

@@ -1,7 +1,8 @@
 """Rebuild tables, plots and the HTML report from saved results only (no training).
 
-Inputs are run folders (``metrics.json`` + ``config.yaml``, written by :func:`lifelong.core.runner.run`)
-and comparison folders (``compare.yaml`` + ``runs/``, written by ``lifelong compare``).
+Inputs are run folders (``metrics.json`` + ``config.yaml``, written by
+:func:`lifelong.core.runner.run`) and comparison folders (``compare.yaml`` + ``runs/``, written
+by ``lifelong compare``).
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ def _comparison_records(folder: Path) -> tuple[list[dict[str, Any]], str]:
     try:
         config = yaml.safe_load(path.read_text())
     except yaml.YAMLError as err:
-        raise LifelongError(f"{path}: corrupt comparison file ({str(err).splitlines()[0]})") from None
+        raise LifelongError(
+            f"{path}: corrupt comparison file ({str(err).splitlines()[0]})"
+        ) from None
     if not isinstance(config, dict) or not config.get("strategies") or not config.get("seeds"):
         raise LifelongError(f"{path}: corrupt comparison file (no strategies or seeds)")
     errors = {}
@@ -76,9 +79,15 @@ def _comparison_records(folder: Path) -> tuple[list[dict[str, Any]], str]:
             run_folder = folder / "runs" / name
             metrics = load_metrics(run_folder) if (run_folder / "metrics.json").exists() else None
             error = errors.get(name) if metrics is None else None
-            records.append({"strategy": strategy, "seed": seed, "metrics": metrics,
-                            "error": error or (None if metrics else "not finished"),
-                            "folder": str(run_folder)})
+            records.append(
+                {
+                    "strategy": strategy,
+                    "seed": seed,
+                    "metrics": metrics,
+                    "error": error or (None if metrics else "not finished"),
+                    "folder": str(run_folder),
+                }
+            )
     return records, path.read_text()
 
 
@@ -101,13 +110,24 @@ def collect(paths: Sequence[str | Path]) -> Collection:
         elif (folder / "metrics.json").exists():
             metrics = load_metrics(folder)
             config = metrics["config"]
-            records.append({"strategy": str(config.get("strategy")), "seed": config.get("seed"),
-                            "metrics": metrics, "error": None, "folder": str(folder)})
+            records.append(
+                {
+                    "strategy": str(config.get("strategy")),
+                    "seed": config.get("seed"),
+                    "metrics": metrics,
+                    "error": None,
+                    "folder": str(folder),
+                }
+            )
         else:
-            raise LifelongError(f"{folder}: not a run or comparison folder "
-                                f"(no metrics.json or {COMPARE_FILE})")
-    finished = {f"{r['strategy']} seed {r['seed']}": r["metrics"]["config"]
-                for r in records if r["metrics"] is not None}
+            raise LifelongError(
+                f"{folder}: not a run or comparison folder (no metrics.json or {COMPARE_FILE})"
+            )
+    finished = {
+        f"{r['strategy']} seed {r['seed']}": r["metrics"]["config"]
+        for r in records
+        if r["metrics"] is not None
+    }
     check_same_stream(finished)
     _disambiguate(records)
     if len(paths) == 1 and not texts:
@@ -117,8 +137,13 @@ def collect(paths: Sequence[str | Path]) -> Collection:
         config = dict(records[0]["metrics"]["config"])
         for key in ("strategy", "strategy_params", "seed", "out"):
             config.pop(key, None)
-        texts.append("# shared settings of the first run\n" + yaml.safe_dump(config, sort_keys=False)
-                     + "# runs\n" + "\n".join(f"- {r['folder']}" for r in records) + "\n")
+        texts.append(
+            "# shared settings of the first run\n"
+            + yaml.safe_dump(config, sort_keys=False)
+            + "# runs\n"
+            + "\n".join(f"- {r['folder']}" for r in records)
+            + "\n"
+        )
     return Collection(records, "\n".join(texts))
 
 
@@ -137,7 +162,7 @@ def _disambiguate(records: list[dict[str, Any]]) -> None:
 
 # ---------------------------------------------------------------------------------- comparison
 def write_comparison_report(collection: Collection, out: Path, *, title: str = "") -> list[L.Entry]:
-    """leaderboard.csv/.md, curves.png, heatmaps.png, bars.png, cost.png and report.html in ``out``."""
+    """Write leaderboard.csv/.md, curves/heatmaps/bars/cost.png and report.html to ``out``."""
     from lifelong.report.plots import plot_bars, plot_cost, plot_curves_grid, plot_heatmaps
 
     out = Path(out)
@@ -147,62 +172,133 @@ def write_comparison_report(collection: Collection, out: Path, *, title: str = "
     finished = [r for r in records if r["metrics"] is not None]
     stream = _stream_name(finished[0]["metrics"]) if finished else "(no finished run)"
     atomic_write_text(out / "leaderboard.csv", L.to_csv(entries))
-    atomic_write_text(out / "leaderboard.md", L.to_markdown(entries, caption=f"Leaderboard: {stream}"))
+    atomic_write_text(
+        out / "leaderboard.md", L.to_markdown(entries, caption=f"Leaderboard: {stream}")
+    )
     ok = [e for e in entries if not e.failed]
     figures: list[tuple[Path, str]] = []
     if ok:
         first = {e.strategy: next(r for r in finished if r["strategy"] == e.strategy) for e in ok}
-        plot_curves_grid([(f"{name} (seed {r['seed']})", r["metrics"]) for name, r in first.items()],
-                         out / "curves.png")
-        figures.append((out / "curves.png", "Accuracy of every task during training (one seed per "
-                        "strategy); dashed lines mark task boundaries."))
-        matrices = [(e.strategy, mean_matrix([r["metrics"] for r in finished
-                                              if r["strategy"] == e.strategy])) for e in ok]
+        plot_curves_grid(
+            [(f"{name} (seed {r['seed']})", r["metrics"]) for name, r in first.items()],
+            out / "curves.png",
+        )
+        figures.append(
+            (
+                out / "curves.png",
+                "Accuracy of every task during training (one seed per "
+                "strategy); dashed lines mark task boundaries.",
+            )
+        )
+        matrices = [
+            (
+                e.strategy,
+                mean_matrix([r["metrics"] for r in finished if r["strategy"] == e.strategy]),
+            )
+            for e in ok
+        ]
         plot_heatmaps(matrices, out / "heatmaps.png")
-        figures.append((out / "heatmaps.png", "Accuracy matrix per strategy (mean over seeds): row i "
-                        "after training task i, column j evaluated on task j."))
+        figures.append(
+            (
+                out / "heatmaps.png",
+                "Accuracy matrix per strategy (mean over seeds): row i "
+                "after training task i, column j evaluated on task j.",
+            )
+        )
         acc = "average_accuracy"
         fgt = "average_forgetting"
-        plot_bars([(e.strategy, e.stats[acc].mean, e.stats[acc].std, e.stats[fgt].mean,
-                    e.stats[fgt].std) for e in ok], out / "bars.png")
-        figures.append((out / "bars.png", "Average final accuracy and average forgetting per "
-                        "strategy; error bars: one standard deviation over seeds."))
-        plot_cost([(e.strategy, e.stats[acc].mean, e.stats[acc].std,
-                    e.stats["train_seconds"].mean, e.stats["strategy_memory_mb"].mean)
-                   for e in ok], out / "cost.png")
-        figures.append((out / "cost.png", "Average accuracy against training time and against the "
-                        "memory a strategy keeps besides the model."))
+        plot_bars(
+            [
+                (
+                    e.strategy,
+                    e.stats[acc].mean,
+                    e.stats[acc].std,
+                    e.stats[fgt].mean,
+                    e.stats[fgt].std,
+                )
+                for e in ok
+            ],
+            out / "bars.png",
+        )
+        figures.append(
+            (
+                out / "bars.png",
+                "Average final accuracy and average forgetting per "
+                "strategy; error bars: one standard deviation over seeds.",
+            )
+        )
+        plot_cost(
+            [
+                (
+                    e.strategy,
+                    e.stats[acc].mean,
+                    e.stats[acc].std,
+                    e.stats["train_seconds"].mean,
+                    e.stats["strategy_memory_mb"].mean,
+                )
+                for e in ok
+            ],
+            out / "cost.png",
+        )
+        figures.append(
+            (
+                out / "cost.png",
+                "Average accuracy against training time and against the "
+                "memory a strategy keeps besides the model.",
+            )
+        )
     else:
         for name in ("curves.png", "heatmaps.png", "bars.png", "cost.png"):
             (out / name).unlink(missing_ok=True)
     summary = _summary(entries)
     rows = L.table_rows(entries)
     classes = ["failed" if e.failed else ("best" if i == 0 else "") for i, e in enumerate(entries)]
-    board = H.table(L.headings(), rows, text_columns=(1, len(rows[0]) - 1) if rows else (1,),
-                    row_classes=classes)
-    board += ('<p class="note">mean ± sample standard deviation over seeds (standard errors in '
-              "leaderboard.csv). Forgetting: drop from a task's best to its final accuracy "
-              "(Chaudhry et al. 2018); BWT/FWT: Lopez-Paz &amp; Ranzato 2017.</p>")
+    board = H.table(
+        L.headings(),
+        rows,
+        text_columns=(1, len(rows[0]) - 1) if rows else (1,),
+        row_classes=classes,
+    )
+    board += (
+        '<p class="note">mean ± sample standard deviation over seeds (standard errors in '
+        "leaderboard.csv). Forgetting: drop from a task's best to its final accuracy "
+        "(Chaudhry et al. 2018); BWT/FWT: Lopez-Paz &amp; Ranzato 2017.</p>"
+    )
     sections = [("Leaderboard", f"<p>{summary}</p>{board}")]
     failures = [r for r in records if r["metrics"] is None]
     if failures:
-        sections.append(("Failed or unfinished runs", H.table(
-            ["strategy", "seed", "error", "folder"],
-            [[r["strategy"], r["seed"], r["error"], r["folder"]] for r in failures],
-            text_columns=(0, 2, 3))))
-    sections.append(("Figures", "".join(H.figure(path, caption) for path, caption in figures)
-                     or "<p>No finished run to plot.</p>"))
+        sections.append(
+            (
+                "Failed or unfinished runs",
+                H.table(
+                    ["strategy", "seed", "error", "folder"],
+                    [[r["strategy"], r["seed"], r["error"], r["folder"]] for r in failures],
+                    text_columns=(0, 2, 3),
+                ),
+            )
+        )
+    sections.append(
+        (
+            "Figures",
+            "".join(H.figure(path, caption) for path, caption in figures)
+            or "<p>No finished run to plot.</p>",
+        )
+    )
     sections.append(("Configuration", H.pre(collection.config_text)))
     sections.append(("Environment", _environment_html(finished)))
-    document = H.page(title or f"lifelong comparison: {stream}",
-                      f"{len(finished)} of {len(records)} runs finished; "
-                      f"{len(entries)} strategies.", sections)
+    document = H.page(
+        title or f"lifelong comparison: {stream}",
+        f"{len(finished)} of {len(records)} runs finished; {len(entries)} strategies.",
+        sections,
+    )
     atomic_write_text(out / "report.html", document)
     return entries
 
 
 def mean_matrix(metrics: Sequence[dict[str, Any]]) -> list[list[float]]:
-    return np.mean([np.asarray(m["accuracy_matrix"], dtype=float) for m in metrics], axis=0).tolist()
+    return np.mean(
+        [np.asarray(m["accuracy_matrix"], dtype=float) for m in metrics], axis=0
+    ).tolist()
 
 
 def _stream_name(metrics: dict[str, Any]) -> str:
@@ -220,9 +316,11 @@ def _summary(entries: Sequence[L.Entry]) -> str:
     least = min(ok, key=lambda e: e.stats["average_forgetting"].mean or 0.0)
     acc = best.stats["average_accuracy"]
     fgt = least.stats["average_forgetting"]
-    return (f"Highest average accuracy: <b>{html.escape(best.strategy)}</b> "
-            f"({L.cell(acc, 'average_accuracy')}). Least forgetting: "
-            f"<b>{html.escape(least.strategy)}</b> ({L.cell(fgt, 'average_forgetting')}).")
+    return (
+        f"Highest average accuracy: <b>{html.escape(best.strategy)}</b> "
+        f"({L.cell(acc, 'average_accuracy')}). Least forgetting: "
+        f"<b>{html.escape(least.strategy)}</b> ({L.cell(fgt, 'average_forgetting')})."
+    )
 
 
 def _environment_html(finished: Sequence[dict[str, Any]]) -> str:
@@ -233,8 +331,13 @@ def _environment_html(finished: Sequence[dict[str, Any]]) -> str:
     parts = []
     if runs:
         parts.append("<p>Runs were trained with:</p>")
-        parts.append(H.table(["", "value"], [[k, ", ".join(sorted(v))] for k, v in runs.items()],
-                             text_columns=(0, 1)))
+        parts.append(
+            H.table(
+                ["", "value"],
+                [[k, ", ".join(sorted(v))] for k, v in runs.items()],
+                text_columns=(0, 1),
+            )
+        )
     parts.append("<p>This report was built with:</p>")
     parts.append(H.table(["", "value"], list(H.environment().items()), text_columns=(0, 1)))
     return "".join(parts)
@@ -248,12 +351,16 @@ def write_run_report(folder: Path, metrics: dict[str, Any]) -> None:
     folder = Path(folder)
     config = metrics["config"]
     plot_curves(metrics, folder / "curves.png")
-    plot_heatmaps([(f"{config.get('strategy')} (seed {config.get('seed')})",
-                    metrics["accuracy_matrix"])], folder / "heatmap.png")
+    plot_heatmaps(
+        [(f"{config.get('strategy')} (seed {config.get('seed')})", metrics["accuracy_matrix"])],
+        folder / "heatmap.png",
+    )
     R = metrics["accuracy_matrix"]
     T = len(R)
-    matrix = H.table(["after training"] + [f"task {j + 1}" for j in range(T)],
-                     [[f"task {i + 1}"] + list(row) for i, row in enumerate(R)])
+    matrix = H.table(
+        ["after training"] + [f"task {j + 1}" for j in range(T)],
+        [[f"task {i + 1}"] + list(row) for i, row in enumerate(R)],
+    )
     params = metrics.get("parameters") or {}
     rows = [
         ["average accuracy", metrics.get("average_accuracy")],
@@ -261,8 +368,10 @@ def write_run_report(folder: Path, metrics: dict[str, Any]) -> None:
         ["maximum forgetting", metrics.get("max_forgetting")],
         ["backward transfer (BWT)", metrics.get("backward_transfer")],
         ["forward transfer (FWT)", metrics.get("forward_transfer")],
-        ["forgetting per task", " ".join(f"{f:.3f}" for f in metrics.get("forgetting_per_task", []))
-         or "-"],
+        [
+            "forgetting per task",
+            " ".join(f"{f:.3f}" for f in metrics.get("forgetting_per_task", [])) or "-",
+        ],
         ["training seconds", metrics.get("train_seconds")],
         ["parameters", params.get("total")],
         ["extra memory (MB)", (metrics.get("strategy_memory_bytes") or 0) / L.MB],
@@ -272,11 +381,19 @@ def write_run_report(folder: Path, metrics: dict[str, Any]) -> None:
     sections = [
         ("Metrics", H.table(["metric", "value"], rows)),
         ("Accuracy matrix", "<p>Row i: after training task i; column j: task j.</p>" + matrix),
-        ("Figures", H.figure(folder / "curves.png", "Accuracy of every task during training; dashed "
-                             "lines mark task boundaries.")
-         + H.figure(folder / "heatmap.png", "The accuracy matrix.")),
+        (
+            "Figures",
+            H.figure(
+                folder / "curves.png",
+                "Accuracy of every task during training; dashed lines mark task boundaries.",
+            )
+            + H.figure(folder / "heatmap.png", "The accuracy matrix."),
+        ),
         ("Configuration", H.pre(yaml.safe_dump(config, sort_keys=False))),
         ("Environment", _environment_html([{"metrics": metrics}])),
     ]
-    title = f"lifelong run: {config.get('strategy')} on {_stream_name(metrics)}, seed {config.get('seed')}"
+    title = (
+        f"lifelong run: {config.get('strategy')} on {_stream_name(metrics)}, "
+        f"seed {config.get('seed')}"
+    )
     atomic_write_text(folder / "report.html", H.page(title, str(folder), sections))

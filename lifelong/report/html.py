@@ -41,12 +41,19 @@ def image_tag(path: Path, alt: str) -> str:
 
 
 def figure(path: Path, caption: str) -> str:
-    return f"<figure>{image_tag(path, caption)}<figcaption>{html.escape(caption)}</figcaption></figure>"
+    text = html.escape(caption)
+    return f"<figure>{image_tag(path, caption)}<figcaption>{text}</figcaption></figure>"
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, text_columns: Sequence[int] = (0,),
-          row_classes: Sequence[str] | None = None) -> str:
+def table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    text_columns: Sequence[int] = (0,),
+    row_classes: Sequence[str] | None = None,
+) -> str:
     """An HTML table; ``text_columns`` are left-aligned."""
+
     def cls(i: int) -> str:
         return ' class="text"' if i in text_columns else ""
 
@@ -77,8 +84,12 @@ def environment() -> dict[str, str]:
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
             continue
-    return {"python": platform.python_version(), **versions, "platform": platform.platform(),
-            "cores": str(os.cpu_count())}
+    return {
+        "python": platform.python_version(),
+        **versions,
+        "platform": platform.platform(),
+        "cores": str(os.cpu_count()),
+    }
 
 
 def page(title: str, subtitle: str, sections: Sequence[tuple[str, str]]) -> str:
@@ -87,7 +98,7 @@ def page(title: str, subtitle: str, sections: Sequence[tuple[str, str]]) -> str:
     for heading, inner in sections:
         parts.append(f"<section><h2>{html.escape(heading)}</h2>{inner}</section>")
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
         f"<body><main>{''.join(parts)}</main></body></html>\n"
     )

@@ -1,8 +1,8 @@
 """The leaderboard: per strategy, mean, standard deviation and standard error over seeds.
 
-``std`` is the sample standard deviation (n - 1 in the denominator) and ``sem = std / sqrt(n)``; both
-are empty with a single seed. Failed runs are not averaged: a strategy lists how many of its runs
-finished and the first error.
+``std`` is the sample standard deviation (n - 1 in the denominator) and ``sem = std / sqrt(n)``;
+both are empty with a single seed. Failed runs are not averaged: a strategy lists how many of its
+runs finished and the first error.
 """
 
 from __future__ import annotations
@@ -39,8 +39,16 @@ COLUMNS: list[tuple[str, str, Callable[[dict[str, Any]], Any], bool | None]] = [
     ("peak_memory_mb", "peak RSS MB", _mb("peak_memory_bytes"), None),
 ]
 # Shown in the terminal and in markdown; the CSV has every column.
-SHOWN = ["average_accuracy", "average_forgetting", "max_forgetting", "backward_transfer",
-         "forward_transfer", "train_seconds", "parameters", "strategy_memory_mb"]
+SHOWN = [
+    "average_accuracy",
+    "average_forgetting",
+    "max_forgetting",
+    "backward_transfer",
+    "forward_transfer",
+    "train_seconds",
+    "parameters",
+    "strategy_memory_mb",
+]
 
 
 @dataclass
@@ -96,8 +104,11 @@ def build_leaderboard(records: Sequence[dict[str, Any]]) -> list[Entry]:
         runs = by_strategy[strategy]
         ok = [r["metrics"] for r in runs if r.get("metrics") is not None]
         stats = {key: Stat.of([get(m) for m in ok]) for key, _, get, _ in COLUMNS}
-        errors = [f"seed {r['seed']}: {r.get('error') or 'failed'}" for r in runs
-                  if r.get("metrics") is None]
+        errors = [
+            f"seed {r['seed']}: {r.get('error') or 'failed'}"
+            for r in runs
+            if r.get("metrics") is None
+        ]
         entries.append(Entry(strategy, len(runs), len(ok), stats, errors))
     entries.sort(key=lambda e: (e.failed, -(e.stats["average_accuracy"].mean or 0.0)))
     return entries
@@ -141,14 +152,20 @@ def table_rows(entries: Sequence[Entry]) -> list[list[str]]:
     """Rows for the terminal and markdown tables (mean ± std)."""
     rows = []
     for rank, entry in enumerate(entries, 1):
-        rows.append([str(rank) if not entry.failed else "-", entry.strategy,
-                     f"{entry.finished}/{entry.runs}"]
-                    + [cell(entry.stats[k], k) for k in SHOWN] + [status(entry)])
+        rows.append(
+            [
+                str(rank) if not entry.failed else "-",
+                entry.strategy,
+                f"{entry.finished}/{entry.runs}",
+            ]
+            + [cell(entry.stats[k], k) for k in SHOWN]
+            + [status(entry)]
+        )
     return rows
 
 
 def to_csv(entries: Sequence[Entry]) -> str:
-    """Every column as ``<metric>_mean``, ``_std``, ``_sem``; failures in ``status`` and ``error``."""
+    """Every column as ``<metric>_mean``, ``_std``, ``_sem``; failures in ``status``, ``error``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     header = ["rank", "strategy", "runs", "finished"]
@@ -178,11 +195,14 @@ def to_markdown(entries: Sequence[Entry], *, caption: str = "") -> str:
     head = headings()
     lines = [f"{caption}\n" if caption else ""]
     lines.append("| " + " | ".join(head) + " |")
-    lines.append("|" + "|".join("---" if i in (1, len(head) - 1) else "---:"
-                                for i in range(len(head))) + "|")
+    lines.append(
+        "|" + "|".join("---" if i in (1, len(head) - 1) else "---:" for i in range(len(head))) + "|"
+    )
     for row in table_rows(entries):
         lines.append("| " + " | ".join(_md_escape(c) for c in row) + " |")
-    lines.append("\nmean ± sample standard deviation over seeds; standard errors are in "
-                 "leaderboard.csv. Forgetting: Chaudhry et al. 2018; BWT/FWT: Lopez-Paz & "
-                 "Ranzato 2017. Extra memory: strategy state besides the model.")
+    lines.append(
+        "\nmean ± sample standard deviation over seeds; standard errors are in "
+        "leaderboard.csv. Forgetting: Chaudhry et al. 2018; BWT/FWT: Lopez-Paz & "
+        "Ranzato 2017. Extra memory: strategy state besides the model."
+    )
     return "\n".join(line for line in lines if line is not None).lstrip("\n") + "\n"

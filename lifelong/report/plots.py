@@ -68,13 +68,13 @@ def _grid(n: int, width: float, height: float, cols: int = 3) -> tuple[Any, list
 def plot_curves_grid(runs: Sequence[tuple[str, dict[str, Any]]], path: Path) -> None:
     """The accuracy-over-training curves of several runs side by side (one panel per run)."""
     fig, axes = _grid(len(runs), 5.2, 3.8)
-    for ax, (title, metrics) in zip(axes, runs):
+    for ax, (title, metrics) in zip(axes, runs, strict=True):
         plot_curves(metrics, None, title=title, ax=ax)
     save(fig, path)
 
 
 def draw_heatmap(ax: Any, matrix: Sequence[Sequence[float]], title: str) -> Any:
-    """The accuracy matrix as a heatmap: row i after training task i, column j evaluated on task j."""
+    """The accuracy matrix as a heatmap: row i after training task i, column j on task j."""
     T = len(matrix)
     image = ax.imshow(matrix, vmin=0.0, vmax=1.0, cmap="viridis")
     if T <= 10:
@@ -96,7 +96,7 @@ def plot_heatmaps(matrices: Sequence[tuple[str, Sequence[Sequence[float]]]], pat
     """One accuracy-matrix heatmap per strategy (or run), sharing one colour scale."""
     fig, axes = _grid(len(matrices), 4.2, 3.8)
     image = None
-    for ax, (title, matrix) in zip(axes, matrices):
+    for ax, (title, matrix) in zip(axes, matrices, strict=True):
         image = draw_heatmap(ax, matrix, title)
     fig.tight_layout()
     if image is not None:
@@ -108,7 +108,9 @@ def plot_heatmaps(matrices: Sequence[tuple[str, Sequence[Sequence[float]]]], pat
     tmp.replace(path)
 
 
-def plot_bars(rows: Sequence[tuple[str, float, float | None, float, float | None]], path: Path) -> None:
+def plot_bars(
+    rows: Sequence[tuple[str, float | None, float | None, float | None, float | None]], path: Path
+) -> None:
     """Average accuracy and average forgetting per strategy, error bars one standard deviation.
 
     Args:

@@ -23,8 +23,9 @@ class TensorBoardLog(Observer):
         except ImportError:
             from lifelong.core.errors import LifelongError
 
-            raise LifelongError("--tensorboard needs the tensorboard package: "
-                                "pip install 'lifelong[tensorboard]'") from None
+            raise LifelongError(
+                "--tensorboard needs the tensorboard package: pip install 'lifelong[tensorboard]'"
+            ) from None
         self.log_dir = Path(out_dir) / "tensorboard"
         self.writer = SummaryWriter(log_dir=str(self.log_dir))
         self.last_global = 0

@@ -1,8 +1,7 @@
-"""Dynamically Expandable Networks (DEN): selective retraining, dynamic expansion,
-split/duplication.
+"""Dynamically Expandable Networks (DEN): selective retraining, expansion, split/duplication.
 
-Yoon, Yang, Lee & Hwang 2018, "Lifelong Learning with Dynamically Expandable Networks" (ICLR).
-Task 0 trains the MLP on CE + l1 * ||W||_1. For every later task t (phases of its budget):
+Yoon, Yang, Lee & Hwang 2018, "Lifelong Learning with Dynamically Expandable Networks" (ICLR). Task
+0 trains the MLP on CE + l1 * ||W||_1. For every later task t (phases of its budget):
 
 1. head (10%): fit task t's output weights, started at zero, with CE + l1 (a sparse linear model on
    the top hidden layer); everything else frozen.
@@ -10,24 +9,20 @@ Task 0 trains the MLP on CE + l1 * ||W||_1. For every later task t (phases of it
    the relevant units; train only the weights among them on CE + l1 ||W||_1 + l2 ||W - W^{t-1}||^2.
 3. expand (25%): if the loss on (up to 1024 of) task t's training samples is still above
    ``loss_threshold`` (tau), add ``expand_units`` (k) units to every hidden layer and train only
-   them
-   (and task t's outputs) with CE + l1 + group_l1 * sum_g ||W_g||_2 (one group per new unit's
-   incoming
-   weights); new units whose group became exactly zero are dropped. Otherwise keep on as in step 2.
+   them (and task t's outputs) with CE + l1 + group_l1 * sum_g ||W_g||_2 (one group per new unit's
+   incoming weights); new units whose group became exactly zero are dropped. Otherwise keep on as in
+   step 2.
 4. split (25%): every earlier unit whose incoming weights drifted by rho_i = ||w_i^t - w_i^{t-1}||_2
    > ``split_threshold`` (sigma) is duplicated: the copy keeps the new weights (timestamp t) and the
    original gets back w_i^{t-1}; then the units of timestamp t and task t's outputs are trained.
 
 Timestamped inference: task j uses only units added at tasks <= j. Penalties use proximal steps
-after
-each optimizer step (soft-thresholding gives exact zeros). Simplifications: the network is the MLP
-in
-the task-incremental setting (one output block per task); the selection is done once per task
-instead
-of being re-estimated; when splitting, only a unit's incoming weights and bias are restored (its
-outgoing weights are the next layer's incoming weights and are checked there); the paper's fixed
-retraining of the whole network with l2 after splitting is the split phase's training of the new
-units only. Earlier tasks can still change (selective retraining moves shared weights; l2 and
+after each optimizer step (soft-thresholding gives exact zeros). Simplifications: the network is the
+MLP in the task-incremental setting (one output block per task); the selection is done once per task
+instead of being re-estimated; when splitting, only a unit's incoming weights and bias are restored
+(its outgoing weights are the next layer's incoming weights and are checked there); the paper's
+fixed retraining of the whole network with l2 after splitting is the split phase's training of the
+new units only. Earlier tasks can still change (selective retraining moves shared weights; l2 and
 splitting limit the drift), so forgetting is small but not zero.
 """
 

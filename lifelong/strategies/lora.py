@@ -11,11 +11,10 @@ the task-incremental setting, at a cost of r (in + out) parameters per adapted l
 
 Implementation notes: adapters come from ``peft`` (``get_peft_model`` / ``add_adapter`` /
 ``set_adapter``, saved per task with :meth:`LoRA.save_adapters`). The output layer is adapted like
-the
-others (``targets`` empty), which is how task t's head units are learned on a frozen head. Batches
-that mix tasks are split by task. BatchNorm statistics (resnet18) are frozen after task 0. Tasks
-whose
-adapter does not exist yet are evaluated with the newest adapter (their accuracy is not meaningful).
+the others (``targets`` empty), which is how task t's head units are learned on a frozen head.
+Batches that mix tasks are split by task. BatchNorm statistics (resnet18) are frozen after task 0.
+Tasks whose adapter does not exist yet are evaluated with the newest adapter (their accuracy is not
+meaningful).
 """
 
 from __future__ import annotations

@@ -5,10 +5,9 @@ seed notebook's "LoRA fine-tuning" arm (Part 5), the counterpart of full fine-tu
 
 Task 0 trains the whole network with cross-entropy. From task 1 on, the base W_0 is frozen and a
 single adapter per adapted layer, W = W_0 + (alpha / r) B A, is trained on CE over each task in
-turn.
-No task id is used, so it runs in every setting; it still forgets (the one adapter is overwritten),
-but only through r (in + out) parameters per layer, which bounds how far the network can drift.
-Shares its hyperparameters and implementation notes with ``lora``.
+turn. No task id is used, so it runs in every setting; it still forgets (the one adapter is
+overwritten), but only through r (in + out) parameters per layer, which bounds how far the network
+can drift. Shares its hyperparameters and implementation notes with ``lora``.
 """
 
 from __future__ import annotations

@@ -1,20 +1,19 @@
 """Progressive Neural Networks: a new column per task, earlier columns frozen, lateral connections.
 
-Rusu et al. 2016, "Progressive Neural Networks" (arXiv:1606.04671). Column k has hidden layers
-h^k_i = relu(W^k_i h^k_{i-1} + U^k_i relu(V^k_i (alpha^k_i [h^1_{i-1}, ..., h^{k-1}_{i-1}]))),
-where the bracket concatenates the earlier columns' activations at the layer below (the paper's
-non-linear "adapter" for dense layers: a learned scalar alpha, V reducing to one column's width, U).
-Task k trains only column k (its weights and adapters) with CE on its data; columns 0..k-1 are
-frozen.
-Task j is predicted by column j, which reads only columns <= j, so no earlier task's function ever
+Rusu et al. 2016, "Progressive Neural Networks" (arXiv:1606.04671). Column k has hidden layers h^k_i
+= relu(W^k_i h^k_{i-1} + U^k_i relu(V^k_i (alpha^k_i [h^1_{i-1}, ..., h^{k-1}_{i-1}]))), where the
+bracket concatenates the earlier columns' activations at the layer below (the paper's non-linear
+"adapter" for dense layers: a learned scalar alpha, V reducing to one column's width, U). Task k
+trains only column k (its weights and adapters) with CE on its data; columns 0..k-1 are frozen. Task
+j is predicted by column j, which reads only columns <= j, so no earlier task's function ever
 changes: zero forgetting by construction, paid for with one column (plus adapters) per task.
 
 Supported: the ``mlp`` model, task-incremental setting (the task id chooses the column). Column 0 is
 the run's MLP; later columns have the same widths unless ``hidden`` is set. Each column has a full
 output layer over all units, of which only its task's units are used. The paper's adapters also feed
 the output layer; we do the same. Tasks whose column does not exist yet are evaluated with the
-newest
-column (their accuracy is not meaningful). Columns are added in ``before_task`` and rebuilt on load.
+newest column (their accuracy is not meaningful). Columns are added in ``before_task`` and rebuilt
+on load.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""`lifelong compare` and `lifelong report` through the command line: outputs, skipping finished runs,
-failed runs, rebuilding from saved results, and bad input (exit 2, one line, no traceback)."""
+"""`lifelong compare` and `lifelong report` through the command line: outputs, skipping finished
+runs, failed runs, rebuilding from saved results, and bad input (exit 2, one line, no traceback)."""
 
 from __future__ import annotations
 
@@ -12,18 +12,42 @@ import pytest
 
 from lifelong.cli import main
 
-TINY = ["--benchmark", "split-digits", "--iterations", "8", "--batch-size", "32", "--hidden", "16",
-        "--eval-every", "4", "--threads", "1", "--jobs", "1"]
-OUTPUTS = ["leaderboard.csv", "leaderboard.md", "report.html", "curves.png", "heatmaps.png",
-           "bars.png", "cost.png", "compare.yaml", "outcomes.json"]
+TINY = [
+    "--benchmark",
+    "split-digits",
+    "--iterations",
+    "8",
+    "--batch-size",
+    "32",
+    "--hidden",
+    "16",
+    "--eval-every",
+    "4",
+    "--threads",
+    "1",
+    "--jobs",
+    "1",
+]
+OUTPUTS = [
+    "leaderboard.csv",
+    "leaderboard.md",
+    "report.html",
+    "curves.png",
+    "heatmaps.png",
+    "bars.png",
+    "cost.png",
+    "compare.yaml",
+    "outcomes.json",
+]
 
 
 @pytest.fixture(scope="module")
 def comparison(tmp_path_factory):
     """naive and cumulative x seeds 0, 1 (a module-wide comparison reused by several tests)."""
     out = tmp_path_factory.mktemp("compare") / "c"
-    code = main(["compare", *TINY, "--strategies", "naive,cumulative", "--seeds", "0,1",
-                 "--out", str(out)])
+    code = main(
+        ["compare", *TINY, "--strategies", "naive,cumulative", "--seeds", "0,1", "--out", str(out)]
+    )
     assert code == 0
     return out
 
@@ -38,13 +62,18 @@ def test_compare_writes_leaderboard_plots_and_report(comparison):
     rows = leaderboard(comparison)
     assert set(rows) == {"naive", "cumulative"}
     for strategy, row in rows.items():
-        finals = [json.loads((comparison / "runs" / f"{strategy}-s{s}" / "metrics.json").read_text())
-                  ["average_accuracy"] for s in (0, 1)]
+        finals = [
+            json.loads((comparison / "runs" / f"{strategy}-s{s}" / "metrics.json").read_text())[
+                "average_accuracy"
+            ]
+            for s in (0, 1)
+        ]
         assert float(row["average_accuracy_mean"]) == pytest.approx(sum(finals) / 2)
         assert row["finished"] == "2" and row["status"] == "ok"
     # Replaying every task keeps what naive fine-tuning forgets (class-incremental).
-    assert (float(rows["cumulative"]["average_forgetting_mean"])
-            < float(rows["naive"]["average_forgetting_mean"]))
+    assert float(rows["cumulative"]["average_forgetting_mean"]) < float(
+        rows["naive"]["average_forgetting_mean"]
+    )
     html = (comparison / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 4
     assert "http://" not in html and "https://" not in html and "<script" not in html
@@ -55,8 +84,18 @@ def test_compare_writes_leaderboard_plots_and_report(comparison):
 
 def test_second_compare_skips_finished_runs(comparison, capsys):
     before = {p: p.stat().st_mtime_ns for p in (comparison / "runs").glob("*/metrics.json")}
-    code = main(["compare", *TINY, "--strategies", "naive,cumulative", "--seeds", "0,1",
-                 "--out", str(comparison)])
+    code = main(
+        [
+            "compare",
+            *TINY,
+            "--strategies",
+            "naive,cumulative",
+            "--seeds",
+            "0,1",
+            "--out",
+            str(comparison),
+        ]
+    )
     assert code == 0
     assert capsys.readouterr().out.count("already finished (skipped)") == 4
     assert {p: p.stat().st_mtime_ns for p in before} == before
@@ -66,8 +105,10 @@ def test_second_compare_skips_finished_runs(comparison, capsys):
 
 def test_compare_config_file_is_equal_to_flags_and_flags_override(comparison, tmp_path, capsys):
     config = tmp_path / "compare.yaml"
-    config.write_text("benchmark: split-digits\nstrategies: [naive]\nseeds: [0]\niterations: 8\n"
-                      "batch_size: 32\nhidden: [16]\neval_every: 4\nthreads: 1\njobs: 1\n")
+    config.write_text(
+        "benchmark: split-digits\nstrategies: [naive]\nseeds: [0]\niterations: 8\n"
+        "batch_size: 32\nhidden: [16]\neval_every: 4\nthreads: 1\njobs: 1\n"
+    )
     out = tmp_path / "from-file"
     assert main(["compare", "--config", str(config), "--seeds", "1", "--out", str(out)]) == 0
     saved = json.loads((out / "runs" / "naive-s1" / "metrics.json").read_text())
@@ -127,8 +168,20 @@ def test_failed_run_is_reported_and_the_others_finish(tmp_path, monkeypatch, cap
     registry.list_strategies()
     monkeypatch.setitem(registry._STRATEGIES, "broken", Broken)
     out = tmp_path / "c"
-    code = main(["compare", *TINY, "--iterations", "3", "--strategies", "broken,naive",
-                 "--seeds", "0", "--out", str(out)])
+    code = main(
+        [
+            "compare",
+            *TINY,
+            "--iterations",
+            "3",
+            "--strategies",
+            "broken,naive",
+            "--seeds",
+            "0",
+            "--out",
+            str(out),
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 1
     assert "1 of 2 runs failed" in captured.err
@@ -149,26 +202,32 @@ def one_line_error(argv, capsys):
     return err
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--strategies", "naive,nope"], "unknown strategy 'nope'; valid: "),
-    (["--strategies", "naive", "--set", "naive.x=1"], "strategy 'naive': unknown key 'x'"),
-    (["--strategies", "naive", "--set", "x=1"], "expected STRATEGY.NAME=VALUE, got 'x'"),
-    (["--strategies", "naive", "--seeds", "0,a"], "seeds: expected an integer, got 'a'"),
-    (["--strategies", "naive", "--seed", "3"], "use --seeds"),
-    (["--strategies", "naive", "--scenario", "nope"], "unknown scenario 'nope'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--strategies", "naive,nope"], "unknown strategy 'nope'; valid: "),
+        (["--strategies", "naive", "--set", "naive.x=1"], "strategy 'naive': unknown key 'x'"),
+        (["--strategies", "naive", "--set", "x=1"], "expected STRATEGY.NAME=VALUE, got 'x'"),
+        (["--strategies", "naive", "--seeds", "0,a"], "seeds: expected an integer, got 'a'"),
+        (["--strategies", "naive", "--seed", "3"], "use --seeds"),
+        (["--strategies", "naive", "--scenario", "nope"], "unknown scenario 'nope'"),
+    ],
+)
 def test_compare_bad_input(args, message, tmp_path, capsys):
     err = one_line_error(["compare", *TINY, "--out", str(tmp_path / "c"), *args], capsys)
     assert message in err
     assert not (tmp_path / "c" / "runs").exists()  # nothing ran
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("strategies: [naive]\nepochz: 3\n", "unknown key 'epochz'"),
-    ("strategies: [naive]\nlr: fast\n", "lr: expected a number, got 'fast'"),
-    ("strategies: [naive, ewwc]\n", "unknown strategy 'ewwc'"),
-    ("strategies: naive: ewc\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("strategies: [naive]\nepochz: 3\n", "unknown key 'epochz'"),
+        ("strategies: [naive]\nlr: fast\n", "lr: expected a number, got 'fast'"),
+        ("strategies: [naive, ewwc]\n", "unknown strategy 'ewwc'"),
+        ("strategies: naive: ewc\n", "not valid YAML"),
+    ],
+)
 def test_compare_config_file_errors_name_the_key(text, message, tmp_path, capsys):
     config = tmp_path / "c.yaml"
     config.write_text(text)
@@ -178,8 +237,9 @@ def test_compare_config_file_errors_name_the_key(text, message, tmp_path, capsys
 def test_report_bad_folders(comparison, tmp_path, capsys):
     assert "no such folder" in one_line_error(["report", str(tmp_path / "missing")], capsys)
     (tmp_path / "empty").mkdir()
-    assert "not a run or comparison folder" in one_line_error(["report", str(tmp_path / "empty")],
-                                                              capsys)
+    assert "not a run or comparison folder" in one_line_error(
+        ["report", str(tmp_path / "empty")], capsys
+    )
     corrupt = tmp_path / "corrupt"
     shutil.copytree(comparison / "runs" / "naive-s0", corrupt)
     (corrupt / "metrics.json").write_text('{"accuracy_matrix": [[0.5]')

@@ -16,9 +16,17 @@ from PIL import Image
 
 from lifelong.cli import main
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1200,2000"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1200,2000",
+]
 
 
 def chromium() -> str:
@@ -31,9 +39,18 @@ def chromium() -> str:
 
 def screenshot(page: Path, png: Path) -> np.ndarray:
     with tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run([chromium(), *FLAGS, f"--user-data-dir={profile}",
-                               f"--screenshot={png}", page.resolve().as_uri()],
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [
+                chromium(),
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                f"--screenshot={png}",
+                page.resolve().as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert png.is_file(), done.stderr[-2000:]
     return np.asarray(Image.open(png).convert("RGB"), dtype=float)
 
@@ -45,9 +62,34 @@ def colourful_fraction(pixels: np.ndarray) -> float:
 
 def test_comparison_report_renders_in_chromium(tmp_path):
     out = tmp_path / "c"
-    assert main(["compare", "--benchmark", "split-digits", "--strategies", "naive,cumulative",
-                 "--seeds", "0,1", "--iterations", "5", "--batch-size", "32", "--hidden", "16",
-                 "--eval-every", "5", "--threads", "1", "--jobs", "1", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                "--benchmark",
+                "split-digits",
+                "--strategies",
+                "naive,cumulative",
+                "--seeds",
+                "0,1",
+                "--iterations",
+                "5",
+                "--batch-size",
+                "32",
+                "--hidden",
+                "16",
+                "--eval-every",
+                "5",
+                "--threads",
+                "1",
+                "--jobs",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     pixels = screenshot(out / "report.html", tmp_path / "shot.png")
     assert pixels.shape[:2] == (2000, 1200)
     assert pixels.std() > 20  # not a blank page

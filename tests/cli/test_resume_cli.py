@@ -1,5 +1,5 @@
 """Checkpoints for real: a `lifelong run` killed with SIGKILL mid-task resumes to the metrics of an
-uninterrupted run; a saved config repeats a run exactly; a crafted pickle is refused, not executed."""
+uninterrupted run; a saved config repeats a run exactly; a crafted pickle is refused (not run)."""
 
 from __future__ import annotations
 
@@ -18,18 +18,50 @@ from lifelong.core.config import load_yaml, run_config_from_mapping
 from lifelong.core.errors import LifelongError
 from lifelong.core.runner import load_checkpoint, run
 
-SAME = ["accuracy_matrix", "average_accuracy", "average_forgetting", "max_forgetting",
-        "backward_transfer", "forward_transfer", "forgetting_per_task", "initial_accuracy", "curve",
-        "parameters_per_task", "strategy_metrics"]
-ARGS = ["run", "--benchmark", "permuted-digits", "--tasks", "3", "--iterations", "60",
-        "--batch-size", "32", "--hidden", "32", "--eval-every", "20", "--checkpoint-every", "5",
-        "--threads", "1", "--quiet"]
+SAME = [
+    "accuracy_matrix",
+    "average_accuracy",
+    "average_forgetting",
+    "max_forgetting",
+    "backward_transfer",
+    "forward_transfer",
+    "forgetting_per_task",
+    "initial_accuracy",
+    "curve",
+    "parameters_per_task",
+    "strategy_metrics",
+]
+ARGS = [
+    "run",
+    "--benchmark",
+    "permuted-digits",
+    "--tasks",
+    "3",
+    "--iterations",
+    "60",
+    "--batch-size",
+    "32",
+    "--hidden",
+    "32",
+    "--eval-every",
+    "20",
+    "--checkpoint-every",
+    "5",
+    "--threads",
+    "1",
+    "--quiet",
+]
 
 
 def lifelong(*args: str) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen([sys.executable, "-m", "lifelong", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "lifelong", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def kill_mid_task(out, deadline_seconds: float = 240.0) -> dict:
@@ -69,8 +101,11 @@ def test_killed_run_resumes_to_the_uninterrupted_metrics(tmp_path):
         assert metrics[key] == reference[key], key
     # The log holds every iteration exactly once, although some ran twice (before the kill and
     # after the resume).
-    loss_rows = [line.split(",") for line in (out / "log.csv").read_text().splitlines()
-                 if line.startswith("loss,")]
+    loss_rows = [
+        line.split(",")
+        for line in (out / "log.csv").read_text().splitlines()
+        if line.startswith("loss,")
+    ]
     assert [int(r[3]) for r in loss_rows] == list(range(1, 3 * 60 + 1))
 
     # The saved configuration repeats the run exactly.

@@ -1,4 +1,4 @@
-"""Leaderboard aggregation: mean, sample std and standard error by hand; failures; CSV and markdown."""
+"""Leaderboard aggregation: mean, sample std and standard error by hand; failures; CSV, markdown."""
 
 from __future__ import annotations
 
@@ -14,10 +14,17 @@ from lifelong.report.leaderboard import Stat, build_leaderboard, to_csv, to_mark
 def record(strategy, seed, accuracy=None, forgetting=0.1, error=None):
     metrics = None
     if accuracy is not None:
-        metrics = {"average_accuracy": accuracy, "average_forgetting": forgetting,
-                   "max_forgetting": forgetting, "backward_transfer": -forgetting,
-                   "forward_transfer": 0.0, "train_seconds": 2.0, "parameters": {"total": 10},
-                   "strategy_memory_bytes": 2**20, "peak_memory_bytes": 3 * 2**20}
+        metrics = {
+            "average_accuracy": accuracy,
+            "average_forgetting": forgetting,
+            "max_forgetting": forgetting,
+            "backward_transfer": -forgetting,
+            "forward_transfer": 0.0,
+            "train_seconds": 2.0,
+            "parameters": {"total": 10},
+            "strategy_memory_bytes": 2**20,
+            "peak_memory_bytes": 3 * 2**20,
+        }
     return {"strategy": strategy, "seed": seed, "metrics": metrics, "error": error}
 
 
@@ -33,9 +40,13 @@ def test_stat_is_mean_sample_std_and_sem():
 
 
 def test_sorted_by_accuracy_and_failures_reported_not_averaged():
-    records = [record("naive", 0, 0.2), record("naive", 1, 0.4),
-               record("er", 0, 0.9), record("er", 1, None, error="DivergenceError: boom"),
-               record("bad", 0, None, error="RuntimeError: broken")]
+    records = [
+        record("naive", 0, 0.2),
+        record("naive", 1, 0.4),
+        record("er", 0, 0.9),
+        record("er", 1, None, error="DivergenceError: boom"),
+        record("bad", 0, None, error="RuntimeError: broken"),
+    ]
     entries = build_leaderboard(records)
     assert [e.strategy for e in entries] == ["er", "naive", "bad"]
     er = entries[0]

@@ -22,8 +22,12 @@ def test_csv_log_keeps_only_rows_up_to_the_checkpoint_on_resume(tmp_path):
     CsvLog(path, append=True, until=(1, 4)).close()
     rows = [line.split(",") for line in path.read_text().splitlines()[1:]]
     assert [(r[0], r[1], r[3]) for r in rows] == [
-        ("loss", "0", "1"), ("loss", "0", "2"), ("loss", "0", "3"), ("accuracy", "0", "-1"),
-        ("loss", "1", "4")]
+        ("loss", "0", "1"),
+        ("loss", "0", "2"),
+        ("loss", "0", "3"),
+        ("accuracy", "0", "-1"),
+        ("loss", "1", "4"),
+    ]
     CsvLog(path, append=True, until=(0, 2)).close()  # a checkpoint before task 0 ended
     assert [line.split(",")[3] for line in path.read_text().splitlines()[1:]] == ["1", "2"]
 
@@ -60,8 +64,13 @@ def test_tensorboard_events_hold_loss_and_accuracies(tiny_config, tmp_path):
     events = EventAccumulator(str(out / "tensorboard"))
     events.Reload()
     tags = set(events.Tags()["scalars"])
-    assert {"loss/train", "accuracy/task_1", "accuracy/task_5", "accuracy/average_seen",
-            "final/task_1"} <= tags
+    assert {
+        "loss/train",
+        "accuracy/task_1",
+        "accuracy/task_5",
+        "accuracy/average_seen",
+        "final/task_1",
+    } <= tags
     loss = events.Scalars("loss/train")
     assert [e.step for e in loss] == list(range(1, 31))
     final = events.Scalars("final/task_1")
