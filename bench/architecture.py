@@ -14,6 +14,7 @@ cached as JSON under runs/bench-architecture/ (re-running skips finished runs); 
 ``architecture-split-mnist`` and ``architecture-permuted-mnist`` sections of docs/results.md.
 
     python bench/architecture.py [--quick] [--seeds 0 1 2] [--iterations 300] [--skip-permuted]
+        [--skip-split] [--only METHOD ...] [--permuted-iterations 300]
 """
 
 from __future__ import annotations
@@ -40,10 +41,14 @@ PUBLISHED = {
 }
 
 
-def run_cached(benchmark: str, method: str, seed: int, iterations: int, tasks: int) -> dict:
+def run_cached(
+    benchmark: str, method: str, seed: int, iterations: int, tasks: int, *, train: bool = True
+) -> dict | None:
     path = OUT / f"{benchmark}-{method}-it{iterations}-s{seed}.json"
     if path.exists():
         return json.loads(path.read_text())
+    if not train:
+        return None
     config = RunConfig(
         benchmark=benchmark,
         scenario="task",
@@ -107,21 +112,29 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=300)
     parser.add_argument("--permuted-iterations", type=int, default=300)
     parser.add_argument("--skip-permuted", action="store_true")
+    parser.add_argument("--skip-split", action="store_true")
     parser.add_argument("--quick", action="store_true", help="20 iterations, one seed, no docs")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--only", nargs="+", help="train only these methods (others: cached runs, if any)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.quick:
         args.seeds, args.iterations, args.permuted_iterations = [0], 20, 20
     methods = [m for m in METHODS if m in list_strategies()]
-    plans = [("split-mnist", 5, args.iterations, args.seeds)]
+    plans = [] if args.skip_split else [("split-mnist", 5, args.iterations, args.seeds)]
     if not args.skip_permuted:
         plans.append(("permuted-mnist", 10, args.permuted_iterations, [0]))
     for benchmark, tasks, iterations, seeds in plans:
         records: dict[str, list[dict]] = {m: [] for m in methods}
         for seed in seeds:  # every method at seed 0 first, so partial runs give full tables
             for m in methods:
-                records[m].append(run_cached(benchmark, m, seed, iterations, tasks))
+                train = args.only is None or m in args.only
+                record = run_cached(benchmark, m, seed, iterations, tasks, train=train)
+                if record is not None:
+                    records[m].append(record)
+        records = {m: r for m, r in records.items() if r}
         note = (
             f"{benchmark}, task-incremental, {tasks} tasks, MLP 2x400, {iterations} iterations "
             f"per task (joint: {tasks}x on the union), Adam lr 1e-3, batch 128, seeds "

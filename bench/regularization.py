@@ -1,4 +1,4 @@
-"""Accuracy of the regularization / distillation strategies on real MNIST (van de Ven & Tolias 2019).
+"""Accuracy of the regularization / distillation strategies on real MNIST (van de Ven & Tolias).
 
 Protocol (published): Split MNIST, 5 tasks x 2 digits, MLP 2x400, 2000 iterations per task, Adam
 lr 1e-3, batch 128, Task-IL and Class-IL; Permuted MNIST, 10 tasks (first unpermuted), 32x32
@@ -12,8 +12,8 @@ re-run or resumed, and ``--report`` rebuilds the docs tables from whatever runs 
   validation accuracy is used by ``split``.
 * ``split``: Split MNIST Task-IL and Class-IL on the test set with the selected values.
 * ``permuted``: Permuted MNIST Domain-IL; every grid value is trained once with 5% of each task's
-  training data held out; the value is selected on that validation split and the selected run's final
-  test accuracy is reported (its model is evaluated on the test set after training).
+  training data held out; the value is selected on that validation split and the selected run's
+  final test accuracy is reported (its model is evaluated on the test set after training).
 
 Usage: ``python bench/regularization.py --stage select|split|permuted|report [--seeds 0 1]
 [--iterations N] [--quick]``.
@@ -52,10 +52,18 @@ PERMUTED_GRID = {
     "si": [{"strength": v} for v in (10.0, 1000.0)],
 }
 PUBLISHED = {  # as quoted in issue 3: van de Ven & Tolias 2018/2019; Hsu et al. 2018 in brackets
-    ("task", "ewc"): "85.48 (97.70)", ("task", "si"): "99.14", ("task", "mas"): "(99.22)",
-    ("task", "lwf"): "99.60", ("class", "ewc"): "~20", ("class", "online-ewc"): "~20",
-    ("class", "si"): "~20", ("class", "mas"): "~20", ("class", "lwf"): "~20",
-    ("domain", "naive"): "78.51", ("domain", "ewc"): "94.31", ("domain", "online-ewc"): "94.42",
+    ("task", "ewc"): "85.48 (97.70)",
+    ("task", "si"): "99.14",
+    ("task", "mas"): "(99.22)",
+    ("task", "lwf"): "99.60",
+    ("class", "ewc"): "~20",
+    ("class", "online-ewc"): "~20",
+    ("class", "si"): "~20",
+    ("class", "mas"): "~20",
+    ("class", "lwf"): "~20",
+    ("domain", "naive"): "78.51",
+    ("domain", "ewc"): "94.31",
+    ("domain", "online-ewc"): "94.42",
     ("domain", "si"): "95.33",
 }
 
@@ -70,22 +78,34 @@ def run_cached(stage: str, name: str, config: RunConfig, test_after: bool = Fals
         return json.loads(path.read_text())
     started = time.time()
     result = run(config, write=False)
-    record = {"name": name, "config": config.to_dict(), "matrix": result.accuracy_matrix,
-              "average_accuracy": result.metrics["average_accuracy"],
-              "average_forgetting": result.metrics["average_forgetting"],
-              "wall_seconds": time.time() - started}
+    record = {
+        "name": name,
+        "config": config.to_dict(),
+        "matrix": result.accuracy_matrix,
+        "average_accuracy": result.metrics["average_accuracy"],
+        "average_forgetting": result.metrics["average_forgetting"],
+        "wall_seconds": time.time() - started,
+    }
     if test_after:  # final test accuracy of the trained model (selection used the validation split)
         record["test_accuracy"] = test_accuracy(result.strategy, config)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record))
-    print(f"{stage} {name}: {record['average_accuracy']:.4f} ({record['wall_seconds']:.0f}s)", flush=True)
+    print(
+        f"{stage} {name}: {record['average_accuracy']:.4f} ({record['wall_seconds']:.0f}s)",
+        flush=True,
+    )
     return record
 
 
 @torch.no_grad()
 def test_accuracy(strategy, config: RunConfig) -> float:
-    scenario = build_scenario(config.benchmark, config.scenario, num_tasks=config.tasks,
-                              seed=config.resolved_scenario_seed, padding=config.padding)
+    scenario = build_scenario(
+        config.benchmark,
+        config.scenario,
+        num_tasks=config.tasks,
+        seed=config.resolved_scenario_seed,
+        padding=config.padding,
+    )
     strategy.eval()
     strategy.context.tasks_seen = scenario.num_tasks
     accs = []
@@ -99,18 +119,37 @@ def test_accuracy(strategy, config: RunConfig) -> float:
     return sum(accs) / len(accs)
 
 
-def split_config(setting: str, strategy: str, params: dict, seed: int, iterations: int,
-                 **changes) -> RunConfig:
-    return RunConfig(benchmark="split-mnist", scenario=setting, strategy=strategy,
-                     strategy_params=params, iterations=iterations, lr=1e-3, batch_size=128,
-                     hidden=(400, 400), seed=seed, threads=1, eval_every=0, **changes)
+def split_config(
+    setting: str, strategy: str, params: dict, seed: int, iterations: int, **changes
+) -> RunConfig:
+    return RunConfig(
+        benchmark="split-mnist",
+        scenario=setting,
+        strategy=strategy,
+        strategy_params=params,
+        iterations=iterations,
+        lr=1e-3,
+        batch_size=128,
+        hidden=(400, 400),
+        seed=seed,
+        threads=1,
+        eval_every=0,
+        **changes,
+    )
 
 
 def stage_select(iterations: int, only: list[str] | None) -> None:
     for method in only or ["naive", *SPLIT_GRID]:
         for params in SPLIT_GRID.get(method, [{}]):
-            config = split_config("task", method, params, 0, iterations, validation_fraction=0.1,
-                                  evaluate_on="validation")
+            config = split_config(
+                "task",
+                method,
+                params,
+                0,
+                iterations,
+                validation_fraction=0.1,
+                evaluate_on="validation",
+            )
             run_cached("select", f"{method}-{key(params)}-it{iterations}", config)
 
 
@@ -135,8 +174,11 @@ def stage_split(seeds: list[int], iterations: int, select_iterations: int) -> No
                 if method not in choice:
                     continue
                 params = choice[method]
-                run_cached("split", f"{setting}-{method}-{key(params)}-it{iterations}-s{seed}",
-                           split_config(setting, method, params, seed, iterations))
+                run_cached(
+                    "split",
+                    f"{setting}-{method}-{key(params)}-it{iterations}-s{seed}",
+                    split_config(setting, method, params, seed, iterations),
+                )
 
 
 def stage_permuted(iterations: int, only: list[str] | None) -> None:
@@ -144,66 +186,117 @@ def stage_permuted(iterations: int, only: list[str] | None) -> None:
         if only and method not in only:
             continue
         if isinstance(grid, str):  # the value selected (on validation) for another strategy
-            scores = [(json.loads(p.read_text())["average_accuracy"], json.loads(p.read_text()))
-                      for p in (OUT / "permuted").glob(f"{grid}-*-it{iterations}.json")]
+            scores = [
+                (json.loads(p.read_text())["average_accuracy"], json.loads(p.read_text()))
+                for p in (OUT / "permuted").glob(f"{grid}-*-it{iterations}.json")
+            ]
             grid = [max(scores, key=lambda s: s[0])[1]["config"]["strategy_params"]]
         for params in grid:
-            config = RunConfig(benchmark="permuted-mnist", scenario="domain", strategy=method,
-                               strategy_params=params, tasks=10, iterations=iterations, lr=1e-4,
-                               batch_size=128, hidden=(1000, 1000), padding=2, seed=0, threads=1,
-                               eval_every=0, validation_fraction=0.05, evaluate_on="validation")
-            run_cached("permuted", f"{method}-{key(params)}-it{iterations}", config, test_after=True)
+            config = RunConfig(
+                benchmark="permuted-mnist",
+                scenario="domain",
+                strategy=method,
+                strategy_params=params,
+                tasks=10,
+                iterations=iterations,
+                lr=1e-4,
+                batch_size=128,
+                hidden=(1000, 1000),
+                padding=2,
+                seed=0,
+                threads=1,
+                eval_every=0,
+                validation_fraction=0.05,
+                evaluate_on="validation",
+            )
+            run_cached(
+                "permuted", f"{method}-{key(params)}-it{iterations}", config, test_after=True
+            )
 
 
 def report(iterations: int, select_iterations: int, permuted_iterations: int) -> None:
-    lines = [f"Selection: Split MNIST Task-IL, seed 0, {select_iterations} iterations per task, "
-             "10% of each task's training data held out, final average validation accuracy (%).",
-             "", "| strategy | hyperparameters | validation accuracy |", "|---|---|---|"]
+    lines = [
+        f"Selection: Split MNIST Task-IL, seed 0, {select_iterations} iterations per task, "
+        "10% of each task's training data held out, final average validation accuracy (%).",
+        "",
+        "| strategy | hyperparameters | validation accuracy |",
+        "|---|---|---|",
+    ]
     for path in sorted((OUT / "select").glob(f"*-it{select_iterations}.json")):
         r = json.loads(path.read_text())
         params = r["config"]["strategy_params"]
-        lines.append(f"| {r['config']['strategy']} | {key(params)} | {100 * r['average_accuracy']:.2f} |")
+        lines.append(
+            f"| {r['config']['strategy']} | {key(params)} | {100 * r['average_accuracy']:.2f} |"
+        )
     choice = selected(select_iterations)
     lines += ["", "Selected: " + "; ".join(f"{m}: {key(p)}" for m, p in choice.items())]
     update_section("docs/results.md", "regularization-selection", "\n".join(lines))
 
-    rows = ["| setting | strategy | hyperparameters | seeds | average accuracy (%) | forgetting (%) "
-            "| published |", "|---|---|---|---|---|---|---|"]
+    rows = [
+        "| setting | strategy | hyperparameters | seeds | average accuracy (%) | forgetting (%) "
+        "| published |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for setting in ("task", "class"):
         for method in METHODS:
             if method not in choice:
                 continue
-            files = sorted((OUT / "split").glob(f"{setting}-{method}-{key(choice[method])}-it{iterations}-s*.json"))
+            files = sorted(
+                (OUT / "split").glob(
+                    f"{setting}-{method}-{key(choice[method])}-it{iterations}-s*.json"
+                )
+            )
             if not files:
                 continue
             records = [json.loads(f.read_text()) for f in files]
             acc, acc_sem = mean_sem([100 * r["average_accuracy"] for r in records])
             fgt, fgt_sem = mean_sem([100 * r["average_forgetting"] for r in records])
             seeds = ",".join(str(r["config"]["seed"]) for r in records)
-            rows.append(f"| {setting} | {method} | {key(choice[method])} | {seeds} | {acc:.2f} ± {acc_sem:.2f} "
-                        f"| {fgt:.2f} ± {fgt_sem:.2f} | {PUBLISHED.get((setting, method), '')} |")
-    header = (f"Split MNIST (5 tasks x 2 digits, MLP 2x400, Adam lr 1e-3, batch 128), **{iterations} "
-              "iterations per task** (published protocol: 2000), test set, mean ± s.e.m. over seeds. "
-              "Published: van de Ven & Tolias 2019 (MAS: Hsu et al. 2018).")
-    update_section("docs/results.md", "regularization-split-mnist", header + "\n\n" + "\n".join(rows))
+            rows.append(
+                f"| {setting} | {method} | {key(choice[method])} | {seeds} "
+                f"| {acc:.2f} ± {acc_sem:.2f} "
+                f"| {fgt:.2f} ± {fgt_sem:.2f} | {PUBLISHED.get((setting, method), '')} |"
+            )
+    header = (
+        f"Split MNIST (5 tasks x 2 digits, MLP 2x400, Adam lr 1e-3, batch 128), **{iterations} "
+        "iterations per task** (published protocol: 2000), test set, mean ± s.e.m. over seeds. "
+        "Published: van de Ven & Tolias 2019 (MAS: Hsu et al. 2018)."
+    )
+    update_section(
+        "docs/results.md", "regularization-split-mnist", header + "\n\n" + "\n".join(rows)
+    )
 
-    prow = ["| strategy | hyperparameters | validation accuracy (%) | test accuracy (%) | selected "
-            "| published (5000 it.) |", "|---|---|---|---|---|---|"]
+    prow = [
+        "| strategy | hyperparameters | validation accuracy (%) | test accuracy (%) | selected "
+        "| published (5000 it.) |",
+        "|---|---|---|---|---|---|",
+    ]
     best: dict[str, float] = {}
-    records = [json.loads(p.read_text()) for p in sorted((OUT / "permuted").glob(f"*-it{permuted_iterations}.json"))]
+    records = [
+        json.loads(p.read_text())
+        for p in sorted((OUT / "permuted").glob(f"*-it{permuted_iterations}.json"))
+    ]
     for r in records:
         m = r["config"]["strategy"]
         best[m] = max(best.get(m, -1.0), r["average_accuracy"])
     for r in records:
         m = r["config"]["strategy"]
         mark = "yes" if r["average_accuracy"] == best[m] else ""
-        prow.append(f"| {m} | {key(r['config']['strategy_params'])} | {100 * r['average_accuracy']:.2f} "
-                    f"| {100 * r['test_accuracy']:.2f} | {mark} | {PUBLISHED.get(('domain', m), '')} |")
-    pheader = (f"Permuted MNIST, Domain-IL, 10 tasks (first unpermuted), 32x32 (padding 2), MLP 2x1000, Adam "
-               f"lr 1e-4, batch 128, **{permuted_iterations} iterations per task** (published: 5000), seed 0, "
-               "5% of each task's training data held out for selection; selected value = best final "
-               "validation accuracy; test accuracy = final average over the 10 tasks' test sets.")
-    update_section("docs/results.md", "regularization-permuted-mnist", pheader + "\n\n" + "\n".join(prow))
+        prow.append(
+            f"| {m} | {key(r['config']['strategy_params'])} | {100 * r['average_accuracy']:.2f} "
+            f"| {100 * r['test_accuracy']:.2f} | {mark} | {PUBLISHED.get(('domain', m), '')} |"
+        )
+    pheader = (
+        f"Permuted MNIST, Domain-IL, 10 tasks (first unpermuted), 32x32 (padding 2), MLP 2x1000, "
+        "Adam "
+        f"lr 1e-4, batch 128, **{permuted_iterations} iterations per task** (published: 5000), "
+        "seed 0, "
+        "5% of each task's training data held out for selection; selected value = best final "
+        "validation accuracy; test accuracy = final average over the 10 tasks' test sets."
+    )
+    update_section(
+        "docs/results.md", "regularization-permuted-mnist", pheader + "\n\n" + "\n".join(prow)
+    )
 
 
 def main() -> None:
@@ -214,10 +307,16 @@ def main() -> None:
     parser.add_argument("--select-iterations", type=int, default=200)
     parser.add_argument("--split-iterations", type=int, default=200)
     parser.add_argument("--permuted-iterations", type=int, default=100)
-    parser.add_argument("--only", nargs="+", default=None, help="only these strategies (select, permuted)")
-    parser.add_argument("--quick", action="store_true", help="tiny budgets (smoke test of the script)")
+    parser.add_argument(
+        "--only", nargs="+", default=None, help="only these strategies (select, permuted)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny budgets (smoke test of the script)"
+    )
     args = parser.parse_args()
-    os.environ.setdefault("LIFELONG_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    os.environ.setdefault(
+        "LIFELONG_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")
+    )
     torch.set_num_threads(1)
     if args.quick:
         args.select_iterations = args.split_iterations = args.permuted_iterations = 5

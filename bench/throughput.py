@@ -46,14 +46,28 @@ from lifelong.data.scenarios import Scenario, build_scenario  # noqa: E402
 SECTION = "throughput"
 
 
-def lifelong_config(hidden: tuple[int, ...], batch_size: int, iterations: int,
-                    args: argparse.Namespace) -> RunConfig:
-    return resolve(RunConfig(
-        benchmark="permuted-mnist", scenario="domain", strategy="naive", tasks=args.tasks,
-        iterations=iterations, batch_size=batch_size, hidden=hidden, optimizer="adam", lr=1e-3,
-        eval_every=0, seed=0, threads=args.threads, validation_fraction=0.01,
-        evaluate_on="validation", device="cpu",
-    ))
+def lifelong_config(
+    hidden: tuple[int, ...], batch_size: int, iterations: int, args: argparse.Namespace
+) -> RunConfig:
+    return resolve(
+        RunConfig(
+            benchmark="permuted-mnist",
+            scenario="domain",
+            strategy="naive",
+            tasks=args.tasks,
+            iterations=iterations,
+            batch_size=batch_size,
+            hidden=hidden,
+            optimizer="adam",
+            lr=1e-3,
+            eval_every=0,
+            seed=0,
+            threads=args.threads,
+            validation_fraction=0.01,
+            evaluate_on="validation",
+            device="cpu",
+        )
+    )
 
 
 class _CpuClock(Observer):
@@ -72,7 +86,9 @@ class _CpuClock(Observer):
         self.seconds += self._last - self._start
 
 
-def time_lifelong(config: RunConfig, scenario: Scenario, profile: bool = False) -> tuple[float, float]:
+def time_lifelong(
+    config: RunConfig, scenario: Scenario, profile: bool = False
+) -> tuple[float, float]:
     """Samples per second of lifelong's loop: (wall clock, CPU time), training only."""
     strategy = build_strategy(config, scenario, torch.device("cpu"))
     clock = _CpuClock()
@@ -103,7 +119,7 @@ def time_bare(config: RunConfig, scenario: Scenario) -> tuple[float, float]:
     perms = scenario.transform.permutations  # type: ignore[attr-defined]
     widths = [data.shape[1], *config.hidden]
     layers: list[nn.Module] = []
-    for a, b in zip(widths, widths[1:]):
+    for a, b in zip(widths, widths[1:], strict=False):
         layers += [nn.Linear(a, b), nn.ReLU()]
     model = nn.Sequential(*layers, nn.Linear(widths[-1], 10))
     batch, samples, seconds, cpu_seconds = config.batch_size, 0, 0.0, 0.0
@@ -116,7 +132,7 @@ def time_bare(config: RunConfig, scenario: Scenario) -> tuple[float, float]:
         for _ in range(config.iterations):  # type: ignore[arg-type]
             if position >= len(train):
                 order, position = torch.randperm(len(train)), 0
-            idx = train[order[position:position + batch]]
+            idx = train[order[position : position + batch]]
             position += batch
             x = data[idx][:, perm]
             loss = F.cross_entropy(model(x), labels[idx])
@@ -133,8 +149,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations and repeats")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    parser.add_argument("--repeats", type=int, default=None, help="repetitions per side (default 5)")
-    parser.add_argument("--profile", action="store_true", help="print a cProfile of lifelong's loop")
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="repetitions per side (default 5)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="print a cProfile of lifelong's loop"
+    )
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -142,16 +162,23 @@ def main(argv: list[str] | None = None) -> None:
     scale = 0.25 if args.quick else 1.0
     repeats = args.repeats or (2 if args.quick else 5)
     # (hidden sizes, batch size, iterations per task): about 2-10 s per side and repetition.
-    cases = [((400, 400), 128, 300), ((1000, 1000), 128, 150), ((400, 400), 10, 1500),
-             ((1000, 1000), 10, 600)]
+    cases = [
+        ((400, 400), 128, 300),
+        ((1000, 1000), 128, 150),
+        ((400, 400), 10, 1500),
+        ((1000, 1000), 10, 600),
+    ]
     scenario = None
     rows = []
     for hidden, batch_size, iterations in cases:
         config = lifelong_config(hidden, batch_size, max(10, int(iterations * scale)), args)
         if scenario is None:
             scenario = build_scenario(
-                config.benchmark, config.scenario, num_tasks=config.tasks,
-                seed=config.resolved_scenario_seed, validation_fraction=config.validation_fraction,
+                config.benchmark,
+                config.scenario,
+                num_tasks=config.tasks,
+                seed=config.resolved_scenario_seed,
+                validation_fraction=config.validation_fraction,
                 evaluate_on=config.evaluate_on,
             )
         # Warm-up (untimed): first-call costs (optimizer imports, allocator) must not count.
@@ -161,36 +188,43 @@ def main(argv: list[str] | None = None) -> None:
         for _ in range(repeats):
             ours.append(time_lifelong(config, scenario))
             bare.append(time_bare(config, scenario))
-        cpu = statistics.median(a[1] / b[1] for a, b in zip(ours, bare))
-        wall = statistics.median(a[0] / b[0] for a, b in zip(ours, bare))
+        cpu = statistics.median(a[1] / b[1] for a, b in zip(ours, bare, strict=True))
+        wall = statistics.median(a[0] / b[0] for a, b in zip(ours, bare, strict=True))
         ours_cpu, bare_cpu = (statistics.median(r[1] for r in side) for side in (ours, bare))
         label = "x".join(str(h) for h in hidden)
-        print(f"MLP {label} batch {batch_size}: CPU-time samples/s lifelong {ours_cpu:,.0f} "
-              f"bare {bare_cpu:,.0f}; paired ratio CPU {cpu:.3f} wall {wall:.3f} (CPU ratios: "
-              f"{', '.join(f'{a[1] / b[1]:.3f}' for a, b in zip(ours, bare))})", flush=True)
-        rows.append(f"| MLP {label} | {batch_size} | {config.tasks} x {config.iterations} | "
-                    f"{ours_cpu:,.0f} | {bare_cpu:,.0f} | **{cpu:.2f}** | {wall:.2f} |")
-    markdown = "\n".join([
-        "## Training throughput: lifelong's loop vs a bare PyTorch loop",
-        "",
-        f"Permuted MNIST (domain-incremental), `naive` strategy, MLP 784-H-H-10, Adam lr 1e-3 (fresh "
-        f"per task on both sides), {args.threads} torch thread(s), CPU, {repeats} repetitions, the "
-        "two sides alternating. Evaluation is excluded from both sides (`eval_every=0`; lifelong is "
-        "timed from each task's start to its last training iteration). The bare loop keeps the "
-        "images as a float tensor in memory, indexes each batch from a per-epoch shuffle, applies "
-        "the task's permutation by indexing, then forward / cross-entropy / zero_grad / backward / "
-        "step. Ratio = lifelong samples/s divided by bare-loop samples/s in the same repetition, "
-        "median over repetitions; target >= 0.9. The machine is shared, so the main column uses "
-        "process CPU time (robust to other processes); the wall-clock ratio is shown for reference.",
-        "",
-        "| model | batch | tasks x iterations | lifelong samples/s (CPU time) | bare loop samples/s "
-        "(CPU time) | ratio (CPU time) | ratio (wall clock) |",
-        "|---|---|---|---|---|---|---|",
-        *rows,
-        "",
+        print(
+            f"MLP {label} batch {batch_size}: CPU-time samples/s lifelong {ours_cpu:,.0f} "
+            f"bare {bare_cpu:,.0f}; paired ratio CPU {cpu:.3f} wall {wall:.3f} (CPU ratios: "
+            f"{', '.join(f'{a[1] / b[1]:.3f}' for a, b in zip(ours, bare, strict=True))})",
+            flush=True,
+        )
+        rows.append(
+            f"| MLP {label} | {batch_size} | {config.tasks} x {config.iterations} | "
+            f"{ours_cpu:,.0f} | {bare_cpu:,.0f} | **{cpu:.2f}** | {wall:.2f} |"
+        )
+    protocol = (
+        "Permuted MNIST (domain-incremental), `naive` strategy, MLP 784-H-H-10, Adam lr 1e-3 "
+        f"(fresh per task on both sides), {args.threads} torch thread(s), CPU, {repeats} "
+        "repetitions, the two sides alternating. Evaluation is excluded from both sides "
+        "(`eval_every=0`; lifelong is timed from each task's start to its last training "
+        "iteration). The bare loop keeps the images as a float tensor in memory, indexes each "
+        "batch from a per-epoch shuffle, applies the task's permutation by indexing, then "
+        "forward / cross-entropy / zero_grad / backward / step. Ratio = lifelong samples/s "
+        "divided by bare-loop samples/s in the same repetition, median over repetitions; target "
+        ">= 0.9. The machine is shared, so the main column uses process CPU time (robust to "
+        "other processes); the wall-clock ratio is shown for reference."
+    )
+    header = (
+        "| model | batch | tasks x iterations | lifelong samples/s (CPU time) "
+        "| bare loop samples/s (CPU time) | ratio (CPU time) | ratio (wall clock) |"
+    )
+    command = (
         f"Command: `OMP_NUM_THREADS={args.threads} python bench/throughput.py"
-        f"{' --quick' if args.quick else ''} --threads {args.threads}`; torch {torch.__version__}.",
-    ])
+        f"{' --quick' if args.quick else ''} --threads {args.threads}`; torch {torch.__version__}."
+    )
+    title = "## Training throughput: lifelong's loop vs a bare PyTorch loop"
+    table = [header, "|---|---|---|---|---|---|---|", *rows]
+    markdown = "\n".join([title, "", protocol, "", *table, "", command])
     if not args.no_docs:
         update_section("docs/benchmarks.md", SECTION, markdown, title="Benchmarks")
 

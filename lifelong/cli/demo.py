@@ -140,8 +140,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"  finished {outcome.key}: {state}", flush=True)
 
     run_comparison(config, on_result=progress)
-    collection = collect([config.out])
-    entries = write_comparison_report(collection, Path(config.out))  # type: ignore[arg-type]
+    collection = collect([str(config.out)])
+    entries = write_comparison_report(collection, Path(str(config.out)))  # type: ignore[arg-type]
     by_name: dict[str, list[dict[str, Any]]] = {}
     for record in collection.records:
         if record["metrics"] is not None:
@@ -149,7 +149,9 @@ def main(args: argparse.Namespace) -> int:
     if "naive" not in by_name:
         from lifelong.core.errors import LifelongError
 
-        raise LifelongError("the naive runs failed; see " + str(Path(config.out) / "outcomes.json"))
+        raise LifelongError(
+            "the naive runs failed; see " + str(Path(str(config.out)) / "outcomes.json")
+        )
 
     print(f"\n== Part 2: sequential training forgets (seed {config.seeds[0]}) ==")
     naive = by_name["naive"][0]
@@ -241,7 +243,7 @@ def _write_page(
     from lifelong.report import leaderboard as L
     from lifelong.report.plots import plot_curves, plot_curves_grid
 
-    comparison = Path(config.out)
+    comparison = Path(str(config.out))
     naive = by_name["naive"][0]
     plot_curves(
         naive, out / "naive_forgetting.png", title="Sequential training: catastrophic forgetting"

@@ -29,6 +29,14 @@ class ExpandableMLP(nn.Module):
     def widths(self) -> list[int]:
         return [len(s) for s in self.stages]
 
+    def interleaved(self) -> list[nn.Parameter]:
+        """w_0, b_0, w_1, b_1, ... (the order DEN keeps its masks and snapshots in)."""
+        return [p for pair in zip(self.weights, self.biases, strict=True) for p in pair]
+
+    def units_of(self, stage: int) -> list[torch.Tensor]:
+        """Per hidden layer, the units added at ``stage`` (bool, on the weights' device)."""
+        return [(s == stage).to(w.device) for s, w in zip(self.stages, self.weights, strict=False)]
+
     def forward(self, x: torch.Tensor, task: int | None = None) -> torch.Tensor:
         h = x.flatten(1)
         for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
@@ -77,6 +85,32 @@ class ExpandableMLP(nn.Module):
         self._set(layer, torch.cat([w, w[units]]), torch.cat([b, b[units]]))
         self._set(layer + 1, torch.cat([nxt, nxt[:, units]], 1), self.biases[layer + 1])
         self.stages[layer] = torch.cat([self.stages[layer], torch.full((len(units),), stage)])
+
+    def drop_empty(self, layer: int, stage: int) -> int:
+        """Remove the units of ``stage`` whose incoming weights are all zero (group sparsity
+        killed them); returns how many."""
+        new = (self.stages[layer] == stage).to(self.weights[layer].device)
+        empty = new & (self.weights[layer] == 0).all(1)
+        self.keep(layer, torch.nonzero(~empty).flatten())
+        return int(empty.sum())
+
+    def split_drifted(
+        self, layer: int, previous: tuple[torch.Tensor, torch.Tensor], threshold: float, stage: int
+    ) -> int:
+        """DEN's split: every unit whose incoming weights moved by ||w_i - w_i^{t-1}||_2 >
+        ``threshold`` from ``previous`` = (w^{t-1}, b^{t-1}) is duplicated; the copy (timestamp
+        ``stage``) keeps the new weights, the original gets back w^{t-1} and b^{t-1} (inputs
+        added since are cut). Returns the number of units split."""
+        weight, bias = previous
+        rows, cols = weight.shape
+        drift = (self.weights[layer][:rows, :cols] - weight).norm(dim=1)
+        units = torch.nonzero(drift > threshold).flatten()
+        self.duplicate(layer, units, stage)
+        with torch.no_grad():
+            self.weights[layer][units] = 0.0
+            self.weights[layer][units, :cols] = weight[units]
+            self.biases[layer][units] = bias[units]
+        return len(units)
 
     def resize(self, shapes: Sequence[Sequence[int]], stages: Sequence[torch.Tensor]) -> None:
         """Give every layer the (out, in) ``shapes`` (values follow from a state dict)."""

@@ -8,9 +8,9 @@ gradient (whose square would underestimate the Fisher by a factor of up to the b
 
       F_i = 1/N sum_n sum_c w_{n,c} (d log p_theta(c | x_n) / d theta_i)^2
 
-  ``empirical``: w = 1 for the true label c = y_n only; ``sampled``: w = 1 for one label drawn from the
-  model's predictive distribution p_theta(. | x_n); ``exact``: w_{n,c} = p_theta(c | x_n) for every
-  output unit c (the expectation over labels, computed exactly).
+  ``empirical``: w = 1 for the true label c = y_n only; ``sampled``: w = 1 for one label drawn from
+  the model's predictive distribution p_theta(. | x_n); ``exact``: w_{n,c} = p_theta(c | x_n) for
+  every output unit c (the expectation over labels, computed exactly).
 * MAS (Aljundi et al. 2018)::
 
       Omega_i = 1/N sum_n | d ||f_theta(x_n)||_2^2 / d theta_i |
@@ -20,16 +20,16 @@ get -1e9, so their probability is exactly 0 and they never contribute).
 
 Two exact ways to get the per-sample gradients (``method``):
 
-* ``vmap``: ``torch.func.vmap(torch.func.grad(...))`` over samples (in chunks of ``chunk_size``), for
-  any model (conv, batch-norm in eval mode, ...). It materializes (chunk x parameters) gradients.
+* ``vmap``: ``torch.func.vmap(torch.func.grad(...))`` over samples (in chunks of ``chunk_size``),
+  for any model (conv, batch-norm in eval mode, ...); it materializes (chunk x parameters) floats.
 * ``factored``: for models whose trainable parameters all belong to ``nn.Linear`` layers (MLPs), the
-  per-sample gradient of a layer is the outer product delta_n a_n^T of the gradient at its output and
-  its input (Goodfellow 2015), so sum_n w_n (delta_n a_n^T)^2 = (w * delta^2)^T (a^2) is one matrix
-  product per layer: nothing of size (samples x parameters) is ever built. The deltas are per-sample
-  gradients obtained from one batched backward pass (samples are independent in eval mode).
+  per-sample gradient of a layer is the outer product delta_n a_n^T of the gradient at its output
+  and its input (Goodfellow 2015), so sum_n w_n (delta_n a_n^T)^2 = (w * delta^2)^T (a^2) is one
+  matrix product per layer: nothing of size (samples x parameters) is ever built. The deltas are
+  per-sample gradients from one batched backward pass (samples are independent in eval mode).
 
-``auto`` picks ``factored`` when it applies, else ``vmap``; both give the same numbers (tested against a
-per-sample loop).
+``auto`` picks ``factored`` when it applies, else ``vmap``; both give the same numbers (tested
+against a per-sample loop).
 """
 
 from __future__ import annotations
@@ -58,25 +58,33 @@ def trainable(model: nn.Module) -> dict[str, nn.Parameter]:
 
 
 def _linear_owner(model: nn.Module) -> dict[str, nn.Linear] | None:
-    """Map each trainable parameter name to its ``nn.Linear`` layer, or None if one is not Linear."""
+    """Map each trainable parameter name to its ``nn.Linear``; None if one is not in a Linear."""
     owners: dict[str, nn.Linear] = {}
     for module_name, module in model.named_modules():
         if isinstance(module, nn.Linear):
-            for pname, p in module.named_parameters(recurse=False):
+            for pname, _ in module.named_parameters(recurse=False):
                 owners[f"{module_name}.{pname}" if module_name else pname] = module
     names = trainable(model)
     return owners if all(n in owners for n in names) else None
 
 
-def _vmap_sums(model: nn.Module, x: torch.Tensor, objective: Objective, extras: tuple[torch.Tensor, ...],
-               weights: torch.Tensor, power: int, chunk_size: int) -> dict[str, torch.Tensor]:
+def _vmap_sums(
+    model: nn.Module,
+    x: torch.Tensor,
+    objective: Objective,
+    extras: tuple[torch.Tensor, ...],
+    weights: torch.Tensor,
+    power: int,
+    chunk_size: int,
+) -> dict[str, torch.Tensor]:
     params = {n: p.detach() for n, p in trainable(model).items()}
     frozen = {n: t.detach() for n, t in model.named_parameters() if n not in params}
     buffers = dict(model.named_buffers())
     sums = {n: torch.zeros_like(p) for n, p in params.items()}
 
-    def value(p: dict[str, torch.Tensor], xi: torch.Tensor, k: torch.Tensor,
-              *ei: torch.Tensor) -> torch.Tensor:
+    def value(
+        p: dict[str, torch.Tensor], xi: torch.Tensor, k: torch.Tensor, *ei: torch.Tensor
+    ) -> torch.Tensor:
         logits = functional_call(model, (p, frozen, buffers), (xi.unsqueeze(0),))
         out = objective(logits, *(e.unsqueeze(0) for e in ei))
         return out.gather(1, k.view(1, 1)).sum()
@@ -88,16 +96,24 @@ def _vmap_sums(model: nn.Module, x: torch.Tensor, objective: Objective, extras: 
             w = weights[sl, k]
             if not bool(w.any()):
                 continue
-            grads = per_sample(params, x[sl], torch.tensor(k, device=x.device), *(e[sl] for e in extras))
+            grads = per_sample(
+                params, x[sl], torch.tensor(k, device=x.device), *(e[sl] for e in extras)
+            )
             for n, g in grads.items():
                 g = g * g if power == 2 else g.abs()
                 sums[n] += torch.tensordot(w, g, dims=1)
     return sums
 
 
-def _factored_sums(model: nn.Module, owners: dict[str, nn.Linear], x: torch.Tensor,
-                   objective: Objective, extras: tuple[torch.Tensor, ...], weights: torch.Tensor,
-                   power: int) -> dict[str, torch.Tensor] | None:
+def _factored_sums(
+    model: nn.Module,
+    owners: dict[str, nn.Linear],
+    x: torch.Tensor,
+    objective: Objective,
+    extras: tuple[torch.Tensor, ...],
+    weights: torch.Tensor,
+    power: int,
+) -> dict[str, torch.Tensor] | None:
     layers = list(dict.fromkeys(owners.values()))
     inputs: dict[nn.Linear, list[torch.Tensor]] = {m: [] for m in layers}
     outputs: dict[nn.Linear, list[torch.Tensor]] = {m: [] for m in layers}
@@ -129,7 +145,10 @@ def _factored_sums(model: nn.Module, owners: dict[str, nn.Linear], x: torch.Tens
             weight_sums[m] += d.T @ a_pow[m]
             bias_sums[m] += d.sum(0)
     names = trainable(model)
-    return {n: (weight_sums if owners[n].weight is p else bias_sums)[owners[n]] for n, p in names.items()}
+    return {
+        n: (weight_sums if owners[n].weight is p else bias_sums)[owners[n]]
+        for n, p in names.items()
+    }
 
 
 @torch.no_grad()
@@ -148,7 +167,7 @@ def per_sample_gradient_sums(
     Args:
         model: maps a batch to logits; run in eval mode here (restored afterwards).
         x: inputs (N, ...).
-        objective: ``(logits, *extras) -> (N, K)`` per-sample values; row n may depend only on sample n.
+        objective: ``(logits, *extras) -> (N, K)`` per-sample values (row n: sample n only).
         weights: (N, K) weight of each value (columns that are all zero are skipped).
         extras: per-sample tensors (N, ...) passed to ``objective`` (masks, labels).
         power: 2 (squared gradients, Fisher) or 1 (absolute gradients, MAS).
@@ -173,7 +192,9 @@ def per_sample_gradient_sums(
             if sums is not None:
                 return sums
             if method == "factored":
-                raise ValueError("the factored method needs each nn.Linear applied once to (N, features)")
+                raise ValueError(
+                    "the factored method needs each nn.Linear applied once to (N, features)"
+                )
         with torch.enable_grad():
             return _vmap_sums(model, x, objective, extras, weights, power, chunk_size)
     finally:
@@ -195,7 +216,7 @@ def diagonal_fisher(
     method: str = "auto",
     chunk_size: int = 64,
 ) -> dict[str, torch.Tensor]:
-    """The diagonal Fisher information, a mean of per-sample squared gradients (see module docstring).
+    """The diagonal Fisher, a mean of per-sample squared gradients (see the module docstring).
 
     Args:
         model: the network (logits over all output units).
@@ -212,18 +233,27 @@ def diagonal_fisher(
     with torch.no_grad():
         probs = _log_likelihood(model(x), mask).exp()
     model.train(was_training)
+    objective: Objective
+    extras: tuple[torch.Tensor, ...]
     if mode == "exact":
         objective, weights, extras = _log_likelihood, probs, (mask,)
     else:
-        labels = y if mode == "empirical" else torch.multinomial(
-            probs.cpu(), 1, generator=generator).squeeze(1).to(x.device)
+        labels = (
+            y
+            if mode == "empirical"
+            else torch.multinomial(probs.cpu(), 1, generator=generator).squeeze(1).to(x.device)
+        )
 
-        def objective(logits: torch.Tensor, m: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        def label_log_likelihood(
+            logits: torch.Tensor, m: torch.Tensor, t: torch.Tensor
+        ) -> torch.Tensor:
             return _log_likelihood(logits, m).gather(1, t.view(-1, 1))
 
+        objective = label_log_likelihood
         weights, extras = torch.ones(len(x), 1, device=x.device), (mask, labels)
-    sums = per_sample_gradient_sums(model, x, objective, weights, *extras, power=2, method=method,
-                                    chunk_size=chunk_size)
+    sums = per_sample_gradient_sums(
+        model, x, objective, weights, *extras, power=2, method=method, chunk_size=chunk_size
+    )
     return {n: s / len(x) for n, s in sums.items()}
 
 
@@ -235,14 +265,15 @@ def output_sensitivity(
     method: str = "auto",
     chunk_size: int = 64,
 ) -> dict[str, torch.Tensor]:
-    """MAS importance ``1/N sum_n |d ||f(x_n)||_2^2 / d theta|`` on the allowed output units ``mask``."""
+    """MAS importance ``1/N sum_n |d ||f(x_n)||_2^2 / d theta|`` on the allowed units ``mask``."""
 
     def squared_norm(logits: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
         return (logits * m).pow(2).sum(1, keepdim=True)
 
     weights = torch.ones(len(x), 1, device=x.device)
-    sums = per_sample_gradient_sums(model, x, squared_norm, weights, mask, power=1, method=method,
-                                    chunk_size=chunk_size)
+    sums = per_sample_gradient_sums(
+        model, x, squared_norm, weights, mask, power=1, method=method, chunk_size=chunk_size
+    )
     return {n: s / len(x) for n, s in sums.items()}
 
 

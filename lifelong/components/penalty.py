@@ -21,7 +21,7 @@ were seen. The per-step cost is a few element-wise ops per parameter tensor.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import torch
 from torch import nn
@@ -36,7 +36,9 @@ class _WeightedSquaredDistance(torch.autograd.Function):
     (autograd of the composed expression would run about twice as many element-wise passes)."""
 
     @staticmethod
-    def forward(ctx, theta: torch.Tensor, omega: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def forward(
+        ctx, theta: torch.Tensor, omega: torch.Tensor, anchor: torch.Tensor
+    ) -> torch.Tensor:  # type: ignore[override]
         distance = theta.detach() - anchor
         weighted = omega * distance
         ctx.save_for_backward(weighted)
@@ -58,12 +60,17 @@ class QuadraticPenalty(nn.Module):
     ``consolidations`` (how many importance/anchor pairs were merged in).
     """
 
+    constant: torch.Tensor
+    consolidations: torch.Tensor
+
     def __init__(self, named_parameters: Iterable[tuple[str, nn.Parameter]]) -> None:
         super().__init__()
         self.names: list[str] = []
         for name, p in named_parameters:
             self.names.append(name)
-            self.register_buffer(f"importance__{_key(name)}", torch.zeros_like(p, dtype=torch.float32))
+            self.register_buffer(
+                f"importance__{_key(name)}", torch.zeros_like(p, dtype=torch.float32)
+            )
             self.register_buffer(f"anchor__{_key(name)}", torch.zeros_like(p, dtype=torch.float32))
         self.register_buffer("constant", torch.zeros((), dtype=torch.float64))
         self.register_buffer("consolidations", torch.zeros((), dtype=torch.long))
@@ -82,7 +89,9 @@ class QuadraticPenalty(nn.Module):
 
     # ------------------------------------------------------------------ updates
     @torch.no_grad()
-    def consolidate(self, importance: dict[str, torch.Tensor], anchor: dict[str, torch.Tensor]) -> None:
+    def consolidate(
+        self, importance: Mapping[str, torch.Tensor], anchor: Mapping[str, torch.Tensor]
+    ) -> None:
         """Add a separate term ``sum_i importance_i (theta_i - anchor_i)^2`` (EWC, one per task)."""
         extra = torch.zeros((), dtype=torch.float64, device=self.constant.device)
         for name in self.names:
@@ -99,11 +108,15 @@ class QuadraticPenalty(nn.Module):
         self.consolidations += 1
 
     @torch.no_grad()
-    def update(self, importance: dict[str, torch.Tensor], anchor: dict[str, torch.Tensor],
-               decay: float = 1.0) -> None:
+    def update(
+        self,
+        importance: Mapping[str, torch.Tensor],
+        anchor: Mapping[str, torch.Tensor],
+        decay: float = 1.0,
+    ) -> None:
         """One running term: ``Omega <- decay * Omega + importance``, ``anchor <- anchor``.
 
-        Online EWC (``decay`` = gamma), SI and MAS (``decay`` = 1: importance accumulated over tasks).
+        Online EWC (``decay`` = gamma), SI and MAS (``decay`` = 1: importance summed over tasks).
         """
         for name in self.names:
             self.importance(name).mul_(decay).add_(importance[name].float())
@@ -120,10 +133,14 @@ class QuadraticPenalty(nn.Module):
             return first.new_zeros(())
         total = self.constant.to(first.dtype)
         for n in self.names:
-            total = total + _WeightedSquaredDistance.apply(params[n], self.importance(n), self.anchor(n))
+            total = total + _WeightedSquaredDistance.apply(
+                params[n], self.importance(n), self.anchor(n)
+            )
         return total
 
     @torch.no_grad()
-    def gradient(self, named_parameters: Iterable[tuple[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    def gradient(
+        self, named_parameters: Iterable[tuple[str, torch.Tensor]]
+    ) -> dict[str, torch.Tensor]:
         """The analytic gradient ``2 Omega (theta - anchor)`` per parameter (no autograd)."""
         return {n: 2 * self.importance(n) * (p - self.anchor(n)) for n, p in named_parameters}

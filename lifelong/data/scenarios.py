@@ -201,7 +201,7 @@ class Scenario:
     # ------------------------------------------------------------------ batches
     def prepare(self, images: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
         """Turn raw uint8 images of the given tasks into model inputs (scale, pad, transform)."""
-        x = images.float() / self.dataset.scale
+        x = images.float().div_(self.dataset.scale)
         if self.padding:
             x = F.pad(x, (self.padding,) * 4)
         x = self.transform(x, task_ids)
@@ -211,15 +211,16 @@ class Scenario:
 
     def train_batch(self, task_ids: torch.Tensor, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Inputs and targets for training samples ``indices`` of tasks ``task_ids``."""
-        x = self.prepare(self.dataset.train_x[indices], task_ids)
-        y = self.target_table[task_ids, self.dataset.train_y[indices]]
+        # index_select is several times faster than advanced indexing on (N, C, H, W) tensors.
+        x = self.prepare(self.dataset.train_x.index_select(0, indices), task_ids)
+        y = self.target_table[task_ids, self.dataset.train_y.index_select(0, indices)]
         return x, y
 
     def eval_batch(self, task_index: int, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Inputs and targets of evaluation samples ``indices`` of one task."""
         task_ids = torch.full((len(indices),), task_index, dtype=torch.long, device=indices.device)
-        x = self.prepare(self._eval_x[indices], task_ids)
-        y = self.target_table[task_ids, self._eval_y[indices]]
+        x = self.prepare(self._eval_x.index_select(0, indices), task_ids)
+        y = self.target_table[task_ids, self._eval_y.index_select(0, indices)]
         return x, y
 
     # ------------------------------------------------------------------ output units

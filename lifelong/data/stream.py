@@ -52,8 +52,10 @@ class BatchStream:
         per_epoch = self.iterations_per_epoch
         epoch, position = divmod(start, per_epoch)
         while True:
+            # Shuffle once per epoch; each batch is then a slice (no per-batch gather).
             order = self._order(epoch)
+            task_ids, indices = self.task_ids[order], self.indices[order]
             for b in range(position, per_epoch):
-                chosen = order[b * self.batch_size:(b + 1) * self.batch_size]
-                yield self.task_ids[chosen], self.indices[chosen]
+                part = slice(b * self.batch_size, (b + 1) * self.batch_size)
+                yield task_ids[part], indices[part]
             epoch, position = epoch + 1, 0

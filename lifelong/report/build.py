@@ -324,7 +324,7 @@ def _summary(entries: Sequence[L.Entry]) -> str:
 
 
 def _environment_html(finished: Sequence[dict[str, Any]]) -> str:
-    runs = {}
+    runs: dict[str, set[str]] = {}
     for r in finished:
         for key, value in (r["metrics"].get("environment") or {}).items():
             runs.setdefault(key, set()).add(str(value))
@@ -362,7 +362,7 @@ def write_run_report(folder: Path, metrics: dict[str, Any]) -> None:
         [[f"task {i + 1}"] + list(row) for i, row in enumerate(R)],
     )
     params = metrics.get("parameters") or {}
-    rows = [
+    rows: list[list[Any]] = [
         ["average accuracy", metrics.get("average_accuracy")],
         ["average forgetting", metrics.get("average_forgetting")],
         ["maximum forgetting", metrics.get("max_forgetting")],

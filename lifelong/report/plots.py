@@ -120,12 +120,12 @@ def plot_bars(
     xs = list(range(len(rows)))
     width = 0.38
     fig, ax = plt.subplots(figsize=(max(5.0, 1.2 * len(rows) + 2), 4.2))
-    ax.bar([x - width / 2 for x in xs], [r[1] for r in rows], width,
+    ax.bar([x - width / 2 for x in xs], [r[1] or 0.0 for r in rows], width,
            yerr=[r[2] or 0.0 for r in rows], capsize=4, label="average accuracy", color="#3b75af")
-    ax.bar([x + width / 2 for x in xs], [r[3] for r in rows], width,
+    ax.bar([x + width / 2 for x in xs], [r[3] or 0.0 for r in rows], width,
            yerr=[r[4] or 0.0 for r in rows], capsize=4, label="average forgetting", color="#ef8636")
     ax.set_xticks(xs, names, rotation=20 if len(rows) > 6 else 0)
-    lowest = min([0.0] + [r[3] - (r[4] or 0.0) for r in rows])
+    lowest = min([0.0] + [(r[3] or 0.0) - (r[4] or 0.0) for r in rows])
     ax.set_ylim(lowest - 0.05 if lowest < 0 else 0.0, 1.05)
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_ylabel("fraction")
@@ -135,8 +135,10 @@ def plot_bars(
     save(fig, path)
 
 
-def plot_cost(points: Sequence[tuple[str, float, float | None, float | None, float | None]],
-              path: Path) -> None:
+def plot_cost(
+    points: Sequence[tuple[str, float | None, float | None, float | None, float | None]],
+    path: Path,
+) -> None:
     """Average accuracy against cost: training seconds (left) and extra memory in MB (right).
 
     Args:
@@ -147,7 +149,7 @@ def plot_cost(points: Sequence[tuple[str, float, float | None, float | None, flo
     for k, (label, index) in enumerate([("training seconds", 3), ("extra memory (MB)", 4)]):
         ax = axes[k]
         for i, point in enumerate(points):
-            if point[index] is None:
+            if point[index] is None or point[1] is None:
                 continue
             color = colors[i % len(colors)]
             ax.errorbar(point[index], point[1], yerr=point[2] or 0.0, fmt="o", color=color,

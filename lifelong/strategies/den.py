@@ -33,13 +33,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from lifelong.components.expandable import (
-    ExpandableMLP,
-    connected_units,
-    group_soft_threshold_,
-    soft_threshold_,
-)
+from lifelong.components.expandable import ExpandableMLP, connected_units
 from lifelong.components.routing import route_by_task
+from lifelong.components.subnetwork import TrainableSubset
 from lifelong.core.errors import ConfigError
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
@@ -79,102 +75,54 @@ class DEN(Strategy):
         if context.model_spec.name != "mlp":
             raise ConfigError(f"den supports the mlp model only, not '{context.model_spec.name}'")
         self.model = ExpandableMLP([m for m in model.modules() if isinstance(m, torch.nn.Linear)])
-        self.masks: list[torch.Tensor] = []  # trainable weight entries, per layer
-        self.rows: list[torch.Tensor] = []  # trainable biases
-        self.stored: list[torch.Tensor] = []  # weights and biases at the phase start (restored)
-        self.previous: list[torch.Tensor] = []  # W^{t-1} and b^{t-1}
-        self.group: list[torch.Tensor] = []  # rows under the group penalty (new units)
-        self.record: dict[str, list] = {
-            k: []
-            for k in ("expanded", "added", "dropped", "split", "loss_before_expansion", "units")
-        }
+        self.subset = TrainableSubset()  # what trains in the current phase
+        self.previous: list[torch.Tensor] = []  # W^{t-1} and b^{t-1}, interleaved
+        keys = ("expanded", "added", "dropped", "split", "loss_before_expansion", "units")
+        self.record: dict[str, list] = {k: [] for k in keys}
 
     def phases(self, task: Task) -> tuple[Phase, ...]:
         if task.index == 0:
             return (Phase("train", 1.0),)
-        return (
-            Phase("head", 0.1),
-            Phase("select", 0.4),
-            Phase("expand", 0.25),
-            Phase("split", 0.25),
-        )
-
-    def _interleaved(self) -> list[torch.nn.Parameter]:
-        """w_0, b_0, w_1, b_1, ... (the order of masks, stored and previous values)."""
-        return [p for pair in zip(self.model.weights, self.model.biases, strict=True) for p in pair]
-
-    def _task_rows(self, task: int) -> torch.Tensor:
-        return self.context.scenario.task_output_mask[task].to(self.context.device)
-
-    def _set_masks(self, rows: list[torch.Tensor], cols: list[torch.Tensor | None]) -> None:
-        """Trainable = rows x cols per layer (cols None: all inputs)."""
-        self.masks = [
-            (r[:, None] & (c[None, :] if c is not None else True)).expand(w.shape).clone()
-            for r, c, w in zip(rows, cols, self.model.weights, strict=True)
-        ]
-        self.rows = list(rows)
-        self.stored = [p.detach().clone() for p in self._interleaved()]
-        self.group = [torch.zeros_like(r) for r in rows]
+        fractions = {"head": 0.1, "select": 0.4, "expand": 0.25, "split": 0.25}
+        return tuple(Phase(name, f) for name, f in fractions.items())
 
     @torch.no_grad()
     def before_phase(self, task: Task, phase: Phase) -> None:
         m, t, c = self.model, task.index, self.config
-        head = self._task_rows(t)
+        head = self.context.scenario.task_output_mask[t].to(self.context.device)
+        everything = [torch.ones(len(w), dtype=torch.bool, device=head.device) for w in m.weights]
         if phase.name == "train":
-            rows = [torch.ones(len(w), dtype=torch.bool, device=head.device) for w in m.weights]
-            self._set_masks(rows, [None] * len(rows))
-        elif phase.name == "head":
-            self.previous = [p.detach().clone() for p in self._interleaved()]
+            self.subset.select(m, everything)
+        elif phase.name == "head":  # a sparse linear model of task t on the top hidden layer
+            self.previous = [p.detach().clone() for p in m.interleaved()]
             m.weights[-1][head], m.biases[-1][head] = 0.0, 0.0
-            rows = [torch.zeros(len(w), dtype=torch.bool, device=head.device) for w in m.weights]
-            self._set_masks(rows[:-1] + [head], [None] * len(m.weights))
+            self.subset.select(m, [~r for r in everything[:-1]] + [head])
         elif phase.name == "select":
             units = connected_units(list(m.weights), head)
-            self._set_masks([*units, head], [None, *units])
+            self.subset.select(m, [*units, head], [None, *units])
         elif phase.name == "expand":
             loss = self._loss_on_task(t)
+            expand = loss > c.loss_threshold
             self.record["loss_before_expansion"].append(loss)
-            self.record["expanded"].append(loss > c.loss_threshold)
-            if loss > c.loss_threshold:
+            self.record["expanded"].append(expand)
+            self.record["added"].append(c.expand_units * len(m.stages) if expand else 0)
+            if expand:
                 for i in range(len(m.stages)):
                     m.widen(i, c.expand_units, t, self.context.rng)
-                self._train_units(t, head, group=True)
-            self.record["added"].append(
-                c.expand_units * len(m.stages) if loss > c.loss_threshold else 0
-            )
-        else:  # split: drop empty new units, then duplicate drifted ones
+                self.subset.select_units(m, t, head, group=True)
+        else:  # split: drop the new units group sparsity emptied, then duplicate drifted ones
             dropped = split = 0
             for i in range(len(m.stages)):
-                new = (m.stages[i] == t).to(m.weights[i].device)
-                empty = new & (m.weights[i] == 0).all(1)
-                m.keep(i, torch.nonzero(~empty).flatten())
-                dropped += int(empty.sum())
-                old, prev = m.weights[i], self.previous[2 * i]
-                drift = (old[: len(prev), : prev.shape[1]] - prev).norm(dim=1)
-                units = torch.nonzero(drift > c.split_threshold).flatten()
-                m.duplicate(i, units, t)
-                m.weights[i][units] = 0.0  # the original returns to w^{t-1} (new inputs unused)
-                m.weights[i][units, : prev.shape[1]] = prev[units]
-                m.biases[i][units] = self.previous[2 * i + 1][units]
-                split += len(units)
+                dropped += m.drop_empty(i, t)
+                previous = (self.previous[2 * i], self.previous[2 * i + 1])
+                split += m.split_drifted(i, previous, c.split_threshold, t)
             self.record["dropped"].append(dropped)
             self.record["split"].append(split)
-            self._train_units(t, head, group=False)
-
-    def _train_units(self, t: int, head: torch.Tensor, *, group: bool) -> None:
-        """Trainable: the units of timestamp t (incoming rows, outgoing columns) and task t's
-        outputs."""
-        new = [(s == t).to(head.device) for s in self.model.stages]
-        rows = [*new, head]
-        self._set_masks(rows, [None] * len(rows))
-        for i, n in enumerate(new):  # outgoing weights of the new units
-            self.masks[i + 1] |= n[None, :] & (rows[i + 1][:, None] | (i + 1 < len(new)))
-        if group:
-            self.group = [*new, torch.zeros_like(head)]
+            self.subset.select_units(m, t, head, group=False)
 
     def _loss_on_task(self, t: int) -> float:
-        task = self.context.scenario[t]
-        idx = task.train_indices[:1024]
+        """Cross-entropy on (up to 1024 of) task t's training samples."""
+        idx = self.context.scenario[t].train_indices[:1024]
         ids = torch.full_like(idx, t)
         x, y = self.context.scenario.train_batch(ids, idx)
         return float(F.cross_entropy(self.masked_logits(self(x, ids), ids), y))
@@ -182,29 +130,14 @@ class DEN(Strategy):
     def loss(self, batch: Batch) -> torch.Tensor:
         loss = self.classification_loss(batch)
         if self.previous and self.config.l2 > 0:  # selective retraining keeps close to W^{t-1}
-            for w, prev, mask in zip(
-                self.model.weights, self.previous[::2], self.masks, strict=True
-            ):
-                r, c = prev.shape
-                loss = loss + self.config.l2 * ((w[:r, :c] - prev) ** 2 * mask[:r, :c]).sum()
+            loss = loss + self.config.l2 * self.subset.drift_penalty(self.model, self.previous)
         return loss
 
     def after_backward(self, batch: Batch) -> None:
-        masks = [m for pair in zip(self.masks, self.rows, strict=True) for m in pair]
-        for p, mask in zip(self._interleaved(), masks, strict=True):
-            if p.grad is not None:
-                p.grad.mul_(mask)
+        self.subset.mask_gradients(self.model)
 
-    @torch.no_grad()
     def after_step(self, batch: Batch) -> None:
-        masks = [m for pair in zip(self.masks, self.rows, strict=True) for m in pair]
-        for p, mask, stored in zip(self._interleaved(), masks, self.stored, strict=True):
-            p.copy_(torch.where(mask, p, stored))
-        for w, mask, group in zip(self.model.weights, self.masks, self.group, strict=True):
-            if self.config.l1 > 0:
-                soft_threshold_(w, self.config.l1, mask)
-            if self.config.group_l1 > 0 and group.any():
-                group_soft_threshold_(w, self.config.group_l1, group)
+        self.subset.restore_and_shrink(self.model, self.config.l1, self.config.group_l1)
 
     def after_task(self, task: Task) -> None:
         self.record["units"].append(self.model.widths)
@@ -213,9 +146,10 @@ class DEN(Strategy):
         return route_by_task(x, task_ids, lambda xs, t: self.model(xs, t))
 
     def parameter_counts(self) -> dict[str, int]:
+        total = sum(p.numel() for p in self.model.parameters())
         return {
-            "total": sum(p.numel() for p in self.model.parameters()),
-            "trainable": sum(int(m.sum()) for m in self.masks + self.rows),
+            "total": total,
+            "trainable": self.subset.count(),
             "hidden_units": sum(self.model.widths),
         }
 
@@ -223,20 +157,12 @@ class DEN(Strategy):
         return {**self.record, "hidden_units": self.model.widths}
 
     def extra_state(self) -> dict[str, object]:
-        return {
-            "shapes": [list(w.shape) for w in self.model.weights],
-            "stages": self.model.stages,
-            "masks": self.masks,
-            "rows": self.rows,
-            "stored": self.stored,
-            "previous": self.previous,
-            "group": self.group,
-            "record": self.record,
-        }
+        shapes = [list(w.shape) for w in self.model.weights]
+        return {"shapes": shapes, "stages": self.model.stages, "previous": self.previous,
+                "record": self.record, **self.subset.state()}  # fmt: skip
 
     def load_extra_state(self, state: dict[str, object]) -> None:
         self.model.resize(state["shapes"], state["stages"])  # type: ignore[arg-type]
-        device = self.context.device
-        for key in ("masks", "rows", "stored", "previous", "group"):
-            setattr(self, key, [t.to(device) for t in state[key]])  # type: ignore[attr-defined]
+        self.subset.load(state, self.context.device)  # type: ignore[arg-type]
+        self.previous = [t.to(self.context.device) for t in state["previous"]]  # type: ignore[attr-defined]
         self.record = {k: list(v) for k, v in state["record"].items()}  # type: ignore[attr-defined]

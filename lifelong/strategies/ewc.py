@@ -16,8 +16,8 @@ probabilities; the default, the true Fisher of the model's predictive distributi
 
 Implementation notes (no change of the objective): the separate per-task quadratics are merged
 exactly into one quadratic plus a constant (:class:`lifelong.components.penalty.QuadraticPenalty`),
-so memory and per-step cost do not grow with the number of tasks. The Fisher is computed in eval mode
-on ``fisher_samples`` random training samples of the task (the paper does not state N).
+so memory and per-step cost do not grow with the number of tasks. The Fisher is computed in eval
+mode on ``fisher_samples`` random training samples of the task (the paper does not state N).
 """
 
 from __future__ import annotations
@@ -39,12 +39,18 @@ from lifelong.data.scenarios import Task
 class EWCConfig(StrategyConfig):
     """Hyperparameters of EWC."""
 
-    strength: float = field(1e4, "lambda: penalty weight, (lambda/2) sum_i F_i (theta_i - theta*_i)^2")
+    strength: float = field(
+        1e4, "lambda: penalty weight, (lambda/2) sum_i F_i (theta_i - theta*_i)^2"
+    )
     fisher_mode: Literal["empirical", "sampled", "exact"] = field(
-        "exact", "labels of the Fisher: true (empirical), drawn from the model (sampled), expectation (exact)")
+        "exact",
+        "Fisher labels: true (empirical), drawn from the model (sampled), expectation (exact)",
+    )
     fisher_samples: int = field(1000, "N: training samples of the task used to estimate F")
     fisher_method: Literal["auto", "vmap", "factored"] = field(
-        "auto", "per-sample gradients: vmap (any model), factored (Linear layers only, faster), auto")
+        "auto",
+        "per-sample gradients: vmap (any model), factored (Linear layers only, faster), auto",
+    )
 
     def __post_init__(self) -> None:
         check(self.strength >= 0, f"strength must be >= 0, got {self.strength}")
@@ -73,8 +79,15 @@ class EWC(Strategy):
     def fisher(self, task: Task) -> dict[str, torch.Tensor]:
         """The diagonal Fisher of ``task`` at the current parameters."""
         x, y, mask = task_samples(self, task, self.config.fisher_samples)
-        return diagonal_fisher(self.model, x, y, mask, self.config.fisher_mode,
-                               generator=self.context.rng, method=self.config.fisher_method)
+        return diagonal_fisher(
+            self.model,
+            x,
+            y,
+            mask,
+            self.config.fisher_mode,
+            generator=self.context.rng,
+            method=self.config.fisher_method,
+        )
 
     def after_task(self, task: Task) -> None:
         fisher = self.fisher(task)

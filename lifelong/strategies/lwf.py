@@ -1,21 +1,21 @@
 """Learning without Forgetting (Li & Hoiem 2016, ECCV / TPAMI 2017).
 
 A frozen copy of the model from the end of the previous task (the teacher, a sub-module so it is in
-``state_dict``) labels the current inputs; the model is trained on the current task while keeping its
-old outputs close to the teacher's::
+``state_dict``) labels the current inputs; the model is trained on the current task while keeping
+its old outputs close to the teacher's::
 
     L(theta) = CE_t(theta) + lambda_o * L_KD(f_theta(x)[old], f_teacher(x)[old]; T)
 
 with L_KD the temperature-T distillation loss of :mod:`lifelong.components.distillation`
-(-T^2 sum_i q_i log q^_i, Li & Hoiem use T = 2 and lambda_o = 1). Which outputs are "old" depends on the
-setting (as in van de Ven & Tolias 2019):
+(-T^2 sum_i q_i log q^_i, Li & Hoiem use T = 2 and lambda_o = 1). Which outputs are "old" depends
+on the setting (as in van de Ven & Tolias 2019):
 
 * task-incremental: each previous task's head; L_KD is averaged over those heads;
 * class-incremental: the units of all classes of previous tasks (one softmax over them);
 * domain-incremental: all output units (shared by every task).
 
-Deviation: the paper also warms up the new head with the body frozen, then fine-tunes everything; here
-all parameters are trained from the first iteration (as in van de Ven & Tolias 2019).
+Deviation: the paper also warms up the new head with the body frozen, then fine-tunes everything;
+here all parameters are trained from the first iteration (as in van de Ven & Tolias 2019).
 """
 
 from __future__ import annotations
@@ -72,10 +72,12 @@ class LwF(Strategy):
         return self
 
     def old_outputs(self, logits: torch.Tensor, task: int) -> torch.Tensor:
-        """The logits the distillation applies to while learning ``task``: (B, units) or (B, heads, units)."""
+        """Logits distilled while learning ``task``: (B, units), or (B, old heads, units)."""
         scenario = self.context.scenario
         if scenario.setting == "task":
-            heads = torch.tensor([scenario[k].classes for k in range(task)], device=logits.device)
+            heads = torch.tensor(
+                [scenario.tasks[k].classes for k in range(task)], device=logits.device
+            )
             return logits[:, heads]
         if scenario.setting == "class":
             old = scenario.task_output_mask[:task].any(0).nonzero().flatten().to(logits.device)
@@ -84,13 +86,18 @@ class LwF(Strategy):
 
     def loss(self, batch: Batch) -> torch.Tensor:
         logits = self(batch.x, self.routing_ids(batch))
-        loss = nn.functional.cross_entropy(self.masked_logits(logits, self.routing_ids(batch)), batch.y)
+        loss = nn.functional.cross_entropy(
+            self.masked_logits(logits, self.routing_ids(batch)), batch.y
+        )
         task = self.context.tasks_seen - 1
         if self.teacher is not None and task > 0 and self.config.strength > 0:
             with torch.no_grad():
                 teacher_logits = self.teacher(batch.x)
-            kd = distillation_loss(self.old_outputs(logits, task), self.old_outputs(teacher_logits, task),
-                                   self.config.temperature)
+            kd = distillation_loss(
+                self.old_outputs(logits, task),
+                self.old_outputs(teacher_logits, task),
+                self.config.temperature,
+            )
             loss = loss + self.config.strength * kd
         return loss
 

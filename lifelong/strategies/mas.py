@@ -10,8 +10,9 @@ and the objective while learning later tasks is::
 
     L(theta) = CE_t(theta) + lambda * sum_i Omega_i (theta_i - theta*_i)^2
 
-The gradient is taken per sample (vectorized; :func:`lifelong.components.fisher.output_sensitivity`),
-not of the batch mean. f is the logit vector restricted to the units the task may predict in training
+The gradient is taken per sample (vectorized, see
+:func:`lifelong.components.fisher.output_sensitivity`), not of the batch mean. f is the logit vector
+restricted to the units the task may predict in training
 (its head in the task-incremental setting, the classes seen so far in the class-incremental one).
 Omega is accumulated (summed) over tasks. The paper uses all training samples; here N is
 ``importance_samples`` random training samples of the task.
@@ -36,20 +37,26 @@ from lifelong.data.scenarios import Task
 class MASConfig(StrategyConfig):
     """Hyperparameters of MAS."""
 
-    strength: float = field(1.0, "lambda: penalty weight, lambda sum_i Omega_i (theta_i - theta*_i)^2")
+    strength: float = field(
+        1.0, "lambda: penalty weight, lambda sum_i Omega_i (theta_i - theta*_i)^2"
+    )
     importance_samples: int = field(1000, "N: training samples of the task used to estimate Omega")
     importance_method: Literal["auto", "vmap", "factored"] = field(
-        "auto", "per-sample gradients: vmap (any model), factored (Linear layers only, faster), auto")
+        "auto",
+        "per-sample gradients: vmap (any model), factored (Linear layers only, faster), auto",
+    )
 
     def __post_init__(self) -> None:
         check(self.strength >= 0, f"strength must be >= 0, got {self.strength}")
-        check(self.importance_samples >= 1,
-              f"importance_samples must be >= 1, got {self.importance_samples}")
+        check(
+            self.importance_samples >= 1,
+            f"importance_samples must be >= 1, got {self.importance_samples}",
+        )
 
 
 @register
 class MAS(Strategy):
-    """Quadratic penalty weighted by the output's sensitivity to each parameter (no labels needed)."""
+    """Quadratic penalty weighted by the output's sensitivity to each parameter (no labels)."""
 
     name = "mas"
     config_class = MASConfig

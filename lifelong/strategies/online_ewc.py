@@ -11,8 +11,8 @@ and while learning task t+1::
 
 F_t is computed exactly as in :mod:`lifelong.strategies.ewc` (mean of per-sample squared gradients,
 ``fisher_mode`` labels). Deviation: Progress & Compress applies the penalty to a separate knowledge
-base distilled from an active column; here, as in van de Ven & Tolias (2019) and most libraries, it is
-applied directly to the one network being trained.
+base distilled from an active column; here, as in van de Ven & Tolias (2019) and most libraries, it
+is applied directly to the one network being trained.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ from lifelong.strategies.ewc import EWC, EWCConfig
 class OnlineEWCConfig(EWCConfig):
     """Hyperparameters of online EWC (those of EWC plus the decay gamma)."""
 
-    decay: float = field(1.0, "gamma: decay of the running Fisher, F~ <- gamma F~ + F_t (1: no decay)")
+    decay: float = field(
+        1.0, "gamma: decay of the running Fisher, F~ <- gamma F~ + F_t (1: no decay)"
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -50,4 +52,6 @@ class OnlineEWC(EWC):
     def after_task(self, task: Task) -> None:
         fisher = self.fisher(task)
         with torch.no_grad():
-            self.penalty.update(fisher, dict(self.model.named_parameters()), decay=self.config.decay)
+            self.penalty.update(
+                fisher, dict(self.model.named_parameters()), decay=self.config.decay
+            )

@@ -12,15 +12,13 @@ Mallya & Lazebnik 2018, "PackNet: Adding Multiple Tasks to a Single Network by I
 At test time, task j uses the weights owned by tasks 0..j (its binary mask), so its function never
 changes after it is learned: zero forgetting in the task-incremental setting, with no growth.
 
-Implementation notes: the budget split is ``phases()`` = train (1 - retrain_fraction), retrain
-(retrain_fraction). Frozen and pruned weights get zero gradients (``after_backward``) and are also
-restored to their stored values after every step (``after_step``), since Adam's momentum or weight
-decay would otherwise move them. Biases (and BatchNorm parameters) are not pruned and, as in the
+Implementation notes: ``phases()`` = train (1 - retrain_fraction), retrain (retrain_fraction).
+Frozen and pruned weights get zero gradients and are restored after every step (Adam's momentum or
+weight decay would move them). Biases (and BatchNorm parameters) are not pruned and, as in the
 paper, are trained on the first task only. The default f_t = 1 - 1/(T - t) gives every task an equal
-share of the weights (the number of tasks T is known); the last task then keeps every free weight,
-so it has no pruning or retraining phase. The paper uses a fixed f (e.g. 0.5 or 0.75): set it with
-``prune_fraction``. Ownership is one integer tensor per layer (0 free, k + 1 owned by task k), which
-makes the masks disjoint by construction.
+share of the weights (T is known); the last task keeps every free weight, so it has no pruning or
+retraining phase. The paper uses a fixed f (e.g. 0.5 or 0.75): set ``prune_fraction``. Ownership is
+one integer tensor per layer (0 free, k + 1 owned by task k), so the masks are disjoint.
 """
 
 from __future__ import annotations
@@ -31,6 +29,7 @@ from dataclasses import dataclass
 import torch
 from torch.func import functional_call
 
+from lifelong.components.ownership import claim_largest, owned_up_to
 from lifelong.components.routing import route_by_task
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
@@ -43,19 +42,13 @@ class PackNetConfig(StrategyConfig):
     """Pruning schedule."""
 
     prune_fraction: float | None = field(
-        None,
-        "f: fraction of the free weights pruned after each task (none: 1 - 1/(T - t), an "
-        "equal share per task)",
+        None, "f: share of the free weights pruned after each task (none: 1 - 1/(T - t))"
     )
-    retrain_fraction: float = field(
-        0.3, "share of each task's iterations spent retraining after pruning"
-    )
+    retrain_fraction: float = field(0.3, "share of each task's iterations retraining after pruning")
 
     def __post_init__(self) -> None:
-        check(
-            self.prune_fraction is None or 0.0 <= self.prune_fraction < 1.0,
-            "prune_fraction must be in [0, 1)",
-        )
+        f = self.prune_fraction
+        check(f is None or 0.0 <= f < 1.0, "prune_fraction must be in [0, 1)")
         check(0.0 < self.retrain_fraction < 1.0, "retrain_fraction must be in (0, 1)")
 
 
@@ -76,14 +69,13 @@ class PackNet(Strategy):
             weight = model.get_parameter(name)
             self.register_buffer(f"owner_{i}", torch.zeros_like(weight, dtype=torch.int16))
             self.register_buffer(f"stored_{i}", weight.detach().clone())
-        self.register_buffer(
-            "label", torch.zeros((), dtype=torch.int16)
-        )  # owner label being trained
+        self.register_buffer("label", torch.zeros((), dtype=torch.int16))  # owner being trained
 
     def _layers(self) -> list[tuple[torch.nn.Parameter, torch.Tensor, torch.Tensor]]:
         """(weight, owner, stored values) per pruned layer."""
+        get = self.get_buffer
         return [
-            (self.model.get_parameter(n), getattr(self, f"owner_{i}"), getattr(self, f"stored_{i}"))
+            (self.model.get_parameter(n), get(f"owner_{i}"), get(f"stored_{i}"))
             for i, n in enumerate(self.pruned)
         ]
 
@@ -93,22 +85,19 @@ class PackNet(Strategy):
 
     def phases(self, task: Task) -> Sequence[Phase]:
         r = self.config.retrain_fraction
-        if self.prune_fraction(task.index) == 0.0:
+        if self.prune_fraction(task.index) == 0.0:  # the last task keeps every free weight
             return (Phase("train", 1.0),)
-        return (Phase("train", 1.0 - r), Phase("retrain", r))
+        return Phase("train", 1.0 - r), Phase("retrain", r)
 
     @torch.no_grad()
     def before_phase(self, task: Task, phase: Phase) -> None:
-        label = task.index + 1
+        label, share = task.index + 1, 1.0 - self.prune_fraction(task.index)
+        claim = phase.name == "retrain" or share == 1.0  # no pruning: claim every free weight now
         for weight, owner, stored in self._layers():
-            if phase.name == "retrain":
-                free = owner == 0
-                keep = round((1.0 - self.prune_fraction(task.index)) * int(free.sum()))
-                scores = weight.abs().masked_fill(~free, -1.0).flatten()
-                owner.view(-1)[scores.topk(keep).indices] = label
-                weight.masked_fill_(owner == 0, 0.0)
+            if claim:
+                claim_largest(weight, owner, share, label)
             stored.copy_(weight)
-        self.label.fill_(label if phase.name == "retrain" else 0)
+        self.label.fill_(label if claim else 0)
 
     def trainable_parameters(self) -> list[torch.nn.Parameter]:
         if self.context.tasks_seen <= 1:
@@ -125,31 +114,22 @@ class PackNet(Strategy):
         for weight, owner, stored in self._layers():
             weight.copy_(torch.where(owner == self.label, weight, stored))
 
-    @torch.no_grad()
-    def after_task(self, task: Task) -> None:
-        if len(self.phases(task)) == 1:  # no pruning: the task keeps every free weight
-            for _, owner, _ in self._layers():
-                owner.masked_fill_(owner == 0, task.index + 1)
-
     def forward(self, x: torch.Tensor, task_ids: torch.Tensor | None = None) -> torch.Tensor:
         return route_by_task(x, task_ids, self._run)
 
     def _run(self, x: torch.Tensor, task: int) -> torch.Tensor:
         if task >= self.context.tasks_seen - 1:  # the task being learned sees every weight
             return self.model(x)
-        masked = {
-            n: w * ((owner > 0) & (owner <= task + 1))
-            for n, (w, owner, _) in zip(self.pruned, self._layers(), strict=True)
-        }
+        layers = zip(self.pruned, self._layers(), strict=True)
+        masked = {n: w * owned_up_to(owner, task) for n, (w, owner, _) in layers}
         return functional_call(self.model, masked, (x,))
 
     def parameter_counts(self) -> dict[str, int]:
-        free = sum(int((owner == 0).sum()) for _, owner, _ in self._layers())
-        total = sum(p.numel() for p in self.model.parameters())
+        owners = [owner for _, owner, _ in self._layers()]
         return {
-            "total": total,
-            "trainable": free,
-            "assigned": sum(int((owner > 0).sum()) for _, owner, _ in self._layers()),
+            "total": sum(p.numel() for p in self.model.parameters()),
+            "trainable": sum(int((owner == 0).sum()) for owner in owners),  # still free
+            "assigned": sum(int((owner > 0).sum()) for owner in owners),
         }
 
     def extra_metrics(self) -> dict[str, object]:

@@ -10,7 +10,7 @@ with g the gradient of the task loss WITHOUT the surrogate penalty (as in the pa
 gradient minus the penalty's analytic gradient 2 c Omega (theta - theta*)). After the task, with
 Delta_i = theta_i(end of task) - theta_i(start of task)::
 
-    omega_i = W_i / (Delta_i^2 + xi),     Omega_i <- Omega_i + omega_i,     theta* <- theta(end of task)
+    omega_i = W_i / (Delta_i^2 + xi),   Omega_i <- Omega_i + omega_i,   theta* <- theta(end of task)
 
 and the objective while learning later tasks is::
 
@@ -38,7 +38,9 @@ from lifelong.data.scenarios import Task
 class SIConfig(StrategyConfig):
     """Hyperparameters of SI."""
 
-    strength: float = field(1.0, "c: weight of the surrogate loss c sum_i Omega_i (theta_i - theta*_i)^2")
+    strength: float = field(
+        1.0, "c: weight of the surrogate loss c sum_i Omega_i (theta_i - theta*_i)^2"
+    )
     damping: float = field(0.1, "xi: damping of omega_i = W_i / (Delta_i^2 + xi)")
 
     def __post_init__(self) -> None:
@@ -78,8 +80,9 @@ class SI(Strategy):
 
     @torch.no_grad()
     def before_task(self, task: Task) -> None:
-        for p, w, start in zip(self._params(), self._tensors("path_integral"),
-                               self._tensors("task_start"), strict=True):
+        for p, w, start in zip(
+            self._params(), self._tensors("path_integral"), self._tensors("task_start"), strict=True
+        ):
             w.zero_()
             start.copy_(p)
 
@@ -92,24 +95,34 @@ class SI(Strategy):
             if p.grad is None:
                 g = torch.zeros_like(p)
             elif penalized:  # remove the penalty's gradient: g of the task loss only
-                g = torch.addcmul(p.grad, self.penalty.importance(name), p - self.penalty.anchor(name),
-                                  value=-2 * c)
+                g = torch.addcmul(
+                    p.grad,
+                    self.penalty.importance(name),
+                    p - self.penalty.anchor(name),
+                    value=-2 * c,
+                )
             else:
                 g = p.grad.clone()
             self._step.append((g, p.detach().clone()))
 
     @torch.no_grad()
     def after_step(self, batch: Batch) -> None:
-        for p, w, (g, before) in zip(self._params(), self._tensors("path_integral"), self._step,
-                                     strict=True):
+        for p, w, (g, before) in zip(
+            self._params(), self._tensors("path_integral"), self._step, strict=True
+        ):
             w.addcmul_(g, before.sub_(p), value=1.0)  # -g * (after - before) = g * (before - after)
         self._step = []
 
     @torch.no_grad()
     def after_task(self, task: Task) -> None:
         omega, anchor = {}, {}
-        for name, p, w, start in zip(self.names, self._params(), self._tensors("path_integral"),
-                                     self._tensors("task_start"), strict=True):
+        for name, p, w, start in zip(
+            self.names,
+            self._params(),
+            self._tensors("path_integral"),
+            self._tensors("task_start"),
+            strict=True,
+        ):
             omega[name] = w / ((p - start) ** 2 + self.config.damping)
             anchor[name] = p
         self.penalty.update(omega, anchor, decay=1.0)

@@ -1,4 +1,4 @@
-"""Dataset files: data root, downloads (against a local HTTP server), checksums, IDX and CIFAR parsing.
+"""Dataset files: data root, downloads (from a local HTTP server), checksums, IDX and CIFAR.
 
 Nothing here reaches the internet: the mirror URLs are pointed at a server on 127.0.0.1.
 """
@@ -28,8 +28,12 @@ from lifelong.data.files import ENV_VAR, data_root
 from lifelong.data.scenarios import build_scenario
 from tests.conftest import SHARED_DATA
 
-MNIST_FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-               "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+MNIST_FILES = [
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+]
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -56,7 +60,7 @@ def serve():
 
 
 def _mirror_of_shared_mnist(tmp_path: Path, replace: dict[str, bytes | None] | None = None) -> Path:
-    """A folder mirroring the real MNIST files; ``replace`` swaps a file's bytes (None: remove it)."""
+    """A folder mirroring the real MNIST files; ``replace`` swaps a file's bytes (None: drop it)."""
     folder = tmp_path / "mirror"
     folder.mkdir()
     for name in MNIST_FILES:
@@ -102,7 +106,9 @@ def test_download_from_mirror_verifies_and_loads(monkeypatch, tmp_path, serve, s
     assert data.train_x.shape == (60000, 1, 28, 28) and data.test_y.shape == (10000,)
 
 
-def test_corrupt_download_is_refused_naming_the_file_and_leaves_nothing(monkeypatch, tmp_path, serve):
+def test_corrupt_download_is_refused_naming_the_file_and_leaves_nothing(
+    monkeypatch, tmp_path, serve
+):
     bad = gzip.compress(b"\x00\x00\x08\x01" + struct.pack(">I", 3) + b"\x01\x02\x03")
     base = serve(_mirror_of_shared_mnist(tmp_path, {"t10k-labels-idx1-ubyte.gz": bad}))
     monkeypatch.setitem(datasets.MIRRORS, "mnist", (base,))
@@ -149,7 +155,10 @@ def test_read_idx_parses_a_valid_file(tmp_path):
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        (b"\x00\x00\x08\x03" + struct.pack(">3I", 2, 2, 3) + bytes(12), "magic number"),  # rank 3, want 1
+        (
+            b"\x00\x00\x08\x03" + struct.pack(">3I", 2, 2, 3) + bytes(12),
+            "magic number",
+        ),  # rank 3, want 1
         (b"\x00\x00\x0d\x01" + struct.pack(">I", 4) + bytes(16), "magic number"),  # float data
         (b"\x00\x00\x08\x01" + struct.pack(">I", 5) + bytes(4), "wrong size"),
         (b"\x00\x00", "truncated"),
@@ -181,14 +190,17 @@ def _batch(labels: np.ndarray, key: bytes, protocol: int) -> bytes:
     return _pickled({b"data": data, key: labels.tolist(), b"batch_label": b"fake"}, protocol)
 
 
-def make_cifar_archive(folder: Path, name: str, *, protocol: int = 2,
-                       evil: bytes | None = None) -> Path:
+def make_cifar_archive(
+    folder: Path, name: str, *, protocol: int = 2, evil: bytes | None = None
+) -> Path:
     """A tiny archive in the official layout (pickled dicts with b'data' N x 3072 uint8)."""
     folder.mkdir(parents=True, exist_ok=True)
     archive, _, inner, train_parts, test_parts, key, classes = datasets._CIFAR[name]
     members = {}
     for part in train_parts:  # cifar10: 5 batches of one image per class; cifar100: two per class
-        members[part] = _batch(np.tile(np.arange(classes), 1 if classes == 10 else 2), key, protocol)
+        members[part] = _batch(
+            np.tile(np.arange(classes), 1 if classes == 10 else 2), key, protocol
+        )
     for part in test_parts:
         members[part] = _batch(np.tile(np.arange(classes), 2), key, protocol)
     if evil is not None:
@@ -272,8 +284,10 @@ def test_cifar_archive_with_mismatched_labels_is_refused(monkeypatch, tmp_path):
         load_dataset("cifar10", tmp_path)
 
 
-@pytest.mark.parametrize(("name", "bench_name", "tasks"), [("cifar10", "split-cifar10", 5),
-                                                          ("cifar100", "split-cifar100", 10)])
+@pytest.mark.parametrize(
+    ("name", "bench_name", "tasks"),
+    [("cifar10", "split-cifar10", 5), ("cifar100", "split-cifar100", 10)],
+)
 def test_split_cifar_scenarios_on_a_fake_archive(monkeypatch, tmp_path, name, bench_name, tasks):
     archive = make_cifar_archive(tmp_path / name, name)
     _expect_md5(monkeypatch, name, archive)
@@ -283,7 +297,10 @@ def test_split_cifar_scenarios_on_a_fake_archive(monkeypatch, tmp_path, name, be
     seen: set[int] = set()
     for task in scenario:
         labels = scenario.dataset.train_y[task.train_indices]
-        assert set(labels.tolist()) == set(task.dataset_classes) and len(task.dataset_classes) == per_task
+        assert (
+            set(labels.tolist()) == set(task.dataset_classes)
+            and len(task.dataset_classes) == per_task
+        )
         seen |= set(task.dataset_classes)
         ids = torch.full((len(labels),), task.index)
         x, y = scenario.train_batch(ids, task.train_indices)

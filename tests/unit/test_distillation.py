@@ -22,7 +22,7 @@ def test_distillation_loss_matches_a_hand_computed_value_and_gradient():
     q = [v / sum(q) for v in q]
     z = sum(math.exp(v / T) for v in (1.0, 0.0, -1.0))
     log_q_hat = [v / T - math.log(z) for v in (1.0, 0.0, -1.0)]
-    expected = -T**2 * sum(qi * li for qi, li in zip(q, log_q_hat, strict=True))
+    expected = -(T**2) * sum(qi * li for qi, li in zip(q, log_q_hat, strict=True))
     loss = distillation_loss(student, teacher, T)
     assert loss.item() == pytest.approx(expected, rel=1e-6)
     (grad,) = torch.autograd.grad(loss, student)
@@ -33,13 +33,23 @@ def test_distillation_loss_matches_a_hand_computed_value_and_gradient():
 def test_distillation_loss_averages_over_samples_and_heads():
     torch.manual_seed(0)
     student, teacher = torch.randn(4, 3, 2), torch.randn(4, 3, 2)
-    rows = [distillation_loss(student[i, k], teacher[i, k], 1.5) for i in range(4) for k in range(3)]
+    rows = [
+        distillation_loss(student[i, k], teacher[i, k], 1.5) for i in range(4) for k in range(3)
+    ]
     torch.testing.assert_close(distillation_loss(student, teacher, 1.5), torch.stack(rows).mean())
 
 
 def _lwf(setting: str):
-    config = resolve(RunConfig(benchmark="split-digits", scenario=setting, strategy="lwf", hidden=(8,),
-                               iterations=5, threads=1))
+    config = resolve(
+        RunConfig(
+            benchmark="split-digits",
+            scenario=setting,
+            strategy="lwf",
+            hidden=(8,),
+            iterations=5,
+            threads=1,
+        )
+    )
     scenario = build_scenario("split-digits", setting, num_tasks=5, seed=0)
     return build_strategy(config, scenario, torch.device("cpu")), scenario
 
@@ -57,11 +67,14 @@ def test_lwf_teacher_is_a_frozen_submodule_in_the_state_dict():
     assert not strategy.teacher.training
 
 
-@pytest.mark.parametrize("setting, expected", [
-    ("class", [[0, 1, 2, 3]]),        # the old classes' units
-    ("task", [[0, 1], [2, 3]]),        # each old task's head
-    ("domain", [[0, 1]]),              # every output unit
-])
+@pytest.mark.parametrize(
+    "setting, expected",
+    [
+        ("class", [[0, 1, 2, 3]]),  # the old classes' units
+        ("task", [[0, 1], [2, 3]]),  # each old task's head
+        ("domain", [[0, 1]]),  # every output unit
+    ],
+)
 def test_lwf_distils_the_outputs_of_the_setting(setting, expected):
     strategy, scenario = _lwf(setting)
     logits = torch.arange(scenario.num_outputs, dtype=torch.float).repeat(3, 1)
@@ -74,9 +87,13 @@ def test_invalid_hyperparameters_are_rejected_with_the_field_name():
     from lifelong.core.fields import build_config
     from lifelong.core.registry import get_strategy
 
-    for name, params, field in [("lwf", {"temperature": 0}, "temperature"), ("ewc", {"strength": -1}, "strength"),
-                                ("ewc", {"fisher_mode": "true"}, "fisher_mode"),
-                                ("online-ewc", {"decay": 1.5}, "decay"), ("si", {"damping": 0}, "damping"),
-                                ("mas", {"importance_samples": 0}, "importance_samples")]:
+    for name, params, field in [
+        ("lwf", {"temperature": 0}, "temperature"),
+        ("ewc", {"strength": -1}, "strength"),
+        ("ewc", {"fisher_mode": "true"}, "fisher_mode"),
+        ("online-ewc", {"decay": 1.5}, "decay"),
+        ("si", {"damping": 0}, "damping"),
+        ("mas", {"importance_samples": 0}, "importance_samples"),
+    ]:
         with pytest.raises(ConfigError, match=field):
             build_config(get_strategy(name).config_class, params)

@@ -30,7 +30,7 @@ def _loop(model, x, mask, weights_of) -> dict[str, torch.Tensor]:
     """1/N sum_n sum_c w(n, c, p) (d log p(c|x_n) / d theta)^2, one sample and class at a time."""
     total = {n: torch.zeros_like(p) for n, p in model.named_parameters()}
     for i in range(len(x)):
-        log_p = F.log_softmax(model(x[i:i + 1]).masked_fill(~mask[i:i + 1], -1e9), 1)[0]
+        log_p = F.log_softmax(model(x[i : i + 1]).masked_fill(~mask[i : i + 1], -1e9), 1)[0]
         for c in range(log_p.numel()):
             w = weights_of(i, c, log_p.exp().detach())
             if w == 0:
@@ -42,13 +42,22 @@ def _loop(model, x, mask, weights_of) -> dict[str, torch.Tensor]:
 
 
 @pytest.mark.parametrize("mode", ["empirical", "sampled", "exact"])
-@pytest.mark.parametrize("model_name, method", [("mlp", "factored"), ("mlp", "vmap"), ("cnn", "vmap"),
-                                                ("cnn", "auto")])
+@pytest.mark.parametrize(
+    "model_name, method", [("mlp", "factored"), ("mlp", "vmap"), ("cnn", "vmap"), ("cnn", "auto")]
+)
 def test_vectorized_fisher_equals_per_sample_loop(mode, model_name, method):
     model = _models()[model_name]
     x, y, mask = _data()
-    fisher = diagonal_fisher(model, x, y, mask, mode, generator=torch.Generator().manual_seed(5),
-                             method=method, chunk_size=4)
+    fisher = diagonal_fisher(
+        model,
+        x,
+        y,
+        mask,
+        mode,
+        generator=torch.Generator().manual_seed(5),
+        method=method,
+        chunk_size=4,
+    )
     if mode == "sampled":  # the same draws: one label per sample from the model's distribution
         probs = F.softmax(model(x).masked_fill(~mask, -1e9), 1).detach()
         labels = torch.multinomial(probs, 1, generator=torch.Generator().manual_seed(5)).squeeze(1)
@@ -75,7 +84,9 @@ def test_fisher_is_a_mean_of_squares_not_the_square_of_the_mean_gradient():
     assert sum(float(f.sum()) for f in fisher.values()) > 2 * squared_mean
 
 
-@pytest.mark.parametrize("model_name, method", [("mlp", "factored"), ("mlp", "vmap"), ("cnn", "vmap")])
+@pytest.mark.parametrize(
+    "model_name, method", [("mlp", "factored"), ("mlp", "vmap"), ("cnn", "vmap")]
+)
 def test_mas_importance_equals_per_sample_loop(model_name, method):
     model = _models()[model_name]
     x, _, mask = _data()
@@ -83,7 +94,7 @@ def test_mas_importance_equals_per_sample_loop(model_name, method):
     for n, p in model.named_parameters():
         reference = torch.zeros_like(p)
         for i in range(len(x)):
-            out = (model(x[i:i + 1]) * mask[i:i + 1]).pow(2).sum()
+            out = (model(x[i : i + 1]) * mask[i : i + 1]).pow(2).sum()
             reference += torch.autograd.grad(out, p)[0].abs()
         torch.testing.assert_close(omega[n], reference / len(x), rtol=1e-4, atol=1e-7)
 

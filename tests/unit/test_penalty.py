@@ -15,8 +15,17 @@ from lifelong.data.scenarios import build_scenario
 
 
 def _ewc(strategy: str = "ewc", **params):
-    config = resolve(RunConfig(benchmark="split-digits", scenario="class", strategy=strategy,
-                               strategy_params=params, hidden=(16,), iterations=5, threads=1))
+    config = resolve(
+        RunConfig(
+            benchmark="split-digits",
+            scenario="class",
+            strategy=strategy,
+            strategy_params=params,
+            hidden=(16,),
+            iterations=5,
+            threads=1,
+        )
+    )
     scenario = build_scenario("split-digits", "class", num_tasks=5, seed=0)
     return build_strategy(config, scenario, torch.device("cpu")), scenario
 
@@ -25,7 +34,7 @@ def _loop_fisher(model: nn.Module, x, mask) -> dict[str, torch.Tensor]:
     """Exact Fisher by a plain per-sample, per-class loop (the reference)."""
     total = {n: torch.zeros_like(p) for n, p in model.named_parameters()}
     for i in range(len(x)):
-        log_p = F.log_softmax(model(x[i:i + 1]).masked_fill(~mask[i:i + 1], -1e9), 1)[0]
+        log_p = F.log_softmax(model(x[i : i + 1]).masked_fill(~mask[i : i + 1], -1e9), 1)[0]
         for c in mask[i].nonzero().flatten().tolist():
             grads = torch.autograd.grad(log_p[c], list(model.parameters()), retain_graph=True)
             for (n, _), g in zip(model.named_parameters(), grads, strict=True):
@@ -38,8 +47,10 @@ def test_ewc_penalty_is_nonzero_after_first_task_and_its_gradient_is_lambda_f_de
     strategy, scenario = _ewc(strength=strength, fisher_samples=40)
     task = scenario[0]
     strategy.context.tasks_seen = 1
-    batch = Batch(*scenario.train_batch(torch.zeros(8, dtype=torch.long), task.train_indices[:8]),
-                  torch.zeros(8, dtype=torch.long))
+    batch = Batch(
+        *scenario.train_batch(torch.zeros(8, dtype=torch.long), task.train_indices[:8]),
+        torch.zeros(8, dtype=torch.long),
+    )
     assert torch.equal(strategy.loss(batch), strategy.classification_loss(batch))  # no penalty yet
     state = strategy.context.rng.get_state()
     x, _, mask = task_samples(strategy, task, 40)  # the samples after_task will draw
@@ -67,7 +78,9 @@ def test_merged_penalty_equals_the_sum_of_separate_per_task_penalties():
     penalty = QuadraticPenalty(model.named_parameters())
     terms = []
     for _ in range(3):
-        importance = {n: torch.rand_like(p) * (torch.rand_like(p) > 0.3) for n, p in model.named_parameters()}
+        importance = {
+            n: torch.rand_like(p) * (torch.rand_like(p) > 0.3) for n, p in model.named_parameters()
+        }
         anchor = {n: torch.randn_like(p) for n, p in model.named_parameters()}
         penalty.consolidate(importance, anchor)
         terms.append((importance, anchor))
@@ -84,8 +97,12 @@ def test_merged_penalty_equals_the_sum_of_separate_per_task_penalties():
 def test_online_update_decays_importance_and_moves_the_anchor():
     model = nn.Linear(2, 1, bias=False)
     penalty = QuadraticPenalty(model.named_parameters())
-    penalty.update({"weight": torch.tensor([[1.0, 2.0]])}, {"weight": torch.tensor([[0.0, 1.0]])}, decay=0.5)
-    penalty.update({"weight": torch.tensor([[4.0, 0.0]])}, {"weight": torch.tensor([[3.0, 3.0]])}, decay=0.5)
+    penalty.update(
+        {"weight": torch.tensor([[1.0, 2.0]])}, {"weight": torch.tensor([[0.0, 1.0]])}, decay=0.5
+    )
+    penalty.update(
+        {"weight": torch.tensor([[4.0, 0.0]])}, {"weight": torch.tensor([[3.0, 3.0]])}, decay=0.5
+    )
     assert torch.equal(penalty.importance("weight"), torch.tensor([[4.5, 1.0]]))
     assert torch.equal(penalty.anchor("weight"), torch.tensor([[3.0, 3.0]]))
     theta = torch.tensor([[1.0, 1.0]])
@@ -104,4 +121,6 @@ def test_online_ewc_running_fisher_is_gamma_times_old_plus_new():
     strategy.after_task(scenario[1])
     for n in strategy.penalty.names:
         torch.testing.assert_close(strategy.penalty.importance(n), 0.5 * first[n] + new[n])
-        assert torch.equal(strategy.penalty.anchor(n), dict(strategy.model.named_parameters())[n].detach())
+        assert torch.equal(
+            strategy.penalty.anchor(n), dict(strategy.model.named_parameters())[n].detach()
+        )

@@ -21,9 +21,20 @@ PARAMS = {
 
 
 def _forgetting(strategy: str, params: dict) -> float:
-    config = RunConfig(benchmark="permuted-digits", scenario="domain", strategy=strategy,
-                       strategy_params=params, tasks=5, iterations=150, batch_size=32, hidden=(100,),
-                       lr=1e-3, eval_every=0, seed=0, threads=1)
+    config = RunConfig(
+        benchmark="permuted-digits",
+        scenario="domain",
+        strategy=strategy,
+        strategy_params=params,
+        tasks=5,
+        iterations=150,
+        batch_size=32,
+        hidden=(100,),
+        lr=1e-3,
+        eval_every=0,
+        seed=0,
+        threads=1,
+    )
     return run(config, write=False).metrics["average_forgetting"]
 
 

@@ -1,5 +1,6 @@
-"""Scenarios: settings (targets and output masks), task splits, seeds, subsets, validation splits,
-task transforms, and that no task identity reaches predictions outside the task-incremental setting."""
+"""Scenarios: settings (targets and output masks), task splits, seeds, subsets, validation
+splits, task transforms, and that no task identity reaches predictions outside the
+task-incremental setting."""
 
 from __future__ import annotations
 
@@ -58,8 +59,10 @@ def test_split_class_setting_masks_all_classes_seen_so_far():
         mask = scenario.output_mask(None, tasks_seen=seen)
         assert mask.shape == (10,) and mask.nonzero().flatten().tolist() == list(range(2 * seen))
     # The class mask never depends on a sample's task id.
-    assert torch.equal(scenario.output_mask(torch.tensor([4, 0]), tasks_seen=2),
-                       scenario.output_mask(None, tasks_seen=2))
+    assert torch.equal(
+        scenario.output_mask(torch.tensor([4, 0]), tasks_seen=2),
+        scenario.output_mask(None, tasks_seen=2),
+    )
 
 
 def test_permuted_settings_targets_and_masks():
@@ -75,7 +78,9 @@ def test_permuted_settings_targets_and_masks():
         assert len(domain[t].train_indices) == len(domain.dataset.train_y)  # every task: all data
     assert domain.output_mask(None, 2) is None
     assert klass.output_mask(None, 2).nonzero().flatten().tolist() == list(range(20))
-    assert task.output_mask(torch.tensor([2]), 1)[0].nonzero().flatten().tolist() == list(range(20, 30))
+    assert task.output_mask(torch.tensor([2]), 1)[0].nonzero().flatten().tolist() == list(
+        range(20, 30)
+    )
 
 
 @pytest.mark.parametrize("setting", ["task", "domain", "class"])
@@ -122,8 +127,13 @@ class _Spy(Strategy):
 def test_learner_passes_task_ids_only_in_the_task_setting(setting):
     scenario = build_scenario("split-digits", setting, num_tasks=2)
     spec = ModelSpec("mlp", scenario.input_shape, scenario.num_outputs, (16,))
-    context = Context(scenario=scenario, model_spec=spec, device=torch.device("cpu"), batch_size=16,
-                      rng=torch.Generator().manual_seed(0))
+    context = Context(
+        scenario=scenario,
+        model_spec=spec,
+        device=torch.device("cpu"),
+        batch_size=16,
+        rng=torch.Generator().manual_seed(0),
+    )
     spy = _Spy(build_model(spec), StrategyConfig(), context)
     Learner(spy, RunConfig(iterations=3, batch_size=16, eval_every=0, tasks=2)).fit()
     assert spy.predict_ids and spy.forward_ids
@@ -137,7 +147,9 @@ def test_learner_passes_task_ids_only_in_the_task_setting(setting):
 def test_number_of_tasks_and_an_impossible_split_is_explained():
     scenario = build_scenario("split-digits", "class", num_tasks=2)
     assert [t.dataset_classes for t in scenario] == [(0, 1, 2, 3, 4), (5, 6, 7, 8, 9)]
-    with pytest.raises(ConfigError, match=r"10 classes.*cannot be split evenly into 7 tasks.*\[1, 2, 5, 10\]"):
+    with pytest.raises(
+        ConfigError, match=r"10 classes.*cannot be split evenly into 7 tasks.*\[1, 2, 5, 10\]"
+    ):
         build_scenario("split-mnist", "class", num_tasks=7)
 
 
@@ -184,9 +196,11 @@ def test_train_samples_per_task_is_exact_and_stratified(size):
 
 def test_validation_split_is_stratified_disjoint_and_used_for_evaluation():
     full = build_scenario("split-digits", "class")
-    scenario = build_scenario("split-digits", "class", validation_fraction=0.2, evaluate_on="validation")
+    scenario = build_scenario(
+        "split-digits", "class", validation_fraction=0.2, evaluate_on="validation"
+    )
     labels = scenario.dataset.train_y
-    for task, whole in zip(scenario, full):
+    for task, whole in zip(scenario, full, strict=True):
         train, val = set(task.train_indices.tolist()), set(task.eval_indices.tolist())
         assert not train & val
         assert train | val == set(whole.train_indices.tolist())
@@ -291,8 +305,9 @@ def test_training_batches_are_vectorised_without_per_sample_python():
     large = _python_calls(lambda: scenario.train_batch(ids, scenario[1].train_indices[:128]))
     assert small == large
     mixed = torch.arange(128) % 2
-    assert _python_calls(lambda: scenario.train_batch(mixed[:8], scenario[1].train_indices[:8])) == \
-        _python_calls(lambda: scenario.train_batch(mixed, scenario[1].train_indices[:128]))
+    assert _python_calls(
+        lambda: scenario.train_batch(mixed[:8], scenario[1].train_indices[:8])
+    ) == _python_calls(lambda: scenario.train_batch(mixed, scenario[1].train_indices[:128]))
 
 
 def test_batch_stream_covers_each_epoch_once_and_resumes_identically():
@@ -304,8 +319,12 @@ def test_batch_stream_covers_each_epoch_once_and_resumes_identically():
     seen = torch.cat([idx for _, idx in epoch])
     expected = torch.cat([scenario[0].train_indices, scenario[1].train_indices])
     assert torch.equal(seen.sort().values, expected.sort().values)
-    task_of = {int(i): 0 for i in scenario[0].train_indices} | {int(i): 1 for i in scenario[1].train_indices}
-    assert all(task_of[int(i)] == int(t) for ids, idx in epoch for t, i in zip(ids, idx))
+    task_of = {int(i): 0 for i in scenario[0].train_indices} | {
+        int(i): 1 for i in scenario[1].train_indices
+    }
+    assert all(
+        task_of[int(i)] == int(t) for ids, idx in epoch for t, i in zip(ids, idx, strict=True)
+    )
     later = [next(batches) for _ in range(3)]
     resumed = stream.batches(per_epoch)
     assert all(torch.equal(a[1], next(resumed)[1]) for a in later)

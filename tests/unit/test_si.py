@@ -12,15 +12,23 @@ LR, STEPS, XI = 0.1, 15, 0.1
 
 
 def _si(strength: float):
-    config = resolve(RunConfig(benchmark="split-digits", scenario="class", strategy="si",
-                               strategy_params={"strength": strength, "damping": XI}, hidden=(4,),
-                               iterations=5, threads=1))
+    config = resolve(
+        RunConfig(
+            benchmark="split-digits",
+            scenario="class",
+            strategy="si",
+            strategy_params={"strength": strength, "damping": XI},
+            hidden=(4,),
+            iterations=5,
+            threads=1,
+        )
+    )
     scenario = build_scenario("split-digits", "class", num_tasks=5, seed=0)
     return build_strategy(config, scenario, torch.device("cpu")), scenario
 
 
 def _train_task(strategy, scenario, index, a, b, penalty_weight):
-    """SGD on L(theta) = 1/2 sum a (theta - b)^2 (+ the SI surrogate), driving the strategy's hooks."""
+    """SGD on L = 1/2 sum a (theta - b)^2 (+ the SI surrogate), driving the strategy's hooks."""
     params = list(strategy.model.parameters())
     optimizer = torch.optim.SGD(params, lr=LR)
     strategy.context.tasks_seen = index + 1
@@ -48,13 +56,16 @@ def test_si_importance_on_a_quadratic_matches_the_closed_form():
     for name, t0, ai, bi in zip(strategy.names, theta0, a, b, strict=True):
         ai, bi = ai.double(), bi.double()
         r = 1 - LR * ai  # theta_k - b = r^k (theta_0 - b);  g_k = a r^k (theta_0 - b)
-        # W = sum_k -g_k (theta_{k+1} - theta_k) = sum_k LR g_k^2 = LR a^2 (theta_0 - b)^2 sum_k r^2k
+        # W = sum_k -g_k (theta_k+1 - theta_k) = sum_k LR g_k^2 = LR a^2 (theta_0 - b)^2 sum r^2k
         W = LR * ai**2 * (t0 - bi) ** 2 * (1 - r ** (2 * STEPS)) / (1 - r**2)
         delta = (r**STEPS - 1) * (t0 - bi)
         omega = W / (delta**2 + XI)
-        torch.testing.assert_close(strategy.penalty.importance(name).double(), omega, rtol=1e-4, atol=1e-7)
-        torch.testing.assert_close(strategy.penalty.anchor(name).double(), bi + r**STEPS * (t0 - bi),
-                                   rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(
+            strategy.penalty.importance(name).double(), omega, rtol=1e-4, atol=1e-7
+        )
+        torch.testing.assert_close(
+            strategy.penalty.anchor(name).double(), bi + r**STEPS * (t0 - bi), rtol=1e-5, atol=1e-6
+        )
 
 
 def test_si_path_integral_uses_the_task_gradient_without_the_penalty_and_accumulates():
@@ -79,4 +90,6 @@ def test_si_path_integral_uses_the_task_gradient_without_the_penalty_and_accumul
             W += -g_task * step
             theta = theta + step
         expected = om + W / ((theta - th_star) ** 2 + XI)
-        torch.testing.assert_close(strategy.penalty.importance(name).double(), expected, rtol=1e-3, atol=1e-6)
+        torch.testing.assert_close(
+            strategy.penalty.importance(name).double(), expected, rtol=1e-3, atol=1e-6
+        )
