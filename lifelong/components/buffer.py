@@ -1,13 +1,15 @@
 """A replay buffer kept as compact tensors on the training device.
 
 The buffer stores model inputs (already transformed for their task, as the Scenario delivers them),
-their target units ``y`` and task ids (int16: up to 32767 units or tasks) and optionally the logits the model gave them (DER). Its
+their target units ``y`` and task ids (int16: up to 32767 units or tasks) and optionally the logits
+the model gave them (DER). Its
 budget is a number of stored examples (``capacity``); :meth:`ReplayBuffer.nbytes` reports the bytes.
 
 Storage of the inputs: ``"uint8"`` stores ``round(x * scale)`` and returns ``stored / scale``; it is
 exact for un-normalised images whose task transform only moves pixels (split and permuted MNIST,
-Digits), 4x smaller than float32. :func:`lossless_storage` probes a scenario and picks ``uint8`` when it
-is exact, else ``float32`` (rotations interpolate, CIFAR is normalised). ``"float16"`` halves float32.
+Digits), 4x smaller than float32. :func:`lossless_storage` probes a scenario and picks ``uint8``
+when it is exact, else ``float32`` (rotations interpolate, CIFAR is normalised). ``"float16"``
+halves float32.
 
 Insertion policies (all vectorised over the batch; randomness from a given ``torch.Generator`` so a
 resumed run draws the same numbers):
@@ -26,6 +28,7 @@ Everything lives in registered buffers, so ``state_dict()`` saves and restores t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import nn
@@ -34,6 +37,7 @@ from lifelong.core.strategy import Batch
 from lifelong.data.scenarios import Scenario
 
 STORAGE = ("float32", "float16", "uint8")
+Storage = Literal["auto", "float32", "float16", "uint8"]  # the strategies' ``storage`` option
 
 
 @dataclass(frozen=True)
@@ -51,21 +55,37 @@ class Replay:
 
 def joined(batch: Batch, replay: Replay) -> Batch:
     """The current batch followed by replayed examples, as one training batch."""
-    return Batch(torch.cat([batch.x, replay.x]), torch.cat([batch.y, replay.y]),
-                 torch.cat([batch.task_ids, replay.task_ids]))
+    return Batch(
+        torch.cat([batch.x, replay.x]),
+        torch.cat([batch.y, replay.y]),
+        torch.cat([batch.task_ids, replay.task_ids]),
+    )
 
 
-def make_buffer(capacity: int, scenario: Scenario, storage: str = "auto", *, logits: bool = False,
-                num_keys: int | None = None) -> ReplayBuffer:
+def make_buffer(
+    capacity: int,
+    scenario: Scenario,
+    storage: str = "auto",
+    *,
+    logits: bool = False,
+    num_keys: int | None = None,
+) -> ReplayBuffer:
     """A buffer for ``scenario``'s inputs; ``storage="auto"`` picks :func:`lossless_storage`."""
     if storage == "auto":
         storage = lossless_storage(scenario)
-    return ReplayBuffer(capacity, scenario.input_shape, scenario.num_outputs, logits=logits,
-                        storage=storage, scale=scenario.dataset.scale, num_keys=num_keys)
+    return ReplayBuffer(
+        capacity,
+        scenario.input_shape,
+        scenario.num_outputs,
+        logits=logits,
+        storage=storage,
+        scale=scenario.dataset.scale,
+        num_keys=num_keys,
+    )
 
 
 def lossless_storage(scenario: Scenario, probe: int = 16) -> str:
-    """``"uint8"`` if every task's inputs are exactly ``k / scale`` with k in 0..255, else ``"float32"``."""
+    """``"uint8"`` if every task's inputs are exactly ``k / scale`` (k in 0..255), else float32."""
     scale = scenario.dataset.scale
     for task in scenario:
         idx = task.train_indices[:probe]
@@ -89,9 +109,17 @@ class ReplayBuffer(nn.Module):
         num_keys: number of distinct keys of the balanced policy (default: ``num_outputs``).
     """
 
-    def __init__(self, capacity: int, input_shape: tuple[int, ...], num_outputs: int, *,
-                 logits: bool = False, storage: str = "float32", scale: float = 255.0,
-                 num_keys: int | None = None) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        input_shape: tuple[int, ...],
+        num_outputs: int,
+        *,
+        logits: bool = False,
+        storage: str = "float32",
+        scale: float = 255.0,
+        num_keys: int | None = None,
+    ) -> None:
         super().__init__()
         if storage not in STORAGE:
             raise ValueError(f"storage must be one of {STORAGE}, got {storage}")
@@ -102,7 +130,9 @@ class ReplayBuffer(nn.Module):
         self.register_buffer("task_ids", torch.zeros(capacity, dtype=torch.int16))
         self.register_buffer("logits", torch.zeros(capacity, num_outputs) if logits else None)
         self.register_buffer("size", torch.zeros((), dtype=torch.long))  # slots in use: 0..size-1
-        self.register_buffer("seen", torch.zeros((), dtype=torch.long))  # examples offered (reservoir)
+        self.register_buffer(
+            "seen", torch.zeros((), dtype=torch.long)
+        )  # examples offered (reservoir)
         # balanced policy: examples offered per key
         self.register_buffer("seen_per_key", torch.zeros(num_keys or num_outputs, dtype=torch.long))
 
@@ -119,8 +149,15 @@ class ReplayBuffer(nn.Module):
             return (x * self.scale).round_().clamp_(0, 255).to(torch.uint8)
         return x.to(self.x.dtype)
 
-    def _write(self, slots: torch.Tensor, source: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
-               task_ids: torch.Tensor, logits: torch.Tensor | None) -> None:
+    def _write(
+        self,
+        slots: torch.Tensor,
+        source: torch.Tensor,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        task_ids: torch.Tensor,
+        logits: torch.Tensor | None,
+    ) -> None:
         """Write batch rows ``source`` into ``slots``; with repeated slots the last row wins."""
         if len(slots) == 0:
             return
@@ -136,8 +173,14 @@ class ReplayBuffer(nn.Module):
                 raise ValueError("this buffer stores logits: pass them")
             self.logits[slots] = logits[rows].detach().float()
 
-    def add_reservoir(self, x: torch.Tensor, y: torch.Tensor, task_ids: torch.Tensor,
-                      generator: torch.Generator, logits: torch.Tensor | None = None) -> None:
+    def add_reservoir(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        task_ids: torch.Tensor,
+        generator: torch.Generator,
+        logits: torch.Tensor | None = None,
+    ) -> None:
         """Offer a batch to reservoir sampling (one vectorised step for the whole batch)."""
         device = self.y.device
         n = int(self.seen) + torch.arange(len(y))  # stream position of each example
@@ -149,8 +192,17 @@ class ReplayBuffer(nn.Module):
         self.seen += len(y)
         self.size.fill_(min(self.capacity, int(self.seen)))
 
-    def add_balanced(self, x: torch.Tensor, y: torch.Tensor, task_ids: torch.Tensor, *, by: str,
-                     quota: int, generator: torch.Generator, logits: torch.Tensor | None = None) -> None:
+    def add_balanced(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        task_ids: torch.Tensor,
+        *,
+        by: str,
+        quota: int,
+        generator: torch.Generator,
+        logits: torch.Tensor | None = None,
+    ) -> None:
         """Per-key reservoir sampling with ``quota`` slots per key; ``by``: "y" (class-balanced) or
         "task_ids" (a memory per task). The caller keeps quota * (keys in use) <= capacity."""
         if by not in ("y", "task_ids"):
@@ -175,13 +227,19 @@ class ReplayBuffer(nn.Module):
         replace = ~append & accept & (counts[keys] > 0)
         slots[replace] = order[(starts[keys] + pick)[replace]]
         keep = slots >= 0
-        self._write(slots[keep].to(device), torch.nonzero(keep).flatten().to(device), x, y, task_ids,
-                    logits)
+        self._write(
+            slots[keep].to(device), torch.nonzero(keep).flatten().to(device), x, y, task_ids, logits
+        )
         self.size += int(append.sum())
         self.seen_per_key += torch.bincount(keys, minlength=num_keys).to(device)
 
-    def append(self, x: torch.Tensor, y: torch.Tensor, task_ids: torch.Tensor,
-               logits: torch.Tensor | None = None) -> None:
+    def append(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        task_ids: torch.Tensor,
+        logits: torch.Tensor | None = None,
+    ) -> None:
         """Store examples after the current ones, in the given order."""
         size = int(self.size)
         if size + len(y) > self.capacity:
@@ -191,13 +249,15 @@ class ReplayBuffer(nn.Module):
         self.size += len(y)
 
     def keep_first_per_class(self, per_class: int) -> None:
-        """Keep the first ``per_class`` stored examples of every class (iCaRL's exemplar reduction)."""
+        """Keep the first ``per_class`` stored examples of every class (iCaRL's reduction step)."""
         size = int(self.size)
         y = self.y[:size].long()
         order = torch.sort(y, stable=True).indices
         counts = torch.bincount(y)
         rank = torch.empty_like(order)
-        rank[order] = torch.arange(size, device=y.device) - (torch.cumsum(counts, 0) - counts)[y[order]]
+        rank[order] = (
+            torch.arange(size, device=y.device) - (torch.cumsum(counts, 0) - counts)[y[order]]
+        )
         self._compact(rank < per_class)
 
     def _shrink(self, keys: torch.Tensor, quota: int, generator: torch.Generator) -> None:
@@ -251,8 +311,8 @@ def herding(features: torch.Tensor, m: int) -> torch.Tensor:
     """iCaRL's herding (Rebuffi et al. 2017, Algorithm 4): indices of ``m`` rows, in order.
 
     Row k is the example that brings the mean of the k chosen (L2-normalised) features closest to
-    the class mean mu: ``p_k = argmin_x || mu - (phi(x) + sum_{j<k} phi(p_j)) / k ||``; each example is
-    chosen at most once. One vectorised distance computation per chosen example.
+    the class mean mu: ``p_k = argmin_x || mu - (phi(x) + sum_{j<k} phi(p_j)) / k ||``; each example
+    is chosen at most once. One vectorised distance computation per chosen example.
     """
     phi = torch.nn.functional.normalize(features, dim=1)
     mu = phi.mean(0)

@@ -8,8 +8,8 @@ loss on episodic memories, and return the update direction ``g~``:
 
       min_v 1/2 v^T G G^T v + g^T G^T v   s.t.  v >= margin,     z = G^T v + g
 
-  with ``quadprog`` as in the authors' code (where ``margin`` = ``memory_strength`` biases the update
-  towards improving the memories; 0 gives the exact projection).
+  with ``quadprog`` as in the authors' code (where ``margin`` = ``memory_strength`` biases the
+  update towards improving the memories; 0 gives the exact projection).
 * A-GEM: one constraint on the average memory gradient ``g_ref``, in closed form::
 
       z = g - (<g, g_ref> / <g_ref, g_ref>) g_ref   if <g, g_ref> < 0, else g
@@ -26,8 +26,9 @@ import torch
 
 def flat_grad(params: Sequence[torch.nn.Parameter]) -> torch.Tensor:
     """Concatenate ``p.grad`` of ``params`` (zeros for parameters without a gradient)."""
-    return torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1)
-                      for p in params])
+    return torch.cat(
+        [(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params]
+    )
 
 
 def assign_flat_grad(params: Sequence[torch.nn.Parameter], flat: torch.Tensor) -> None:
@@ -35,12 +36,15 @@ def assign_flat_grad(params: Sequence[torch.nn.Parameter], flat: torch.Tensor) -
     offset = 0
     for p in params:
         n = p.numel()
-        p.grad = flat[offset:offset + n].view_as(p).clone()
+        p.grad = flat[offset : offset + n].view_as(p).clone()
         offset += n
 
 
-def flatten(grads: Iterable[torch.Tensor | None], params: Sequence[torch.nn.Parameter],
-            batch: int | None = None) -> torch.Tensor:
+def flatten(
+    grads: Iterable[torch.Tensor | None],
+    params: Sequence[torch.nn.Parameter],
+    batch: int | None = None,
+) -> torch.Tensor:
     """Flatten gradients returned by ``torch.autograd.grad`` (``batch`` rows if batched)."""
     parts = []
     for g, p in zip(grads, params, strict=True):
@@ -58,15 +62,17 @@ def agem_project(g: torch.Tensor, g_ref: torch.Tensor) -> torch.Tensor:
     return g - dot / torch.dot(g_ref, g_ref).clamp_min(1e-12) * g_ref
 
 
-def gem_project(g: torch.Tensor, memories: torch.Tensor, margin: float = 0.0,
-                eps: float = 1e-3) -> torch.Tensor:
+def gem_project(
+    g: torch.Tensor, memories: torch.Tensor, margin: float = 0.0, eps: float = 1e-3
+) -> torch.Tensor:
     """GEM: the projection of ``g`` onto ``{z : memories @ z >= 0}`` via the dual QP.
 
     Args:
         g: current gradient (P,).
         memories: one memory gradient per row (T, P).
         margin: lower bound on the dual variables (GEM's ``memory_strength``).
-        eps: ridge added to the dual's Hessian ``G G^T`` so quadprog sees a positive definite matrix.
+        eps: ridge added to the dual's Hessian ``G G^T`` so quadprog sees a positive definite
+        matrix.
 
     Raises:
         ValueError: quadprog found the problem infeasible or failed; callers fall back.
@@ -82,20 +88,3 @@ def gem_project(g: torch.Tensor, memories: torch.Tensor, margin: float = 0.0,
     if not np.all(np.isfinite(z)):
         raise ValueError("GEM projection is not finite")
     return torch.from_numpy(z).to(g)
-
-
-def stacked_gradients(losses: torch.Tensor, params: Sequence[torch.nn.Parameter]) -> torch.Tensor:
-    """The (K, P) matrix whose row k is d losses[k] / d params, from one graph.
-
-    Uses one batched backward pass (``is_grads_batched``, vmap over the rows of an identity), falling
-    back to K backward passes for layers vmap cannot batch. ``p.grad`` is left untouched.
-    """
-    k = len(losses)
-    try:
-        grads = torch.autograd.grad(losses, params, grad_outputs=torch.eye(k, device=losses.device),
-                                    is_grads_batched=True, allow_unused=True, retain_graph=True)
-        return flatten(grads, params, batch=k)
-    except RuntimeError:
-        rows = [flatten(torch.autograd.grad(losses[i], params, allow_unused=True, retain_graph=True),
-                        params) for i in range(k)]
-        return torch.stack(rows)

@@ -64,9 +64,12 @@ class TrainableSubset:
         return [m for pair in zip(self.masks, self.rows, strict=True) for m in pair]
 
     def drift_penalty(self, model: ExpandableMLP, previous: Sequence[torch.Tensor]) -> torch.Tensor:
-        """sum over trainable entries of (W - W^{t-1})^2 (``previous``: w_0, b_0, w_1, ...)."""
+        """sum of (W - W^{t-1})^2 over the trainable hidden-layer weights (``previous``: w_0, b_0,
+        w_1, ...). The output layer is left out: its trainable rows are the new task's, which
+        have no W^{t-1}."""
         total = model.weights[0].new_zeros(())
-        for w, prev, mask in zip(model.weights, previous[::2], self.masks, strict=True):
+        hidden = zip(model.weights[:-1], previous[:-2:2], self.masks[:-1], strict=True)
+        for w, prev, mask in hidden:
             r, c = prev.shape
             total = total + ((w[:r, :c] - prev) ** 2 * mask[:r, :c]).sum()
         return total

@@ -30,14 +30,19 @@ def _mlp(sizes: Sequence[int]) -> nn.Sequential:
 
 class VAE(nn.Module):
     """Args:
-        input_shape: (C, H, W) of the inputs.
-        hidden: encoder layer widths (the decoder mirrors them).
-        latent: dimension of z.
-        likelihood: "bernoulli" or "gaussian" (see the module docstring).
+    input_shape: (C, H, W) of the inputs.
+    hidden: encoder layer widths (the decoder mirrors them).
+    latent: dimension of z.
+    likelihood: "bernoulli" or "gaussian" (see the module docstring).
     """
 
-    def __init__(self, input_shape: Sequence[int], hidden: Sequence[int] = (400, 400), latent: int = 100,
-                 likelihood: str = "bernoulli") -> None:
+    def __init__(
+        self,
+        input_shape: Sequence[int],
+        hidden: Sequence[int] = (400, 400),
+        latent: int = 100,
+        likelihood: str = "bernoulli",
+    ) -> None:
         super().__init__()
         if likelihood not in ("bernoulli", "gaussian"):
             raise ValueError(f"likelihood must be bernoulli or gaussian, got {likelihood}")

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from lifelong.components.buffer import STORAGE
+from lifelong.components.buffer import STORAGE, Storage
 from lifelong.components.projection import agem_project, assign_flat_grad, flat_grad, flatten
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
@@ -30,7 +30,9 @@ from lifelong.strategies.gem import task_memory
 class AGEMConfig(StrategyConfig):
     buffer_size: int = field(1000, "memory budget in stored examples, split evenly over the tasks")
     replay_batch_size: int = field(256, "memory examples drawn per step to compute g_ref")
-    storage: str = field("auto", "dtype of stored inputs: auto (uint8 when exact), float32, float16, uint8")
+    storage: Storage = field(
+        "auto", "dtype of stored inputs: auto (uint8 when exact), float32, float16, uint8"
+    )
 
     def __post_init__(self) -> None:
         check(self.buffer_size >= 1, "buffer_size must be >= 1")
@@ -67,8 +69,9 @@ class AGEM(Strategy):
 
     def after_step(self, batch: Batch) -> None:
         quota = self.config.buffer_size // self.context.scenario.num_tasks
-        self.buffer.add_balanced(batch.x, batch.y, batch.task_ids, by="task_ids", quota=quota,
-                                 generator=self.context.rng)
+        self.buffer.add_balanced(
+            batch.x, batch.y, batch.task_ids, by="task_ids", quota=quota, generator=self.context.rng
+        )
 
     def extra_metrics(self) -> dict[str, Any]:
         return {**replay_metrics(self.buffer), "projections": int(self.projections)}

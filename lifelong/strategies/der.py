@@ -1,8 +1,8 @@
 """Dark Experience Replay (Buzzega et al. 2020, "Dark Experience for General Continual Learning: a
 Strong, Simple Baseline").
 
-A reservoir memory of ``buffer_size`` examples stores each example with the logits z the network gave
-it when it was seen. Each step adds a logit-matching term on a replay batch B_M::
+A reservoir memory of ``buffer_size`` examples stores each example with the logits z the network
+gave it when it was seen. Each step adds a logit-matching term on a replay batch B_M::
 
     L = CE(f_theta(x), y) on B  +  alpha * mean_{(x', z') in B_M} ||f_theta(x') - z'||^2
 
@@ -19,7 +19,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from lifelong.components.buffer import STORAGE, make_buffer
+from lifelong.components.buffer import STORAGE, Storage, make_buffer
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Strategy, StrategyConfig
@@ -31,7 +31,9 @@ class DERConfig(StrategyConfig):
     buffer_size: int = field(1000, "memory budget |M| in stored examples (with their logits)")
     replay_batch_size: int = field(128, "replayed examples per step (|B_M|)")
     alpha: float = field(0.3, "weight alpha of the logit-matching (MSE) term")
-    storage: str = field("auto", "dtype of stored inputs: auto (uint8 when exact), float32, float16, uint8")
+    storage: Storage = field(
+        "auto", "dtype of stored inputs: auto (uint8 when exact), float32, float16, uint8"
+    )
 
     def __post_init__(self) -> None:
         check(self.buffer_size >= 1, "buffer_size must be >= 1")
@@ -69,8 +71,9 @@ class DER(Strategy):
         return self.config.alpha * F.mse_loss(self(replay.x, ids), replay.logits)
 
     def after_step(self, batch: Batch) -> None:
-        self.buffer.add_reservoir(batch.x, batch.y, batch.task_ids, self.context.rng,
-                                  logits=self._logits)
+        self.buffer.add_reservoir(
+            batch.x, batch.y, batch.task_ids, self.context.rng, logits=self._logits
+        )
         self._logits = None
 
     def extra_metrics(self) -> dict[str, Any]:

@@ -41,4 +41,5 @@ class DERpp(DER):
     def replay_loss(self) -> torch.Tensor:
         replay = self.buffer.sample(self.config.replay_batch_size, self.context.rng)
         return super().replay_loss() + self.config.beta * self.classification_loss(
-            Batch(replay.x, replay.y, replay.task_ids))
+            Batch(replay.x, replay.y, replay.task_ids)
+        )

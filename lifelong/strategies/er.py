@@ -1,7 +1,7 @@
 """Experience replay (Chaudhry et al. 2019, "On tiny episodic memories in continual learning").
 
-A memory of ``buffer_size`` examples (the budget, in stored examples) is filled by reservoir sampling
-over the whole stream. Each step trains on the current batch B joined with a batch B_M of
+A memory of ``buffer_size`` examples (the budget, in stored examples) is filled by reservoir
+sampling over the whole stream. Each step trains on the current batch B joined with a batch B_M of
 ``replay_batch_size`` examples drawn uniformly from the memory::
 
     L(theta) = CE(f_theta(x), y) averaged over B u B_M
@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from lifelong.components.buffer import STORAGE, joined, make_buffer
+from lifelong.components.buffer import STORAGE, Storage, joined, make_buffer
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Strategy, StrategyConfig
@@ -27,7 +27,9 @@ from lifelong.core.strategy import Batch, Strategy, StrategyConfig
 class ERConfig(StrategyConfig):
     buffer_size: int = field(1000, "memory budget |M| in stored examples (total, all tasks)")
     replay_batch_size: int = field(128, "replayed examples per step (|B_M|)")
-    storage: str = field("auto", "dtype of stored inputs: auto (uint8 when exact), float32, float16, uint8")
+    storage: Storage = field(
+        "auto", "dtype of stored inputs: auto (uint8 when exact), float32, float16, uint8"
+    )
 
     def __post_init__(self) -> None:
         check(self.buffer_size >= 1, "buffer_size must be >= 1")
@@ -37,8 +39,12 @@ class ERConfig(StrategyConfig):
 
 def replay_metrics(buffer: Any) -> dict[str, Any]:
     """The memory budget of a buffer-based strategy, for metrics.json."""
-    return {"buffer_capacity_examples": buffer.capacity, "buffer_stored_examples": len(buffer),
-            "buffer_bytes": buffer.nbytes(), "buffer_storage": buffer.storage}
+    return {
+        "buffer_capacity_examples": buffer.capacity,
+        "buffer_stored_examples": len(buffer),
+        "buffer_bytes": buffer.nbytes(),
+        "buffer_storage": buffer.storage,
+    }
 
 
 @register

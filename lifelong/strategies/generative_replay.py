@@ -1,16 +1,16 @@
 """Generative replay (Shin et al. 2017, "Continual Learning with Deep Generative Replay"; van de Ven
 et al. 2020, "Brain-inspired replay for continual learning with artificial neural networks").
 
-A VAE generator (:class:`lifelong.models.vae.VAE`) is trained alongside the classifier. At task t > 1
-each step also draws ``replay_batch_size`` inputs x~ from the generator frozen at the end of the
-previous task, labels them with the classifier frozen at that time (hard labels, or soft targets with
-distillation at ``temperature``), and the objective, weighted by the number of tasks seen as in van de
-Ven & Tolias 2018, is::
+A VAE generator (:class:`lifelong.models.vae.VAE`) is trained alongside the classifier. At task t >
+1 each step also draws ``replay_batch_size`` inputs x~ from the generator frozen at the end of the
+previous task, labels them with the classifier frozen at that time (hard labels, or soft targets
+with distillation at ``temperature``), and the objective, weighted by the number of tasks seen as in
+van de Ven & Tolias 2018, is::
 
     L = (1/t) [CE(x, y) + L_VAE(x)] + (1 - 1/t) [L_replay(x~) + L_VAE(x~)]
 
-with L_VAE the negative ELBO per input value. The generator's loss is part of the training loss, so the
-run's optimizer trains classifier and generator together. Memory budget: no stored examples; the
+with L_VAE the negative ELBO per input value. The generator's loss is part of the training loss, so
+the run's optimizer trains classifier and generator together. Memory budget: no stored examples; the
 generator and the two frozen copies are counted in ``strategy_memory_bytes``.
 Deviations: one optimizer for both networks (the papers train them with separate optimizers, which
 is equivalent here because their parameters do not overlap except through Adam's shared settings).
@@ -35,17 +35,22 @@ from lifelong.models.vae import VAE
 @dataclass(frozen=True)
 class GenerativeReplayConfig(StrategyConfig):
     replay_batch_size: int = field(128, "generated inputs replayed per step")
-    generator_hidden: tuple[int, ...] = field((400, 400), "VAE encoder widths (decoder mirrors them)")
+    generator_hidden: tuple[int, ...] = field(
+        (400, 400), "VAE encoder widths (decoder mirrors them)"
+    )
     latent_size: int = field(100, "dimension of the VAE's latent z")
     likelihood: Literal["bernoulli", "gaussian"] = field(
-        "bernoulli", "VAE decoder likelihood: bernoulli for inputs in [0, 1], gaussian otherwise")
+        "bernoulli", "VAE decoder likelihood: bernoulli for inputs in [0, 1], gaussian otherwise"
+    )
     labels: Literal["hard", "soft"] = field("hard", "hard: teacher's argmax; soft: distillation")
     temperature: float = field(2.0, "distillation temperature T (soft labels)")
 
     def __post_init__(self) -> None:
         check(self.replay_batch_size >= 1, "replay_batch_size must be >= 1")
-        check(len(self.generator_hidden) >= 1 and min(self.generator_hidden) >= 1,
-              "generator_hidden must list positive widths")
+        check(
+            len(self.generator_hidden) >= 1 and min(self.generator_hidden) >= 1,
+            "generator_hidden must list positive widths",
+        )
         check(self.latent_size >= 1, "latent_size must be >= 1")
         check(self.temperature > 0, "temperature must be > 0")
 
@@ -61,8 +66,12 @@ class GenerativeReplay(Strategy):
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)
-        self.generator = VAE(context.scenario.input_shape, config.generator_hidden,
-                             config.latent_size, config.likelihood)
+        self.generator = VAE(
+            context.scenario.input_shape,
+            config.generator_hidden,
+            config.latent_size,
+            config.likelihood,
+        )
         self.old_generator = copy.deepcopy(self.generator).requires_grad_(False)
         self.teacher = copy.deepcopy(model).requires_grad_(False)
         self.register_buffer("has_teacher", torch.zeros((), dtype=torch.bool))
@@ -73,8 +82,13 @@ class GenerativeReplay(Strategy):
         if not self.has_teacher:
             return current
         x = self.old_generator.sample(self.config.replay_batch_size, rng)
-        replay = replayed_loss(self, self.teacher, x, soft=self.config.labels == "soft",
-                               temperature=self.config.temperature)
+        replay = replayed_loss(
+            self,
+            self.teacher,
+            x,
+            soft=self.config.labels == "soft",
+            temperature=self.config.temperature,
+        )
         r = 1.0 / self.context.tasks_seen
         return r * current + (1 - r) * (replay + self.generator.loss(x, rng))
 
@@ -85,5 +99,8 @@ class GenerativeReplay(Strategy):
 
     def extra_metrics(self) -> dict[str, Any]:
         params = sum(p.numel() for p in self.generator.parameters())
-        return {"buffer_capacity_examples": 0, "generator_parameters": params,
-                "generator_bytes": params * 4}
+        return {
+            "buffer_capacity_examples": 0,
+            "generator_parameters": params,
+            "generator_bytes": params * 4,
+        }

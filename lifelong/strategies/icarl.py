@@ -1,8 +1,9 @@
 """iCaRL (Rebuffi et al. 2017, "iCaRL: Incremental Classifier and Representation Learning").
 
-Class-incremental only. A fixed total memory of K = ``buffer_size`` exemplars is shared by the classes
-seen so far (m = K // classes per class). Training on task t uses the current batch joined with a batch
-of exemplars, and a sigmoid (binary cross-entropy) loss over the units of all seen classes::
+Class-incremental only. A fixed total memory of K = ``buffer_size`` exemplars is shared by the
+classes seen so far (m = K // classes per class). Training on task t uses the current batch joined
+with a batch of exemplars, and a sigmoid (binary cross-entropy) loss over the units of all seen
+classes::
 
     L = - sum_{y in seen} [ d_y log s(g_y(x)) + (1 - d_y) log(1 - s(g_y(x))) ]
 
@@ -13,10 +14,10 @@ on the L2-normalised features phi(x). Prediction is the nearest mean of exemplar
 
     y* = argmin_y || phi(x) - mu_y ||,   mu_y = normalise(mean of phi over class y's exemplars)
 
-``predictors()`` also evaluates the network's own head ("head" in metrics.json). Deviations: exemplars
-are replayed as a mini-batch per step instead of being concatenated to the task's dataset; no
-flipped-image feature averaging; the loss is summed over units and averaged over the batch. Before a
-class has a mean (during its first task), prediction uses the head.
+``predictors()`` also evaluates the network's own head ("head" in metrics.json). Deviations:
+exemplars are replayed as a mini-batch per step instead of being concatenated to the task's dataset;
+no flipped-image feature averaging; the loss is summed over units and averaged over the batch.
+Before a class has a mean (during its first task), prediction uses the head.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from lifelong.components.buffer import STORAGE, herding, joined, make_buffer
+from lifelong.components.buffer import STORAGE, Storage, herding, joined, make_buffer
 from lifelong.core.errors import ConfigError
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
@@ -40,9 +41,13 @@ from lifelong.strategies.er import replay_metrics
 
 @dataclass(frozen=True)
 class ICaRLConfig(StrategyConfig):
-    buffer_size: int = field(2000, "K: total exemplars, shared by all classes seen (m = K // classes)")
+    buffer_size: int = field(
+        2000, "K: total exemplars, shared by all classes seen (m = K // classes)"
+    )
     replay_batch_size: int = field(128, "exemplars joined to each training batch")
-    storage: str = field("auto", "dtype of stored inputs: auto (uint8 when exact), float32, float16, uint8")
+    storage: Storage = field(
+        "auto", "dtype of stored inputs: auto (uint8 when exact), float32, float16, uint8"
+    )
 
     def __post_init__(self) -> None:
         check(self.buffer_size >= 1, "buffer_size must be >= 1")
@@ -64,8 +69,10 @@ class ICaRL(Strategy):
         super().__init__(model, config, context)
         outputs = context.scenario.num_outputs
         if config.buffer_size < outputs:
-            raise ConfigError(f"icarl: buffer_size ({config.buffer_size}) must be >= the number of "
-                              f"classes ({outputs}) so every class keeps an exemplar")
+            raise ConfigError(
+                f"icarl: buffer_size ({config.buffer_size}) must be >= the number of "
+                f"classes ({outputs}) so every class keeps an exemplar"
+            )
         self.buffer = make_buffer(config.buffer_size, context.scenario, config.storage)
         self.teacher = copy.deepcopy(model).requires_grad_(False)
         self.register_buffer("has_teacher", torch.zeros((), dtype=torch.bool))
@@ -74,7 +81,9 @@ class ICaRL(Strategy):
 
     def loss(self, batch: Batch) -> torch.Tensor:
         if len(self.buffer) > 0:
-            batch = joined(batch, self.buffer.sample(self.config.replay_batch_size, self.context.rng))
+            batch = joined(
+                batch, self.buffer.sample(self.config.replay_batch_size, self.context.rng)
+            )
         seen = self.context.scenario.output_mask(None, self.context.tasks_seen)
         logits = self(batch.x)
         targets = F.one_hot(batch.y, len(seen)).float()
@@ -82,7 +91,9 @@ class ICaRL(Strategy):
             old = self.context.scenario.output_mask(None, self.context.tasks_seen - 1)
             with torch.no_grad():
                 targets[:, old] = torch.sigmoid(self.teacher(batch.x)[:, old])
-        bce = F.binary_cross_entropy_with_logits(logits[:, seen], targets[:, seen], reduction="none")
+        bce = F.binary_cross_entropy_with_logits(
+            logits[:, seen], targets[:, seen], reduction="none"
+        )
         return bce.sum(1).mean()
 
     @torch.no_grad()
@@ -123,5 +134,8 @@ class ICaRL(Strategy):
         return {"head": super().predict}
 
     def extra_metrics(self) -> dict[str, Any]:
-        return {**replay_metrics(self.buffer), "exemplars_per_class": self.config.buffer_size
-                // max(1, int(self.context.scenario.output_mask(None, self.context.tasks_seen).sum()))}
+        return {
+            **replay_metrics(self.buffer),
+            "exemplars_per_class": self.config.buffer_size
+            // max(1, int(self.context.scenario.output_mask(None, self.context.tasks_seen).sum())),
+        }

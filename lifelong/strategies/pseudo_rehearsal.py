@@ -1,8 +1,8 @@
 """Pseudo-rehearsal (Robins 1995, "Catastrophic forgetting, rehearsal and pseudorehearsal").
 
-No examples are stored. At task t > 1 each step draws ``replay_batch_size`` random inputs (uniform in
-[0, 1], or binary with p = 0.5 as in Robins' pseudo-items), labels them with the model frozen at the
-end of the previous task and replays them with distillation at ``temperature``::
+No examples are stored. At task t > 1 each step draws ``replay_batch_size`` random inputs (uniform
+in [0, 1], or binary with p = 0.5 as in Robins' pseudo-items), labels them with the model frozen at
+the end of the previous task and replays them with distillation at ``temperature``::
 
     L = CE(f_theta(x), y) + strength * KD(f_theta(x_rand), f_old(x_rand); T)
 
@@ -61,8 +61,9 @@ class PseudoRehearsal(Strategy):
         x = torch.rand(shape, generator=self.context.rng)
         if self.config.noise == "bernoulli":
             x = (x < 0.5).float()
-        replay = replayed_loss(self, self.teacher, x.to(batch.x.device), soft=True,
-                               temperature=self.config.temperature)
+        replay = replayed_loss(
+            self, self.teacher, x.to(batch.x.device), soft=True, temperature=self.config.temperature
+        )
         return loss + self.config.strength * replay
 
     def after_task(self, task: Task) -> None:

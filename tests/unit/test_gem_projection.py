@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from lifelong import RunConfig, run
-from lifelong.components.projection import agem_project, gem_project, stacked_gradients
+from lifelong.components.projection import agem_project, gem_project
+from lifelong.strategies.gem import memory_gradients
 
 
 def brute_force_projection(g: torch.Tensor, G: torch.Tensor) -> torch.Tensor:
@@ -20,7 +21,9 @@ def brute_force_projection(g: torch.Tensor, G: torch.Tensor) -> torch.Tensor:
             if active:
                 A = G[list(active)]
                 z = g - A.T @ torch.linalg.solve(A @ A.T, A @ g)
-            if bool((G @ z >= -1e-9).all()) and (best is None or (z - g).norm() < (best - g).norm()):
+            if bool((G @ z >= -1e-9).all()) and (
+                best is None or (z - g).norm() < (best - g).norm()
+            ):
                 best = z
     assert best is not None
     return best
@@ -42,8 +45,8 @@ def test_gem_margin_matches_the_hand_solved_dual():
     g = torch.tensor([-1.0, 2.0], dtype=torch.float64)
     exact = gem_project(g, G, margin=0.0, eps=1e-12)
     torch.testing.assert_close(exact, torch.tensor([0.0, 2.0], dtype=torch.float64))
-    # dual: min 1/2 |v|^2 + (-1, 2) . v with v >= 0.5 -> v = (1, 0.5), z = v + g = (0, 2.5): the margin
-    # also moves the update along the memory gradients whose constraint was not violated
+    # dual: min 1/2 |v|^2 + (-1, 2) . v with v >= 0.5 -> v = (1, 0.5), z = v + g = (0, 2.5): the
+    # margin also moves the update along the memory gradients whose constraint was not violated
     biased = gem_project(g, G, margin=0.5, eps=1e-12)
     torch.testing.assert_close(biased, torch.tensor([0.0, 2.5], dtype=torch.float64))
 
@@ -57,17 +60,30 @@ def test_agem_projection_matches_its_closed_form():
     assert torch.equal(agem_project(-g, ref), -g)  # no conflict: unchanged
 
 
-def test_stacked_gradients_match_separate_backward_passes():
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
-    params = list(model.parameters())
-    x, y = torch.randn(6, 4), torch.tensor([0, 1, 2, 0, 1, 2])
-    per_sample = torch.nn.functional.cross_entropy(model(x), y, reduction="none")
-    losses = torch.stack([per_sample[:2].mean(), per_sample[2:].mean()])
-    rows = stacked_gradients(losses, params)
-    for k in range(2):
-        grads = torch.autograd.grad(losses[k], params, retain_graph=True)
-        torch.testing.assert_close(rows[k], torch.cat([g.reshape(-1) for g in grads]))
+def test_memory_gradients_are_the_per_task_gradients():
+    config = RunConfig(
+        benchmark="split-digits",
+        scenario="class",
+        strategy="gem",
+        iterations=5,
+        batch_size=16,
+        hidden=(16,),
+        eval_every=0,
+        tasks=5,
+        threads=1,
+        strategy_params={"buffer_size": 50},
+    )
+    gem = run(config, write=False).strategy
+    params = gem.trainable_parameters()
+    rows = memory_gradients(gem, 3)
+    assert rows.shape == (3, sum(p.numel() for p in params))
+    for task in range(3):
+        memory = gem.buffer.get(gem.buffer.indices(3))
+        chosen = memory.task_ids == task
+        logits = gem.masked_logits(gem(memory.x[chosen]), None)
+        loss = torch.nn.functional.cross_entropy(logits, memory.y[chosen])
+        grads = torch.autograd.grad(loss, params)
+        torch.testing.assert_close(rows[task], torch.cat([g.reshape(-1) for g in grads]))
 
 
 def test_gem_falls_back_and_counts_when_the_qp_fails(monkeypatch):
@@ -75,9 +91,18 @@ def test_gem_falls_back_and_counts_when_the_qp_fails(monkeypatch):
         raise ValueError("constraints are inconsistent, no solution")
 
     monkeypatch.setattr("lifelong.strategies.gem.gem_project", failing)
-    config = RunConfig(benchmark="split-digits", scenario="class", strategy="gem", iterations=5,
-                       batch_size=16, hidden=(16,), eval_every=0, tasks=5, threads=1,
-                       strategy_params={"buffer_size": 50})
+    config = RunConfig(
+        benchmark="split-digits",
+        scenario="class",
+        strategy="gem",
+        iterations=5,
+        batch_size=16,
+        hidden=(16,),
+        eval_every=0,
+        tasks=5,
+        threads=1,
+        strategy_params={"buffer_size": 50},
+    )
     result = run(config, write=False)
     extra = result.metrics["strategy_metrics"]
     assert extra["projections"] > 0 and extra["qp_fallbacks"] == extra["projections"]

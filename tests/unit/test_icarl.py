@@ -15,7 +15,8 @@ from lifelong.strategies.icarl import ICaRL, ICaRLConfig
 
 
 class FirstTwoPixels(nn.Module):
-    """features(x) = the first two input values; a head that would predict class 9 for everything."""
+    """features(x) = the first two input values; a head that would predict class 9 for
+    everything."""
 
     feature_dim = 2
 
@@ -35,9 +36,14 @@ class FirstTwoPixels(nn.Module):
 
 def test_nme_predicts_the_nearest_normalised_class_mean_among_seen_classes():
     scenario = build_scenario("split-digits", "class")
-    context = Context(scenario=scenario, model_spec=ModelSpec("mlp", scenario.input_shape, 10),
-                      device=torch.device("cpu"), batch_size=8, rng=torch.Generator().manual_seed(0),
-                      tasks_seen=2)
+    context = Context(
+        scenario=scenario,
+        model_spec=ModelSpec("mlp", scenario.input_shape, 10),
+        device=torch.device("cpu"),
+        batch_size=8,
+        rng=torch.Generator().manual_seed(0),
+        tasks_seen=2,
+    )
     icarl = ICaRL(FirstTwoPixels(), ICaRLConfig(buffer_size=20), context).eval()
     means = torch.zeros(10, 2)
     means[:4] = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
@@ -46,8 +52,8 @@ def test_nme_predicts_the_nearest_normalised_class_mean_among_seen_classes():
     icarl.has_mean[:5] = True
     x = torch.zeros(4, 1, 8, 8)
     x.view(4, -1)[:, :2] = torch.tensor([[3.0, 1.0], [-1.0, 2.0], [-2.0, -0.1], [0.1, -5.0]])
-    # normalised: (0.95, 0.32) -> class 0 (class 4 would be exact but is not seen), (-0.45, 0.89) -> 1,
-    # (-1.0, -0.05) -> 2, (0.02, -1.0) -> 3
+    # normalised: (0.95, 0.32) -> class 0 (class 4 would be exact but is not seen), (-0.45, 0.89) ->
+    # 1, (-1.0, -0.05) -> 2, (0.02, -1.0) -> 3
     with torch.no_grad():
         assert icarl.predict(x).argmax(1).tolist() == [0, 1, 2, 3]
         assert icarl.predictors()["head"](x, None).argmax(1).tolist() == [3, 3, 3, 3]
@@ -57,9 +63,18 @@ def test_nme_predicts_the_nearest_normalised_class_mean_among_seen_classes():
 
 
 def test_exemplar_sets_share_the_fixed_budget():
-    config = RunConfig(benchmark="split-digits", scenario="class", strategy="icarl", iterations=10,
-                       batch_size=16, hidden=(16,), eval_every=0, tasks=5, threads=1,
-                       strategy_params={"buffer_size": 55, "replay_batch_size": 8})
+    config = RunConfig(
+        benchmark="split-digits",
+        scenario="class",
+        strategy="icarl",
+        iterations=10,
+        batch_size=16,
+        hidden=(16,),
+        eval_every=0,
+        tasks=5,
+        threads=1,
+        strategy_params={"buffer_size": 55, "replay_batch_size": 8},
+    )
     result = run(config, write=False)
     buffer = result.strategy.buffer
     assert torch.bincount(buffer.y[: len(buffer)].long(), minlength=10).tolist() == [5] * 10

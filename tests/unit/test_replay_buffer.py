@@ -57,16 +57,28 @@ def test_class_balanced_keeps_the_budget_split():
     for classes in ([0, 1], [2, 3, 4]):
         labels = torch.tensor(classes).repeat_interleave(100)
         x, y, ids = stream(len(labels), labels[torch.randperm(len(labels), generator=generator)])
-        before = {(int(a), int(b)) for a, b in zip(buffer.x[: len(buffer), 0, 0, 0], buffer.y[: len(buffer)])}
+        before = {
+            (int(a), int(b))
+            for a, b in zip(buffer.x[: len(buffer), 0, 0, 0], buffer.y[: len(buffer)], strict=True)
+        }
         for chunk in torch.arange(len(y)).split(16):
-            buffer.add_balanced(x[chunk], y[chunk], ids[chunk], by="y", quota=60 // (max(classes) + 1),
-                                generator=generator)
+            buffer.add_balanced(
+                x[chunk],
+                y[chunk],
+                ids[chunk],
+                by="y",
+                quota=60 // (max(classes) + 1),
+                generator=generator,
+            )
         counts = torch.bincount(buffer.y[: len(buffer)].long(), minlength=10)
         quota = 60 // (max(classes) + 1)
         assert counts[: max(classes) + 1].tolist() == [quota] * (max(classes) + 1)
         assert int(counts.sum()) == len(buffer)
     # after the second task, classes 0 and 1 keep a subset of what they had
-    after = {(int(a), int(b)) for a, b in zip(buffer.x[: len(buffer), 0, 0, 0], buffer.y[: len(buffer)])}
+    after = {
+        (int(a), int(b))
+        for a, b in zip(buffer.x[: len(buffer), 0, 0, 0], buffer.y[: len(buffer)], strict=True)
+    }
     assert {e for e in after if e[1] < 2} <= before
 
 
@@ -77,8 +89,9 @@ def test_per_task_memory_has_a_fixed_quota():
         x, y, _ = stream(50)
         ids = torch.full((50,), task)
         buffer.add_balanced(x, y, ids, by="task_ids", quota=10, generator=generator)
-        assert torch.bincount(buffer.task_ids[: len(buffer)].long(), minlength=3)[: task + 1].tolist() \
-            == [10] * (task + 1)
+        assert torch.bincount(buffer.task_ids[: len(buffer)].long(), minlength=3)[
+            : task + 1
+        ].tolist() == [10] * (task + 1)
     assert len(buffer.indices(tasks_before=2)) == 20
 
 
@@ -87,8 +100,9 @@ def test_herding_picks_examples_whose_mean_approaches_the_class_mean():
     angles = torch.tensor([0.0, 90.0, 45.0, 10.0]).deg2rad()
     features = torch.stack([angles.cos(), angles.sin()], 1)
     features[0] *= 5
-    # by hand: mu = (0.673, 0.470); first the 45-degree vector (distance 0.239), then the 10-degree one
-    # (mean of the two at 0.176 from mu, vs 0.215 with 0 degrees), then 90 degrees (0.191 vs 0.286)
+    # by hand: mu = (0.673, 0.470); first the 45-degree vector (distance 0.239), then the 10-degree
+    # one (mean of the two at 0.176 from mu, vs 0.215 with 0 degrees), then 90 degrees (0.191 vs
+    # 0.286)
     assert herding(features, 4).tolist() == [2, 3, 1, 0]
     assert herding(features, 2).tolist() == [2, 3]
     assert herding(features, 9).tolist() == [2, 3, 1, 0]  # m larger than the class

@@ -7,8 +7,17 @@ import pytest
 
 from lifelong import RunConfig, run
 
-BASE = dict(benchmark="split-digits", scenario="class", iterations=100, batch_size=32, hidden=(64,),
-            eval_every=0, seed=0, tasks=5, threads=1)
+BASE = dict(
+    benchmark="split-digits",
+    scenario="class",
+    iterations=100,
+    batch_size=32,
+    hidden=(64,),
+    eval_every=0,
+    seed=0,
+    tasks=5,
+    threads=1,
+)
 
 METHODS = {
     "er": {"buffer_size": 300, "replay_batch_size": 32},
@@ -34,7 +43,9 @@ def naive():
 
 @pytest.mark.parametrize("name", sorted(METHODS))
 def test_method_forgets_less_than_naive(name, naive):
-    metrics = run(RunConfig(strategy=name, strategy_params=METHODS[name], **BASE), write=False).metrics
+    metrics = run(
+        RunConfig(strategy=name, strategy_params=METHODS[name], **BASE), write=False
+    ).metrics
     margin = MARGIN.get(name, 0.2)
     assert metrics["average_forgetting"] < naive["average_forgetting"] - margin
     accuracy_margin = ACCURACY_MARGIN.get(name, margin / 2)
@@ -45,7 +56,9 @@ def test_method_forgets_less_than_naive(name, naive):
 def test_pseudo_rehearsal_improves_domain_incremental_accuracy():
     base = {**BASE, "benchmark": "permuted-digits", "scenario": "domain"}
     naive = run(RunConfig(strategy="naive", **base), write=False).metrics
-    pseudo = run(RunConfig(strategy="pseudo-rehearsal", strategy_params={"strength": 10.0}, **base),
-                 write=False).metrics
+    pseudo = run(
+        RunConfig(strategy="pseudo-rehearsal", strategy_params={"strength": 10.0}, **base),
+        write=False,
+    ).metrics
     assert pseudo["average_accuracy"] > naive["average_accuracy"] + 0.05
     assert pseudo["average_forgetting"] < naive["average_forgetting"] - 0.05

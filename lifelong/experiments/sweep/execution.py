@@ -1,0 +1,103 @@
+"""Executing trials with a backend (local worker processes, Ray, ...), skipping the trials an
+earlier attempt finished or recorded as failed, and recording outcomes in the trials' folders."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from lifelong.core.config import RunConfig
+from lifelong.core.io import atomic_write_json
+from lifelong.experiments.executor import TrialOutcome, run_local
+from lifelong.experiments.sweep.space import format_params
+from lifelong.experiments.sweep.trials import Trial, config_hash, trial_key
+
+Backend = Callable[
+    [Sequence[tuple[str, RunConfig]], Callable[[TrialOutcome], None]], list[TrialOutcome]
+]
+
+
+def local_backend(jobs: int | None, threads: int) -> Backend:
+    """Worker processes on this machine (:func:`lifelong.experiments.executor.run_local`)."""
+
+    def execute(
+        trials: Sequence[tuple[str, RunConfig]], on_result: Callable[[TrialOutcome], None]
+    ) -> list[TrialOutcome]:
+        return run_local(trials, jobs=jobs, threads=threads, on_result=on_result)
+
+    return execute
+
+
+def execute_trials(
+    trials: list[Trial],
+    backend: Backend,
+    *,
+    retry_failed: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, TrialOutcome]:
+    """Run ``trials`` (skipping recorded ones); returns outcomes by trial key.
+
+    The driver writes ``failure.json`` for a failed trial and ``metrics.json`` when a remote worker
+    could not (its folder is not on a shared filesystem), so a repeated sweep skips both.
+    """
+    outcomes: dict[str, TrialOutcome] = {}
+    pending = []
+    for trial in trials:
+        recorded = _recorded(trial, retry_failed)
+        if recorded is not None:
+            outcomes[recorded.key] = recorded
+        else:
+            pending.append(trial)
+    by_key = {trial_key(t): t for t in trials}
+    done = [len(outcomes)]
+
+    def on_result(outcome: TrialOutcome) -> None:
+        trial = by_key[outcome.key]
+        folder = Path(trial.config.out or "")
+        if outcome.ok and outcome.metrics is not None and not (folder / "metrics.json").is_file():
+            atomic_write_json(folder / "metrics.json", outcome.metrics)
+        if not outcome.ok:
+            atomic_write_json(
+                folder / "failure.json",
+                {
+                    "error": outcome.error,
+                    "config_hash": config_hash(trial.config),
+                    "traceback": outcome.extra.get("traceback"),
+                },
+            )
+        done[0] += 1
+        if progress:
+            status = "ok" if outcome.ok else f"FAILED ({outcome.error})"
+            progress(
+                f"[{done[0]}/{len(trials)}] {trial.stage} {trial.strategy} "
+                f"#{trial.candidate} {format_params(trial.params)} seed {trial.seed}: {status}"
+            )
+
+    if progress and len(outcomes):
+        progress(f"{len(outcomes)} of {len(trials)} {trials[0].stage} trials already recorded")
+    if pending:
+        for outcome in backend([(trial_key(t), t.config) for t in pending], on_result):
+            outcomes[outcome.key] = outcome
+    return outcomes
+
+
+def _recorded(trial: Trial, retry_failed: bool) -> TrialOutcome | None:
+    """The outcome of an earlier attempt at this trial: finished, or failed (unless retrying)."""
+    folder = Path(trial.config.out or "")
+    try:
+        metrics = json.loads((folder / "metrics.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        metrics = None
+    if metrics is not None and config_hash(metrics.get("config", {})) == config_hash(trial.config):
+        return TrialOutcome(trial_key(trial), "cached", trial.config.to_dict(), metrics)
+    failure = folder / "failure.json"
+    if retry_failed or not failure.is_file():
+        return None
+    try:
+        record = json.loads(failure.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    if record.get("config_hash") != config_hash(trial.config):
+        return None
+    return TrialOutcome(trial_key(trial), "failed", trial.config.to_dict(), error=record["error"])
