@@ -130,9 +130,8 @@ class ReplayBuffer(nn.Module):
         self.register_buffer("task_ids", torch.zeros(capacity, dtype=torch.int16))
         self.register_buffer("logits", torch.zeros(capacity, num_outputs) if logits else None)
         self.register_buffer("size", torch.zeros((), dtype=torch.long))  # slots in use: 0..size-1
-        self.register_buffer(
-            "seen", torch.zeros((), dtype=torch.long)
-        )  # examples offered (reservoir)
+        # examples offered to the reservoir
+        self.register_buffer("seen", torch.zeros((), dtype=torch.long))
         # balanced policy: examples offered per key
         self.register_buffer("seen_per_key", torch.zeros(num_keys or num_outputs, dtype=torch.long))
 

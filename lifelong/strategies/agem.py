@@ -31,7 +31,7 @@ class AGEMConfig(StrategyConfig):
     buffer_size: int = field(1000, "memory budget in stored examples, split evenly over the tasks")
     replay_batch_size: int = field(256, "memory examples drawn per step to compute g_ref")
     storage: Storage = field(
-        "auto", "dtype of stored inputs: auto (uint8 when exact), float32, float16, uint8"
+        "auto", "dtype of the stored inputs (auto: uint8 when lossless, else float32)"
     )
 
     def __post_init__(self) -> None:

@@ -32,7 +32,7 @@ class DERConfig(StrategyConfig):
     replay_batch_size: int = field(128, "replayed examples per step (|B_M|)")
     alpha: float = field(0.3, "weight alpha of the logit-matching (MSE) term")
     storage: Storage = field(
-        "auto", "dtype of stored inputs: auto (uint8 when exact), float32, float16, uint8"
+        "auto", "dtype of the stored inputs (auto: uint8 when lossless, else float32)"
     )
 
     def __post_init__(self) -> None:

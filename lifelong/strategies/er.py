@@ -28,7 +28,7 @@ class ERConfig(StrategyConfig):
     buffer_size: int = field(1000, "memory budget |M| in stored examples (total, all tasks)")
     replay_batch_size: int = field(128, "replayed examples per step (|B_M|)")
     storage: Storage = field(
-        "auto", "dtype of stored inputs: auto (uint8 when exact), float32, float16, uint8"
+        "auto", "dtype of the stored inputs (auto: uint8 when lossless, else float32)"
     )
 
     def __post_init__(self) -> None:

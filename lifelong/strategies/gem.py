@@ -48,7 +48,7 @@ class GEMConfig(StrategyConfig):
         0.5, "margin: lower bound of the dual variables (gamma in the code)"
     )
     storage: Storage = field(
-        "auto", "dtype of stored inputs: auto (uint8 when exact), float32, float16, uint8"
+        "auto", "dtype of the stored inputs (auto: uint8 when lossless, else float32)"
     )
 
     def __post_init__(self) -> None:

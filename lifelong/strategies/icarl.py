@@ -46,7 +46,7 @@ class ICaRLConfig(StrategyConfig):
     )
     replay_batch_size: int = field(128, "exemplars joined to each training batch")
     storage: Storage = field(
-        "auto", "dtype of stored inputs: auto (uint8 when exact), float32, float16, uint8"
+        "auto", "dtype of the stored inputs (auto: uint8 when lossless, else float32)"
     )
 
     def __post_init__(self) -> None:

@@ -34,6 +34,11 @@ trials are skipped when a sweep is repeated (so an interrupted sweep resumes), f
 recorded with their error and skipped too unless ``retry_failed``. Results: ``trials.csv`` and
 ``trials.md`` (every trial), ``leaderboard.md`` and ``results.json`` (protocol, chosen configuration
 and test results per strategy), all written atomically.
+
+Modules: :mod:`.spec` (the sweep file format), :mod:`.space` (grid and random search spaces),
+:mod:`.trials` (building trials and their configurations), :mod:`.execution` (running them with a
+backend, resuming), :mod:`.selection` (scores, choice, reported metrics), :mod:`.results` (trial
+rows and leaderboard entries), :mod:`.tables` (the files written), :mod:`.run` (:func:`run_sweep`).
 """
 
 from lifelong.experiments.sweep.execution import Backend, execute_trials, local_backend
