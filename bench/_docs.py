@@ -27,7 +27,11 @@ def update_section(page: str | Path, name: str, markdown: str, *, title: str | N
         fcntl.flock(lock, fcntl.LOCK_EX)
         text = path.read_text() if path.exists() else f"# {title or path.stem.title()}\n"
         pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
-        text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+        text = (
+            pattern.sub(lambda _: block, text)
+            if pattern.search(text)
+            else text.rstrip() + "\n\n" + block + "\n"
+        )
         handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         with os.fdopen(handle, "w") as out:
             out.write(text)

@@ -22,7 +22,9 @@ Matrix = Sequence[Sequence[float]] | np.ndarray
 def _square(R: Matrix) -> np.ndarray:
     matrix = np.asarray(R, dtype=float)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] == 0:
-        raise ValueError(f"the accuracy matrix must be square and non-empty, got shape {matrix.shape}")
+        raise ValueError(
+            f"the accuracy matrix must be square and non-empty, got shape {matrix.shape}"
+        )
     return matrix
 
 

@@ -31,8 +31,17 @@ def tiny_config():
     from lifelong import RunConfig
 
     def make(**changes):
-        base = dict(benchmark="split-digits", scenario="class", strategy="naive", iterations=20,
-                    batch_size=32, hidden=(32,), eval_every=0, seed=0, tasks=5)
+        base = dict(
+            benchmark="split-digits",
+            scenario="class",
+            strategy="naive",
+            iterations=20,
+            batch_size=32,
+            hidden=(32,),
+            eval_every=0,
+            seed=0,
+            tasks=5,
+        )
         base.update(changes)
         return RunConfig(**base)
 

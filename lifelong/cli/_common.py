@@ -20,8 +20,13 @@ def add_run_flags(parser: argparse.ArgumentParser, *, strategy: bool = True) -> 
     g.add_argument("--scenario", default=S, help="task, domain or class")
     if strategy:
         g.add_argument("--strategy", "-s", default=S, help="strategy (see: lifelong list)")
-    g.add_argument("--set", action="append", default=S, metavar="NAME=VALUE",
-                   help="strategy hyperparameter (repeatable)")
+    g.add_argument(
+        "--set",
+        action="append",
+        default=S,
+        metavar="NAME=VALUE",
+        help="strategy hyperparameter (repeatable)",
+    )
     g.add_argument("--tasks", type=int, default=S, help="number of tasks")
     g.add_argument("--epochs", type=int, default=S, help="epochs per task")
     g.add_argument("--iterations", type=int, default=S, help="iterations per task")
@@ -65,8 +70,10 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> RunConfig:
     if getattr(args, "config", None):
         values = load_yaml(args.config)
         if "set" in values:
-            values["strategy_params"] = {**(values.get("strategy_params") or {}),
-                                         **(values.pop("set") or {})}
+            values["strategy_params"] = {
+                **(values.get("strategy_params") or {}),
+                **(values.pop("set") or {}),
+            }
     names = {f.replace("-", "_") for f in vars(args)}
     for name in names & set(RunConfig.__dataclass_fields__):
         values[name] = getattr(args, name)
@@ -79,12 +86,17 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> RunConfig:
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain-text table with aligned columns."""
     cells = [[str(h) for h in headers]] + [[_fmt(v) for v in row] for row in rows]
-    numeric = [all(isinstance(row[i], (int, float)) or row[i] is None for row in rows)
-               for i in range(len(headers))]
+    numeric = [
+        all(isinstance(row[i], (int, float)) or row[i] is None for row in rows)
+        for i in range(len(headers))
+    ]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.rjust(w) if numeric[i] else c.ljust(w)
-                       for i, (c, w) in enumerate(zip(r, widths))).rstrip()
-             for r in cells]
+    lines = [
+        "  ".join(
+            c.rjust(w) if numeric[i] else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))
+        ).rstrip()
+        for r in cells
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 

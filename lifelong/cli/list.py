@@ -17,8 +17,12 @@ SETTING_HELP = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("what", nargs="?", choices=["benchmarks", "scenarios", "models", "strategies"],
-                        help="only this section")
+    parser.add_argument(
+        "what",
+        nargs="?",
+        choices=["benchmarks", "scenarios", "models", "strategies"],
+        help="only this section",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -30,9 +34,15 @@ def main(args: argparse.Namespace) -> int:
     show = args.what
     if show in (None, "benchmarks"):
         print("Benchmarks\n")
-        print(format_table(["name", "dataset", "tasks", "default scenario", "description"],
-                           [[b.name, b.dataset, b.default_tasks, b.default_setting, b.description]
-                            for b in list_benchmarks()]))
+        print(
+            format_table(
+                ["name", "dataset", "tasks", "default scenario", "description"],
+                [
+                    [b.name, b.dataset, b.default_tasks, b.default_setting, b.description]
+                    for b in list_benchmarks()
+                ],
+            )
+        )
         print()
     if show in (None, "scenarios"):
         print("Scenarios (--scenario)\n")

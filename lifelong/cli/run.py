@@ -22,11 +22,17 @@ def print_summary(metrics: dict[str, Any]) -> None:
     R = metrics["accuracy_matrix"]
     T = len(R)
     config = metrics["config"]
-    print(f"\n{config['strategy']} on {config['benchmark']} ({config['scenario']}-incremental), "
-          f"seed {config['seed']}")
+    print(
+        f"\n{config['strategy']} on {config['benchmark']} ({config['scenario']}-incremental), "
+        f"seed {config['seed']}"
+    )
     print("\nAccuracy matrix (row i: after training task i; column j: task j)")
-    print(format_table(["after"] + [f"task {j + 1}" for j in range(T)],
-                       [[f"task {i + 1}"] + list(row) for i, row in enumerate(R)]))
+    print(
+        format_table(
+            ["after"] + [f"task {j + 1}" for j in range(T)],
+            [[f"task {i + 1}"] + list(row) for i, row in enumerate(R)],
+        )
+    )
     forgetting = metrics["forgetting_per_task"]
     rows = [
         ["average accuracy", metrics["average_accuracy"]],

@@ -97,13 +97,15 @@ class ExpandableMLP(nn.Module):
     def split_drifted(
         self, layer: int, previous: tuple[torch.Tensor, torch.Tensor], threshold: float, stage: int
     ) -> int:
-        """DEN's split: every unit whose incoming weights moved by ||w_i - w_i^{t-1}||_2 >
-        ``threshold`` from ``previous`` = (w^{t-1}, b^{t-1}) is duplicated; the copy (timestamp
-        ``stage``) keeps the new weights, the original gets back w^{t-1} and b^{t-1} (inputs
-        added since are cut). Returns the number of units split."""
+        """DEN's split: every unit whose incoming weights and bias moved by
+        ||(w_i, b_i) - (w_i^{t-1}, b_i^{t-1})||_2 > ``threshold`` from ``previous`` =
+        (w^{t-1}, b^{t-1}) is duplicated; the copy (timestamp ``stage``) keeps the new values, the
+        original gets back w^{t-1} and b^{t-1} (inputs added since are cut). Returns the number
+        of units split."""
         weight, bias = previous
         rows, cols = weight.shape
-        drift = (self.weights[layer][:rows, :cols] - weight).norm(dim=1)
+        moved = self.weights[layer][:rows, :cols] - weight
+        drift = torch.cat([moved, (self.biases[layer][:rows] - bias)[:, None]], 1).norm(dim=1)
         units = torch.nonzero(drift > threshold).flatten()
         self.duplicate(layer, units, stage)
         with torch.no_grad():

@@ -35,10 +35,16 @@ class RunConfig:
     reset_optimizer: bool = field(True, "new optimizer state at every task")
     grad_clip: float | None = field(None, "clip the gradient norm to this value")
     model: str = field("mlp", "mlp, cnn or resnet18")
-    hidden: tuple[int, ...] | None = field(None, "hidden sizes, e.g. 400,400 (model-specific default)")
+    hidden: tuple[int, ...] | None = field(
+        None, "hidden sizes, e.g. 400,400 (model-specific default)"
+    )
     seed: int = field(0, "random seed of the run (model init, batches, strategy)")
-    scenario_seed: int | None = field(None, "seed of permutations/rotations/class order (default: seed)")
-    shuffle_classes: bool = field(False, "split benchmarks: shuffle the class order by scenario seed")
+    scenario_seed: int | None = field(
+        None, "seed of permutations/rotations/class order (default: seed)"
+    )
+    shuffle_classes: bool = field(
+        False, "split benchmarks: shuffle the class order by scenario seed"
+    )
     train_samples_per_task: int | None = field(None, "keep this many training samples per task")
     validation_fraction: float = field(0.0, "hold out this fraction of each task's training data")
     evaluate_on: Literal["test", "validation"] = field("test", "evaluation split")
@@ -51,7 +57,9 @@ class RunConfig:
     curve_samples: int = field(1000, "test samples per task for intermediate curve points")
     eval_batch_size: int = field(1000, "evaluation batch size")
     checkpoint_every: int = field(0, "also checkpoint every N iterations (0: task ends only)")
-    out: str | None = field(None, "output folder (default runs/<benchmark>-<scenario>-<strategy>-s<seed>)")
+    out: str | None = field(
+        None, "output folder (default runs/<benchmark>-<scenario>-<strategy>-s<seed>)"
+    )
 
     def __post_init__(self) -> None:
         if self.strategy_params is None:
@@ -62,7 +70,9 @@ class RunConfig:
         check(self.epochs is None or self.iterations is None, "give epochs or iterations, not both")
         check(self.batch_size >= 1, "batch_size must be >= 1")
         check(self.lr > 0, "lr must be > 0")
-        check(self.momentum >= 0 and self.weight_decay >= 0, "momentum and weight_decay must be >= 0")
+        check(
+            self.momentum >= 0 and self.weight_decay >= 0, "momentum and weight_decay must be >= 0"
+        )
         check(self.threads is None or self.threads >= 1, "threads must be >= 1")
         check(self.curve_samples >= 1 and self.eval_batch_size >= 1, "sample counts must be >= 1")
         check(self.eval_every is None or self.eval_every >= 0, "eval_every must be >= 0")
@@ -107,7 +117,10 @@ def run_config_from_mapping(values: dict[str, Any], *, where: str = "") -> RunCo
     """Build a RunConfig from a YAML-style mapping; ``set`` is accepted for ``strategy_params``."""
     values = dict(values)
     if "set" in values:
-        values["strategy_params"] = {**(values.get("strategy_params") or {}), **(values.pop("set") or {})}
+        values["strategy_params"] = {
+            **(values.get("strategy_params") or {}),
+            **(values.pop("set") or {}),
+        }
     return build_config(RunConfig, values, where=where)
 
 

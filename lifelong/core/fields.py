@@ -27,7 +27,9 @@ def describe_type(tp: Any) -> str:
     if origin is Literal:
         return "|".join(str(a) for a in get_args(tp))
     if origin in (Union, types.UnionType):
-        return " or ".join(describe_type(a) for a in get_args(tp) if a is not type(None)) + " or none"
+        return (
+            " or ".join(describe_type(a) for a in get_args(tp) if a is not type(None)) + " or none"
+        )
     if origin is tuple:
         return f"list of {describe_type(get_args(tp)[0])}"
     if origin is dict:

@@ -47,8 +47,9 @@ def make_optimizer(params: list[torch.nn.Parameter], config: RunConfig) -> torch
     """Adam or SGD from the run configuration."""
     if config.optimizer == "adam":
         return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
-                           weight_decay=config.weight_decay)
+    return torch.optim.SGD(
+        params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+    )
 
 
 class Learner:
@@ -82,15 +83,23 @@ class Learner:
         self._pending_optimizer_state: dict[str, Any] | None = None
         generator = torch.Generator().manual_seed(config.seed + 7)
         self._curve_subsets = [
-            t.eval_indices[torch.randperm(len(t.eval_indices), generator=generator)
-                           .to(t.eval_indices.device)[: config.curve_samples]]
+            t.eval_indices[
+                torch.randperm(len(t.eval_indices), generator=generator).to(t.eval_indices.device)[
+                    : config.curve_samples
+                ]
+            ]
             for t in self.scenario
         ]
 
     # ------------------------------------------------------------------ evaluation
     @torch.no_grad()
-    def evaluate(self, predictor: Callable | None = None, *, tasks_seen: int | None = None,
-                 subsets: list[torch.Tensor] | None = None) -> list[float]:
+    def evaluate(
+        self,
+        predictor: Callable | None = None,
+        *,
+        tasks_seen: int | None = None,
+        subsets: list[torch.Tensor] | None = None,
+    ) -> list[float]:
         """Accuracy on every task's evaluation set (``subsets`` to use fewer samples)."""
         predictor = predictor or self.strategy.predict
         saved_seen, was_training = self.context.tasks_seen, self.strategy.training
@@ -167,7 +176,9 @@ class Learner:
         loss.backward()
         self.strategy.after_backward(batch)
         if self.config.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(self.strategy.trainable_parameters(), self.config.grad_clip)
+            torch.nn.utils.clip_grad_norm_(
+                self.strategy.trainable_parameters(), self.config.grad_clip
+            )
         self.optimizer.step()
         self.strategy.after_step(batch)
         return value
@@ -189,8 +200,16 @@ class Learner:
                 progress.task_starts.append(progress.global_iteration)
                 strategy.before_task(task)
             sources = strategy.training_tasks(task)
-            stream = BatchStream(scenario, sources, self.config.batch_size,
-                                 seed=self.config.seed * 1000 + task.index) if sources else None
+            stream = (
+                BatchStream(
+                    scenario,
+                    sources,
+                    self.config.batch_size,
+                    seed=self.config.seed * 1000 + task.index,
+                )
+                if sources
+                else None
+            )
             total = self._iterations_for(stream, len(sources)) if stream else 0
             self.context.iterations_per_task = total
             self.observers.task_started(task.index, total)
@@ -202,8 +221,9 @@ class Learner:
                 n_iter = round(phase.fraction * total)
                 if not resuming:
                     strategy.before_phase(task, phase)
-                self._ensure_optimizer(fresh=progress.phase == 0 and self.config.reset_optimizer
-                                       and not resuming)
+                self._ensure_optimizer(
+                    fresh=progress.phase == 0 and self.config.reset_optimizer and not resuming
+                )
                 resuming = False
                 if stream is not None and n_iter > 0:
                     batches = stream.batches(done_before + progress.iteration)
@@ -213,11 +233,19 @@ class Learner:
                         loss = self._train_step(Batch(x, y, ids), task.index, progress.iteration)
                         progress.iteration += 1
                         progress.global_iteration += 1
-                        self.observers.iteration_done(task.index, done_before + progress.iteration,
-                                                      progress.global_iteration, loss)
-                        self._maybe_evaluate_curve(task.index, total, done_before + progress.iteration)
-                        if (self.config.checkpoint_every
-                                and progress.global_iteration % self.config.checkpoint_every == 0):
+                        self.observers.iteration_done(
+                            task.index,
+                            done_before + progress.iteration,
+                            progress.global_iteration,
+                            loss,
+                        )
+                        self._maybe_evaluate_curve(
+                            task.index, total, done_before + progress.iteration
+                        )
+                        if (
+                            self.config.checkpoint_every
+                            and progress.global_iteration % self.config.checkpoint_every == 0
+                        ):
                             progress.train_seconds += time.perf_counter() - started
                             self._save_checkpoint()
                             started = time.perf_counter()

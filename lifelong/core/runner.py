@@ -73,15 +73,21 @@ def resolve(config: RunConfig) -> RunConfig:
 def build_strategy(config: RunConfig, scenario: Scenario, device: torch.device) -> Strategy:
     """Model + strategy for a resolved config (seeded, on ``device``)."""
     strategy_class = get_strategy(config.strategy)
-    strategy_config = build_config(strategy_class.config_class, config.strategy_params,
-                                   where=f"strategy '{config.strategy}'")
-    spec = ModelSpec(config.model, scenario.input_shape, scenario.num_outputs,
-                     tuple(config.hidden or ()))
+    strategy_config = build_config(
+        strategy_class.config_class, config.strategy_params, where=f"strategy '{config.strategy}'"
+    )
+    spec = ModelSpec(
+        config.model, scenario.input_shape, scenario.num_outputs, tuple(config.hidden or ())
+    )
     seed_everything(config.seed)
     model = build_model(spec)
-    context = Context(scenario=scenario, model_spec=spec, device=device,
-                      batch_size=config.batch_size,
-                      rng=torch.Generator().manual_seed(config.seed + 1))
+    context = Context(
+        scenario=scenario,
+        model_spec=spec,
+        device=device,
+        batch_size=config.batch_size,
+        rng=torch.Generator().manual_seed(config.seed + 1),
+    )
     return strategy_class(model, strategy_config, context).to(device)
 
 
@@ -93,8 +99,13 @@ def peak_memory_bytes(device: torch.device) -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale)
 
 
-def collect_metrics(progress: Progress, strategy: Strategy, config: RunConfig,
-                    scenario: Scenario, device: torch.device) -> dict[str, Any]:
+def collect_metrics(
+    progress: Progress,
+    strategy: Strategy,
+    config: RunConfig,
+    scenario: Scenario,
+    device: torch.device,
+) -> dict[str, Any]:
     """The metrics.json content."""
     R = progress.rows
     summary = M.summarize(R, progress.initial_accuracy)
@@ -108,18 +119,27 @@ def collect_metrics(progress: Progress, strategy: Strategy, config: RunConfig,
         "peak_memory_bytes": peak_memory_bytes(device),
         "strategy_memory_bytes": strategy.memory_bytes(),
         "extra_accuracy_matrices": {
-            name: {"accuracy_matrix": rows, "average_accuracy": M.average_accuracy(rows),
-                   "average_forgetting": M.average_forgetting(rows)}
+            name: {
+                "accuracy_matrix": rows,
+                "average_accuracy": M.average_accuracy(rows),
+                "average_forgetting": M.average_forgetting(rows),
+            }
             for name, rows in progress.extra_rows.items()
         },
         "strategy_metrics": strategy.extra_metrics(),
-        "curve": {"iterations": progress.curve_iterations, "accuracy": progress.curve_accuracy,
-                  "task_starts": progress.task_starts},
+        "curve": {
+            "iterations": progress.curve_iterations,
+            "accuracy": progress.curve_accuracy,
+            "task_starts": progress.task_starts,
+        },
         "scenario": scenario.describe(),
         "config": config.to_dict(),
         "environment": {
-            "python": platform.python_version(), "torch": torch.__version__,
-            "device": str(device), "threads": torch.get_num_threads(), "platform": platform.platform(),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "device": str(device),
+            "threads": torch.get_num_threads(),
+            "platform": platform.platform(),
         },
     }
 
@@ -138,8 +158,13 @@ def write_results(out: Path, result_metrics: dict[str, Any]) -> None:
     plot_curves(result_metrics, out / "curves.png")
 
 
-def run(config: RunConfig, *, observers: Sequence[Observer] = (), resume: bool = False,
-        write: bool = True) -> RunResult:
+def run(
+    config: RunConfig,
+    *,
+    observers: Sequence[Observer] = (),
+    resume: bool = False,
+    write: bool = True,
+) -> RunResult:
     """Train and evaluate one configuration.
 
     Args:
@@ -153,11 +178,18 @@ def run(config: RunConfig, *, observers: Sequence[Observer] = (), resume: bool =
         torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
     scenario = build_scenario(
-        config.benchmark, config.scenario, num_tasks=config.tasks,
-        seed=config.resolved_scenario_seed, shuffle_classes=config.shuffle_classes,
+        config.benchmark,
+        config.scenario,
+        num_tasks=config.tasks,
+        seed=config.resolved_scenario_seed,
+        shuffle_classes=config.shuffle_classes,
         train_samples_per_task=config.train_samples_per_task,
-        validation_fraction=config.validation_fraction, evaluate_on=config.evaluate_on,
-        padding=config.padding, data_root=config.data_root, download=config.download, device=device,
+        validation_fraction=config.validation_fraction,
+        evaluate_on=config.evaluate_on,
+        padding=config.padding,
+        data_root=config.data_root,
+        download=config.download,
+        device=device,
     )
     if config.first_tasks is not None:
         scenario = scenario.first(config.first_tasks)
@@ -177,12 +209,22 @@ def run(config: RunConfig, *, observers: Sequence[Observer] = (), resume: bool =
         # On resume the log keeps only rows up to the checkpoint: rows written after it (before the
         # interruption) are produced again, so they would otherwise appear twice.
         position = state["progress"] if state is not None else None
-        all_observers.append(CsvLog(out / "log.csv", append=position is not None,
-                                    until=(position["task"], position["global_iteration"])
-                                    if position is not None else None))
+        all_observers.append(
+            CsvLog(
+                out / "log.csv",
+                append=position is not None,
+                until=(position["task"], position["global_iteration"])
+                if position is not None
+                else None,
+            )
+        )
     learner = Learner(
-        strategy, config, observers=all_observers,
-        checkpoint=(lambda state: atomic_torch_save(checkpoint_path, state)) if checkpoint_path else None,
+        strategy,
+        config,
+        observers=all_observers,
+        checkpoint=(lambda state: atomic_torch_save(checkpoint_path, state))
+        if checkpoint_path
+        else None,
     )
     if state is not None:
         learner.load_state_dict(state)
@@ -211,7 +253,8 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
             what = f" ({unsafe.group(1)})" if unsafe else ""
             raise LifelongError(
                 f"{path}: refused to load: the checkpoint holds objects other than tensors and "
-                f"plain data{what}; lifelong never runs code from a checkpoint") from None
+                f"plain data{what}; lifelong never runs code from a checkpoint"
+            ) from None
         first = text.splitlines()[0] if text else type(err).__name__
         raise LifelongError(f"{path}: not a valid lifelong checkpoint ({first[:200]})") from None
     if not isinstance(state, dict) or state.get("format") != 1:
@@ -224,5 +267,7 @@ def resume_run(folder: str | Path, *, observers: Sequence[Observer] = ()) -> Run
     folder = Path(folder)
     if not (folder / "config.yaml").is_file():
         raise LifelongError(f"{folder}: not a run folder (no config.yaml)")
-    config = run_config_from_mapping(load_yaml(folder / "config.yaml"), where=str(folder / "config.yaml"))
+    config = run_config_from_mapping(
+        load_yaml(folder / "config.yaml"), where=str(folder / "config.yaml")
+    )
     return run(config.replace(out=str(folder)), observers=observers, resume=True)

@@ -166,8 +166,11 @@ class Strategy(nn.Module):
         """Bytes the strategy keeps besides the model (buffers, importance weights, teachers)."""
         # state_dict() returns fresh detached views: compare storages, not Python ids
         model_ptrs = {t.data_ptr() for t in self.model.state_dict().values()}
-        return sum(t.numel() * t.element_size() for t in self.state_dict().values()
-                   if isinstance(t, torch.Tensor) and t.data_ptr() not in model_ptrs)
+        return sum(
+            t.numel() * t.element_size()
+            for t in self.state_dict().values()
+            if isinstance(t, torch.Tensor) and t.data_ptr() not in model_ptrs
+        )
 
     def parameter_counts(self) -> dict[str, int]:
         """Parameters of the network that makes predictions: total and trainable."""

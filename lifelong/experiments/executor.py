@@ -73,8 +73,13 @@ def run_trial(key: str, config_dict: dict[str, Any], threads: int) -> TrialOutco
         raise  # Ctrl-C stops the whole comparison or sweep, not just this trial
     except BaseException as err:  # noqa: BLE001 - a failed trial is a result, not a crash
         message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        return TrialOutcome(key, "failed", config_dict, error=f"{type(err).__name__}: {message}",
-                            extra={"traceback": traceback.format_exc(limit=8)})
+        return TrialOutcome(
+            key,
+            "failed",
+            config_dict,
+            error=f"{type(err).__name__}: {message}",
+            extra={"traceback": traceback.format_exc(limit=8)},
+        )
 
 
 def default_jobs() -> int:
@@ -108,8 +113,10 @@ def run_local(
     else:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            futures = {pool.submit(run_trial, key, config.to_dict(), threads): key
-                       for key, config in trials}
+            futures = {
+                pool.submit(run_trial, key, config.to_dict(), threads): key
+                for key, config in trials
+            }
             for future in as_completed(futures):
                 outcome = future.result()
                 results[outcome.key] = outcome

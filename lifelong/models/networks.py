@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 
 class MLP(nn.Module):
@@ -39,8 +39,14 @@ class MLP(nn.Module):
 class SmallCNN(nn.Module):
     """Two 3x3 conv blocks (conv-ReLU-maxpool) and a fully connected layer."""
 
-    def __init__(self, in_channels: int, image_size: int, num_outputs: int,
-                 channels: Sequence[int] = (32, 64), hidden: int = 256) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        image_size: int,
+        num_outputs: int,
+        channels: Sequence[int] = (32, 64),
+        hidden: int = 256,
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         c, size = in_channels, image_size

@@ -13,28 +13,32 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def plot_curves(metrics: dict[str, Any], path: Path | None, *, title: str | None = None,
-                ax: Any = None) -> None:
+def plot_curves(
+    metrics: dict[str, Any], path: Path | None, *, title: str | None = None, ax: Any = None
+) -> None:
     """Accuracy of every task over training, one line per task, task boundaries marked.
 
     This is the seed notebook's figure: the lines of earlier tasks fall when a new task starts.
     """
     curve = metrics["curve"]
     iterations = curve["iterations"]
-    accuracy = list(zip(*curve["accuracy"])) if curve["accuracy"] else []
+    accuracy = list(zip(*curve["accuracy"], strict=True)) if curve["accuracy"] else []
     own = ax is None
     if own:
         fig, ax = plt.subplots(figsize=(9, 4.5))
     for j, values in enumerate(accuracy):
         start = curve["task_starts"][j] if j < len(curve["task_starts"]) else 0
         xs = [it for it in iterations if it >= start]
-        ys = [v for it, v in zip(iterations, values) if it >= start]
+        ys = [v for it, v in zip(iterations, values, strict=True) if it >= start]
         ax.plot(xs, ys, marker="o", markersize=2.5, linewidth=1.4, label=f"task {j + 1}")
     for start in curve["task_starts"][1:]:
         ax.axvline(start, color="grey", linestyle="--", linewidth=0.8)
     config = metrics.get("config", {})
-    ax.set_title(title or f"{config.get('strategy', '')} on {config.get('benchmark', '')} "
-                          f"({config.get('scenario', '')}-incremental)")
+    ax.set_title(
+        title
+        or f"{config.get('strategy', '')} on {config.get('benchmark', '')} "
+        f"({config.get('scenario', '')}-incremental)"
+    )
     ax.set_xlabel("training iteration")
     ax.set_ylabel("test accuracy")
     ax.set_ylim(-0.02, 1.02)
@@ -81,8 +85,15 @@ def draw_heatmap(ax: Any, matrix: Sequence[Sequence[float]], title: str) -> Any:
         for i in range(T):
             for j in range(T):
                 value = matrix[i][j]
-                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
-                        color="black" if value > 0.6 else "white")
+                ax.text(
+                    j,
+                    i,
+                    f"{value:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="black" if value > 0.6 else "white",
+                )
     ticks = list(range(T))
     ax.set_xticks(ticks, [str(t + 1) for t in ticks])
     ax.set_yticks(ticks, [str(t + 1) for t in ticks])
@@ -120,10 +131,24 @@ def plot_bars(
     xs = list(range(len(rows)))
     width = 0.38
     fig, ax = plt.subplots(figsize=(max(5.0, 1.2 * len(rows) + 2), 4.2))
-    ax.bar([x - width / 2 for x in xs], [r[1] or 0.0 for r in rows], width,
-           yerr=[r[2] or 0.0 for r in rows], capsize=4, label="average accuracy", color="#3b75af")
-    ax.bar([x + width / 2 for x in xs], [r[3] or 0.0 for r in rows], width,
-           yerr=[r[4] or 0.0 for r in rows], capsize=4, label="average forgetting", color="#ef8636")
+    ax.bar(
+        [x - width / 2 for x in xs],
+        [r[1] or 0.0 for r in rows],
+        width,
+        yerr=[r[2] or 0.0 for r in rows],
+        capsize=4,
+        label="average accuracy",
+        color="#3b75af",
+    )
+    ax.bar(
+        [x + width / 2 for x in xs],
+        [r[3] or 0.0 for r in rows],
+        width,
+        yerr=[r[4] or 0.0 for r in rows],
+        capsize=4,
+        label="average forgetting",
+        color="#ef8636",
+    )
     ax.set_xticks(xs, names, rotation=20 if len(rows) > 6 else 0)
     lowest = min([0.0] + [(r[3] or 0.0) - (r[4] or 0.0) for r in rows])
     ax.set_ylim(lowest - 0.05 if lowest < 0 else 0.0, 1.05)
@@ -152,10 +177,23 @@ def plot_cost(
             if point[index] is None or point[1] is None:
                 continue
             color = colors[i % len(colors)]
-            ax.errorbar(point[index], point[1], yerr=point[2] or 0.0, fmt="o", color=color,
-                        capsize=3, markersize=7, label=point[0])
-            ax.annotate(point[0], (point[index], point[1]), textcoords="offset points",
-                        xytext=(6, 4), fontsize=8)
+            ax.errorbar(
+                point[index],
+                point[1],
+                yerr=point[2] or 0.0,
+                fmt="o",
+                color=color,
+                capsize=3,
+                markersize=7,
+                label=point[0],
+            )
+            ax.annotate(
+                point[0],
+                (point[index], point[1]),
+                textcoords="offset points",
+                xytext=(6, 4),
+                fontsize=8,
+            )
         ax.set_xlabel(label)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("average accuracy")

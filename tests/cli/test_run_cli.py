@@ -12,15 +12,23 @@ from lifelong.cli import main
 
 
 def lifelong(*args: str, cwd=None, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "lifelong", *args], capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "lifelong", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_default_run_works_offline_and_prints_matrix_and_forgetting(tmp_path):
     done = lifelong("run", "--threads", "1", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Accuracy matrix" in done.stdout and "average forgetting" in done.stdout
-    metrics = json.loads((tmp_path / "runs" / "split-digits-class-naive-s0" / "metrics.json").read_text())
+    metrics = json.loads(
+        (tmp_path / "runs" / "split-digits-class-naive-s0" / "metrics.json").read_text()
+    )
     assert metrics["average_forgetting"] > 0.5  # naive class-incremental forgets
     assert (tmp_path / "runs" / "split-digits-class-naive-s0" / "curves.png").is_file()
 
@@ -65,7 +73,9 @@ def test_list_shows_every_strategy_with_hyperparameters(capsys):
 
 def test_config_file_and_flags_override(tmp_path, capsys):
     config = tmp_path / "run.yaml"
-    config.write_text("benchmark: split-digits\nstrategy: naive\niterations: 3\nseed: 4\nhidden: [16]\n")
+    config.write_text(
+        "benchmark: split-digits\nstrategy: naive\niterations: 3\nseed: 4\nhidden: [16]\n"
+    )
     out = tmp_path / "r"
     assert main(["run", "--quiet", "--config", str(config), "--seed", "5", "--out", str(out)]) == 0
     saved = json.loads((out / "metrics.json").read_text())["config"]

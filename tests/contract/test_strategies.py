@@ -27,9 +27,19 @@ def config_for(name: str, setting: str | None = None, **changes) -> RunConfig:
     cls = list_strategies()[name]
     if setting is None:
         setting = "class" if "class" in cls.settings else sorted(cls.settings)[0]
-    base = dict(benchmark="split-digits", scenario=setting, strategy=name, iterations=20,
-                batch_size=32, hidden=(32,), eval_every=0, seed=0, tasks=5, threads=1,
-                strategy_params=FAST_PARAMS.get(name, {}))
+    base = dict(
+        benchmark="split-digits",
+        scenario=setting,
+        strategy=name,
+        iterations=20,
+        batch_size=32,
+        hidden=(32,),
+        eval_every=0,
+        seed=0,
+        tasks=5,
+        threads=1,
+        strategy_params=FAST_PARAMS.get(name, {}),
+    )
     base.update(changes)
     return RunConfig(**base)
 
@@ -58,8 +68,12 @@ def test_checkpoint_round_trip_gives_identical_predictions(name, tmp_path):
     config = resolve(config_for(name, out=str(tmp_path / name)))
     result = run(config)
     state = load_checkpoint(tmp_path / name / "checkpoint.pt")
-    scenario = build_scenario(config.benchmark, config.scenario, num_tasks=config.tasks,
-                              seed=config.resolved_scenario_seed)
+    scenario = build_scenario(
+        config.benchmark,
+        config.scenario,
+        num_tasks=config.tasks,
+        seed=config.resolved_scenario_seed,
+    )
     fresh = build_strategy(config.replace(seed=config.seed + 1), scenario, torch.device("cpu"))
     fresh.load_state_dict(state["strategy"])
     fresh.context.tasks_seen = result.strategy.context.tasks_seen
@@ -112,8 +126,9 @@ def test_training_does_not_mutate_inputs(name, monkeypatch):
     def checked(self, batch, task, iteration):
         x, y, ids = batch.x.clone(), batch.y.clone(), batch.task_ids.clone()
         value = original(self, batch, task, iteration)
-        seen.append(torch.equal(x, batch.x) and torch.equal(y, batch.y)
-                    and torch.equal(ids, batch.task_ids))
+        seen.append(
+            torch.equal(x, batch.x) and torch.equal(y, batch.y) and torch.equal(ids, batch.task_ids)
+        )
         return value
 
     monkeypatch.setattr(learner_module.Learner, "_train_step", checked)

@@ -9,9 +9,8 @@ import pytest
 import torch
 
 from lifelong import RunConfig, run
-from lifelong.core.errors import DivergenceError
+from lifelong.core.errors import ConfigError, DivergenceError
 from lifelong.core.fields import build_config
-from lifelong.core.errors import ConfigError
 
 
 def test_nan_loss_stops_naming_task_and_iteration(tiny_config):
@@ -23,8 +22,16 @@ def test_run_writes_complete_results(tiny_config, tmp_path):
     out = tmp_path / "run"
     result = run(tiny_config(out=str(out), eval_every=5))
     metrics = json.loads((out / "metrics.json").read_text())
-    for key in ["accuracy_matrix", "average_accuracy", "average_forgetting", "max_forgetting",
-                "backward_transfer", "forward_transfer", "train_seconds", "config"]:
+    for key in [
+        "accuracy_matrix",
+        "average_accuracy",
+        "average_forgetting",
+        "max_forgetting",
+        "backward_transfer",
+        "forward_transfer",
+        "train_seconds",
+        "config",
+    ]:
         assert key in metrics
     assert metrics["accuracy_matrix"] == result.accuracy_matrix
     assert (out / "accuracy_matrix.csv").read_text().count("\n") == 6
@@ -48,7 +55,9 @@ def test_iteration_and_epoch_budgets(tiny_config):
     assert by_epoch["curve"]["task_starts"] == expected
 
 
-def test_class_incremental_naive_forgets_and_task_incremental_does_not_predict_other_heads(tiny_config):
+def test_class_incremental_naive_forgets_and_task_incremental_does_not_predict_other_heads(
+    tiny_config,
+):
     cls = run(tiny_config(iterations=60, hidden=(64,)), write=False).metrics
     assert cls["average_forgetting"] > 0.8  # naive overwrites earlier classes
     task = run(tiny_config(scenario="task", iterations=60, hidden=(64,)), write=False).metrics

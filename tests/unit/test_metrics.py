@@ -20,7 +20,9 @@ def test_average_accuracy_is_mean_of_last_row():
 
 
 def test_average_accuracy_curve_uses_seen_tasks_only():
-    assert M.average_accuracy_curve(R) == pytest.approx([0.90, (0.60 + 0.80) / 2, (0.50 + 0.70 + 0.95) / 3])
+    assert M.average_accuracy_curve(R) == pytest.approx(
+        [0.90, (0.60 + 0.80) / 2, (0.50 + 0.70 + 0.95) / 3]
+    )
 
 
 def test_forgetting_uses_best_earlier_accuracy():
@@ -51,7 +53,9 @@ def test_forward_transfer_against_random_baseline():
     # ((0.10 - 0.15) + (0.30 - 0.25)) / 2 = 0.0 ; then a positive case
     assert M.forward_transfer(R, BASELINE) == pytest.approx(0.0)
     assert M.forward_transfer(R, [0.0, 0.0, 0.0]) == pytest.approx((0.10 + 0.30) / 2)
-    assert M.forward_transfer(R, [0.0, 0.5, 0.5]) == pytest.approx(((0.10 - 0.5) + (0.30 - 0.5)) / 2)
+    assert M.forward_transfer(R, [0.0, 0.5, 0.5]) == pytest.approx(
+        ((0.10 - 0.5) + (0.30 - 0.5)) / 2
+    )
 
 
 def test_learning_accuracy_is_diagonal():
@@ -74,6 +78,13 @@ def test_bad_shapes_are_rejected():
 
 def test_summarize_has_all_keys():
     summary = M.summarize(R, BASELINE)
-    for key in ["average_accuracy", "average_forgetting", "max_forgetting", "backward_transfer",
-                "forward_transfer", "forgetting_per_task", "learning_accuracy"]:
+    for key in [
+        "average_accuracy",
+        "average_forgetting",
+        "max_forgetting",
+        "backward_transfer",
+        "forward_transfer",
+        "forgetting_per_task",
+        "learning_accuracy",
+    ]:
         assert key in summary
