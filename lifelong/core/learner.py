@@ -99,15 +99,17 @@ class Learner:
         *,
         tasks_seen: int | None = None,
         subsets: list[torch.Tensor] | None = None,
+        tasks: list[int] | None = None,
     ) -> list[float]:
-        """Accuracy on every task's evaluation set (``subsets`` to use fewer samples)."""
+        """Accuracy on each task's evaluation set (all tasks, or ``tasks``; ``subsets`` to use fewer
+        samples)."""
         predictor = predictor or self.strategy.predict
         saved_seen, was_training = self.context.tasks_seen, self.strategy.training
         if tasks_seen is not None:
             self.context.tasks_seen = tasks_seen
         self.strategy.eval()
         accuracies = []
-        for task in self.scenario:
+        for task in self.scenario if tasks is None else [self.scenario[t] for t in tasks]:
             indices = subsets[task.index] if subsets is not None else task.eval_indices
             correct = 0
             for chunk in indices.split(self.config.eval_batch_size):
@@ -187,8 +189,9 @@ class Learner:
         """Train on every remaining task; returns the filled :class:`Progress`."""
         progress, scenario, strategy = self.progress, self.scenario, self.strategy
         if progress.initial_accuracy is None:
+            # b_j is measured the way R[j-1][j] is: with the output units of the tasks seen by then
             progress.initial_accuracy = [
-                self.evaluate(tasks_seen=max(j, 1))[j] for j in range(scenario.num_tasks)
+                self.evaluate(tasks_seen=max(j, 1), tasks=[j])[0] for j in range(scenario.num_tasks)
             ]
         self.observers.run_started({"tasks": scenario.num_tasks, "setting": scenario.setting})
         resuming = progress.phase > 0 or progress.iteration > 0

@@ -53,7 +53,10 @@ class ImageDataset:
 # ---------------------------------------------------------------- IDX (MNIST, Fashion-MNIST)
 # Base URLs per dataset, tried in order (tests point them at a local server).
 MIRRORS: dict[str, tuple[str, ...]] = {
-    "mnist": ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"),
+    "mnist": (
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "http://yann.lecun.com/exdb/mnist/",
+    ),
     "fashion-mnist": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
     "cifar10": ("https://www.cs.toronto.edu/~kriz/",),
     "cifar100": ("https://www.cs.toronto.edu/~kriz/",),
@@ -62,24 +65,48 @@ MIRRORS: dict[str, tuple[str, ...]] = {
 # (file, published MD5 of the .gz, SHA-256 of the decompressed IDX bytes)
 _MNIST_FILES = {
     "mnist": [
-        ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-         "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
-        ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432",
-         "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
-        ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3",
-         "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
-        ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c",
-         "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+        (
+            "train-images-idx3-ubyte.gz",
+            "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+            "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        ),
+        (
+            "train-labels-idx1-ubyte.gz",
+            "d53e105ee54ea40749a09fcbcd1e9432",
+            "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        ),
+        (
+            "t10k-images-idx3-ubyte.gz",
+            "9fb629c4189551a2d022fa330f9573f3",
+            "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        ),
+        (
+            "t10k-labels-idx1-ubyte.gz",
+            "ec29112dd5afa0611ce80d1b7f02629c",
+            "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+        ),
     ],
     "fashion-mnist": [
-        ("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-         "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
-        ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe",
-         "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
-        ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79",
-         "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
-        ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310",
-         "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+        (
+            "train-images-idx3-ubyte.gz",
+            "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+            "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+        ),
+        (
+            "train-labels-idx1-ubyte.gz",
+            "25c81989df183df01b3e8a0aad5dffbe",
+            "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+        ),
+        (
+            "t10k-images-idx3-ubyte.gz",
+            "bef4ecab320f06d8554ea6380940ec79",
+            "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+        ),
+        (
+            "t10k-labels-idx1-ubyte.gz",
+            "bb300cfdad3c16e7a12a480ee83cd310",
+            "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+        ),
     ],
 }
 
@@ -115,16 +142,20 @@ def read_idx(path: Path, expected_dims: int) -> np.ndarray:
     dims = struct.unpack(f">{ndim}I", raw[4:header])
     expected_size = header + int(np.prod(dims))
     if len(raw) != expected_size:
-        raise DataError(f"{path}: wrong size {len(raw)} bytes, expected {expected_size} for shape {dims}")
+        raise DataError(
+            f"{path}: wrong size {len(raw)} bytes, expected {expected_size} for shape {dims}"
+        )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
-def load_idx_dataset(name: str, root: Path, *, download: bool = False, check: bool = True) -> ImageDataset:
+def load_idx_dataset(
+    name: str, root: Path, *, download: bool = False, check: bool = True
+) -> ImageDataset:
     """Load MNIST or Fashion-MNIST from ``root/name/`` (downloading when allowed)."""
     remotes = idx_remote_files(name)
     paths = ensure_files(name, root / name, remotes, download_missing=download)
     if check:
-        for path, remote in zip(paths, remotes):
+        for path, remote in zip(paths, remotes, strict=False):
             verify(path, remote)
     train_x, train_y, test_x, test_y = (read_idx(p, 3 if "images" in p.name else 1) for p in paths)
     if len(train_x) != len(train_y) or len(test_x) != len(test_y):
@@ -141,11 +172,24 @@ def load_idx_dataset(name: str, root: Path, *, download: bool = False, check: bo
 
 # ---------------------------------------------------------------- CIFAR (python pickle archives)
 _CIFAR = {
-    "cifar10": ("cifar-10-python.tar.gz", "c58f30108f718f92721af3b95e74349a", "cifar-10-batches-py",
-                ["data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5"],
-                ["test_batch"], b"labels", 10),
-    "cifar100": ("cifar-100-python.tar.gz", "eb9058c3a382ffc7106e4002c42a8d85", "cifar-100-python",
-                 ["train"], ["test"], b"fine_labels", 100),
+    "cifar10": (
+        "cifar-10-python.tar.gz",
+        "c58f30108f718f92721af3b95e74349a",
+        "cifar-10-batches-py",
+        ["data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5"],
+        ["test_batch"],
+        b"labels",
+        10,
+    ),
+    "cifar100": (
+        "cifar-100-python.tar.gz",
+        "eb9058c3a382ffc7106e4002c42a8d85",
+        "cifar-100-python",
+        ["train"],
+        ["test"],
+        b"fine_labels",
+        100,
+    ),
 }
 
 
@@ -194,7 +238,9 @@ def _read_cifar_member(tar: tarfile.TarFile, member: str, label_key: bytes, arch
     return data, labels
 
 
-def load_cifar(name: str, root: Path, *, download: bool = False, check: bool = True) -> ImageDataset:
+def load_cifar(
+    name: str, root: Path, *, download: bool = False, check: bool = True
+) -> ImageDataset:
     """Load CIFAR-10 or CIFAR-100 from the official python archive in ``root/name/``."""
     archive_name, _, inner, train_parts, test_parts, label_key, num_classes = _CIFAR[name]
     remote = cifar_remote(name)
@@ -203,14 +249,22 @@ def load_cifar(name: str, root: Path, *, download: bool = False, check: bool = T
         verify(archive, remote)
     try:
         with tarfile.open(archive, "r:gz") as tar:
-            train = [_read_cifar_member(tar, f"{inner}/{p}", label_key, archive) for p in train_parts]
+            train = [
+                _read_cifar_member(tar, f"{inner}/{p}", label_key, archive) for p in train_parts
+            ]
             test = [_read_cifar_member(tar, f"{inner}/{p}", label_key, archive) for p in test_parts]
     except (tarfile.TarError, OSError, EOFError) as err:
         raise DataError(f"{archive}: not a readable tar.gz archive ({err})") from None
-    tx, ty = (np.concatenate(parts) for parts in zip(*train))
-    sx, sy = (np.concatenate(parts) for parts in zip(*test))
-    return ImageDataset(name, torch.from_numpy(tx), torch.from_numpy(ty), torch.from_numpy(sx),
-                        torch.from_numpy(sy), num_classes)
+    tx, ty = (np.concatenate(parts) for parts in zip(*train, strict=False))
+    sx, sy = (np.concatenate(parts) for parts in zip(*test, strict=False))
+    return ImageDataset(
+        name,
+        torch.from_numpy(tx),
+        torch.from_numpy(ty),
+        torch.from_numpy(sx),
+        torch.from_numpy(sy),
+        num_classes,
+    )
 
 
 # ---------------------------------------------------------------- Digits (ships in scikit-learn)
@@ -219,7 +273,9 @@ def load_digits_dataset(test_fraction: float = 0.3, seed: int = 0) -> ImageDatas
     try:
         from sklearn.datasets import load_digits
     except ImportError:
-        raise DataError("the digits dataset needs scikit-learn: pip install 'lifelong[digits]'") from None
+        raise DataError(
+            "the digits dataset needs scikit-learn: pip install 'lifelong[digits]'"
+        ) from None
     bunch = load_digits()
     images = torch.from_numpy(bunch.images.astype(np.uint8)).unsqueeze(1)
     labels = torch.from_numpy(bunch.target.astype(np.int64))
@@ -229,8 +285,15 @@ def load_digits_dataset(test_fraction: float = 0.3, seed: int = 0) -> ImageDatas
         idx = torch.nonzero(labels == c).flatten()
         idx = idx[torch.randperm(len(idx), generator=generator)]
         test_mask[idx[: round(len(idx) * test_fraction)]] = True
-    return ImageDataset("digits", images[~test_mask], labels[~test_mask], images[test_mask],
-                        labels[test_mask], 10, scale=16.0)
+    return ImageDataset(
+        "digits",
+        images[~test_mask],
+        labels[~test_mask],
+        images[test_mask],
+        labels[test_mask],
+        10,
+        scale=16.0,
+    )
 
 
 _LOADERS: dict[str, Callable[..., ImageDataset]] = {
@@ -248,7 +311,9 @@ def _cached(name: str, root: str, download: bool) -> ImageDataset:
     return _LOADERS[name](Path(root), download=download)
 
 
-def load_dataset(name: str, root: str | Path | None = None, *, download: bool = False) -> ImageDataset:
+def load_dataset(
+    name: str, root: str | Path | None = None, *, download: bool = False
+) -> ImageDataset:
     """Load a dataset by name (cached per process). Tensors must be treated as read-only."""
     if name != "digits" and name not in _LOADERS:
         raise unknown_name("dataset", name, [*_LOADERS, "digits"])

@@ -99,7 +99,10 @@ def download(remote: RemoteFile, folder: Path, *, timeout: float = 60.0) -> Path
         handle, tmp_name = tempfile.mkstemp(prefix=f".{remote.name}.", dir=folder)
         tmp = Path(tmp_name)
         try:
-            with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+            with (
+                os.fdopen(handle, "wb") as out,
+                urllib.request.urlopen(url, timeout=timeout) as resp,
+            ):
                 for chunk in iter(lambda: resp.read(1 << 20), b""):
                     out.write(chunk)
             verify(tmp, remote)

@@ -46,25 +46,74 @@ class BenchmarkSpec:
 BENCHMARKS: dict[str, BenchmarkSpec] = {
     spec.name: spec
     for spec in [
-        BenchmarkSpec("split-digits", "digits", "split", 5, "class",
-                      "scikit-learn Digits (8x8, offline) in 5 tasks of 2 classes"),
-        BenchmarkSpec("permuted-digits", "digits", "permuted", 5, "domain",
-                      "scikit-learn Digits with a pixel permutation per task"),
+        BenchmarkSpec(
+            "split-digits",
+            "digits",
+            "split",
+            5,
+            "class",
+            "scikit-learn Digits (8x8, offline) in 5 tasks of 2 classes",
+        ),
+        BenchmarkSpec(
+            "permuted-digits",
+            "digits",
+            "permuted",
+            5,
+            "domain",
+            "scikit-learn Digits with a pixel permutation per task",
+        ),
         BenchmarkSpec("split-mnist", "mnist", "split", 5, "class", "MNIST in 5 tasks of 2 digits"),
-        BenchmarkSpec("permuted-mnist", "mnist", "permuted", 10, "domain",
-                      "MNIST with a fixed random pixel permutation per task (task 0 unpermuted)"),
-        BenchmarkSpec("rotated-mnist", "mnist", "rotated", 5, "domain",
-                      "MNIST rotated by a per-task angle in [0, 180) (task 0 unrotated)"),
-        BenchmarkSpec("split-fashion-mnist", "fashion-mnist", "split", 5, "class",
-                      "Fashion-MNIST in 5 tasks of 2 classes"),
-        BenchmarkSpec("permuted-fashion-mnist", "fashion-mnist", "permuted", 10, "domain",
-                      "Fashion-MNIST with a pixel permutation per task"),
-        BenchmarkSpec("rotated-fashion-mnist", "fashion-mnist", "rotated", 5, "domain",
-                      "Fashion-MNIST rotated by a per-task angle"),
-        BenchmarkSpec("split-cifar10", "cifar10", "split", 5, "class",
-                      "CIFAR-10 in 5 tasks of 2 classes"),
-        BenchmarkSpec("split-cifar100", "cifar100", "split", 10, "class",
-                      "CIFAR-100 in 10 tasks of 10 classes"),
+        BenchmarkSpec(
+            "permuted-mnist",
+            "mnist",
+            "permuted",
+            10,
+            "domain",
+            "MNIST with a fixed random pixel permutation per task (task 0 unpermuted)",
+        ),
+        BenchmarkSpec(
+            "rotated-mnist",
+            "mnist",
+            "rotated",
+            5,
+            "domain",
+            "MNIST rotated by a per-task angle in [0, 180) (task 0 unrotated)",
+        ),
+        BenchmarkSpec(
+            "split-fashion-mnist",
+            "fashion-mnist",
+            "split",
+            5,
+            "class",
+            "Fashion-MNIST in 5 tasks of 2 classes",
+        ),
+        BenchmarkSpec(
+            "permuted-fashion-mnist",
+            "fashion-mnist",
+            "permuted",
+            10,
+            "domain",
+            "Fashion-MNIST with a pixel permutation per task",
+        ),
+        BenchmarkSpec(
+            "rotated-fashion-mnist",
+            "fashion-mnist",
+            "rotated",
+            5,
+            "domain",
+            "Fashion-MNIST rotated by a per-task angle",
+        ),
+        BenchmarkSpec(
+            "split-cifar10", "cifar10", "split", 5, "class", "CIFAR-10 in 5 tasks of 2 classes"
+        ),
+        BenchmarkSpec(
+            "split-cifar100",
+            "cifar100",
+            "split",
+            10,
+            "class",
+            "CIFAR-100 in 10 tasks of 10 classes",
+        ),
     ]
 }
 
@@ -164,9 +213,16 @@ class Scenario:
         if not 1 <= count <= len(self.tasks):
             raise ConfigError(f"first tasks must be between 1 and {len(self.tasks)}, got {count}")
         return Scenario(
-            name=self.name, setting=self.setting, dataset=self.dataset, tasks=self.tasks[:count],
-            transform=self.transform, target_table=self.target_table, num_outputs=self.num_outputs,
-            eval_split=self.eval_split, padding=self.padding, device=self.device,
+            name=self.name,
+            setting=self.setting,
+            dataset=self.dataset,
+            tasks=self.tasks[:count],
+            transform=self.transform,
+            target_table=self.target_table,
+            num_outputs=self.num_outputs,
+            eval_split=self.eval_split,
+            padding=self.padding,
+            device=self.device,
         )
 
     @property
@@ -188,13 +244,21 @@ class Scenario:
             test_y=data.test_y.to(device),
         )
         tasks = [
-            replace(t, train_indices=t.train_indices.to(device), eval_indices=t.eval_indices.to(device))
+            replace(
+                t, train_indices=t.train_indices.to(device), eval_indices=t.eval_indices.to(device)
+            )
             for t in self.tasks
         ]
         return Scenario(
-            name=self.name, setting=self.setting, dataset=moved, tasks=tasks,
-            transform=self.transform.to(device), target_table=self.target_table.to(device),
-            num_outputs=self.num_outputs, eval_split=self.eval_split, padding=self.padding,
+            name=self.name,
+            setting=self.setting,
+            dataset=moved,
+            tasks=tasks,
+            transform=self.transform.to(device),
+            target_table=self.target_table.to(device),
+            num_outputs=self.num_outputs,
+            eval_split=self.eval_split,
+            padding=self.padding,
             device=device,
         )
 
@@ -209,14 +273,18 @@ class Scenario:
             x = (x - self._mean.to(x.device)) / self._std.to(x.device)  # type: ignore[union-attr]
         return x
 
-    def train_batch(self, task_ids: torch.Tensor, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def train_batch(
+        self, task_ids: torch.Tensor, indices: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Inputs and targets for training samples ``indices`` of tasks ``task_ids``."""
         # index_select is several times faster than advanced indexing on (N, C, H, W) tensors.
         x = self.prepare(self.dataset.train_x.index_select(0, indices), task_ids)
         y = self.target_table[task_ids, self.dataset.train_y.index_select(0, indices)]
         return x, y
 
-    def eval_batch(self, task_index: int, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def eval_batch(
+        self, task_index: int, indices: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Inputs and targets of evaluation samples ``indices`` of one task."""
         task_ids = torch.full((len(indices),), task_index, dtype=torch.long, device=indices.device)
         x = self.prepare(self._eval_x.index_select(0, indices), task_ids)
@@ -284,7 +352,7 @@ def _stratified_subset(
     if remainder:
         quota[torch.argsort(shares - quota, descending=True, stable=True)[:remainder]] += 1
     chosen = []
-    for c, n in zip(classes.tolist(), quota.tolist()):
+    for c, n in zip(classes.tolist(), quota.tolist(), strict=False):
         members = indices[labels[indices] == c]
         chosen.append(members[torch.randperm(len(members), generator=generator)[:n]])
     return torch.cat(chosen).sort().values
@@ -351,8 +419,10 @@ def build_scenario(
                 f"choose one of {valid}"
             )
         per_task = n_cls // n_tasks
-        order = torch.randperm(n_cls, generator=generator) if shuffle_classes else torch.arange(n_cls)
-        groups = [order[t * per_task:(t + 1) * per_task].tolist() for t in range(n_tasks)]
+        order = (
+            torch.randperm(n_cls, generator=generator) if shuffle_classes else torch.arange(n_cls)
+        )
+        groups = [order[t * per_task : (t + 1) * per_task].tolist() for t in range(n_tasks)]
         position = torch.empty(n_cls, dtype=torch.long)
         position[order] = torch.arange(n_cls)
         num_outputs = per_task if setting == "domain" else n_cls
@@ -386,13 +456,17 @@ def build_scenario(
         train_idx = torch.nonzero(member).flatten()
         val_idx = torch.empty(0, dtype=torch.long)
         if validation_fraction > 0:
-            train_idx, val_idx = _stratified_split(train_idx, dataset.train_y, validation_fraction,
-                                                   held_out)
+            train_idx, val_idx = _stratified_split(
+                train_idx, dataset.train_y, validation_fraction, held_out
+            )
         if train_samples_per_task is not None:
             if train_samples_per_task < 1:
-                raise ConfigError(f"train samples per task must be >= 1, got {train_samples_per_task}")
-            train_idx = _stratified_subset(train_idx, dataset.train_y, train_samples_per_task,
-                                           held_out)
+                raise ConfigError(
+                    f"train samples per task must be >= 1, got {train_samples_per_task}"
+                )
+            train_idx = _stratified_subset(
+                train_idx, dataset.train_y, train_samples_per_task, held_out
+            )
         if evaluate_on == "validation":
             eval_idx = val_idx
         else:
@@ -400,7 +474,14 @@ def build_scenario(
         tasks.append(Task(t, heads[t], tuple(classes), train_idx, eval_idx))
 
     scenario = Scenario(
-        name=benchmark, setting=setting, dataset=dataset, tasks=tasks, transform=transform,
-        target_table=table, num_outputs=num_outputs, eval_split=evaluate_on, padding=padding,
+        name=benchmark,
+        setting=setting,
+        dataset=dataset,
+        tasks=tasks,
+        transform=transform,
+        target_table=table,
+        num_outputs=num_outputs,
+        eval_split=evaluate_on,
+        padding=padding,
     )
     return scenario.to(device)

@@ -24,11 +24,17 @@ class BatchStream:
         seed: determines the order of every epoch.
     """
 
-    def __init__(self, scenario: Scenario, tasks: Sequence[int], batch_size: int, seed: int) -> None:
-        self.task_ids = torch.cat([
-            torch.full((len(scenario[t].train_indices),), t, dtype=torch.long, device=scenario.device)
-            for t in tasks
-        ])
+    def __init__(
+        self, scenario: Scenario, tasks: Sequence[int], batch_size: int, seed: int
+    ) -> None:
+        self.task_ids = torch.cat(
+            [
+                torch.full(
+                    (len(scenario[t].train_indices),), t, dtype=torch.long, device=scenario.device
+                )
+                for t in tasks
+            ]
+        )
         self.indices = torch.cat([scenario[t].train_indices for t in tasks])
         self.batch_size = batch_size
         self.seed = seed

@@ -36,7 +36,9 @@ class Permute(TaskTransform):
     @classmethod
     def random(cls, num_tasks: int, num_pixels: int, seed: int, *, first_identity: bool) -> Permute:
         generator = torch.Generator().manual_seed(seed)
-        perms = torch.stack([torch.randperm(num_pixels, generator=generator) for _ in range(num_tasks)])
+        perms = torch.stack(
+            [torch.randperm(num_pixels, generator=generator) for _ in range(num_tasks)]
+        )
         if first_identity:
             perms[0] = torch.arange(num_pixels)
         return cls(perms)
