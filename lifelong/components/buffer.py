@@ -109,6 +109,14 @@ class ReplayBuffer(nn.Module):
         num_keys: number of distinct keys of the balanced policy (default: ``num_outputs``).
     """
 
+    x: torch.Tensor
+    y: torch.Tensor
+    task_ids: torch.Tensor
+    logits: torch.Tensor | None
+    size: torch.Tensor
+    seen: torch.Tensor
+    seen_per_key: torch.Tensor
+
     def __init__(
         self,
         capacity: int,

@@ -114,6 +114,26 @@ class ExpandableMLP(nn.Module):
             self.biases[layer][units] = bias[units]
         return len(units)
 
+    def widen_all(self, n: int, stage: int, generator: torch.Generator) -> None:
+        """Append ``n`` units of timestamp ``stage`` to every hidden layer."""
+        for layer in range(len(self.stages)):
+            self.widen(layer, n, stage, generator)
+
+    def drop_and_split(
+        self, previous: Sequence[torch.Tensor], threshold: float, stage: int
+    ) -> tuple[int, int]:
+        """Layer by layer, :meth:`drop_empty` then :meth:`split_drifted` (``previous``: w_0, b_0,
+        w_1, b_1, ... before the task). Returns (units dropped, units split)."""
+        dropped = split = 0
+        for i in range(len(self.stages)):
+            dropped += self.drop_empty(i, stage)
+            split += self.split_drifted(i, (previous[2 * i], previous[2 * i + 1]), threshold, stage)
+        return dropped, split
+
+    def structure(self) -> dict[str, object]:
+        """What :meth:`resize` needs to rebuild these shapes before a state dict loads."""
+        return {"shapes": [list(w.shape) for w in self.weights], "stages": self.stages}
+
     def resize(self, shapes: Sequence[Sequence[int]], stages: Sequence[torch.Tensor]) -> None:
         """Give every layer the (out, in) ``shapes`` (values follow from a state dict)."""
         for i, (out, inp) in enumerate(shapes):

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import torch
+import torch.nn.functional as F
+
+if TYPE_CHECKING:
+    from lifelong.core.strategy import Strategy
 
 
 def route_by_task(
@@ -28,3 +33,14 @@ def route_by_task(
     for t, part in parts.items():
         out = out.index_put((task_ids == t,), part)
     return out
+
+
+@torch.no_grad()
+def training_loss(strategy: Strategy, task: int, limit: int = 1024) -> float:
+    """Cross-entropy of ``strategy`` on (up to ``limit`` of) ``task``'s training samples, routed
+    to the task (DEN's expansion test)."""
+    scenario = strategy.context.scenario
+    idx = scenario.tasks[task].train_indices[:limit]
+    ids = torch.full_like(idx, task)
+    x, y = scenario.train_batch(ids, idx)
+    return float(F.cross_entropy(strategy.masked_logits(strategy(x, ids), ids), y))

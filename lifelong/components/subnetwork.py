@@ -21,15 +21,17 @@ from lifelong.components.expandable import (
 
 class TrainableSubset:
     """Masks (per layer: ``masks`` for weights, ``rows`` for biases), the values at the phase
-    start (``stored``) and the rows under the group penalty (``group``)."""
+    start (``stored``), the rows under the group penalty (``group``) and the weights before the
+    task (``previous``: w_0, b_0, w_1, b_1, ...; DEN's W^{t-1})."""
 
-    KEYS = ("masks", "rows", "stored", "group")
+    KEYS = ("masks", "rows", "stored", "group", "previous")
 
     def __init__(self) -> None:
         self.masks: list[torch.Tensor] = []
         self.rows: list[torch.Tensor] = []
         self.stored: list[torch.Tensor] = []
         self.group: list[torch.Tensor] = []
+        self.previous: list[torch.Tensor] = []
 
     def select(
         self,
@@ -63,12 +65,11 @@ class TrainableSubset:
     def _flat(self) -> list[torch.Tensor]:
         return [m for pair in zip(self.masks, self.rows, strict=True) for m in pair]
 
-    def drift_penalty(self, model: ExpandableMLP, previous: Sequence[torch.Tensor]) -> torch.Tensor:
-        """sum of (W - W^{t-1})^2 over the trainable hidden-layer weights (``previous``: w_0, b_0,
-        w_1, ...). The output layer is left out: its trainable rows are the new task's, which
-        have no W^{t-1}."""
+    def drift_penalty(self, model: ExpandableMLP) -> torch.Tensor:
+        """sum of (W - W^{t-1})^2 over the trainable hidden-layer weights. The output layer is
+        left out: its trainable rows are the new task's, which have no W^{t-1}."""
         total = model.weights[0].new_zeros(())
-        hidden = zip(model.weights[:-1], previous[:-2:2], self.masks[:-1], strict=True)
+        hidden = zip(model.weights[:-1], self.previous[:-2:2], self.masks[:-1], strict=True)
         for w, prev, mask in hidden:
             r, c = prev.shape
             total = total + ((w[:r, :c] - prev) ** 2 * mask[:r, :c]).sum()

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from lifelong.components.buffer import STORAGE, Storage
+from lifelong.components.buffer import STORAGE, ReplayBuffer, Storage
 from lifelong.components.projection import agem_project, assign_flat_grad, flat_grad, flatten
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
@@ -48,6 +48,8 @@ class AGEM(Strategy):
     config_class = AGEMConfig
     paper = "Chaudhry et al. 2019, Efficient Lifelong Learning with A-GEM"
     config: AGEMConfig
+    buffer: ReplayBuffer
+    projections: torch.Tensor
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from lifelong.components.buffer import STORAGE, Storage, make_buffer
+from lifelong.components.buffer import STORAGE, ReplayBuffer, Storage, make_buffer
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Strategy, StrategyConfig
@@ -50,6 +50,7 @@ class DER(Strategy):
     config_class = DERConfig
     paper = "Buzzega et al. 2020, Dark Experience for General Continual Learning"
     config: DERConfig
+    buffer: ReplayBuffer
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)
@@ -68,6 +69,7 @@ class DER(Strategy):
     def replay_loss(self) -> torch.Tensor:
         replay = self.buffer.sample(self.config.replay_batch_size, self.context.rng)
         ids = replay.task_ids if self.context.scenario.setting == "task" else None
+        assert replay.logits is not None  # this buffer stores logits
         return self.config.alpha * F.mse_loss(self(replay.x, ids), replay.logits)
 
     def after_step(self, batch: Batch) -> None:

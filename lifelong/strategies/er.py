@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from lifelong.components.buffer import STORAGE, Storage, joined, make_buffer
+from lifelong.components.buffer import STORAGE, ReplayBuffer, Storage, joined, make_buffer
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Strategy, StrategyConfig
@@ -55,6 +55,7 @@ class ER(Strategy):
     config_class = ERConfig
     paper = "Chaudhry et al. 2019, On tiny episodic memories in continual learning"
     config: ERConfig
+    buffer: ReplayBuffer
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)

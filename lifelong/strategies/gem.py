@@ -26,7 +26,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from lifelong.components.buffer import STORAGE, Storage, make_buffer
+from lifelong.components.buffer import STORAGE, ReplayBuffer, Storage, make_buffer
 from lifelong.components.projection import (
     agem_project,
     assign_flat_grad,
@@ -68,7 +68,7 @@ def task_memory(strategy: Strategy, buffer_size: int, storage: str):  # type: ig
     return make_buffer(buffer_size, strategy.context.scenario, storage, num_keys=tasks)
 
 
-def memory_gradients(strategy: Strategy, tasks_before: int) -> torch.Tensor:
+def memory_gradients(strategy: GEM, tasks_before: int) -> torch.Tensor:
     """Rows g_k: the gradient of the mean loss on each past task's memory, shape (K, P).
 
     One gather from the buffer, then one forward/backward per task on its own examples only
@@ -98,6 +98,9 @@ class GEM(Strategy):
     config_class = GEMConfig
     paper = "Lopez-Paz & Ranzato 2017, Gradient Episodic Memory for Continual Learning"
     config: GEMConfig
+    buffer: ReplayBuffer
+    projections: torch.Tensor
+    qp_fallbacks: torch.Tensor
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)

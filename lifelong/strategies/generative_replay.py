@@ -63,6 +63,7 @@ class GenerativeReplay(Strategy):
     config_class = GenerativeReplayConfig
     paper = "Shin et al. 2017; van de Ven et al. 2020 (generative replay with a VAE)"
     config: GenerativeReplayConfig
+    has_teacher: torch.Tensor
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)

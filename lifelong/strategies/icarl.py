@@ -30,7 +30,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from lifelong.components.buffer import STORAGE, Storage, herding, joined, make_buffer
+from lifelong.components.buffer import STORAGE, ReplayBuffer, Storage, herding, joined, make_buffer
 from lifelong.core.errors import ConfigError
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
@@ -64,6 +64,10 @@ class ICaRL(Strategy):
     settings = frozenset({"class"})
     paper = "Rebuffi et al. 2017, iCaRL: Incremental Classifier and Representation Learning"
     config: ICaRLConfig
+    buffer: ReplayBuffer
+    has_teacher: torch.Tensor
+    class_means: torch.Tensor
+    has_mean: torch.Tensor
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)

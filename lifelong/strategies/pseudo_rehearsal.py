@@ -47,6 +47,7 @@ class PseudoRehearsal(Strategy):
     config_class = PseudoRehearsalConfig
     paper = "Robins 1995, Catastrophic forgetting, rehearsal and pseudorehearsal"
     config: PseudoRehearsalConfig
+    has_teacher: torch.Tensor
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)
