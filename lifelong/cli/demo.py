@@ -32,12 +32,14 @@ LORA_HEADINGS = [
     "trainable parameters",
 ]
 # The notebook's settings where the library's defaults differ: an MLP with two 256-unit layers,
-# Adam at 1e-3, batch 128, a Fisher from 200 samples; replay with a small memory; SI's c raised so
-# its penalty matters this early.
+# Adam at 1e-3, batch 128, a Fisher from 200 samples; replay with a small memory. EWC's lambda and
+# SI's c were chosen on a validation split of permuted-digits (3 tasks, 10 epochs, 20% of each task's
+# training data held out, seeds 0 and 1; grids lambda in {1e3, 1e4, 1e5}, c in {10, 100, 1000}):
+# the values with the best final validation accuracy. The library defaults were tuned on MNIST.
 PARAMS: dict[str, dict[str, Any]] = {
-    "ewc": {"fisher_samples": 200},
+    "ewc": {"fisher_samples": 200, "strength": 1e3},
     "er": {"buffer_size": 200},
-    "si": {"strength": 10.0},
+    "si": {"strength": 100.0},
 }
 
 
