@@ -179,7 +179,8 @@ def main() -> None:
             f"per task (joint: {tasks}x on the union), Adam lr 1e-3, batch 128, seeds "
             f"{' '.join(map(str, seeds))} (mean ± s.e.m.). Forgetting: mean over tasks of the best"
             f" earlier accuracy minus the final one (joint: not meaningful). Parameters: total of "
-            f"the predicting network (PackNet: 'trainable' = weights still free)."
+            f"the predicting network, from the first seed's run (DEN's growth varies by seed; "
+            f"PackNet: 'trainable' = weights still free)."
         )
         epochs = iterations * 128 / (60000 if benchmark == "permuted-mnist" else 12000)
         note += (

@@ -279,11 +279,15 @@ def report(iterations: int, select_iterations: int, permuted_iterations: int) ->
 
 
 def permuted_report(iterations: int) -> None:
-    records = [
-        json.loads(p.read_text()) for p in sorted((OUT / "permuted").glob(f"*-it{iterations}.json"))
-    ]
+    records = [json.loads(p.read_text()) for p in (OUT / "permuted").glob(f"*-it{iterations}.json")]
     if not records:
         return
+    records.sort(
+        key=lambda r: (
+            METHODS.index(r["config"]["strategy"]),
+            r["config"]["strategy_params"].get("strength", 0.0),
+        )
+    )
     best: dict[str, float] = {}
     grids: dict[str, list[str]] = {}
     for r in records:

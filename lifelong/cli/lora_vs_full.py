@@ -46,7 +46,7 @@ def compare(config: Any, ranks: list[int], alpha: float) -> list[dict[str, Any]]
     """One row per arm: full fine-tuning, then LoRA at each rank."""
     from lifelong.core.runner import run
 
-    arms = [("full", None, "naive", {})] + [
+    arms: list[tuple[str, int | None, str, dict[str, Any]]] = [("full", None, "naive", {})] + [
         ("lora", r, "lora-continual", {"rank": r, "alpha": alpha}) for r in ranks
     ]
     rows = []

@@ -69,13 +69,14 @@ class ProgressiveMLP(nn.Module):
         self.columns.requires_grad_(False)
         self.columns.append(
             Column(self.sizes, len(self.columns), self.alpha).to(
-                self.columns[0].layers[0].weight.device
+                next(self.columns.parameters()).device  # column 0's first weight
             )
         )
 
     def forward(self, x: torch.Tensor, column: int | None = None) -> torch.Tensor:
         last = len(self.columns) - 1 if column is None else min(column, len(self.columns) - 1)
-        x, outputs = x.flatten(1), []
+        x = x.flatten(1)
+        outputs: list[list[torch.Tensor]] = []
         for k in range(last + 1):
             outputs.append(self.columns[k](x, outputs))
         return outputs[-1][-1]

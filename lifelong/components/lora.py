@@ -13,10 +13,14 @@ import copy
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from torch import nn
 
 from lifelong.core.errors import ConfigError, LifelongError
+
+if TYPE_CHECKING:
+    from peft import PeftMixedModel
 
 
 def adaptable_modules(model: nn.Module) -> list[str]:
@@ -28,15 +32,21 @@ def lora_config(model: nn.Module, rank: int, alpha: float, targets: Sequence[str
     """A ``peft.LoraConfig`` for ``model``; ``targets`` empty means every linear/conv layer."""
     from peft import LoraConfig
 
-    if adapter_names(model):  # already wrapped: every adapter has the first one's shape and layers
-        first = next(iter(model.peft_config.values()))  # type: ignore[union-attr]
-        return copy.deepcopy(first)
+    configs = _peft_configs(model)
+    if configs:  # already wrapped: every adapter has the first one's shape and layers
+        return copy.deepcopy(next(iter(configs.values())))
     names = adaptable_modules(model)
     chosen = list(targets) or names
     unknown = [t for t in chosen if t not in names]
     if unknown:
         raise ConfigError(f"lora: unknown target layer '{unknown[0]}'; valid: {', '.join(names)}")
-    return LoraConfig(r=rank, lora_alpha=alpha, target_modules=chosen, lora_dropout=dropout)
+    # peft annotates lora_alpha as int, but only uses it in the float scale alpha / r
+    return LoraConfig(
+        r=rank,
+        lora_alpha=alpha,  # type: ignore[arg-type]
+        target_modules=chosen,
+        lora_dropout=dropout,
+    )
 
 
 def add_adapter(model: nn.Module, name: str, config) -> nn.Module:  # type: ignore[no-untyped-def]
@@ -46,15 +56,21 @@ def add_adapter(model: nn.Module, name: str, config) -> nn.Module:  # type: igno
 
     if isinstance(model, PeftModel):
         model.add_adapter(name, config)
+        wrapped: PeftModel | PeftMixedModel = model
     else:
-        model = get_peft_model(model, config, adapter_name=name)
-    model.set_adapter(name)
-    return model
+        wrapped = get_peft_model(model, config, adapter_name=name)
+    wrapped.set_adapter(name)
+    return wrapped
 
 
 def adapter_names(model: nn.Module) -> list[str]:
     """Adapters held by ``model`` (none if it is not wrapped)."""
-    return list(getattr(model, "peft_config", {}))
+    return list(_peft_configs(model))
+
+
+def _peft_configs(model: nn.Module) -> dict[str, Any]:
+    """``peft``'s adapter name -> config of a wrapped ``model`` (empty if it is not wrapped)."""
+    return getattr(model, "peft_config", {})
 
 
 @contextmanager

@@ -16,9 +16,10 @@ label to the output unit it trains in the chosen setting.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Literal, overload
 
 import torch
 import torch.nn.functional as F
@@ -193,10 +194,16 @@ class Scenario:
     def __len__(self) -> int:
         return len(self.tasks)
 
+    @overload
+    def __getitem__(self, item: int) -> Task: ...
+
+    @overload
+    def __getitem__(self, item: slice) -> list[Task]: ...
+
     def __getitem__(self, item: int | slice) -> Task | list[Task]:
         return self.tasks[item]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Task]:
         return iter(self.tasks)
 
     @property
@@ -305,8 +312,13 @@ class Scenario:
                 raise ConfigError("the task-incremental setting needs task ids")
             return self.task_output_mask.to(task_ids.device)[task_ids]
         if self.setting == "class":
-            return self.task_output_mask[:tasks_seen].any(0).to(self.device)
+            return self.seen_units(tasks_seen)
         return None
+
+    def seen_units(self, tasks_seen: int) -> torch.Tensor:
+        """The output units of the first ``tasks_seen`` tasks, shape (outputs,) (the
+        class-incremental mask, in any setting)."""
+        return self.task_output_mask[:tasks_seen].any(0).to(self.device)
 
     def describe(self) -> dict[str, object]:
         return {

@@ -9,10 +9,20 @@ the logits to the task's units (see ``Scenario.output_mask``), which is equivale
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+
+class FeatureModel(Protocol):
+    """What every model here exposes besides ``forward``: the penultimate representation."""
+
+    feature_dim: int
+    head: nn.Linear
+
+    def features(self, x: torch.Tensor) -> torch.Tensor: ...
 
 
 class MLP(nn.Module):

@@ -25,13 +25,17 @@ class CsvLog(Observer):
 
     HEADER = "kind,task,iteration,global_iteration,values\n"
 
-    def __init__(self, path: Path, *, append: bool = False,
-                 until: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self, path: Path, *, append: bool = False, until: tuple[int, int] | None = None
+    ) -> None:
         self.path = Path(path)
         new = not (append and self.path.exists())
         if not new and until is not None:
-            kept = [line for line in self.path.read_text().splitlines(keepends=True)[1:]
-                    if line.endswith("\n") and _before(line, *until)]
+            kept = [
+                line
+                for line in self.path.read_text().splitlines(keepends=True)[1:]
+                if line.endswith("\n") and _before(line, *until)
+            ]
             self.path.write_text(self.HEADER + "".join(kept))
         self.handle = self.path.open("w" if new else "a", buffering=1)
         if new:
@@ -83,8 +87,12 @@ class ProgressBar(Observer):
         from tqdm import tqdm
 
         self.close()
-        self.bar = tqdm(total=iterations, desc=f"{self.label}task {task + 1}/{self.tasks}",
-                        leave=False, dynamic_ncols=True)
+        self.bar = tqdm(
+            total=iterations,
+            desc=f"{self.label}task {task + 1}/{self.tasks}",
+            leave=False,
+            dynamic_ncols=True,
+        )
 
     def iteration_done(self, task: int, iteration: int, global_iteration: int, loss: float) -> None:
         if self.bar is not None:

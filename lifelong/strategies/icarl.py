@@ -25,7 +25,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -36,6 +36,7 @@ from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Strategy, StrategyConfig
 from lifelong.data.scenarios import Task
+from lifelong.models.networks import FeatureModel
 from lifelong.strategies.er import replay_metrics
 
 
@@ -88,11 +89,11 @@ class ICaRL(Strategy):
             batch = joined(
                 batch, self.buffer.sample(self.config.replay_batch_size, self.context.rng)
             )
-        seen = self.context.scenario.output_mask(None, self.context.tasks_seen)
+        seen = self.context.scenario.seen_units(self.context.tasks_seen)
         logits = self(batch.x)
         targets = F.one_hot(batch.y, len(seen)).float()
         if self.has_teacher:
-            old = self.context.scenario.output_mask(None, self.context.tasks_seen - 1)
+            old = self.context.scenario.seen_units(self.context.tasks_seen - 1)
             with torch.no_grad():
                 targets[:, old] = torch.sigmoid(self.teacher(batch.x)[:, old])
         bce = F.binary_cross_entropy_with_logits(
@@ -105,7 +106,8 @@ class ICaRL(Strategy):
         """L2-normalised features phi(x), computed in chunks in evaluation mode."""
         was_training = self.training
         self.eval()
-        phi = torch.cat([F.normalize(self.model.features(c), dim=1) for c in x.split(1000)])
+        backbone = cast(FeatureModel, self.model)  # every model in lifelong.models has features()
+        phi = torch.cat([F.normalize(backbone.features(c), dim=1) for c in x.split(1000)])
         self.train(was_training)
         return phi
 
@@ -113,7 +115,7 @@ class ICaRL(Strategy):
         self.teacher.load_state_dict(self.model.state_dict())
         self.has_teacher.fill_(True)
         scenario = self.context.scenario
-        seen = scenario.output_mask(None, task.index + 1)
+        seen = scenario.seen_units(task.index + 1)
         per_class = self.config.buffer_size // int(seen.sum())
         self.buffer.keep_first_per_class(per_class)
         ids = torch.full_like(task.train_indices, task.index)
@@ -129,7 +131,7 @@ class ICaRL(Strategy):
         self.has_mean.copy_(torch.bincount(stored.y, minlength=len(sums)) > 0)
 
     def predict(self, x: torch.Tensor, task_ids: torch.Tensor | None = None) -> torch.Tensor:
-        allowed = self.context.scenario.output_mask(None, self.context.tasks_seen)
+        allowed = self.context.scenario.seen_units(self.context.tasks_seen)
         if not bool(self.has_mean[allowed].all()):
             return super().predict(x, task_ids)
         return self.masked_logits(-torch.cdist(self.features(x), self.class_means), task_ids)
@@ -141,5 +143,5 @@ class ICaRL(Strategy):
         return {
             **replay_metrics(self.buffer),
             "exemplars_per_class": self.config.buffer_size
-            // max(1, int(self.context.scenario.output_mask(None, self.context.tasks_seen).sum())),
+            // max(1, int(self.context.scenario.seen_units(self.context.tasks_seen).sum())),
         }

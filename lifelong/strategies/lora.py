@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -109,7 +110,7 @@ class LoRA(Strategy):
     def extra_state(self) -> dict[str, object]:
         return {"adapters": adapter_names(self.model)}
 
-    def load_extra_state(self, state: dict[str, object]) -> None:
-        for name in state["adapters"]:  # type: ignore[union-attr]
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        for name in state["adapters"]:
             if name not in adapter_names(self.model):
                 self._add(name)

@@ -61,6 +61,7 @@ class PackNet(Strategy):
     settings = frozenset({"task"})
     paper = "Mallya & Lazebnik 2018, PackNet (CVPR)"
     config: PackNetConfig
+    label: torch.Tensor  # owner id being trained (a buffer)
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)

@@ -19,6 +19,7 @@ on load.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -52,6 +53,7 @@ class Progressive(Strategy):
     settings = frozenset({"task"})
     paper = "Rusu et al. 2016, Progressive Neural Networks"
     config: ProgressiveConfig
+    model: ProgressiveMLP
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)
@@ -79,6 +81,6 @@ class Progressive(Strategy):
     def extra_state(self) -> dict[str, object]:
         return {"columns": len(self.model.columns)}
 
-    def load_extra_state(self, state: dict[str, object]) -> None:
-        while len(self.model.columns) < int(state["columns"]):  # type: ignore[call-overload]
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        while len(self.model.columns) < int(state["columns"]):
             self.model.add_column()
