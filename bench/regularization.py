@@ -49,9 +49,9 @@ SPLIT_GRID = {
 }
 PERMUTED_GRID = {
     "naive": [{}],
-    "ewc": [{"strength": v} for v in (1e2, 1e3, 1e4)],
+    "ewc": [{"strength": v} for v in (1e2, 1e3)],  # CPU budget: two values per grid
     "online-ewc": "ewc",  # CPU budget: uses the value selected for EWC (decay 1)
-    "si": [{"strength": v} for v in (1.0, 10.0, 100.0)],
+    "si": [{"strength": v} for v in (10.0, 100.0)],
 }
 PERMUTED_NOTE = "Gap to the published numbers: see below (filled in from the measured runs)."
 PUBLISHED = {  # as quoted in issue 3: van de Ven & Tolias 2018/2019; Hsu et al. 2018 in brackets
