@@ -17,27 +17,20 @@ from typing import Any
 
 import torch
 
-from lifelong.components.buffer import STORAGE, ReplayBuffer, Storage
+from lifelong.components.buffer import ReplayBuffer
 from lifelong.components.projection import agem_project, assign_flat_grad, flat_grad, flatten
-from lifelong.core.fields import check, field
+from lifelong.components.replay_config import ReplayConfig
+from lifelong.core.fields import field
 from lifelong.core.registry import register
-from lifelong.core.strategy import Batch, Strategy, StrategyConfig
+from lifelong.core.strategy import Batch, Strategy
 from lifelong.strategies.er import replay_metrics
 from lifelong.strategies.gem import task_memory
 
 
 @dataclass(frozen=True)
-class AGEMConfig(StrategyConfig):
+class AGEMConfig(ReplayConfig):
     buffer_size: int = field(1000, "memory budget in stored examples, split evenly over the tasks")
     replay_batch_size: int = field(256, "memory examples drawn per step to compute g_ref")
-    storage: Storage = field(
-        "auto", "dtype of the stored inputs (auto: uint8 when lossless, else float32)"
-    )
-
-    def __post_init__(self) -> None:
-        check(self.buffer_size >= 1, "buffer_size must be >= 1")
-        check(self.replay_batch_size >= 1, "replay_batch_size must be >= 1")
-        check(self.storage in ("auto", *STORAGE), f"storage must be auto or one of {STORAGE}")
 
 
 @register

@@ -19,27 +19,22 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from lifelong.components.buffer import STORAGE, ReplayBuffer, Storage, make_buffer
+from lifelong.components.buffer import ReplayBuffer, make_buffer
+from lifelong.components.replay_config import ReplayConfig
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
-from lifelong.core.strategy import Batch, Strategy, StrategyConfig
+from lifelong.core.strategy import Batch, Strategy
 from lifelong.strategies.er import replay_metrics
 
 
 @dataclass(frozen=True)
-class DERConfig(StrategyConfig):
+class DERConfig(ReplayConfig):
     buffer_size: int = field(1000, "memory budget |M| in stored examples (with their logits)")
-    replay_batch_size: int = field(128, "replayed examples per step (|B_M|)")
     alpha: float = field(0.3, "weight alpha of the logit-matching (MSE) term")
-    storage: Storage = field(
-        "auto", "dtype of the stored inputs (auto: uint8 when lossless, else float32)"
-    )
 
     def __post_init__(self) -> None:
-        check(self.buffer_size >= 1, "buffer_size must be >= 1")
-        check(self.replay_batch_size >= 1, "replay_batch_size must be >= 1")
+        super().__post_init__()
         check(self.alpha >= 0, "alpha must be >= 0")
-        check(self.storage in ("auto", *STORAGE), f"storage must be auto or one of {STORAGE}")
 
 
 @register

@@ -17,24 +17,15 @@ from typing import Any
 
 import torch
 
-from lifelong.components.buffer import STORAGE, ReplayBuffer, Storage, joined, make_buffer
-from lifelong.core.fields import check, field
+from lifelong.components.buffer import ReplayBuffer, joined, make_buffer
+from lifelong.components.replay_config import ReplayConfig
 from lifelong.core.registry import register
-from lifelong.core.strategy import Batch, Strategy, StrategyConfig
+from lifelong.core.strategy import Batch, Strategy
 
 
 @dataclass(frozen=True)
-class ERConfig(StrategyConfig):
-    buffer_size: int = field(1000, "memory budget |M| in stored examples (total, all tasks)")
-    replay_batch_size: int = field(128, "replayed examples per step (|B_M|)")
-    storage: Storage = field(
-        "auto", "dtype of the stored inputs (auto: uint8 when lossless, else float32)"
-    )
-
-    def __post_init__(self) -> None:
-        check(self.buffer_size >= 1, "buffer_size must be >= 1")
-        check(self.replay_batch_size >= 1, "replay_batch_size must be >= 1")
-        check(self.storage in ("auto", *STORAGE), f"storage must be auto or one of {STORAGE}")
+class ERConfig(ReplayConfig):
+    """A reservoir memory of ``buffer_size`` examples, ``replay_batch_size`` replayed per step."""
 
 
 def replay_metrics(buffer: Any) -> dict[str, Any]:

@@ -30,30 +30,23 @@ from typing import Any, cast
 import torch
 import torch.nn.functional as F
 
-from lifelong.components.buffer import STORAGE, ReplayBuffer, Storage, herding, joined, make_buffer
+from lifelong.components.buffer import ReplayBuffer, herding, joined, make_buffer
+from lifelong.components.replay_config import ReplayConfig
 from lifelong.core.errors import ConfigError
-from lifelong.core.fields import check, field
+from lifelong.core.fields import field
 from lifelong.core.registry import register
-from lifelong.core.strategy import Batch, Strategy, StrategyConfig
+from lifelong.core.strategy import Batch, Strategy
 from lifelong.data.scenarios import Task
 from lifelong.models.networks import FeatureModel
 from lifelong.strategies.er import replay_metrics
 
 
 @dataclass(frozen=True)
-class ICaRLConfig(StrategyConfig):
+class ICaRLConfig(ReplayConfig):
     buffer_size: int = field(
         2000, "K: total exemplars, shared by all classes seen (m = K // classes)"
     )
     replay_batch_size: int = field(128, "exemplars joined to each training batch")
-    storage: Storage = field(
-        "auto", "dtype of the stored inputs (auto: uint8 when lossless, else float32)"
-    )
-
-    def __post_init__(self) -> None:
-        check(self.buffer_size >= 1, "buffer_size must be >= 1")
-        check(self.replay_batch_size >= 1, "replay_batch_size must be >= 1")
-        check(self.storage in ("auto", *STORAGE), f"storage must be auto or one of {STORAGE}")
 
 
 @register
