@@ -6,7 +6,6 @@ batches without replaying any data, and no per-sample Python runs while training
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 
 import torch
@@ -20,7 +19,7 @@ class BatchStream:
     Args:
         scenario: source of the tasks' training indices.
         tasks: indices of the tasks to draw from (several for joint / cumulative training).
-        batch_size: samples per batch (the last batch of an epoch may be smaller).
+        batch_size: samples per batch (the last batch of an epoch may be smaller, never a lone sample).
         seed: determines the order of every epoch.
     """
 
@@ -47,7 +46,10 @@ class BatchStream:
 
     @property
     def iterations_per_epoch(self) -> int:
-        return math.ceil(self.samples / self.batch_size)
+        """Batches per epoch; a final batch of a single sample is dropped (BatchNorm cannot train on
+        one sample), so every batch has at least two samples when the data has."""
+        full, rest = divmod(self.samples, self.batch_size)
+        return full + (1 if rest > 1 or (rest == 1 and full == 0) else 0)
 
     def _order(self, epoch: int) -> torch.Tensor:
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)

@@ -328,3 +328,15 @@ def test_batch_stream_covers_each_epoch_once_and_resumes_identically():
     later = [next(batches) for _ in range(3)]
     resumed = stream.batches(per_epoch)
     assert all(torch.equal(a[1], next(resumed)[1]) for a in later)
+
+
+def test_an_epoch_never_ends_with_a_single_sample_batch():
+    from lifelong.data.scenarios import build_scenario
+    from lifelong.data.stream import BatchStream
+
+    scenario = build_scenario("split-digits", "class", train_samples_per_task=33)
+    stream = BatchStream(scenario, [0], batch_size=16, seed=0)
+    batches = stream.batches()
+    sizes = [len(next(batches)[1]) for _ in range(stream.iterations_per_epoch)]
+    assert sizes == [16, 16]  # the 33rd sample waits for the next epoch's shuffle
+    assert BatchStream(scenario, [0], batch_size=64, seed=0).iterations_per_epoch == 1
