@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import torch
 import torch.nn.functional as F
@@ -219,18 +219,23 @@ class Scenario:
         """
         if not 1 <= count <= len(self.tasks):
             raise ConfigError(f"first tasks must be between 1 and {len(self.tasks)}, got {count}")
-        return Scenario(
-            name=self.name,
-            setting=self.setting,
-            dataset=self.dataset,
-            tasks=self.tasks[:count],
-            transform=self.transform,
-            target_table=self.target_table,
-            num_outputs=self.num_outputs,
-            eval_split=self.eval_split,
-            padding=self.padding,
-            device=self.device,
-        )
+        return self._copy(tasks=self.tasks[:count])
+
+    def _copy(self, **changes: Any) -> Scenario:
+        """A scenario equal to this one except for ``changes`` (constructor keywords)."""
+        fields: dict[str, Any] = {
+            "name": self.name,
+            "setting": self.setting,
+            "dataset": self.dataset,
+            "tasks": self.tasks,
+            "transform": self.transform,
+            "target_table": self.target_table,
+            "num_outputs": self.num_outputs,
+            "eval_split": self.eval_split,
+            "padding": self.padding,
+            "device": self.device,
+        }
+        return Scenario(**{**fields, **changes})
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -256,16 +261,11 @@ class Scenario:
             )
             for t in self.tasks
         ]
-        return Scenario(
-            name=self.name,
-            setting=self.setting,
+        return self._copy(
             dataset=moved,
             tasks=tasks,
             transform=self.transform.to(device),
             target_table=self.target_table.to(device),
-            num_outputs=self.num_outputs,
-            eval_split=self.eval_split,
-            padding=self.padding,
             device=device,
         )
 
