@@ -60,8 +60,9 @@ def test_agem_projection_matches_its_closed_form():
     assert torch.equal(agem_project(-g, ref), -g)  # no conflict: unchanged
 
 
-def test_memory_gradients_are_the_per_task_gradients():
-    config = RunConfig(
+def tiny_gem_config() -> RunConfig:
+    """GEM on class-incremental split-digits, small enough for a unit test."""
+    return RunConfig(
         benchmark="split-digits",
         scenario="class",
         strategy="gem",
@@ -73,6 +74,10 @@ def test_memory_gradients_are_the_per_task_gradients():
         threads=1,
         strategy_params={"buffer_size": 50},
     )
+
+
+def test_memory_gradients_are_the_per_task_gradients():
+    config = tiny_gem_config()
     gem = run(config, write=False).strategy
     params = gem.trainable_parameters()
     rows = memory_gradients(gem, 3)
@@ -91,18 +96,7 @@ def test_gem_falls_back_and_counts_when_the_qp_fails(monkeypatch):
         raise ValueError("constraints are inconsistent, no solution")
 
     monkeypatch.setattr("lifelong.strategies.gem.gem_project", failing)
-    config = RunConfig(
-        benchmark="split-digits",
-        scenario="class",
-        strategy="gem",
-        iterations=5,
-        batch_size=16,
-        hidden=(16,),
-        eval_every=0,
-        tasks=5,
-        threads=1,
-        strategy_params={"buffer_size": 50},
-    )
+    config = tiny_gem_config()
     result = run(config, write=False)
     extra = result.metrics["strategy_metrics"]
     assert extra["projections"] > 0 and extra["qp_fallbacks"] == extra["projections"]
