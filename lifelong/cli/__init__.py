@@ -10,6 +10,7 @@ import argparse
 import importlib
 import pkgutil
 import sys
+import warnings
 from collections.abc import Sequence
 
 from lifelong.core.errors import LifelongError
@@ -37,21 +38,50 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; user errors print one line and exit with status 2."""
+    """Entry point; user errors print one line and exit with status 2; operating-system faults
+    (unwritable or full output folder) and running out of memory print one line and exit with 1."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         args = parser.parse_args(["run", *(argv or sys.argv[1:])])
     try:
-        return int(args.handler(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return int(args.handler(args) or 0)
     except LifelongError as err:
-        print(f"lifelong: error: {err}", file=sys.stderr)
-        return 2
+        return _fail(str(err))
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:
         print("lifelong: interrupted", file=sys.stderr)
         return 130
+    except OSError as err:  # the output folder is a file, read-only, on a full disk, ...
+        where = f"{err.filename}: " if err.filename else ""
+        return _fail(f"{where}{err.strerror or err}", status=1)
+    except MemoryError:
+        return _fail("out of memory; use a smaller model, batch size or --eval-batch-size", 1)
+    except RuntimeError as err:
+        if _is_out_of_memory(err):
+            first = str(err).strip().splitlines()[0][:200]
+            return _fail(f"out of memory ({first}); use a smaller model or batch size", 1)
+        raise
+
+
+def _show_warning(
+    message: Warning | str, category: type[Warning], *args: object, **kw: object
+) -> None:
+    """Warnings as one line each: ``lifelong: warning: ...``."""
+    print(f"lifelong: warning: {message}", file=sys.stderr)
+
+
+def _fail(message: str, status: int = 2) -> int:
+    print(f"lifelong: error: {message}", file=sys.stderr)
+    return status
+
+
+def _is_out_of_memory(err: RuntimeError) -> bool:
+    text = str(err)
+    return "out of memory" in text or "not enough memory" in text or "can't allocate" in text
 
 
 if __name__ == "__main__":

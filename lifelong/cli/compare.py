@@ -26,10 +26,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=S,
         help="parallel worker processes (default: the number of cores)",
     )
+    g.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="discard the runs --out holds and run every one again",
+    )
     parser.epilog = (
         "In a comparison --set takes STRATEGY.NAME=VALUE (e.g. --set ewc.strength=100); "
-        "--config takes a comparison YAML (see docs/reports.md). Finished runs in --out "
-        "are skipped, interrupted ones resume from their checkpoints."
+        "--config takes a comparison YAML (see docs/reports.md). Finished runs of the same "
+        "configuration in --out are reused, interrupted ones resume from their checkpoints; a run "
+        "folder holding another configuration is refused (--overwrite starts again)."
     )
 
 
@@ -56,6 +62,7 @@ def compare_values(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(args: argparse.Namespace) -> int:
+    from lifelong.core.rundir import locked
     from lifelong.experiments.compare import (
         compare_config_from_mapping,
         plan_threads,
@@ -91,9 +98,10 @@ def main(args: argparse.Namespace) -> int:
             state, note = "FAILED", outcome.error
         print(f"[{finished[0]}/{total}] {outcome.key}: {state}: {note}", flush=True)
 
-    records = run_comparison(config, on_result=report)
     out = Path(config.out)  # type: ignore[arg-type]
-    entries = write_comparison_report(collect([out]), out)
+    with locked(out, "lifelong compare"):
+        records = run_comparison(config, on_result=report, overwrite=args.overwrite, lock=False)
+        entries = write_comparison_report(collect([out]), out)
     print("\nLeaderboard (mean ± std over seeds)\n")
     print(format_table(headings(), table_rows(entries)))
     print(

@@ -119,6 +119,7 @@ def _note(text: str) -> None:
 def main(args: argparse.Namespace) -> int:
     from lifelong.cli.run import print_summary
     from lifelong.core.registry import list_strategies
+    from lifelong.core.rundir import locked
     from lifelong.experiments.compare import plan_threads, resolve_comparison, run_comparison
     from lifelong.report.build import collect, write_comparison_report
 
@@ -141,9 +142,10 @@ def main(args: argparse.Namespace) -> int:
         state = outcome.status if outcome.ok else f"FAILED: {outcome.error}"
         print(f"  finished {outcome.key}: {state}", flush=True)
 
-    run_comparison(config, on_result=progress)
-    collection = collect([str(config.out)])
-    entries = write_comparison_report(collection, Path(str(config.out)))  # type: ignore[arg-type]
+    with locked(Path(str(config.out)), "lifelong demo"):
+        run_comparison(config, on_result=progress, lock=False)
+        collection = collect([str(config.out)])
+        entries = write_comparison_report(collection, Path(str(config.out)))
     by_name: dict[str, list[dict[str, Any]]] = {}
     for record in collection.records:
         if record["metrics"] is not None:

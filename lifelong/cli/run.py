@@ -13,7 +13,15 @@ HELP = "train one strategy on a scenario; print the accuracy matrix and forgetti
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_flags(parser)
-    parser.add_argument("--resume", metavar="DIR", help="continue the interrupted run in DIR")
+    parser.add_argument(
+        "--resume",
+        metavar="DIR",
+        help="continue the interrupted run in DIR with its own configuration (only --threads, "
+        "--device and --quiet may be given with it)",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace a run that --out already holds"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--tensorboard", action="store_true", help="also write TensorBoard events")
 
@@ -61,14 +69,40 @@ def observers_for(args: argparse.Namespace, out: str | None) -> list:  # type: i
     return observers
 
 
+# Flags that may accompany --resume: they change how fast or where a run goes, not its results.
+RESUME_COMPATIBLE = {"threads", "device", "data_root"}
+
+
+def check_resume_flags(args: argparse.Namespace) -> None:
+    """--resume continues a run as it was configured: flags that would change it are refused."""
+    from lifelong.core.config import RunConfig
+    from lifelong.core.errors import ConfigError
+
+    given = set(vars(args)) & (set(RunConfig.__dataclass_fields__) | {"config", "set"})
+    changing = sorted(given - RESUME_COMPATIBLE)
+    if changing:
+        flags = ", ".join("--" + name.replace("_", "-") for name in changing)
+        raise ConfigError(
+            f"--resume continues the run in {args.resume} with its own configuration; remove "
+            f"{flags} (or start a new run with --out)"
+        )
+    if args.overwrite:
+        raise ConfigError("--resume and --overwrite contradict each other; give one")
+
+
 def main(args: argparse.Namespace) -> int:
     from lifelong.core.runner import resolve, resume_run, run
 
     if args.resume:
-        result = resume_run(args.resume, observers=observers_for(args, args.resume))
+        check_resume_flags(args)
+        result = resume_run(
+            args.resume,
+            observers=observers_for(args, args.resume),
+            overrides={k: getattr(args, k) for k in RESUME_COMPATIBLE if k in vars(args)},
+        )
     else:
         config = resolve(config_from_args(args))
-        result = run(config, observers=observers_for(args, config.out))
+        result = run(config, observers=observers_for(args, config.out), overwrite=args.overwrite)
     print_summary(result.metrics)
     if result.out is not None:
         print(f"\nresults: {result.out}/metrics.json, accuracy_matrix.csv, curves.png")

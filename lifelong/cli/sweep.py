@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 NAME = "sweep"
@@ -99,4 +100,7 @@ def main(args: argparse.Namespace) -> int:
             f"\n{failed} trial(s) failed; see trials.md (errors) and failure.json in their folders"
         )
     print(f"\nresults: {out}/leaderboard.md, results.json, trials.csv, trials.md")
+    if result.rows and failed == len(result.rows):
+        print("lifelong: every trial of the sweep failed", file=sys.stderr)
+        return 1
     return 0

@@ -29,6 +29,10 @@ class DivergenceError(LifelongError):
         self.iteration = iteration
 
 
+class LossGrowthWarning(UserWarning):
+    """The training loss grew by orders of magnitude within a task (a run about to diverge)."""
+
+
 class UnsupportedSettingError(LifelongError):
     """A strategy was asked to run in a setting it cannot handle."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,10 +13,13 @@ from typing import Any
 import torch
 
 from lifelong.core.config import RunConfig
-from lifelong.core.errors import DivergenceError
+from lifelong.core.errors import DivergenceError, LossGrowthWarning
 from lifelong.core.events import Observer, Observers
 from lifelong.core.strategy import Batch, Strategy
 from lifelong.data.stream import BatchStream
+
+# A loss this many times its value at the start of the task is reported as growing (not only NaN).
+LOSS_GROWTH = 1000.0
 
 
 @dataclass
@@ -81,6 +85,7 @@ class Learner:
         self.optimizer: torch.optim.Optimizer | None = None
         self._optimized: list[int] = []
         self._pending_optimizer_state: dict[str, Any] | None = None
+        self._loss_reference: tuple[int, float, bool] | None = None  # (task, first loss, warned)
         generator = torch.Generator().manual_seed(config.seed + 7)
         self._curve_subsets = [
             t.eval_indices[
@@ -168,11 +173,28 @@ class Learner:
             return self.config.iterations * n_tasks
         return self.config.epochs * stream.iterations_per_epoch  # type: ignore[operator]
 
+    def _check_loss_growth(self, value: float, task: int, iteration: int) -> None:
+        """Warn once per task when the loss exceeds ``LOSS_GROWTH`` times the task's first loss."""
+        if self._loss_reference is None or self._loss_reference[0] != task:
+            self._loss_reference = (task, value, False)
+            return
+        _, reference, warned = self._loss_reference
+        if not warned and value > LOSS_GROWTH * max(reference, 1e-2):
+            self._loss_reference = (task, reference, True)
+            warnings.warn(
+                f"the training loss grew from {reference:.4g} to {value:.4g} at task {task}, "
+                f"iteration {iteration}; the run may be diverging (lower the learning rate or "
+                "the strategy's strength)",
+                LossGrowthWarning,
+                stacklevel=2,
+            )
+
     def _train_step(self, batch: Batch, task: int, iteration: int) -> float:
         loss = self.strategy.loss(batch)
         value = float(loss.detach())
         if not math.isfinite(value):
             raise DivergenceError(task, iteration, value)
+        self._check_loss_growth(value, task, iteration)
         assert self.optimizer is not None
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()

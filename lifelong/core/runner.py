@@ -2,16 +2,16 @@
 
 Results go to ``config.out``: ``metrics.json``, ``accuracy_matrix.csv``, ``config.yaml`` (the resolved
 configuration), ``log.csv`` (per-iteration loss), ``curves.png`` and ``checkpoint.pt``. Every file is
-written atomically.
+written atomically, by one process at a time (the folder is locked), and only by runs of one
+configuration (see :mod:`lifelong.core.rundir`).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import platform
-import re
 import resource
 import sys
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,20 +20,22 @@ from typing import Any
 import torch
 
 from lifelong import metrics as M
+from lifelong.core.checkpoint import load_checkpoint
 from lifelong.core.config import RunConfig, load_yaml, run_config_from_mapping, save_yaml
-from lifelong.core.errors import LifelongError
+from lifelong.core.errors import ConfigError, LifelongError
 from lifelong.core.events import Observer
 from lifelong.core.fields import build_config
+from lifelong.core.identity import NOT_IN_FINGERPRINT, fingerprint, identity
 from lifelong.core.io import atomic_torch_save, atomic_write_json, atomic_write_text
 from lifelong.core.learner import Learner, Progress
 from lifelong.core.registry import get_strategy
+from lifelong.core.rundir import CHECKPOINT, METRICS, locked, prepare_run_folder
 from lifelong.core.seeding import resolve_device, seed_everything
 from lifelong.core.strategy import Context, Strategy
 from lifelong.data.scenarios import BENCHMARKS, Scenario, build_scenario
 from lifelong.models.build import ModelSpec, build_model
 
 DEFAULT_HIDDEN = {"mlp": (400, 400), "cnn": (256,), "resnet18": (20,)}
-CHECKPOINT = "checkpoint.pt"
 
 
 @dataclass
@@ -68,6 +70,27 @@ def resolve(config: RunConfig) -> RunConfig:
     if config.out is None:
         changes["out"] = str(config.replace(**changes).default_out())
     return config.replace(**changes) if changes else config
+
+
+def build_run_scenario(config: RunConfig, device: torch.device | str = "cpu") -> Scenario:
+    """The scenario of a resolved configuration (its first tasks only, if it says so)."""
+    scenario = build_scenario(
+        config.benchmark,
+        config.scenario,
+        num_tasks=config.tasks,
+        seed=config.resolved_scenario_seed,
+        shuffle_classes=config.shuffle_classes,
+        train_samples_per_task=config.train_samples_per_task,
+        validation_fraction=config.validation_fraction,
+        evaluate_on=config.evaluate_on,
+        padding=config.padding,
+        data_root=config.data_root,
+        download=config.download,
+        device=device,
+    )
+    if config.first_tasks is not None:
+        scenario = scenario.first(config.first_tasks)
+    return scenario
 
 
 def build_strategy(config: RunConfig, scenario: Scenario, device: torch.device) -> Strategy:
@@ -134,6 +157,7 @@ def collect_metrics(
         },
         "scenario": scenario.describe(),
         "config": config.to_dict(),
+        "fingerprint": fingerprint(config.to_dict()),
         "environment": {
             "python": platform.python_version(),
             "torch": torch.__version__,
@@ -145,17 +169,20 @@ def collect_metrics(
 
 
 def write_results(out: Path, result_metrics: dict[str, Any]) -> None:
-    """metrics.json, accuracy_matrix.csv and curves.png (when matplotlib is installed)."""
-    atomic_write_json(out / "metrics.json", result_metrics)
+    """metrics.json, config.yaml, accuracy_matrix.csv and curves.png (when matplotlib is installed).
+
+    config.yaml is written with the results, never before, so a folder's files always describe one
+    configuration."""
     R = result_metrics["accuracy_matrix"]
     header = "trained_on," + ",".join(f"task_{j}" for j in range(len(R)))
     lines = [header] + [f"task_{i}," + ",".join(f"{v:.6f}" for v in row) for i, row in enumerate(R)]
     atomic_write_text(out / "accuracy_matrix.csv", "\n".join(lines) + "\n")
-    try:
+    save_yaml(result_metrics["config"], out / "config.yaml")
+    if importlib.util.find_spec("matplotlib") is not None:
         from lifelong.report.plots import plot_curves
-    except ImportError:
-        return
-    plot_curves(result_metrics, out / "curves.png")
+
+        plot_curves(result_metrics, out / "curves.png")
+    atomic_write_json(out / METRICS, result_metrics)  # last: its presence marks a finished run
 
 
 def run(
@@ -163,6 +190,7 @@ def run(
     *,
     observers: Sequence[Observer] = (),
     resume: bool = False,
+    overwrite: bool = False,
     write: bool = True,
 ) -> RunResult:
     """Train and evaluate one configuration.
@@ -170,38 +198,40 @@ def run(
     Args:
         config: the run; defaults are resolved and saved with the results.
         observers: read-only observers (progress bar, logs).
-        resume: continue from ``config.out/checkpoint.pt`` if it exists.
+        resume: continue from ``config.out/checkpoint.pt`` when it holds this configuration (a
+            checkpoint or finished run of another configuration is refused, naming the differences).
+        overwrite: replace whatever run ``config.out`` holds (otherwise a folder holding a run
+            is refused unless ``resume``).
         write: write results and checkpoints to ``config.out`` (off: nothing touches the disk).
     """
     config = resolve(config)
     if config.threads:
         torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
-    scenario = build_scenario(
-        config.benchmark,
-        config.scenario,
-        num_tasks=config.tasks,
-        seed=config.resolved_scenario_seed,
-        shuffle_classes=config.shuffle_classes,
-        train_samples_per_task=config.train_samples_per_task,
-        validation_fraction=config.validation_fraction,
-        evaluate_on=config.evaluate_on,
-        padding=config.padding,
-        data_root=config.data_root,
-        download=config.download,
-        device=device,
-    )
-    if config.first_tasks is not None:
-        scenario = scenario.first(config.first_tasks)
+    scenario = build_run_scenario(config, device)
     strategy = build_strategy(config, scenario, device)
-    out = Path(config.out) if write and config.out else None
-    checkpoint_path = out / CHECKPOINT if out else None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        save_yaml(config.to_dict(), out / "config.yaml")
-    state = None
-    if resume and checkpoint_path is not None and checkpoint_path.exists():
-        state = load_checkpoint(checkpoint_path)
+    if not (write and config.out):
+        return _train(config, scenario, strategy, device, observers=observers, out=None)
+    out = Path(config.out)
+    with locked(out, "lifelong run"):
+        found = prepare_run_folder(
+            out, identity(config.to_dict()), resume=resume, overwrite=overwrite
+        )
+        state = load_checkpoint(out / CHECKPOINT) if found else None
+        return _train(config, scenario, strategy, device, observers=observers, out=out, state=state)
+
+
+def _train(
+    config: RunConfig,
+    scenario: Scenario,
+    strategy: Strategy,
+    device: torch.device,
+    *,
+    observers: Sequence[Observer],
+    out: Path | None,
+    state: dict[str, Any] | None = None,
+) -> RunResult:
+    """The learner over ``strategy``, logs and checkpoints in ``out`` (if any), results written."""
     all_observers = list(observers)
     if out is not None:
         from lifelong.report.logs import CsvLog
@@ -218,6 +248,7 @@ def run(
                 else None,
             )
         )
+    checkpoint_path = out / CHECKPOINT if out is not None else None
     learner = Learner(
         strategy,
         config,
@@ -227,7 +258,7 @@ def run(
         else None,
     )
     if state is not None:
-        learner.load_state_dict(state)
+        restore(learner, state, checkpoint_path)
     try:
         progress = learner.fit()
     finally:
@@ -239,35 +270,43 @@ def run(
     return RunResult(result_metrics, out, strategy)
 
 
-def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Load a checkpoint with ``weights_only=True``: tensors and plain data only, never code."""
+def restore(learner: Learner, state: dict[str, Any], path: Path | None) -> None:
+    """Load a checkpoint into ``learner``; a checkpoint that does not fit the model is a clear error."""
     try:
-        with warnings.catch_warnings():
-            # e.g. pickle-protocol notes: the error raised below says it all
-            warnings.simplefilter("ignore")
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001 - any unpickling failure is a corrupt/unsafe file
-        text = str(err).strip()
-        unsafe = re.search(r"GLOBAL ([\w.]+)", text)
-        if unsafe or "Weights only load failed" in text:
-            what = f" ({unsafe.group(1)})" if unsafe else ""
-            raise LifelongError(
-                f"{path}: refused to load: the checkpoint holds objects other than tensors and "
-                f"plain data{what}; lifelong never runs code from a checkpoint"
-            ) from None
-        first = text.splitlines()[0] if text else type(err).__name__
-        raise LifelongError(f"{path}: not a valid lifelong checkpoint ({first[:200]})") from None
-    if not isinstance(state, dict) or state.get("format") != 1:
-        raise LifelongError(f"{path}: not a lifelong checkpoint (unknown format)")
-    return state
+        learner.load_state_dict(state)
+    except (RuntimeError, KeyError, TypeError, ValueError) as err:
+        lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+        detail = " ".join(lines[:2]) if lines else type(err).__name__
+        raise LifelongError(
+            f"{path}: checkpoint does not fit this run's model or strategy ({detail[:240]})"
+        ) from None
 
 
-def resume_run(folder: str | Path, *, observers: Sequence[Observer] = ()) -> RunResult:
-    """Continue the run saved in ``folder`` (its config.yaml and checkpoint.pt)."""
+def resume_run(
+    folder: str | Path,
+    *,
+    observers: Sequence[Observer] = (),
+    overrides: dict[str, Any] | None = None,
+) -> RunResult:
+    """Continue the run saved in ``folder``: its configuration comes from its checkpoint (or, for a
+    finished run, its config.yaml), so the resumed run is exactly the interrupted one.
+
+    Args:
+        overrides: settings outside the run's identity (threads, device, data_root), e.g. to resume
+            on another machine; a setting that would change results is refused.
+    """
     folder = Path(folder)
-    if not (folder / "config.yaml").is_file():
-        raise LifelongError(f"{folder}: not a run folder (no config.yaml)")
-    config = run_config_from_mapping(
-        load_yaml(folder / "config.yaml"), where=str(folder / "config.yaml")
-    )
-    return run(config.replace(out=str(folder)), observers=observers, resume=True)
+    if (folder / CHECKPOINT).is_file():
+        values = dict(load_checkpoint(folder / CHECKPOINT)["config"])
+        where = str(folder / CHECKPOINT)
+    elif (folder / "config.yaml").is_file():
+        values, where = load_yaml(folder / "config.yaml"), str(folder / "config.yaml")
+    else:
+        raise LifelongError(f"{folder}: not a run folder (no checkpoint.pt or config.yaml)")
+    config = run_config_from_mapping(values, where=where)
+    changes = dict(overrides or {})
+    changing = sorted(set(changes) - NOT_IN_FINGERPRINT)
+    if changing:
+        raise ConfigError(f"resuming {folder} cannot change {', '.join(changing)}")
+    changes["out"] = str(folder)
+    return run(config.replace(**changes), observers=observers, resume=True)

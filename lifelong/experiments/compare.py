@@ -32,7 +32,9 @@ from typing import Any
 from lifelong.core.config import RunConfig, load_yaml, run_config_from_mapping, save_yaml
 from lifelong.core.errors import ConfigError, LifelongError
 from lifelong.core.fields import build_config, check, field
-from lifelong.core.io import atomic_write_json
+from lifelong.core.identity import describe_difference, identity
+from lifelong.core.io import atomic_write_json, atomic_write_text
+from lifelong.core.rundir import RunFolderError, clear_run_files, locked, saved_identity
 
 COMPARE_FILE = "compare.yaml"
 OUTCOMES_FILE = "outcomes.json"
@@ -150,12 +152,14 @@ def resolve_comparison(config: CompareConfig) -> CompareConfig:
     """Fill defaults and validate every strategy, its hyperparameters and the setting up front."""
     from lifelong.core.errors import unknown_name
     from lifelong.core.registry import get_strategy
-    from lifelong.core.runner import resolve
+    from lifelong.core.runner import build_run_scenario, resolve
     from lifelong.data.scenarios import SETTINGS
 
     probe = resolve(run_config_from_mapping({**config.run, "out": "-"}))
     if probe.scenario not in SETTINGS:
         raise unknown_name("scenario", str(probe.scenario), SETTINGS)
+    # Data present, tasks splittable, subsets valid: checked here, before any worker starts.
+    build_run_scenario(probe)
     for strategy, params in config.strategy_params.items():
         if strategy not in config.strategies:
             raise ConfigError(
@@ -189,22 +193,50 @@ def run_comparison(
     config: CompareConfig,
     *,
     on_result: Callable[[Any], None] | None = None,
+    overwrite: bool = False,
+    lock: bool = True,
 ) -> list[dict[str, Any]]:
-    """Run (or skip, when finished) every strategy x seed; returns and saves the outcome records."""
-    from lifelong.experiments.executor import run_local
+    """Run (or skip, when finished) every strategy x seed; returns and saves the outcome records.
 
+    Args:
+        on_result: called in this process as each run finishes.
+        overwrite: discard the runs the output folder holds and run every one again. Without it,
+            a finished run of the same configuration is reused, an interrupted one resumes, and a
+            run folder holding another configuration stops the comparison before anything runs.
+        lock: hold the output folder's writer lock (off: the caller holds it, e.g. to also write
+            the report under it).
+    """
     config = resolve_comparison(config)
     out = Path(config.out)  # type: ignore[arg-type]
-    out.mkdir(parents=True, exist_ok=True)
-    save_yaml(config.to_dict(), out / COMPARE_FILE)
+    if not lock:
+        return _run_locked(config, out, on_result, overwrite)
+    with locked(out, "lifelong compare"):
+        return _run_locked(config, out, on_result, overwrite)
+
+
+def _run_locked(
+    config: CompareConfig,
+    out: Path,
+    on_result: Callable[[Any], None] | None,
+    overwrite: bool,
+) -> list[dict[str, Any]]:
+    from lifelong.core.runner import resolve
+    from lifelong.experiments.executor import run_local
+
     jobs, threads = plan_threads(config.jobs, config.run.get("threads"))
     keys = {}
     trials = []
     for strategy in config.strategies:
         for seed in config.seeds:
-            run_config = config.run_config(strategy, seed).replace(threads=threads)
+            run_config = resolve(config.run_config(strategy, seed).replace(threads=threads))
             keys[run_name(strategy, seed)] = (strategy, seed)
             trials.append((run_name(strategy, seed), run_config))
+    if overwrite:
+        for _, run_config in trials:
+            clear_run_files(Path(run_config.out))  # type: ignore[arg-type]
+    else:
+        check_run_folders(trials)
+    save_yaml(config.to_dict(), out / COMPARE_FILE)
     outcomes = run_local(trials, jobs=jobs, threads=threads, on_result=on_result)
     records = [
         {
@@ -218,12 +250,24 @@ def run_comparison(
         for o in outcomes
     ]
     atomic_write_json(out / OUTCOMES_FILE, {"runs": records})
-    tracebacks = {o.key: o.extra.get("traceback") for o in outcomes if not o.ok}
-    for key, text in tracebacks.items():
-        if text:
-            (out / "runs" / key).mkdir(parents=True, exist_ok=True)
-            (out / "runs" / key / "error.txt").write_text(text)
+    for o in outcomes:
+        text = o.extra.get("traceback")
+        if not o.ok and text:
+            atomic_write_text(out / "runs" / o.key / "error.txt", text)
     return records
+
+
+def check_run_folders(trials: list[tuple[str, RunConfig]]) -> None:
+    """Refuse, before any run starts, run folders that hold a run of another configuration."""
+    for _, run_config in trials:
+        found = saved_identity(Path(run_config.out))  # type: ignore[arg-type]
+        wanted = identity(run_config.to_dict())
+        if found is not None and found[1] != wanted:
+            raise RunFolderError(
+                f"{run_config.out} holds a {found[0]} of another configuration "
+                f"({describe_difference(found[1], wanted)}); use another --out, or --overwrite "
+                "to run the comparison again from scratch"
+            )
 
 
 def is_comparison(folder: Path) -> bool:

@@ -1,7 +1,8 @@
 """Run many configurations in parallel worker processes, each pinned to a few torch threads.
 
-A trial whose results folder already holds a ``metrics.json`` for the same configuration is skipped
-(so an interrupted comparison or sweep resumes); a trial that crashes or diverges is recorded with its
+A trial whose results folder already holds a ``metrics.json`` with the same fingerprint is skipped
+and an interrupted one resumes from its checkpoint (a folder holding a run of another configuration
+is refused, naming the differing keys: see :mod:`lifelong.core.rundir`); a trial that crashes or diverges is recorded with its
 error and the others go on. Workers limit their torch threads so that ``jobs x threads`` never exceeds
 the cores: oversubscribed OpenMP threads slow small models by an order of magnitude.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from lifelong.core.config import RunConfig, run_config_from_mapping
+from lifelong.core.identity import identity
 
 
 @dataclass
@@ -48,10 +50,11 @@ def finished_metrics(config: RunConfig) -> dict[str, Any] | None:
         metrics = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
         return None
-    saved = metrics.get("config", {})
-    wanted = config.to_dict()
-    same = all(saved.get(k) == v for k, v in wanted.items() if k not in ("threads", "device"))
-    return metrics if same else None
+    try:
+        saved = identity(metrics["config"], metrics.get("inputs"))
+    except (KeyError, TypeError):
+        return None
+    return metrics if saved == identity(config.to_dict()) else None
 
 
 def run_trial(key: str, config_dict: dict[str, Any], threads: int) -> TrialOutcome:

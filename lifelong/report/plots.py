@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,6 +12,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+from lifelong.core.io import atomic_write_bytes  # noqa: E402
 
 
 def plot_curves(
@@ -52,11 +55,17 @@ def plot_curves(
 def save(fig: Any, path: Path, *, dpi: int = 110) -> None:
     """Write ``fig`` atomically (a complete PNG or nothing) and close it."""
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=dpi)
-    plt.close(fig)
-    tmp.replace(path)
+    _write_png(fig, path, dpi)
+
+
+def _write_png(fig: Any, path: Path, dpi: int) -> None:
+    """Render ``fig`` to memory, close it, and write the PNG atomically under a unique temp name."""
+    image = io.BytesIO()
+    try:
+        fig.savefig(image, dpi=dpi, format="png")
+    finally:
+        plt.close(fig)
+    atomic_write_bytes(path, image.getvalue())
 
 
 def _grid(n: int, width: float, height: float, cols: int = 3) -> tuple[Any, list[Any]]:
@@ -112,11 +121,7 @@ def plot_heatmaps(matrices: Sequence[tuple[str, Sequence[Sequence[float]]]], pat
     fig.tight_layout()
     if image is not None:
         fig.colorbar(image, ax=axes, shrink=0.8, label="test accuracy")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
+    _write_png(fig, path, 110)
 
 
 def plot_bars(

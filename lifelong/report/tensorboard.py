@@ -27,11 +27,13 @@ class TensorBoardLog(Observer):
                 "--tensorboard needs the tensorboard package: pip install 'lifelong[tensorboard]'"
             ) from None
         self.log_dir = Path(out_dir) / "tensorboard"
-        self.writer = SummaryWriter(log_dir=str(self.log_dir))
+        self._writer_class = SummaryWriter
+        self.writer: Any = None  # created when the run starts, after its folder is checked
         self.last_global = 0
         self.tasks_seen = 0
 
     def run_started(self, info: dict[str, Any]) -> None:
+        self.writer = self._writer_class(log_dir=str(self.log_dir))
         self.writer.add_text("run", ", ".join(f"{k}: {v}" for k, v in info.items()))
 
     def task_started(self, task: int, iterations: int) -> None:
@@ -54,4 +56,5 @@ class TensorBoardLog(Observer):
         self.writer.flush()
 
     def close(self) -> None:
-        self.writer.close()
+        if self.writer is not None:
+            self.writer.close()

@@ -38,7 +38,7 @@ def test_run_writes_complete_results(tiny_config, tmp_path):
     assert (out / "curves.png").stat().st_size > 1000
     assert (out / "config.yaml").is_file() and (out / "log.csv").is_file()
     # no temporary files are left behind by atomic writes
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    assert not [p for p in out.iterdir() if p.name.startswith(".") and p.name != ".lock"]
     # 20 iterations per task, evaluated every 5 (3 intermediate points) + one at each task end
     assert len(metrics["curve"]["iterations"]) == 5 * 4
     assert metrics["curve"]["task_starts"] == [0, 20, 40, 60, 80]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lifelong.core.config import RunConfig
 from lifelong.core.io import atomic_write_json
-from lifelong.experiments.executor import TrialOutcome, run_local
+from lifelong.experiments.executor import TrialOutcome, finished_metrics, run_local
 from lifelong.experiments.sweep.space import format_params
 from lifelong.experiments.sweep.trials import Trial, config_hash, trial_key
 
@@ -85,11 +85,8 @@ def execute_trials(
 def _recorded(trial: Trial, retry_failed: bool) -> TrialOutcome | None:
     """The outcome of an earlier attempt at this trial: finished, or failed (unless retrying)."""
     folder = Path(trial.config.out or "")
-    try:
-        metrics = json.loads((folder / "metrics.json").read_text())
-    except (OSError, json.JSONDecodeError):
-        metrics = None
-    if metrics is not None and config_hash(metrics.get("config", {})) == config_hash(trial.config):
+    metrics = finished_metrics(trial.config)
+    if metrics is not None:
         return TrialOutcome(trial_key(trial), "cached", trial.config.to_dict(), metrics)
     failure = folder / "failure.json"
     if retry_failed or not failure.is_file():

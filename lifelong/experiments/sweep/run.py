@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from lifelong.core.rundir import locked
 from lifelong.experiments.sweep.execution import Backend, execute_trials, local_backend
 from lifelong.experiments.sweep.results import SweepResult, leaderboard_entries, trial_row
 from lifelong.experiments.sweep.selection import select
@@ -35,6 +36,18 @@ def run_sweep(
         progress: called with one line per finished trial.
     """
     out = Path(out).absolute()
+    with locked(out, "lifelong sweep"):
+        return _run_sweep(spec, out, backend, threads, retry_failed, progress)
+
+
+def _run_sweep(
+    spec: SweepSpec,
+    out: Path,
+    backend: Backend | None,
+    threads: int | None,
+    retry_failed: bool,
+    progress: Callable[[str], None] | None,
+) -> SweepResult:
     threads = threads or max(1, int(spec.num_cpus))
     backend = backend or local_backend(None, threads)
     tuning = tuning_trials(spec, out, threads)

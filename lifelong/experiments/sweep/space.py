@@ -37,6 +37,8 @@ UNSEARCHABLE = RESERVED | {
     "validation_fraction",
 }
 DISTRIBUTIONS = ("choice", "uniform", "log_uniform", "int_uniform", "int_log_uniform")
+# Candidates per strategy beyond which a search is refused before anything is built or run.
+MAX_CANDIDATES = 10_000
 
 
 def candidates(search: StrategySearch) -> list[dict[str, Any]]:
@@ -64,8 +66,18 @@ def candidates(search: StrategySearch) -> list[dict[str, Any]]:
             if not values:
                 raise ConfigError(f"{where}.space.{key}: empty list of values")
             axes.append([(key, v) for v in values])
+        size = math.prod(len(axis) for axis in axes)
+        check(
+            size <= MAX_CANDIDATES,
+            f"{where}: the grid has {size:,} points (more than {MAX_CANDIDATES:,}); "
+            "shrink it or use search: random with samples",
+        )
         return [dict(combo) for combo in itertools.product(*axes)]
     check(search.samples >= 1, f"{where}: samples must be >= 1")
+    check(
+        search.samples <= MAX_CANDIDATES,
+        f"{where}: {search.samples:,} samples is more than {MAX_CANDIDATES:,}",
+    )
     rng = np.random.default_rng(search.seed)
     return [
         {key: _draw(value, rng, f"{where}.space.{key}") for key, value in space.items()}

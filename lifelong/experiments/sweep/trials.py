@@ -3,14 +3,13 @@ tuning or the evaluation stage, with its run configuration and results folder.""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from lifelong.core.config import RunConfig, run_config_from_mapping
 from lifelong.core.fields import check
+from lifelong.core.identity import fingerprint
 from lifelong.experiments.sweep.space import candidates, split_params
 from lifelong.experiments.sweep.spec import StrategySearch, SweepSpec
 
@@ -28,11 +27,11 @@ class Trial:
 
 
 def config_hash(config: RunConfig | dict[str, Any]) -> str:
-    """8 hex digits identifying a configuration (output folder, threads and device excluded), so a
-    moved results folder is still recognised."""
+    """The first 8 hex digits of the run's fingerprint (:mod:`lifelong.core.identity`: output
+    folder, threads, device and other settings that do not change results excluded), so a moved
+    results folder is still recognised."""
     values = config.to_dict() if isinstance(config, RunConfig) else config
-    data = {k: v for k, v in values.items() if k not in ("out", "threads", "device")}
-    return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    return fingerprint(values)[:8]
 
 
 def _make_config(

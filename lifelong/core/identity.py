@@ -1,0 +1,70 @@
+"""Run identity: a fingerprint of everything that changes a run's results.
+
+A run folder holds results of exactly one configuration. The fingerprint is the SHA-256 of the
+resolved configuration written as canonical JSON, leaving out the settings that change where and how
+fast a run goes but not what it computes (:data:`NOT_IN_FINGERPRINT`). Resuming, skipping a finished
+run, or reusing a result in a comparison or sweep is allowed only when fingerprints are equal; otherwise
+the keys that differ are named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+# Output place, speed and logging settings: they never change the numbers a run reports.
+NOT_IN_FINGERPRINT = frozenset(
+    {"out", "threads", "device", "data_root", "download", "checkpoint_every", "eval_batch_size"}
+)
+
+
+def identity(config: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The part of a resolved configuration (as a mapping) that defines the run's results.
+
+    Args:
+        config: ``RunConfig.to_dict()`` of a resolved configuration.
+        extra: identities of inputs not named by the configuration (a user's data or model).
+    """
+    values = {k: v for k, v in config.items() if k not in NOT_IN_FINGERPRINT}
+    if extra:
+        values["inputs"] = dict(extra)
+    return json.loads(json.dumps(values, sort_keys=True, default=str))
+
+
+def fingerprint(config: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> str:
+    """SHA-256 (hex) of :func:`identity`."""
+    text = json.dumps(identity(config, extra), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def differing_keys(saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[str]:
+    """Dotted names of the keys whose values differ between two identities (nested mappings are
+    compared key by key, e.g. ``strategy_params.strength``)."""
+    keys: list[str] = []
+    for key in sorted(set(saved) | set(wanted)):
+        a, b = saved.get(key), wanted.get(key)
+        if isinstance(a, Mapping) and isinstance(b, Mapping):
+            keys += [f"{key}.{k}" for k in differing_keys(a, b)]
+        elif a != b:
+            keys.append(key)
+    return keys
+
+
+def describe_difference(saved: Mapping[str, Any], wanted: Mapping[str, Any], limit: int = 4) -> str:
+    """``"iterations: 200 -> 300, strategy_params.strength: 10 -> 100"`` (at most ``limit`` keys)."""
+    keys = differing_keys(saved, wanted)
+    parts = [f"{k}: {_lookup(saved, k)} -> {_lookup(wanted, k)}" for k in keys[:limit]]
+    if len(keys) > limit:
+        parts.append(f"and {len(keys) - limit} more")
+    return ", ".join(parts)
+
+
+def _lookup(values: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = values
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return "(unset)"
+        value = value[part]
+    return value
