@@ -8,49 +8,54 @@ from typing import Any
 
 from lifelong.core.config import RunConfig, load_yaml, run_config_from_mapping
 from lifelong.core.errors import ConfigError
+from lifelong.core.fields import config_help
 
 S = argparse.SUPPRESS
 
 
+# Short forms of a few flags; every other flag is ``--field-name`` of a RunConfig field.
+SHORT_FLAGS = {"benchmark": "-b", "strategy": "-s", "out": "-o"}
+# Fields given in another form: strategy hyperparameters through --set NAME=VALUE.
+NOT_FLAGS = {"strategy_params"}
+
+
 def add_run_flags(parser: argparse.ArgumentParser, *, strategy: bool = True) -> None:
-    """Flags equal to RunConfig fields; only flags given on the command line override the config."""
+    """One flag per :class:`RunConfig` field, generated from the field (name, type, default, help),
+    so flags cannot drift from the configuration. Only flags given on the command line override
+    ``--config``; values are converted and validated by the config, naming the field on error."""
     g = parser.add_argument_group("run configuration (flags override --config)")
     g.add_argument("--config", default=S, help="YAML file with run settings")
-    g.add_argument("--benchmark", "-b", default=S, help="benchmark (see: lifelong list)")
-    g.add_argument("--scenario", default=S, help="task, domain or class")
-    if strategy:
-        g.add_argument("--strategy", "-s", default=S, help="strategy (see: lifelong list)")
     g.add_argument(
         "--set",
         action="append",
         default=S,
         metavar="NAME=VALUE",
-        help="strategy hyperparameter (repeatable)",
+        help="strategy hyperparameter (repeatable; see: lifelong list strategies)",
     )
-    g.add_argument("--tasks", type=int, default=S, help="number of tasks")
-    g.add_argument("--epochs", type=int, default=S, help="epochs per task")
-    g.add_argument("--iterations", type=int, default=S, help="iterations per task")
-    g.add_argument("--batch-size", type=int, default=S)
-    g.add_argument("--optimizer", default=S, help="adam or sgd")
-    g.add_argument("--lr", type=float, default=S)
-    g.add_argument("--momentum", type=float, default=S)
-    g.add_argument("--weight-decay", type=float, default=S)
-    g.add_argument("--model", default=S, help="mlp, cnn or resnet18")
-    g.add_argument("--hidden", default=S, help="hidden sizes, e.g. 400,400")
-    g.add_argument("--seed", type=int, default=S)
-    g.add_argument("--scenario-seed", type=int, default=S)
-    g.add_argument("--shuffle-classes", action="store_true", default=S)
-    g.add_argument("--train-samples-per-task", type=int, default=S)
-    g.add_argument("--validation-fraction", type=float, default=S)
-    g.add_argument("--evaluate-on", default=S, help="test or validation")
-    g.add_argument("--padding", type=int, default=S)
-    g.add_argument("--device", default=S, help="cpu, cuda or auto")
-    g.add_argument("--threads", type=int, default=S, help="torch CPU threads")
-    g.add_argument("--data-root", default=S, help="data folder (else $LIFELONG_DATA)")
-    g.add_argument("--download", action="store_true", default=S, help="download missing data")
-    g.add_argument("--eval-every", type=int, default=S, help="curve evaluation period (iterations)")
-    g.add_argument("--checkpoint-every", type=int, default=S)
-    g.add_argument("--out", "-o", default=S, help="output folder")
+    for name, kind, default, text in config_help(RunConfig):
+        if name in NOT_FLAGS or (name == "strategy" and not strategy):
+            continue
+        flags = [f"--{name.replace('_', '-')}"] + (
+            [SHORT_FLAGS[name]] if name in SHORT_FLAGS else []
+        )
+        shown = text if default is None or default is False else f"{text} (default: {default})"
+        if kind == "bool":
+            action = "store_true" if default is False else argparse.BooleanOptionalAction
+            g.add_argument(*flags, action=action, default=S, help=shown)
+        else:
+            g.add_argument(*flags, default=S, metavar=_metavar(name, kind), help=shown)
+
+
+def _metavar(name: str, kind: str) -> str:
+    if "|" in kind:
+        return "{" + kind.replace("|", ",") + "}"
+    if kind.startswith("int"):
+        return "N"
+    if kind.startswith("float"):
+        return "X"
+    if kind.startswith("list"):
+        return "N,N"
+    return {"out": "DIR", "data_root": "DIR"}.get(name, "NAME")
 
 
 def parse_set(items: Sequence[str]) -> dict[str, str]:

@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--resume",
         metavar="DIR",
         help="continue the interrupted run in DIR with its own configuration (only --threads, "
-        "--device and --quiet may be given with it)",
+        "--device, --data-root and --quiet may be given with it)",
     )
     parser.add_argument(
         "--overwrite", action="store_true", help="replace a run that --out already holds"

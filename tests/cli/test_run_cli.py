@@ -83,3 +83,37 @@ def test_config_file_and_flags_override(tmp_path, capsys):
     config.write_text("benchmark: split-digits\nepochz: 3\n")
     assert main(["run", "--config", str(config)]) == 2
     assert "unknown key 'epochz'" in capsys.readouterr().err
+
+
+def test_every_run_config_field_has_a_flag_generated_from_it():
+    import dataclasses
+
+    from lifelong.cli import build_parser
+    from lifelong.cli._common import NOT_FLAGS, config_from_args
+    from lifelong.core.config import RunConfig
+
+    parser = build_parser()
+    for f in dataclasses.fields(RunConfig):
+        if f.name in NOT_FLAGS:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        assert flag in parser.format_help() or flag in _run_help(parser), f.name
+    args = parser.parse_args(
+        ["run", "--curve-samples", "7", "--no-reset-optimizer", "--hidden", "8,4", "-b", "x"]
+    )
+    config = config_from_args(args)
+    assert config.curve_samples == 7 and config.reset_optimizer is False
+    assert config.hidden == (8, 4) and config.benchmark == "x"
+
+
+def _run_help(parser) -> str:
+    import argparse
+
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices["run"].format_help()
+
+
+def test_a_wrongly_typed_flag_names_the_field(capsys, tmp_path):
+    code = main(["run", "--quiet", "--iterations", "many", "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2 and "iterations" in err and err.count("\n") == 1
