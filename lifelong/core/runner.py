@@ -179,7 +179,7 @@ def write_results(out: Path, result_metrics: dict[str, Any]) -> None:
     atomic_write_text(out / "accuracy_matrix.csv", "\n".join(lines) + "\n")
     save_yaml(result_metrics["config"], out / "config.yaml")
     if importlib.util.find_spec("matplotlib") is not None:
-        from lifelong.report.plots import plot_curves
+        from lifelong.core.curves import plot_curves
 
         plot_curves(result_metrics, out / "curves.png")
     atomic_write_json(out / METRICS, result_metrics)  # last: its presence marks a finished run
@@ -234,7 +234,7 @@ def _train(
     """The learner over ``strategy``, logs and checkpoints in ``out`` (if any), results written."""
     all_observers = list(observers)
     if out is not None:
-        from lifelong.report.logs import CsvLog
+        from lifelong.core.logs import CsvLog
 
         # On resume the log keeps only rows up to the checkpoint: rows written after it (before the
         # interruption) are produced again, so they would otherwise appear twice.

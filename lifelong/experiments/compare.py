@@ -30,14 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from lifelong.core.config import RunConfig, load_yaml, run_config_from_mapping, save_yaml
-from lifelong.core.errors import ConfigError, LifelongError
+from lifelong.core.errors import ConfigError
 from lifelong.core.fields import build_config, check, field
 from lifelong.core.identity import describe_difference, identity
 from lifelong.core.io import atomic_write_json, atomic_write_text
+from lifelong.core.results import COMPARE_FILE, OUTCOMES_FILE, run_name
 from lifelong.core.rundir import RunFolderError, clear_run_files, locked, saved_identity
 
-COMPARE_FILE = "compare.yaml"
-OUTCOMES_FILE = "outcomes.json"
 # RunConfig fields a comparison sets per run, so they may not be given as shared settings.
 PER_RUN = {"strategy": "strategies", "seed": "seeds", "out": "out"}
 
@@ -86,10 +85,6 @@ class CompareConfig:
             "out": str(Path(self.out) / "runs" / run_name(strategy, seed)),
         }
         return run_config_from_mapping(values, where=f"{strategy} seed {seed}")
-
-
-def run_name(strategy: str, seed: int) -> str:
-    return f"{strategy}-s{seed}"
 
 
 def _parse_set(items: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -272,14 +267,3 @@ def check_run_folders(trials: list[tuple[str, RunConfig]]) -> None:
 
 def is_comparison(folder: Path) -> bool:
     return (folder / COMPARE_FILE).is_file()
-
-
-def check_same_stream(configs: Mapping[str, Mapping[str, Any]]) -> None:
-    """Runs in one comparison must share the benchmark, setting and number of tasks."""
-    for key in ("benchmark", "scenario", "tasks"):
-        values = {name: c.get(key) for name, c in configs.items()}
-        if len(set(map(str, values.values()))) > 1:
-            shown = ", ".join(f"{name}: {v}" for name, v in list(values.items())[:4])
-            raise LifelongError(
-                f"the runs disagree on {key} ({shown}); compare runs of one scenario"
-            )

@@ -18,31 +18,15 @@ import yaml
 
 from lifelong.core.errors import LifelongError
 from lifelong.core.io import atomic_write_text
-from lifelong.experiments.compare import COMPARE_FILE, OUTCOMES_FILE, check_same_stream, run_name
+from lifelong.core.results import (
+    COMPARE_FILE,
+    OUTCOMES_FILE,
+    check_same_stream,
+    load_metrics,
+    run_name,
+)
 from lifelong.report import html as H
 from lifelong.report import leaderboard as L
-
-REQUIRED = ("accuracy_matrix", "average_accuracy", "average_forgetting", "config", "curve")
-
-
-def load_metrics(folder: Path) -> dict[str, Any]:
-    """The metrics of a finished run; a missing or corrupt file is a one-line error."""
-    path = Path(folder) / "metrics.json"
-    if not path.is_file():
-        raise LifelongError(f"{folder}: no metrics.json (the run has not finished)")
-    try:
-        metrics = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise LifelongError(f"{path}: corrupt results file ({str(err).splitlines()[0]})") from None
-    if not isinstance(metrics, dict):
-        raise LifelongError(f"{path}: corrupt results file (not a mapping)")
-    missing = [key for key in REQUIRED if key not in metrics]
-    if missing:
-        raise LifelongError(f"{path}: corrupt results file (missing '{missing[0]}')")
-    R = metrics["accuracy_matrix"]
-    if not (isinstance(R, list) and R and all(isinstance(r, list) and len(r) == len(R) for r in R)):
-        raise LifelongError(f"{path}: corrupt results file (accuracy_matrix is not square)")
-    return metrics
 
 
 @dataclass

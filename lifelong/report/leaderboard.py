@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from lifelong.core.results import Stat
 
 MB = 2**20
 
@@ -49,28 +50,6 @@ SHOWN = [
     "parameters",
     "strategy_memory_mb",
 ]
-
-
-@dataclass
-class Stat:
-    """Mean, sample standard deviation and standard error of ``n`` values."""
-
-    mean: float | None
-    std: float | None
-    sem: float | None
-    n: int
-
-    @classmethod
-    def of(cls, values: Sequence[float | None]) -> Stat:
-        xs = [float(v) for v in values if v is not None and math.isfinite(float(v))]
-        n = len(xs)
-        if n == 0:
-            return cls(None, None, None, 0)
-        mean = sum(xs) / n
-        if n == 1:
-            return cls(mean, None, None, 1)
-        std = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1))
-        return cls(mean, std, std / math.sqrt(n), n)
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,43 +12,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from lifelong.core.io import atomic_write_bytes  # noqa: E402
+from lifelong.core.curves import plot_curves, write_figure  # noqa: E402
 
-
-def plot_curves(
-    metrics: dict[str, Any], path: Path | None, *, title: str | None = None, ax: Any = None
-) -> None:
-    """Accuracy of every task over training, one line per task, task boundaries marked.
-
-    This is the seed notebook's figure: the lines of earlier tasks fall when a new task starts.
-    """
-    curve = metrics["curve"]
-    iterations = curve["iterations"]
-    accuracy = list(zip(*curve["accuracy"], strict=True)) if curve["accuracy"] else []
-    own = ax is None
-    if own:
-        fig, ax = plt.subplots(figsize=(9, 4.5))
-    for j, values in enumerate(accuracy):
-        start = curve["task_starts"][j] if j < len(curve["task_starts"]) else 0
-        xs = [it for it in iterations if it >= start]
-        ys = [v for it, v in zip(iterations, values, strict=True) if it >= start]
-        ax.plot(xs, ys, marker="o", markersize=2.5, linewidth=1.4, label=f"task {j + 1}")
-    for start in curve["task_starts"][1:]:
-        ax.axvline(start, color="grey", linestyle="--", linewidth=0.8)
-    config = metrics.get("config", {})
-    ax.set_title(
-        title
-        or f"{config.get('strategy', '')} on {config.get('benchmark', '')} "
-        f"({config.get('scenario', '')}-incremental)"
-    )
-    ax.set_xlabel("training iteration")
-    ax.set_ylabel("test accuracy")
-    ax.set_ylim(-0.02, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", fontsize=8, ncol=2)
-    if own:
-        assert path is not None
-        save(fig, path)
+__all__ = ["plot_curves"]
 
 
 def save(fig: Any, path: Path, *, dpi: int = 110) -> None:
@@ -59,13 +24,11 @@ def save(fig: Any, path: Path, *, dpi: int = 110) -> None:
 
 
 def _write_png(fig: Any, path: Path, dpi: int) -> None:
-    """Render ``fig`` to memory, close it, and write the PNG atomically under a unique temp name."""
-    image = io.BytesIO()
+    """Write the PNG atomically (:func:`lifelong.core.curves.write_figure`) and close ``fig``."""
     try:
-        fig.savefig(image, dpi=dpi, format="png")
+        write_figure(fig, path, dpi=dpi)
     finally:
         plt.close(fig)
-    atomic_write_bytes(path, image.getvalue())
 
 
 def _grid(n: int, width: float, height: float, cols: int = 3) -> tuple[Any, list[Any]]:

@@ -8,7 +8,8 @@ import math
 
 import pytest
 
-from lifelong.report.leaderboard import Stat, build_leaderboard, to_csv, to_markdown
+from lifelong.core.results import Stat
+from lifelong.report.leaderboard import build_leaderboard, to_csv, to_markdown
 
 
 def record(strategy, seed, accuracy=None, forgetting=0.1, error=None):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 
 from lifelong import run
-from lifelong.report.logs import CsvLog, ProgressBar
+from lifelong.core.logs import CsvLog
+from lifelong.report.logs import ProgressBar
 
 
 def test_csv_log_keeps_only_rows_up_to_the_checkpoint_on_resume(tmp_path):

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lifelong.core.results import Stat
 from lifelong.experiments.executor import TrialOutcome
 from lifelong.experiments.sweep.selection import reported_metrics, tuning_score
 from lifelong.experiments.sweep.space import format_params
 from lifelong.experiments.sweep.spec import REPORTED, Protocol, SweepSpec
 from lifelong.experiments.sweep.trials import Trial
-from lifelong.report.leaderboard import Stat
 
 
 @dataclass
