@@ -370,6 +370,22 @@ def _stratified_subset(
     return torch.cat(chosen).sort().values
 
 
+def _shared_validation(
+    labels: torch.Tensor, groups: list[list[int]], fraction: float, generator: torch.Generator
+) -> torch.Tensor | None:
+    """One held-out set of base images for every task, when tasks share base images.
+
+    Permuted and rotated tasks are the same images under different transforms: a split drawn per
+    task would put most of a task's validation images in other tasks' training sets. Tasks with
+    disjoint classes (split benchmarks) return None and keep their own stratified split.
+    """
+    used = [c for group in groups for c in group]
+    if len(set(used)) == len(used):
+        return None
+    members = torch.nonzero(torch.isin(labels, torch.tensor(used))).flatten()
+    return _stratified_split(members, labels, fraction, generator)[1]
+
+
 def build_scenario(
     benchmark: str = "split-digits",
     setting: str | None = None,
@@ -395,7 +411,8 @@ def build_scenario(
         shuffle_classes: split benchmarks: shuffle the class order by ``seed`` (default 0, 1, 2, ...).
         train_samples_per_task: keep a stratified random subset of this many training samples per task
             (e.g. 1000 as in the GEM protocol).
-        validation_fraction: hold out this fraction of each task's training data (stratified).
+        validation_fraction: hold out this fraction of each task's training data (stratified);
+            tasks that share base images (permuted, rotated) share one held-out set of them.
         evaluate_on: 'test', or 'validation' to evaluate on the held-out split (for tuning).
         padding: zero-pad images by this many pixels per side (2 gives 32x32 MNIST).
         data_root: folder holding the dataset folders (see :func:`lifelong.data.files.data_root`).
@@ -462,12 +479,20 @@ def build_scenario(
             transform = Rotate.random(n_tasks, seed)
 
     held_out = torch.Generator().manual_seed(seed + 1)
+    shared_validation = None
+    if validation_fraction > 0:
+        shared_validation = _shared_validation(
+            dataset.train_y, groups, validation_fraction, held_out
+        )
     tasks = []
     for t, classes in enumerate(groups):
         member = torch.isin(dataset.train_y, torch.tensor(classes))
         train_idx = torch.nonzero(member).flatten()
         val_idx = torch.empty(0, dtype=torch.long)
-        if validation_fraction > 0:
+        if shared_validation is not None:
+            held = torch.isin(train_idx, shared_validation)
+            train_idx, val_idx = train_idx[~held], train_idx[held]
+        elif validation_fraction > 0:
             train_idx, val_idx = _stratified_split(
                 train_idx, dataset.train_y, validation_fraction, held_out
             )
