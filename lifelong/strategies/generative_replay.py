@@ -10,20 +10,21 @@ van de Ven & Tolias 2018, is::
     L = (1/t) [CE(x, y) + L_VAE(x)] + (1 - 1/t) [L_replay(x~) + L_VAE(x~)]
 
 with L_VAE the negative ELBO per input value. The generator's loss is part of the training loss, so
-the run's optimizer trains classifier and generator together. Memory budget: no stored examples; the
-generator and the two frozen copies are counted in ``strategy_memory_bytes``.
+the run's optimizer trains classifier and generator together. The frozen copies are in evaluation
+mode (:mod:`lifelong.components.frozen`). Memory budget: no stored examples; the generator and the
+two frozen copies are counted in ``strategy_memory_bytes``.
 Deviations: one optimizer for both networks (the papers train them with separate optimizers, which
 is equivalent here because their parameters do not overlap except through Adam's shared settings).
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
 
+from lifelong.components.frozen import Frozen
 from lifelong.components.rehearsal import replayed_loss
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
@@ -73,8 +74,8 @@ class GenerativeReplay(Strategy):
             config.latent_size,
             config.likelihood,
         )
-        self.old_generator = copy.deepcopy(self.generator).requires_grad_(False)
-        self.teacher = copy.deepcopy(model).requires_grad_(False)
+        self.old_generator = Frozen(self.generator)
+        self.teacher = Frozen(model)
         self.register_buffer("has_teacher", torch.zeros((), dtype=torch.bool))
 
     def loss(self, batch: Batch) -> torch.Tensor:
@@ -82,7 +83,7 @@ class GenerativeReplay(Strategy):
         current = self.classification_loss(batch) + self.generator.loss(batch.x, rng)
         if not self.has_teacher:
             return current
-        x = self.old_generator.sample(self.config.replay_batch_size, rng)
+        x = self.old_generator.network.sample(self.config.replay_batch_size, rng)
         replay = replayed_loss(
             self,
             self.teacher,
@@ -94,8 +95,8 @@ class GenerativeReplay(Strategy):
         return r * current + (1 - r) * (replay + self.generator.loss(x, rng))
 
     def after_task(self, task: Task) -> None:
-        self.teacher.load_state_dict(self.model.state_dict())
-        self.old_generator.load_state_dict(self.generator.state_dict())
+        self.teacher.copy_from(self.model)
+        self.old_generator.copy_from(self.generator)
         self.has_teacher.fill_(True)
 
     def extra_metrics(self) -> dict[str, Any]:

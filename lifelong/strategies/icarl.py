@@ -8,9 +8,10 @@ classes::
     L = - sum_{y in seen} [ d_y log s(g_y(x)) + (1 - d_y) log(1 - s(g_y(x))) ]
 
 with targets d_y = 1[y = label] for the new classes and d_y = s(g*_y(x)), the sigmoid output of the
-model frozen at the end of the previous task, for the old classes (distillation). After each task,
-every old class keeps its first m exemplars and each new class gets m exemplars chosen by herding
-on the L2-normalised features phi(x). Prediction is the nearest mean of exemplars::
+model frozen at the end of the previous task (in evaluation mode, :mod:`lifelong.components.frozen`),
+for the old classes (distillation). After each task, every old class keeps its first m exemplars
+and each new class gets m exemplars chosen by herding on the L2-normalised features phi(x).
+Prediction is the nearest mean of exemplars::
 
     y* = argmin_y || phi(x) - mu_y ||,   mu_y = normalise(mean of phi over class y's exemplars)
 
@@ -22,7 +23,6 @@ Before a class has a mean (during its first task), prediction uses the head.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from lifelong.components.buffer import ReplayBuffer, herding, joined, make_buffer
+from lifelong.components.frozen import Frozen
 from lifelong.components.replay_config import ReplayConfig
 from lifelong.core.errors import ConfigError
 from lifelong.core.fields import field
@@ -72,7 +73,7 @@ class ICaRL(Strategy):
                 f"classes ({outputs}) so every class keeps an exemplar"
             )
         self.buffer = make_buffer(config.buffer_size, context.scenario, config.storage)
-        self.teacher = copy.deepcopy(model).requires_grad_(False)
+        self.teacher = Frozen(model)
         self.register_buffer("has_teacher", torch.zeros((), dtype=torch.bool))
         self.register_buffer("class_means", torch.zeros(outputs, model.feature_dim))
         self.register_buffer("has_mean", torch.zeros(outputs, dtype=torch.bool))
@@ -87,8 +88,7 @@ class ICaRL(Strategy):
         targets = F.one_hot(batch.y, len(seen)).float()
         if self.has_teacher:
             old = self.context.scenario.seen_units(self.context.tasks_seen - 1)
-            with torch.no_grad():
-                targets[:, old] = torch.sigmoid(self.teacher(batch.x)[:, old])
+            targets[:, old] = torch.sigmoid(self.teacher(batch.x)[:, old])
         bce = F.binary_cross_entropy_with_logits(
             logits[:, seen], targets[:, seen], reduction="none"
         )
@@ -105,7 +105,7 @@ class ICaRL(Strategy):
         return phi
 
     def after_task(self, task: Task) -> None:
-        self.teacher.load_state_dict(self.model.state_dict())
+        self.teacher.copy_from(self.model)
         self.has_teacher.fill_(True)
         scenario = self.context.scenario
         seen = scenario.seen_units(task.index + 1)

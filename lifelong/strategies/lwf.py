@@ -1,7 +1,8 @@
 """Learning without Forgetting (Li & Hoiem 2016, ECCV / TPAMI 2017).
 
-A frozen copy of the model from the end of the previous task (the teacher, a sub-module so it is in
-``state_dict``) labels the current inputs; the model is trained on the current task while keeping
+A frozen copy of the model from the end of the previous task (the teacher: a sub-module, so it is in
+``state_dict``, kept in evaluation mode by :mod:`lifelong.components.frozen`) labels the current
+inputs; the model is trained on the current task while keeping
 its old outputs close to the teacher's::
 
     L(theta) = CE_t(theta) + lambda_o * L_KD(f_theta(x)[old], f_teacher(x)[old]; T)
@@ -23,7 +24,6 @@ Default strength: the value selected on a validation split of Split MNIST Task-I
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from lifelong.components.distillation import distillation_loss
+from lifelong.components.frozen import Frozen
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Context, Strategy, StrategyConfig
@@ -61,18 +62,7 @@ class LwF(Strategy):
     def __init__(self, model: nn.Module, config: LwFConfig, context: Context) -> None:
         super().__init__(model, config, context)
         self.register_module("teacher", None)
-        self.teacher: nn.Module | None
-
-    def _freeze(self, module: nn.Module) -> nn.Module:
-        for p in module.parameters():
-            p.requires_grad_(False)
-        return module.eval()
-
-    def train(self, mode: bool = True) -> LwF:
-        super().train(mode)
-        if self.teacher is not None:
-            self.teacher.eval()  # frozen: batch-norm statistics must not move
-        return self
+        self.teacher: Frozen | None
 
     def old_outputs(self, logits: torch.Tensor, task: int) -> torch.Tensor:
         """Logits distilled while learning ``task``: (B, units), or (B, old heads, units)."""
@@ -94,23 +84,20 @@ class LwF(Strategy):
         )
         task = self.context.tasks_seen - 1
         if self.teacher is not None and task > 0 and self.config.strength > 0:
-            with torch.no_grad():
-                teacher_logits = self.teacher(batch.x)
             kd = distillation_loss(
                 self.old_outputs(logits, task),
-                self.old_outputs(teacher_logits, task),
+                self.old_outputs(self.teacher(batch.x), task),
                 self.config.temperature,
             )
             loss = loss + self.config.strength * kd
         return loss
 
-    @torch.no_grad()
     def after_task(self, task: Task) -> None:
-        self.teacher = self._freeze(copy.deepcopy(self.model))
+        self.teacher = Frozen(self.model)
 
     def extra_state(self) -> dict[str, Any]:
         return {"has_teacher": self.teacher is not None}
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         if state.get("has_teacher") and self.teacher is None:
-            self.teacher = self._freeze(self.context.model_spec.build())
+            self.teacher = Frozen(self.context.model_spec.build())

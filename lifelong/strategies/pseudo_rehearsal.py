@@ -2,7 +2,8 @@
 
 No examples are stored. At task t > 1 each step draws ``replay_batch_size`` random inputs (uniform
 in [0, 1], or binary with p = 0.5 as in Robins' pseudo-items), labels them with the model frozen at
-the end of the previous task and replays them with distillation at ``temperature``::
+the end of the previous task (in evaluation mode, :mod:`lifelong.components.frozen`) and replays
+them with distillation at ``temperature``::
 
     L = CE(f_theta(x), y) + strength * KD(f_theta(x_rand), f_old(x_rand); T)
 
@@ -13,12 +14,12 @@ softened class probabilities (distillation, Hinton et al. 2015).
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
 
+from lifelong.components.frozen import Frozen
 from lifelong.components.rehearsal import replayed_loss
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
@@ -51,7 +52,7 @@ class PseudoRehearsal(Strategy):
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)
-        self.teacher = copy.deepcopy(model).requires_grad_(False)
+        self.teacher = Frozen(model)
         self.register_buffer("has_teacher", torch.zeros((), dtype=torch.bool))
 
     def loss(self, batch: Batch) -> torch.Tensor:
@@ -68,7 +69,7 @@ class PseudoRehearsal(Strategy):
         return loss + self.config.strength * replay
 
     def after_task(self, task: Task) -> None:
-        self.teacher.load_state_dict(self.model.state_dict())
+        self.teacher.copy_from(self.model)
         self.has_teacher.fill_(True)
 
     def extra_metrics(self) -> dict[str, Any]:
