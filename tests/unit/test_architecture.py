@@ -97,6 +97,33 @@ def test_packnet_masks_are_disjoint_cover_the_pruned_fractions_and_frozen_weight
     assert per_task[0] > per_task[1] > per_task[4] > 0
 
 
+def test_packnet_prunes_only_the_trunk_and_each_task_owns_its_output_units():
+    class Heads(Snapshots):
+        def __init__(self, strategy, scenario) -> None:
+            super().__init__(strategy, scenario)
+            self.heads = [self.head()]  # before training
+
+        def head(self) -> tuple[torch.Tensor, torch.Tensor]:
+            head = self.strategy.model.head
+            return head.weight.detach().clone(), head.bias.detach().clone()
+
+        def task_done(self, task, accuracies) -> None:
+            self.heads.append(self.head())
+
+    strategy, scenario, watch = train(config("packnet"), spy=Heads)
+    assert not any(n.startswith("head.") for n in strategy.pruned)
+    for t, task in enumerate(scenario):
+        units = list(task.classes)
+        rows = [(w[units], b[units]) for w, b in watch.heads]  # after 0, 1, ..., 5 tasks
+        # untouched (not pruned, not trained) before task t, trained during it, fixed after it
+        for w, b in rows[: t + 1]:
+            assert torch.equal(w, rows[0][0]) and torch.equal(b, rows[0][1]), t
+        (w, b), (w_before, b_before) = rows[t + 1], rows[t]
+        assert (w != w_before).any(1).all() and (b != b_before).all(), t  # every unit trains
+        for w, b in rows[t + 1 :]:
+            assert torch.equal(w, rows[t + 1][0]) and torch.equal(b, rows[t + 1][1]), t
+
+
 def test_den_expands_only_above_its_loss_threshold_and_reports_units():
     never = run(config("den", strategy_params={"loss_threshold": 1e9}), write=False)
     always = run(
