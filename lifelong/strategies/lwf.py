@@ -2,14 +2,16 @@
 
 A frozen copy of the model from the end of the previous task (the teacher: a sub-module, so it is in
 ``state_dict``, kept in evaluation mode by :mod:`lifelong.components.frozen`) labels the current
-inputs; the model is trained on the current task while keeping
-its old outputs close to the teacher's::
+inputs; the model is trained on the current task while keeping its old outputs close to the
+teacher's::
 
-    L(theta) = CE_t(theta) + lambda_o * L_KD(f_theta(x)[old], f_teacher(x)[old]; T)
+    L(theta) = CE_t(theta) + strength * T^2 * L_old(f_theta(x)[old], f_teacher(x)[old]; T)
 
-with L_KD the temperature-T distillation loss of :mod:`lifelong.components.distillation`
-(-T^2 sum_i q_i log q^_i, Li & Hoiem use T = 2 and lambda_o = 1). Which outputs are "old" depends
-on the setting (as in van de Ven & Tolias 2019):
+with L_old = -sum_i q_i log q^_i Li & Hoiem's loss on the outputs softened by temperature T, and the
+T^2 factor of Hinton et al. 2015 (:mod:`lifelong.components.distillation`), which keeps the size of
+the gradient independent of T. The paper has no T^2 factor: its lambda_o is strength * T^2, so at
+T = 2 the default strength 1 is lambda_o = 4, and the paper's lambda_o = 1 (with T = 2) is
+strength = 0.25. Which outputs are "old" depends on the setting (as in van de Ven & Tolias 2019):
 
 * task-incremental: each previous task's head; L_KD is averaged over those heads;
 * class-incremental: the units of all classes of previous tasks (one softmax over them);
@@ -42,7 +44,11 @@ from lifelong.data.scenarios import Task
 class LwFConfig(StrategyConfig):
     """Hyperparameters of LwF."""
 
-    strength: float = field(1.0, "lambda_o: weight of the distillation loss on the old outputs")
+    strength: float = field(
+        1.0,
+        "weight of the T^2-scaled distillation loss on the old outputs; Li & Hoiem's "
+        "lambda_o = strength * T^2 (strength 1 at T = 2 is lambda_o = 4)",
+    )
     temperature: float = field(2.0, "T: distillation temperature (the loss is scaled by T^2)")
 
     def __post_init__(self) -> None:

@@ -11,6 +11,7 @@ from lifelong import RunConfig
 from lifelong.components.distillation import distillation_loss
 from lifelong.core.errors import ConfigError
 from lifelong.core.runner import build_strategy, resolve
+from lifelong.core.strategy import Batch
 from lifelong.data.scenarios import build_scenario
 
 
@@ -45,6 +46,7 @@ def _lwf(setting: str):
             benchmark="split-digits",
             scenario=setting,
             strategy="lwf",
+            strategy_params={"strength": 0.5},
             hidden=(8,),
             iterations=5,
             threads=1,
@@ -65,6 +67,39 @@ def test_lwf_teacher_is_a_frozen_submodule_in_the_state_dict():
     assert trainable == {id(p) for p in strategy.model.parameters()}
     strategy.train()
     assert not strategy.teacher.training
+
+
+def test_lwf_loss_is_cross_entropy_plus_strength_times_t_squared_distillation():
+    strategy, scenario = _lwf("task")
+    strategy.context.tasks_seen = 1
+    strategy.after_task(scenario[0])  # teacher = the model now
+    with torch.no_grad():
+        for p in strategy.model.parameters():
+            p.add_(0.3 * torch.randn_like(p))  # the student drifts from its teacher
+    strategy.context.tasks_seen = 2
+    idx = scenario[1].train_indices[:4]
+    ids = torch.ones_like(idx)
+    x, y = scenario.train_batch(ids, idx)
+    with torch.no_grad():
+        loss = strategy.loss(Batch(x, y, ids)).item()
+        student, teacher = strategy.model(x).double(), strategy.teacher(x).double()
+    T, expected = 2.0, 0.0
+    for s, z, label in zip(student.tolist(), teacher.tolist(), y.tolist(), strict=True):
+        new, old, old_teacher = s[2:4], s[0:2], z[0:2]  # task 1's head; task 0's head distilled
+        ce = math.log(sum(math.exp(v) for v in new)) - new[label - 2]
+        q = [math.exp(v / T) / sum(math.exp(u / T) for u in old_teacher) for v in old_teacher]
+        log_q_hat = [v / T - math.log(sum(math.exp(u / T) for u in old)) for v in old]
+        l_old = -sum(qi * li for qi, li in zip(q, log_q_hat, strict=True))  # Li & Hoiem's L_old
+        expected += (ce + 0.5 * T**2 * l_old) / len(y)  # strength 0.5: lambda_o = 0.5 * T^2 = 2
+    assert loss == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_lifelong_list_says_how_lwf_strength_relates_to_the_papers_lambda(capsys):
+    from lifelong.cli import main
+
+    assert main(["list", "strategies"]) == 0
+    lwf = capsys.readouterr().out.split("\nlwf  [")[1].split("\nmas  [")[0]
+    assert "lambda_o = strength * T^2" in lwf and "lambda_o = 4" in lwf
 
 
 @pytest.mark.parametrize(
