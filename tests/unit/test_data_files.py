@@ -385,6 +385,19 @@ def test_a_killed_download_leaves_no_file_and_the_next_run_cleans_up(tmp_path, s
     assert _leftovers(folder) == ["blob.bin"]  # the stale temporary file was removed
 
 
+def test_an_interrupted_download_removes_its_temporary_file(monkeypatch, tmp_path, scripted):
+    base, _ = scripted(["ok"])
+
+    def interrupted(path, remote):
+        assert path.read_bytes() == PAYLOAD  # the bytes arrived; Ctrl-C while verifying them
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("lifelong.data.files.verify", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        download(_payload_remote(base), tmp_path, policy=FAST)
+    assert _leftovers(tmp_path) == []
+
+
 def test_only_temporary_files_of_dead_processes_are_removed(tmp_path):
     dead = tmp_path / ".x.gz.999999999.abcd1234.part"  # above any pid_max: no such process
     alive = tmp_path / f".x.gz.{os.getpid()}.abcd1234.part"
