@@ -163,7 +163,9 @@ def _umask() -> int:
 
 
 def publish(tmp: Path, target: Path) -> Path:
-    """Give ``tmp`` the permissions of a normally created file and rename it to ``target``."""
+    """Flush ``tmp`` to disk, give it the permissions of a normally created file, rename it."""
+    with open(tmp, "rb+") as handle:
+        os.fsync(handle.fileno())
     os.chmod(tmp, 0o666 & ~_umask())
     os.replace(tmp, target)
     return target
