@@ -2,22 +2,21 @@
 
 The data root is, in order: the ``data_root`` argument (``--data-root``), the ``LIFELONG_DATA``
 environment variable, or a per-user cache folder (``$XDG_CACHE_HOME/lifelong`` or ``~/.cache/lifelong``).
-Downloads go to a temporary file in the destination folder, are verified, then renamed into place, so a
-failed or interrupted download never leaves a half-written file behind.
+Downloads (:mod:`lifelong.data.download`) go to a temporary file in the destination folder, are
+verified, then renamed into place, so a failed, interrupted or killed download never leaves a
+half-written file under the final name.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from lifelong.core.errors import DataError
+from lifelong.data.download import Deadline, DownloadPolicy, downloaded, publish
 
 ENV_VAR = "LIFELONG_DATA"
 
@@ -86,39 +85,44 @@ def verify(path: Path, remote: RemoteFile) -> None:
         )
 
 
-def download(remote: RemoteFile, folder: Path, *, timeout: float = 60.0) -> Path:
-    """Fetch ``remote`` into ``folder`` atomically and verify it.
+def download(
+    remote: RemoteFile,
+    folder: Path,
+    *,
+    policy: DownloadPolicy | None = None,
+    deadline: Deadline | None = None,
+) -> Path:
+    """Fetch ``remote`` into ``folder``, verify it, and rename it into place.
 
-    Tries each mirror in turn. The bytes go to a temporary file in ``folder`` that is verified and then
-    renamed; on any failure the temporary file is removed.
+    Mirrors are tried in turn (each with retries for transient errors); see :mod:`lifelong.data.download`.
+
+    Raises:
+        DataError: no mirror delivered a verified file, or the deadline passed.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / remote.name
-    errors = []
-    for url in remote.urls:
-        handle, tmp_name = tempfile.mkstemp(prefix=f".{remote.name}.", dir=folder)
-        tmp = Path(tmp_name)
-        try:
-            with (
-                os.fdopen(handle, "wb") as out,
-                urllib.request.urlopen(url, timeout=timeout) as resp,
-            ):
-                for chunk in iter(lambda: resp.read(1 << 20), b""):
-                    out.write(chunk)
-            verify(tmp, remote)
-            os.replace(tmp, target)
-            return target
-        except (urllib.error.URLError, OSError, ValueError, DataError) as err:
-            errors.append(f"{url}: {err}")
-        finally:
-            tmp.unlink(missing_ok=True)
-    raise DataError(f"could not download {remote.name}: " + "; ".join(errors))
+    policy = policy or DownloadPolicy()
+    deadline = deadline or Deadline(policy.deadline)
+    with downloaded(
+        remote.urls,
+        folder,
+        remote.name,
+        lambda tmp: verify(tmp, remote),
+        policy=policy,
+        deadline=deadline,
+    ) as tmp:
+        return publish(tmp, folder / remote.name)
 
 
 def ensure_files(
-    dataset: str, folder: Path, files: Sequence[RemoteFile], *, download_missing: bool
+    dataset: str,
+    folder: Path,
+    files: Sequence[RemoteFile],
+    *,
+    download_missing: bool,
+    policy: DownloadPolicy | None = None,
 ) -> list[Path]:
     """Return the paths of ``files`` in ``folder``, downloading missing ones if allowed.
+
+    All downloads of one call share one deadline (``policy.deadline``).
 
     Raises:
         DataError: listing the missing files and how to get them, when ``download_missing`` is false.
@@ -127,10 +131,12 @@ def ensure_files(
     if missing and not download_missing:
         names = ", ".join(f.name for f in missing)
         raise DataError(
-            f"{dataset}: missing {names} in {folder}; pass --download to fetch them "
-            f"(or put the files there, or point --data-root / ${ENV_VAR} at a folder holding "
-            f"'{folder.name}/')"
+            f"{dataset}: missing {names} in {folder}; pass --download to fetch them, or run "
+            f"`lifelong data download {dataset} --data-root {folder.parent}` (or point "
+            f"--data-root / ${ENV_VAR} at a folder holding '{folder.name}/')"
         )
+    policy = policy or DownloadPolicy()
+    deadline = Deadline(policy.deadline)
     for remote in missing:
-        download(remote, folder)
+        download(remote, folder, policy=policy, deadline=deadline)
     return [folder / f.name for f in files]

@@ -46,7 +46,9 @@ def test_default_run_works_offline_and_prints_matrix_and_forgetting(tmp_path):
         (["--optimizer", "nope"], "optimizer: 'nope' is not one of adam, sgd"),
     ],
 )
-def test_bad_input_gives_one_clear_line(args, message, capsys, tmp_path, shared_data):
+def test_bad_input_gives_one_clear_line(args, message, capsys, tmp_path, request):
+    if "split-mnist" in args:  # the split is checked against the real dataset's classes
+        args = [*args, "--data-root", str(request.getfixturevalue("shared_data"))]
     code = main(["run", "--quiet", "--iterations", "1", "--out", str(tmp_path / "r"), *args])
     err = capsys.readouterr().err
     assert code == 2

@@ -1,32 +1,37 @@
 """Dataset files: data root, downloads (from a local HTTP server), checksums, IDX and CIFAR.
 
+Downloads: retries, the deadline, a stall timeout, killed downloads, stale temporary files, umask.
+
 Nothing here reaches the internet: the mirror URLs are pointed at a server on 127.0.0.1.
 """
 
 from __future__ import annotations
 
-import functools
 import gzip
 import hashlib
 import io
 import os
 import pickle
+import signal
+import stat
 import struct
+import subprocess
+import sys
 import tarfile
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from lifelong.core.errors import DataError
+from lifelong.core.errors import ConfigError, DataError
 from lifelong.data import datasets
 from lifelong.data.datasets import load_dataset, read_idx
-from lifelong.data.files import ENV_VAR, data_root
+from lifelong.data.download import DeadlineExceeded, DownloadPolicy, remove_stale_temporaries
+from lifelong.data.files import ENV_VAR, RemoteFile, data_root, download, ensure_files
 from lifelong.data.scenarios import build_scenario
-from tests.conftest import SHARED_DATA
+from tests.conftest import PAYLOAD
 
 MNIST_FILES = [
     "train-images-idx3-ubyte.gz",
@@ -36,30 +41,9 @@ MNIST_FILES = [
 ]
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # keep pytest output clean
-        pass
-
-
-@pytest.fixture
-def serve():
-    """Start an HTTP server on 127.0.0.1 (port 0) serving a folder; returns its base URL."""
-    servers = []
-
-    def start(folder: Path) -> str:
-        handler = functools.partial(_QuietHandler, directory=str(folder))
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
-def _mirror_of_shared_mnist(tmp_path: Path, replace: dict[str, bytes | None] | None = None) -> Path:
+def _mirror_of_shared_mnist(
+    tmp_path: Path, shared_data: Path, replace: dict[str, bytes | None] | None = None
+) -> Path:
     """A folder mirroring the real MNIST files; ``replace`` swaps a file's bytes (None: drop it)."""
     folder = tmp_path / "mirror"
     folder.mkdir()
@@ -68,7 +52,7 @@ def _mirror_of_shared_mnist(tmp_path: Path, replace: dict[str, bytes | None] | N
             if replace[name] is not None:
                 (folder / name).write_bytes(replace[name])  # type: ignore[arg-type]
         else:
-            os.symlink(SHARED_DATA / "mnist" / name, folder / name)
+            os.symlink(shared_data / "mnist" / name, folder / name)
     return folder
 
 
@@ -96,7 +80,7 @@ def test_missing_files_error_names_them_and_how_to_get_them(tmp_path):
 
 # ------------------------------------------------------------------------------ downloads
 def test_download_from_mirror_verifies_and_loads(monkeypatch, tmp_path, serve, shared_data):
-    base = serve(_mirror_of_shared_mnist(tmp_path))
+    base = serve(_mirror_of_shared_mnist(tmp_path, shared_data))
     monkeypatch.setitem(datasets.MIRRORS, "mnist", (base,))
     root = tmp_path / "root"
     data = load_dataset("mnist", root, download=True)
@@ -107,10 +91,10 @@ def test_download_from_mirror_verifies_and_loads(monkeypatch, tmp_path, serve, s
 
 
 def test_corrupt_download_is_refused_naming_the_file_and_leaves_nothing(
-    monkeypatch, tmp_path, serve
+    monkeypatch, tmp_path, serve, shared_data
 ):
     bad = gzip.compress(b"\x00\x00\x08\x01" + struct.pack(">I", 3) + b"\x01\x02\x03")
-    base = serve(_mirror_of_shared_mnist(tmp_path, {"t10k-labels-idx1-ubyte.gz": bad}))
+    base = serve(_mirror_of_shared_mnist(tmp_path, shared_data, {"t10k-labels-idx1-ubyte.gz": bad}))
     monkeypatch.setitem(datasets.MIRRORS, "mnist", (base,))
     root = tmp_path / "root"
     with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte\.gz.*SHA-256.*expected"):
@@ -119,8 +103,10 @@ def test_corrupt_download_is_refused_naming_the_file_and_leaves_nothing(
     assert _leftovers(root / "mnist") == sorted(MNIST_FILES[:3])
 
 
-def test_missing_file_on_the_server_gives_a_clear_error(monkeypatch, tmp_path, serve):
-    base = serve(_mirror_of_shared_mnist(tmp_path, {"t10k-images-idx3-ubyte.gz": None}))
+def test_missing_file_on_the_server_gives_a_clear_error(monkeypatch, tmp_path, serve, shared_data):
+    base = serve(
+        _mirror_of_shared_mnist(tmp_path, shared_data, {"t10k-images-idx3-ubyte.gz": None})
+    )
     monkeypatch.setitem(datasets.MIRRORS, "mnist", (base,))
     root = tmp_path / "root"
     with pytest.raises(DataError, match=r"could not download t10k-images-idx3-ubyte\.gz.*404"):
@@ -310,3 +296,144 @@ def test_split_cifar_scenarios_on_a_fake_archive(monkeypatch, tmp_path, name, be
     assert [t.dataset_classes for t in scenario] != [
         tuple(range(t * per_task, (t + 1) * per_task)) for t in range(tasks)
     ]
+
+
+# ------------------------------------------------------------------------------ robust downloads
+def _payload_remote(base: str, name: str = "blob.bin") -> RemoteFile:
+    return RemoteFile(name, (base + name,), md5=hashlib.md5(PAYLOAD).hexdigest())
+
+
+FAST = DownloadPolicy(backoff=0.01, progress=False)
+
+
+@pytest.mark.parametrize("failure", ["503", "cut"])
+def test_a_transient_failure_is_retried(tmp_path, scripted, failure):
+    base, requests = scripted([failure, "ok"])
+    path = download(_payload_remote(base), tmp_path, policy=FAST)
+    assert path.read_bytes() == PAYLOAD and len(requests) == 2
+    assert _leftovers(tmp_path) == ["blob.bin"]
+
+
+def test_retries_are_bounded_and_a_404_is_not_retried(tmp_path, scripted):
+    base, requests = scripted(["503"])
+    with pytest.raises(DataError, match=r"blob\.bin.*HTTP Error 503.*\(3 tries\)"):
+        download(_payload_remote(base), tmp_path, policy=FAST)
+    assert len(requests) == 3  # one try and FAST.retries == 2 retries
+    base, requests = scripted(["404"])
+    with pytest.raises(DataError, match="HTTP Error 404"):
+        download(_payload_remote(base), tmp_path, policy=FAST)
+    assert len(requests) == 1
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_slow_server_hits_the_deadline_with_a_clear_error_and_no_partial_file(tmp_path, scripted):
+    base, requests = scripted(["trickle"])
+    policy = DownloadPolicy(deadline=0.5, backoff=0.01, progress=False)
+    with pytest.raises(DeadlineExceeded, match=r"blob\.bin: not finished within .* 0\.5 s"):
+        download(_payload_remote(base), tmp_path, policy=policy)
+    assert len(requests) == 1  # the deadline ends everything: no retry, no next mirror
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_stalled_server_is_dropped_after_the_stall_timeout(tmp_path, scripted):
+    base, requests = scripted(["stall", "ok"])
+    policy = DownloadPolicy(stall_timeout=0.3, backoff=0.01, progress=False)
+    assert download(_payload_remote(base), tmp_path, policy=policy).read_bytes() == PAYLOAD
+    assert len(requests) == 2 and _leftovers(tmp_path) == ["blob.bin"]
+
+
+def test_one_deadline_covers_every_file_of_ensure_files(tmp_path, scripted):
+    base, requests = scripted(["trickle"])
+    remotes = [_payload_remote(base, "a.bin"), _payload_remote(base, "b.bin")]
+    policy = DownloadPolicy(deadline=0.3, progress=False)
+    with pytest.raises(DeadlineExceeded):
+        ensure_files("blobs", tmp_path, remotes, download_missing=True, policy=policy)
+    assert requests == ["/a.bin"] and _leftovers(tmp_path) == []
+
+
+KILLED_DOWNLOAD = """
+import sys
+from pathlib import Path
+from lifelong.data.download import DownloadPolicy
+from lifelong.data.files import RemoteFile, download
+download(RemoteFile("blob.bin", (sys.argv[1],)), Path(sys.argv[2]), policy=DownloadPolicy())
+"""
+
+
+def test_a_killed_download_leaves_no_file_and_the_next_run_cleans_up(tmp_path, scripted):
+    base, requests = scripted(["stall"])
+    folder = tmp_path / "data"
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_DOWNLOAD, base + "blob.bin", str(folder)],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    try:  # wait until the transfer has started (the server then stalls)
+        for _ in range(600):
+            parts = list(folder.glob(".blob.bin.*.part")) if folder.exists() else []
+            if (parts and requests) or child.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert child.poll() is None, "the download process ended before it was killed"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert len(parts) == 1 and not (folder / "blob.bin").exists()
+    assert _leftovers(folder) == [parts[0].name]  # the killed process could not clean up
+
+    base, _ = scripted(["ok"])
+    assert download(_payload_remote(base), folder, policy=FAST).read_bytes() == PAYLOAD
+    assert _leftovers(folder) == ["blob.bin"]  # the stale temporary file was removed
+
+
+def test_an_interrupted_download_removes_its_temporary_file(monkeypatch, tmp_path, scripted):
+    base, _ = scripted(["ok"])
+
+    def interrupted(path, remote):
+        assert path.read_bytes() == PAYLOAD  # the bytes arrived; Ctrl-C while verifying them
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("lifelong.data.files.verify", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        download(_payload_remote(base), tmp_path, policy=FAST)
+    assert _leftovers(tmp_path) == []
+
+
+def test_only_temporary_files_of_dead_processes_are_removed(tmp_path):
+    dead = tmp_path / ".x.gz.999999999.abcd1234.part"  # above any pid_max: no such process
+    alive = tmp_path / f".x.gz.{os.getpid()}.abcd1234.part"
+    other = tmp_path / ".hidden.part"
+    for path in (dead, alive, other):
+        path.write_bytes(b"partial")
+    assert remove_stale_temporaries(tmp_path) == [dead]
+    assert _leftovers(tmp_path) == sorted([alive.name, other.name])
+
+
+def test_downloaded_files_follow_the_umask(tmp_path, scripted):
+    base, _ = scripted(["ok"])
+    previous = os.umask(0o027)
+    try:
+        path = download(_payload_remote(base), tmp_path, policy=FAST)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640  # mkstemp alone would give 0o600
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_progress_bar_only_when_asked(tmp_path, scripted, capsys, progress):
+    base, _ = scripted(["ok"])
+    policy = DownloadPolicy(progress=progress)
+    download(_payload_remote(base), tmp_path, policy=policy)
+    assert ("blob.bin" in capsys.readouterr().err) == progress
+
+
+def test_progress_defaults_to_whether_stderr_is_a_terminal(capsys):
+    assert DownloadPolicy().show_progress is False  # pytest captures stderr: not a terminal
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [({"deadline": 0}, "deadline must be > 0"), ({"retries": -1}, "retries and backoff")],
+)
+def test_download_policy_validates(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        DownloadPolicy(**changes)

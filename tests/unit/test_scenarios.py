@@ -84,9 +84,13 @@ def test_permuted_settings_targets_and_masks():
 
 
 @pytest.mark.parametrize("setting", ["task", "domain", "class"])
-def test_rotated_and_split_mnist_build_in_every_setting(setting):
-    rotated = build_scenario("rotated-mnist", setting, num_tasks=3, train_samples_per_task=60)
-    split = build_scenario("split-fashion-mnist", setting, train_samples_per_task=60)
+def test_rotated_and_split_mnist_build_in_every_setting(setting, shared_data):
+    rotated = build_scenario(
+        "rotated-mnist", setting, num_tasks=3, train_samples_per_task=60, data_root=shared_data
+    )
+    split = build_scenario(
+        "split-fashion-mnist", setting, train_samples_per_task=60, data_root=shared_data
+    )
     assert rotated.num_outputs == (10 if setting == "domain" else 30)
     assert split.num_outputs == (2 if setting == "domain" else 10)
     assert [len(t.train_indices) for t in rotated] == [60] * 3
@@ -95,8 +99,10 @@ def test_rotated_and_split_mnist_build_in_every_setting(setting):
     assert x.shape == (60, 1, 28, 28)
 
 
-def test_permuted_fashion_mnist_permutes_each_task():
-    scenario = build_scenario("permuted-fashion-mnist", num_tasks=2, train_samples_per_task=20)
+def test_permuted_fashion_mnist_permutes_each_task(shared_data):
+    scenario = build_scenario(
+        "permuted-fashion-mnist", num_tasks=2, train_samples_per_task=20, data_root=shared_data
+    )
     assert scenario.setting == "domain"
     task = scenario[1]
     x, _ = _all_train(scenario, task)
@@ -144,13 +150,13 @@ def test_learner_passes_task_ids_only_in_the_task_setting(setting):
 
 
 # ------------------------------------------------------------------------------ seeds and sizes
-def test_number_of_tasks_and_an_impossible_split_is_explained():
+def test_number_of_tasks_and_an_impossible_split_is_explained(shared_data):
     scenario = build_scenario("split-digits", "class", num_tasks=2)
     assert [t.dataset_classes for t in scenario] == [(0, 1, 2, 3, 4), (5, 6, 7, 8, 9)]
     with pytest.raises(
         ConfigError, match=r"10 classes.*cannot be split evenly into 7 tasks.*\[1, 2, 5, 10\]"
     ):
-        build_scenario("split-mnist", "class", num_tasks=7)
+        build_scenario("split-mnist", "class", num_tasks=7, data_root=shared_data)
 
 
 def test_class_order_is_shuffled_by_seed():
@@ -254,8 +260,10 @@ def test_rotation_by_90_degrees_matches_rot90_and_mixed_batches_rotate_per_sampl
         assert torch.allclose(mixed[i], rotate(image, t.view(1))[0], atol=1e-6)
 
 
-def test_rotated_task_zero_is_unrotated_and_others_differ():
-    scenario = build_scenario("rotated-mnist", num_tasks=3, train_samples_per_task=10, seed=2)
+def test_rotated_task_zero_is_unrotated_and_others_differ(shared_data):
+    scenario = build_scenario(
+        "rotated-mnist", num_tasks=3, train_samples_per_task=10, seed=2, data_root=shared_data
+    )
     degrees = scenario.transform.degrees
     assert degrees[0] == 0 and ((degrees[1:] > 0) & (degrees[1:] < 180)).all()
     task = scenario[0]
@@ -263,8 +271,10 @@ def test_rotated_task_zero_is_unrotated_and_others_differ():
     assert torch.allclose(x, scenario.dataset.train_x[task.train_indices].float() / 255, atol=1e-5)
 
 
-def test_permuted_mnist_with_padding_permutes_1024_pixels():
-    scenario = build_scenario("permuted-mnist", num_tasks=2, padding=2, train_samples_per_task=50)
+def test_permuted_mnist_with_padding_permutes_1024_pixels(shared_data):
+    scenario = build_scenario(
+        "permuted-mnist", num_tasks=2, padding=2, train_samples_per_task=50, data_root=shared_data
+    )
     assert scenario.input_shape == (1, 32, 32)
     perms = scenario.transform.permutations
     assert perms.shape == (2, 1024) and torch.equal(perms[1].sort().values, torch.arange(1024))
@@ -293,8 +303,10 @@ def _python_calls(fn) -> int:
     return calls
 
 
-def test_training_batches_are_vectorised_without_per_sample_python():
-    scenario = build_scenario("permuted-mnist", num_tasks=2, train_samples_per_task=2048)
+def test_training_batches_are_vectorised_without_per_sample_python(shared_data):
+    scenario = build_scenario(
+        "permuted-mnist", num_tasks=2, train_samples_per_task=2048, data_root=shared_data
+    )
     ids = torch.ones(128, dtype=torch.long)
     x, y = scenario.train_batch(ids, scenario[1].train_indices[:128])
     assert x.shape == (128, 1, 28, 28) and y.shape == (128,)
