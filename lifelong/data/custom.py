@@ -159,7 +159,7 @@ def scenario_from_tensors(
             f"test inputs of shape {tuple(test_x.shape[1:])} ({test_x.dtype}) do not match the "
             f"training inputs of shape {tuple(x.shape[1:])} ({x.dtype})"
         )
-    num_classes = int(max(y.max(), test_y.max())) + 1
+    num_classes = int(torch.cat([y, test_y]).max()) + 1
     data = ImageDataset(
         name,
         x,
@@ -257,7 +257,7 @@ def scenario_from_dataset(
             )
         if (tasks is None) != (test_tasks is None):
             raise ConfigError("the training and test sets must both have task labels, or neither")
-    num_classes = int(max(y.max(), test_y.max())) + 1
+    num_classes = int(torch.cat([y, test_y]).max()) + 1
     data = LazyDataset(
         name,
         train,
@@ -543,15 +543,15 @@ def _by_task_label(
         )
     train_members = [torch.nonzero(train_tasks == t).flatten() for t in range(count)]
     test_members = [torch.nonzero(test_tasks == t).flatten() for t in range(count)]
-    groups = []
     for t, members in enumerate(train_members):
         if len(members) == 0:
             raise ConfigError(
                 f"task {t} has no training samples (task labels must use every value 0 .. "
                 f"{count - 1})"
             )
-        groups.append(train_y[members].unique().tolist())
-        _check_test_classes(test_y[test_members[t]], groups[-1], f"task {t}'s test set")
+    groups = [train_y[members].unique().tolist() for members in train_members]
+    for t, members in enumerate(test_members):
+        _check_test_classes(test_y[members], groups[t], f"task {t}'s test set")
     return groups, train_members, test_members
 
 
