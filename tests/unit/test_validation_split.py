@@ -43,7 +43,12 @@ def test_no_validation_image_of_a_shared_base_benchmark_is_trained_on_by_any_tas
 
 def test_rotated_mnist_validation_images_are_never_trained_on(shared_data):
     scenario = build_scenario(
-        "rotated-mnist", "domain", num_tasks=3, validation_fraction=0.1, evaluate_on="validation"
+        "rotated-mnist",
+        "domain",
+        num_tasks=3,
+        validation_fraction=0.1,
+        evaluate_on="validation",
+        data_root=shared_data,
     )
     trained = torch.cat([t.train_indices for t in scenario])
     assert all(not torch.isin(t.eval_indices, trained).any() for t in scenario)
