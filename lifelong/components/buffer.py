@@ -85,7 +85,12 @@ def make_buffer(
 
 
 def lossless_storage(scenario: Scenario, probe: int = 16) -> str:
-    """``"uint8"`` if every task's inputs are exactly ``k / scale`` (k in 0..255), else float32."""
+    """``"uint8"`` if every task's inputs are exactly ``k / scale`` (k in 0..255), else float32.
+
+    Only uint8 data qualifies: a probe of a few float inputs (users' features) that happen to be
+    whole numbers says nothing about the others."""
+    if scenario.dataset.dtype != torch.uint8:
+        return "float32"
     scale = scenario.dataset.scale
     for task in scenario:
         idx = task.train_indices[:probe]

@@ -113,15 +113,20 @@ class Learner:
         if tasks_seen is not None:
             self.context.tasks_seen = tasks_seen
         self.strategy.eval()
-        accuracies = []
-        for task in self.scenario if tasks is None else [self.scenario[t] for t in tasks]:
-            indices = subsets[task.index] if subsets is not None else task.eval_indices
-            correct = 0
-            for chunk in indices.split(self.config.eval_batch_size):
-                x, y = self.scenario.eval_batch(task.index, chunk)
-                ids = torch.full_like(y, task.index) if self.scenario.setting == "task" else None
-                correct += int((predictor(x, ids).argmax(1) == y).sum())
-            accuracies.append(correct / max(1, len(indices)))
+        chosen = list(self.scenario) if tasks is None else [self.scenario[t] for t in tasks]
+        sets = [subsets[t.index] if subsets is not None else t.eval_indices for t in chosen]
+        chunks = [
+            (task.index, chunk)
+            for task, indices in zip(chosen, sets, strict=True)
+            for chunk in indices.split(self.config.eval_batch_size)
+        ]
+        correct = dict.fromkeys((t.index for t in chosen), 0)
+        for (index, _), (x, y) in zip(chunks, self.scenario.eval_batches(chunks), strict=True):
+            ids = torch.full_like(y, index) if self.scenario.setting == "task" else None
+            correct[index] += int((predictor(x, ids).argmax(1) == y).sum())
+        accuracies = [
+            correct[t.index] / max(1, len(indices)) for t, indices in zip(chosen, sets, strict=True)
+        ]
         self.context.tasks_seen = saved_seen
         self.strategy.train(was_training)
         return accuracies
@@ -251,10 +256,11 @@ class Learner:
                 )
                 resuming = False
                 if stream is not None and n_iter > 0:
-                    batches = stream.batches(done_before + progress.iteration)
+                    batches = scenario.train_batches(
+                        stream.batches(done_before + progress.iteration)
+                    )
                     while progress.iteration < n_iter:
-                        ids, idx = next(batches)
-                        x, y = scenario.train_batch(ids, idx)
+                        ids, x, y = next(batches)
                         loss = self._train_step(Batch(x, y, ids), task.index, progress.iteration)
                         progress.iteration += 1
                         progress.global_iteration += 1
@@ -274,6 +280,7 @@ class Learner:
                             progress.train_seconds += time.perf_counter() - started
                             self._save_checkpoint()
                             started = time.perf_counter()
+                    batches.close()  # a lazy dataset's DataLoader workers stop here
                 done_before += n_iter
                 progress.phase += 1
                 progress.iteration = 0

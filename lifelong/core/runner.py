@@ -51,20 +51,32 @@ class RunResult:
         return self.metrics["accuracy_matrix"]
 
 
-def resolve(config: RunConfig) -> RunConfig:
-    """Fill every default that depends on the benchmark or model, so the saved config is explicit."""
-    if config.benchmark not in BENCHMARKS:
+# Config fields that shape a built-in benchmark's scenario; a user's scenario is built with them.
+_SCENARIO_FIELDS = ("shuffle_classes", "train_samples_per_task", "validation_fraction", "padding")
+
+
+def resolve(config: RunConfig, scenario: Scenario | None = None) -> RunConfig:
+    """Fill every default that depends on the benchmark (or the user's ``scenario``) or model, so the
+    saved config is explicit."""
+    changes: dict[str, Any] = {}
+    if scenario is not None:
+        _check_user_scenario(config, scenario)
+        changes.update(benchmark=scenario.name, evaluate_on=scenario.eval_split)
+        setting, tasks, epochs = scenario.setting, scenario.num_tasks, 1
+    elif config.benchmark in BENCHMARKS:
+        spec = BENCHMARKS[config.benchmark]
+        setting, tasks = spec.default_setting, spec.default_tasks
+        epochs = 40 if spec.dataset == "digits" else 1
+    else:
         from lifelong.core.errors import unknown_name
 
         raise unknown_name("benchmark", config.benchmark, BENCHMARKS)
-    spec = BENCHMARKS[config.benchmark]
-    changes: dict[str, Any] = {}
     if config.scenario is None:
-        changes["scenario"] = spec.default_setting
+        changes["scenario"] = setting
     if config.tasks is None:
-        changes["tasks"] = spec.default_tasks
+        changes["tasks"] = tasks
     if config.epochs is None and config.iterations is None:
-        changes["epochs"] = 40 if spec.dataset == "digits" else 1
+        changes["epochs"] = epochs
     if config.hidden is None:
         changes["hidden"] = list(DEFAULT_HIDDEN.get(config.model, (400, 400)))
     if config.out is None:
@@ -91,6 +103,24 @@ def build_run_scenario(config: RunConfig, device: torch.device | str = "cpu") ->
     if config.first_tasks is not None:
         scenario = scenario.first(config.first_tasks)
     return scenario
+
+
+def _check_user_scenario(config: RunConfig, scenario: Scenario) -> None:
+    """A config run on a user's scenario may not ask for another scenario than it is."""
+    defaults = RunConfig()
+    for name, value in (("scenario", scenario.setting), ("tasks", scenario.num_tasks)):
+        if getattr(config, name) not in (None, value):
+            raise ConfigError(
+                f"the config's {name} is {getattr(config, name)} but the scenario's is {value}"
+            )
+    if config.evaluate_on != defaults.evaluate_on and config.evaluate_on != scenario.eval_split:
+        raise ConfigError(
+            f"the scenario evaluates on its {scenario.eval_split} split; build it with "
+            f"evaluate_on='{config.evaluate_on}' instead"
+        )
+    for name in _SCENARIO_FIELDS:
+        if getattr(config, name) != getattr(defaults, name):
+            raise ConfigError(f"{name} is set when the scenario is built, not in the run config")
 
 
 def build_strategy(config: RunConfig, scenario: Scenario, device: torch.device) -> Strategy:
@@ -192,6 +222,7 @@ def run(
     resume: bool = False,
     overwrite: bool = False,
     write: bool = True,
+    scenario: Scenario | None = None,
 ) -> RunResult:
     """Train and evaluate one configuration.
 
@@ -203,12 +234,19 @@ def run(
         overwrite: replace whatever run ``config.out`` holds (otherwise a folder holding a run
             is refused unless ``resume``).
         write: write results and checkpoints to ``config.out`` (off: nothing touches the disk).
+        scenario: run on this scenario (e.g. from ``lifelong.scenario_from_tensors``) instead of
+            ``config.benchmark``; the config then records its name, setting and number of tasks.
     """
-    config = resolve(config)
+    config = resolve(config, scenario)
     if config.threads:
         torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
-    scenario = build_run_scenario(config, device)
+    if scenario is not None:
+        scenario = scenario.to(device)
+        if config.first_tasks is not None:
+            scenario = scenario.first(config.first_tasks)
+    else:
+        scenario = build_run_scenario(config, device)
     strategy = build_strategy(config, scenario, device)
     if not (write and config.out):
         return _train(config, scenario, strategy, device, observers=observers, out=None)

@@ -2,7 +2,9 @@
 
 Every loader returns an :class:`ImageDataset` whose images are ``uint8`` tensors of shape (N, C, H, W)
 and labels ``int64`` tensors. Loaded datasets are kept in a small per-process cache keyed by
-(name, folder), so a scenario of 20 tasks reads its files once.
+(name, folder), so a scenario of 20 tasks reads its files once. Users' own data
+(:mod:`lifelong.data.custom`) is held the same way, with inputs of any shape (e.g. (N, D) float
+features).
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import io
 import pickle
 import struct
 import tarfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,14 +28,15 @@ from lifelong.data.files import RemoteFile, data_root, ensure_files, verify
 
 @dataclass(frozen=True)
 class ImageDataset:
-    """A labelled image dataset held as tensors.
+    """A labelled dataset held as tensors (images, or any fixed-shape inputs).
 
     Attributes:
         name: dataset name.
-        train_x, test_x: uint8 images, shape (N, C, H, W).
+        train_x, test_x: uint8 images, shape (N, C, H, W), or float32 inputs of any shape (N, ...).
         train_y, test_y: int64 labels in ``[0, num_classes)``.
         num_classes: number of classes.
-        scale: divide the uint8 values by this to get inputs in [0, 1].
+        scale: inputs are divided by this (uint8 images: to [0, 1]; 1 for float inputs).
+        class_names: optional names of the classes (e.g. an image folder's subfolders).
     """
 
     name: str
@@ -43,11 +46,42 @@ class ImageDataset:
     test_y: torch.Tensor
     num_classes: int
     scale: float = 255.0
+    class_names: tuple[str, ...] | None = None
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
         c, h, w = self.train_x.shape[1:]
         return int(c), int(h), int(w)
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """Shape of one stored input, e.g. (1, 28, 28) or (13,)."""
+        return tuple(int(d) for d in self.train_x.shape[1:])
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """dtype of the stored inputs (uint8 images, else float32)."""
+        return self.train_x.dtype
+
+    def gather(self, split: str, indices: torch.Tensor) -> torch.Tensor:
+        """Stored inputs ``indices`` of ``split`` ('train' or 'test')."""
+        # index_select is several times faster than advanced indexing on (N, C, H, W) tensors.
+        return (self.train_x if split == "train" else self.test_x).index_select(0, indices)
+
+    def stream(self, split: str, index_batches: Iterable[torch.Tensor]) -> Iterator[torch.Tensor]:
+        """Stored inputs of each index batch, in order."""
+        for indices in index_batches:
+            yield self.gather(split, indices)
+
+    def to(self, device: torch.device) -> ImageDataset:
+        """A copy whose tensors live on ``device``."""
+        return replace(
+            self,
+            train_x=self.train_x.to(device),
+            train_y=self.train_y.to(device),
+            test_x=self.test_x.to(device),
+            test_y=self.test_y.to(device),
+        )
 
 
 # ---------------------------------------------------------------- IDX (MNIST, Fashion-MNIST)

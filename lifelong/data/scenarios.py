@@ -11,13 +11,17 @@ Settings (van de Ven & Tolias 2019, "Three scenarios for continual learning"):
 A :class:`Scenario` keeps the base dataset as tensors on the training device, once. Tasks are index
 sets into it plus a per-task transform (pixel permutation, rotation) applied to whole batches, so no
 task copies the data. Targets are looked up in a (tasks x dataset classes) table that maps a dataset
-label to the output unit it trains in the chosen setting.
+label to the output unit it trains in the chosen setting. Data larger than memory is read batch by
+batch from a ``torch.utils.data.Dataset`` instead (:class:`lifelong.data.lazy.LazyDataset`); users'
+own data becomes a scenario through :mod:`lifelong.data.custom`, with the helpers below.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+import hashlib
+import itertools
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -25,11 +29,14 @@ import torch
 import torch.nn.functional as F
 
 from lifelong.core.errors import ConfigError, unknown_name
+from lifelong.data import digest
 from lifelong.data.datasets import ImageDataset, load_dataset
+from lifelong.data.lazy import LazyDataset
 from lifelong.data.transforms import Permute, Rotate, TaskTransform
 
 Setting = Literal["task", "domain", "class"]
 SETTINGS: tuple[str, ...] = ("task", "domain", "class")
+Normalization = tuple[Sequence[float], Sequence[float]]  # per-channel (mean, std)
 
 
 @dataclass(frozen=True)
@@ -151,9 +158,10 @@ class Task:
 
 
 class Scenario:
-    """A stream of tasks over one in-memory dataset; indexable like a sequence (``scenario[:3]``).
+    """A stream of tasks over one dataset; indexable like a sequence (``scenario[:3]``).
 
-    Use :func:`build_scenario` to create one.
+    Use :func:`build_scenario` for a built-in benchmark, or a constructor of
+    :mod:`lifelong.data.custom` (``lifelong.scenario_from_tensors`` and its siblings) for your own data.
     """
 
     def __init__(
@@ -161,13 +169,14 @@ class Scenario:
         *,
         name: str,
         setting: str,
-        dataset: ImageDataset,
+        dataset: ImageDataset | LazyDataset,
         tasks: list[Task],
         transform: TaskTransform,
         target_table: torch.Tensor,
         num_outputs: int,
         eval_split: str = "test",
         padding: int = 0,
+        normalization: Normalization | None = None,
         device: torch.device | str = "cpu",
     ) -> None:
         self.name = name
@@ -179,16 +188,26 @@ class Scenario:
         self.num_outputs = num_outputs
         self.eval_split = eval_split
         self.padding = padding
+        self.normalization = normalization
         self.device = torch.device(device)
+        if padding and len(dataset.sample_shape) != 3:
+            raise ConfigError(
+                f"padding needs image inputs (C, H, W); these inputs have shape "
+                f"{dataset.sample_shape}"
+            )
         task_mask = torch.zeros(len(tasks), num_outputs, dtype=torch.bool)
         for task in tasks:
             task_mask[task.index, list(task.classes)] = True
         self.task_output_mask = task_mask
-        self._eval_x = dataset.train_x if eval_split == "validation" else dataset.test_x
+        # evaluation reads the test split, or the validation split carved from the training data
+        self._eval_source = "train" if eval_split == "validation" else "test"
         self._eval_y = dataset.train_y if eval_split == "validation" else dataset.test_y
-        stats = _NORMALISATION.get(dataset.name)
-        self._mean = torch.tensor(stats[0]).view(1, -1, 1, 1) if stats else None
-        self._std = torch.tensor(stats[1]).view(1, -1, 1, 1) if stats else None
+        self._mean = self._std = None
+        if normalization is not None:
+            # per channel: the first dimension of an input, broadcast over the others
+            view = (1, -1) + (1,) * (len(dataset.sample_shape) - 1)
+            self._mean = torch.tensor(normalization[0], device=self.device).view(view)
+            self._std = torch.tensor(normalization[1], device=self.device).view(view)
 
     # ------------------------------------------------------------------ sequence protocol
     def __len__(self) -> int:
@@ -233,13 +252,18 @@ class Scenario:
             "num_outputs": self.num_outputs,
             "eval_split": self.eval_split,
             "padding": self.padding,
+            "normalization": self.normalization,
             "device": self.device,
         }
         return Scenario(**{**fields, **changes})
 
     @property
-    def input_shape(self) -> tuple[int, int, int]:
-        c, h, w = self.dataset.image_shape
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one model input: (C, H, W) for images (after padding), e.g. (D,) for features."""
+        shape = self.dataset.sample_shape
+        if not self.padding:
+            return shape
+        c, h, w = shape
         return c, h + 2 * self.padding, w + 2 * self.padding
 
     def to(self, device: torch.device | str) -> Scenario:
@@ -247,56 +271,111 @@ class Scenario:
         device = torch.device(device)
         if device == self.device:
             return self
-        data = self.dataset
-        moved = replace(
-            data,
-            train_x=data.train_x.to(device),
-            train_y=data.train_y.to(device),
-            test_x=data.test_x.to(device),
-            test_y=data.test_y.to(device),
-        )
         tasks = [
-            replace(
-                t, train_indices=t.train_indices.to(device), eval_indices=t.eval_indices.to(device)
+            Task(
+                t.index,
+                t.classes,
+                t.dataset_classes,
+                t.train_indices.to(device),
+                t.eval_indices.to(device),
             )
             for t in self.tasks
         ]
         return self._copy(
-            dataset=moved,
+            dataset=self.dataset.to(device),
             tasks=tasks,
             transform=self.transform.to(device),
             target_table=self.target_table.to(device),
             device=device,
         )
 
+    def fingerprint(self) -> str:
+        """SHA-256 (hex) of what the scenario holds: the data (every input of in-memory data; labels
+        and a sample of inputs of a lazy Dataset, see :meth:`LazyDataset.digest_parts`), the tasks'
+        index sets and units, the target table, the transform's parameters, the normalisation and the
+        setting. The name is left out. Equal fingerprints mean the same training and evaluation data.
+        """
+        data = self.dataset
+        if isinstance(data, ImageDataset):
+            content: tuple[Any, ...] = (data.train_x, data.train_y, data.test_x, data.test_y)
+        else:
+            content = data.digest_parts()
+        hasher = hashlib.sha256()
+        digest.update(
+            hasher,
+            (
+                "lifelong-scenario/1",
+                self.setting,
+                self.num_outputs,
+                self.eval_split,
+                self.padding,
+                self.normalization,
+                data.scale,
+                content,
+                [
+                    (t.classes, t.dataset_classes, t.train_indices, t.eval_indices)
+                    for t in self.tasks
+                ],
+                self.target_table,
+                self.transform,
+            ),
+        )
+        return hasher.hexdigest()
+
     # ------------------------------------------------------------------ batches
-    def prepare(self, images: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
-        """Turn raw uint8 images of the given tasks into model inputs (scale, pad, transform)."""
-        x = images.float().div_(self.dataset.scale)
+    def prepare(self, inputs: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
+        """Turn stored inputs of the given tasks into model inputs (scale, pad, transform,
+        normalise). ``inputs`` is never modified."""
+        x = inputs.to(torch.float32, copy=True)
+        if self.dataset.scale != 1.0:
+            x.div_(self.dataset.scale)
         if self.padding:
             x = F.pad(x, (self.padding,) * 4)
         x = self.transform(x, task_ids)
         if self._mean is not None:
-            x = (x - self._mean.to(x.device)) / self._std.to(x.device)  # type: ignore[union-attr]
+            x = (x - self._mean) / self._std  # type: ignore[operator]
         return x
 
     def train_batch(
         self, task_ids: torch.Tensor, indices: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Inputs and targets for training samples ``indices`` of tasks ``task_ids``."""
-        # index_select is several times faster than advanced indexing on (N, C, H, W) tensors.
-        x = self.prepare(self.dataset.train_x.index_select(0, indices), task_ids)
+        x = self.prepare(self.dataset.gather("train", indices), task_ids)
         y = self.target_table[task_ids, self.dataset.train_y.index_select(0, indices)]
         return x, y
+
+    def train_batches(
+        self, batches: Iterable[tuple[torch.Tensor, torch.Tensor]]
+    ) -> Generator[tuple[torch.Tensor, torch.Tensor, torch.Tensor], None, None]:
+        """``(task_ids, x, y)`` for each ``(task_ids, indices)`` batch, in order; a lazy dataset
+        reads ahead through its DataLoader."""
+        for_reading, for_targets = itertools.tee(batches)
+        raws = self.dataset.stream("train", (indices for _, indices in for_reading))
+        for (task_ids, indices), raw in zip(for_targets, raws, strict=True):
+            y = self.target_table[task_ids, self.dataset.train_y.index_select(0, indices)]
+            yield task_ids, self.prepare(raw, task_ids), y
 
     def eval_batch(
         self, task_index: int, indices: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Inputs and targets of evaluation samples ``indices`` of one task."""
         task_ids = torch.full((len(indices),), task_index, dtype=torch.long, device=indices.device)
-        x = self.prepare(self._eval_x.index_select(0, indices), task_ids)
+        x = self.prepare(self.dataset.gather(self._eval_source, indices), task_ids)
         y = self.target_table[task_ids, self._eval_y.index_select(0, indices)]
         return x, y
+
+    def eval_batches(
+        self, chunks: Sequence[tuple[int, torch.Tensor]]
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Inputs and targets of each ``(task_index, indices)`` chunk of evaluation samples, in
+        order; a lazy dataset reads them through one DataLoader."""
+        raws = self.dataset.stream(self._eval_source, (indices for _, indices in chunks))
+        for (task_index, indices), raw in zip(chunks, raws, strict=True):
+            task_ids = torch.full(
+                (len(indices),), task_index, dtype=torch.long, device=indices.device
+            )
+            y = self.target_table[task_ids, self._eval_y.index_select(0, indices)]
+            yield self.prepare(raw, task_ids), y
 
     # ------------------------------------------------------------------ output units
     def output_mask(self, task_ids: torch.Tensor | None, tasks_seen: int) -> torch.Tensor | None:
@@ -321,7 +400,7 @@ class Scenario:
         return self.task_output_mask[:tasks_seen].any(0).to(self.device)
 
     def describe(self) -> dict[str, object]:
-        return {
+        described: dict[str, object] = {
             "benchmark": self.name,
             "setting": self.setting,
             "tasks": self.num_tasks,
@@ -331,9 +410,144 @@ class Scenario:
             "eval_sizes": [len(t.eval_indices) for t in self.tasks],
             "classes": [list(t.dataset_classes) for t in self.tasks],
         }
+        if self.dataset.class_names is not None:
+            described["class_names"] = list(self.dataset.class_names)
+        return described
 
 
-def _stratified_split(
+# ---------------------------------------------------------------------- shared by every constructor
+def check_split_options(
+    setting: str,
+    *,
+    evaluate_on: str,
+    validation_fraction: float,
+    train_samples_per_task: int | None,
+    padding: int,
+) -> None:
+    """Validate the options that every scenario constructor shares."""
+    if setting not in SETTINGS:
+        raise unknown_name("scenario", setting, SETTINGS)
+    if evaluate_on not in ("test", "validation"):
+        raise unknown_name("evaluation split", evaluate_on, ("test", "validation"))
+    if not 0.0 <= validation_fraction < 1.0:
+        raise ConfigError(f"validation fraction must be in [0, 1), got {validation_fraction}")
+    if evaluate_on == "validation" and validation_fraction <= 0:
+        raise ConfigError("evaluating on the validation split needs a validation fraction > 0")
+    if train_samples_per_task is not None and train_samples_per_task < 1:
+        raise ConfigError(f"train samples per task must be >= 1, got {train_samples_per_task}")
+    if padding < 0:
+        raise ConfigError(f"padding must be >= 0, got {padding}")
+
+
+def class_groups(order: torch.Tensor, num_tasks: int, what: str) -> list[list[int]]:
+    """Classes in ``order`` cut into ``num_tasks`` equal consecutive groups."""
+    n_cls = len(order)
+    if num_tasks < 1:
+        raise ConfigError(f"number of tasks must be >= 1, got {num_tasks}")
+    if n_cls % num_tasks:
+        valid = [d for d in range(1, n_cls + 1) if n_cls % d == 0]
+        raise ConfigError(
+            f"{what} has {n_cls} classes, which cannot be split evenly into {num_tasks} tasks; "
+            f"choose one of {valid}"
+        )
+    per_task = n_cls // num_tasks
+    return [order[t * per_task : (t + 1) * per_task].tolist() for t in range(num_tasks)]
+
+
+def output_units(
+    task_classes: Sequence[Sequence[int]], num_classes: int, setting: str
+) -> tuple[list[tuple[int, ...]], torch.Tensor, int]:
+    """Each task's units, the (tasks x dataset classes) target table and the number of units.
+
+    Task and class settings: every (task, class) pair gets its own unit, numbered in stream order,
+    so disjoint class splits have one unit per class (ordered as presented) and tasks that share
+    classes (permuted, rotated, per-task transforms) get new units per task. Domain setting: a
+    class's unit is its position within its task, in one head as wide as the largest task.
+    """
+    table = torch.zeros(len(task_classes), num_classes, dtype=torch.long)
+    heads: list[tuple[int, ...]] = []
+    first_unit: dict[int, int] = {}
+    next_unit = 0
+    for t, classes in enumerate(task_classes):
+        if setting == "domain":
+            units = list(range(len(classes)))
+        else:
+            units = list(range(next_unit, next_unit + len(classes)))
+            next_unit += len(classes)
+        for c, unit in zip(classes, units, strict=True):
+            table[t, c] = unit
+            first_unit.setdefault(c, unit)
+        heads.append(tuple(units))
+    # A task's samples only carry its own classes; the other entries of its row repeat each class's
+    # unit in the first task that has it, so a split benchmark's rows are all equal.
+    for t, classes in enumerate(task_classes):
+        for c, unit in first_unit.items():
+            if c not in classes:
+                table[t, c] = unit
+    num_outputs = max(len(c) for c in task_classes) if setting == "domain" else next_unit
+    return heads, table, num_outputs
+
+
+def make_tasks(
+    task_classes: Sequence[Sequence[int]],
+    heads: Sequence[tuple[int, ...]],
+    train_members: Sequence[torch.Tensor],
+    test_members: Sequence[torch.Tensor],
+    train_y: torch.Tensor,
+    *,
+    seed: int,
+    validation_fraction: float,
+    train_samples_per_task: int | None,
+    evaluate_on: str,
+) -> list[Task]:
+    """Tasks from each task's candidate training and test indices: a stratified validation split
+    carved from the training indices, then a stratified subset of ``train_samples_per_task``.
+
+    Tasks that share samples (permuted, rotated, per-task transforms) share one held-out set of
+    them: a split drawn per task would put most of a task's validation samples in other tasks'
+    training sets. Tasks with disjoint samples (split by class or task label) each get their own.
+    """
+    held_out = torch.Generator().manual_seed(seed + 1)
+    shared = None
+    if validation_fraction > 0:
+        shared = _shared_validation(train_members, train_y, validation_fraction, held_out)
+    tasks = []
+    for t, classes in enumerate(task_classes):
+        train_idx = train_members[t]
+        if len(train_idx) == 0:
+            raise ConfigError(f"task {t} has no training samples")
+        val_idx = torch.empty(0, dtype=torch.long)
+        if shared is not None:
+            held = torch.isin(train_idx, shared)
+            train_idx, val_idx = train_idx[~held], train_idx[held]
+        elif validation_fraction > 0:
+            train_idx, val_idx = stratified_split(train_idx, train_y, validation_fraction, held_out)
+        if train_samples_per_task is not None:
+            train_idx = stratified_subset(train_idx, train_y, train_samples_per_task, held_out)
+        eval_idx = val_idx if evaluate_on == "validation" else test_members[t]
+        if len(eval_idx) == 0:
+            split = "validation" if evaluate_on == "validation" else "test"
+            raise ConfigError(f"task {t} has no {split} samples")
+        tasks.append(Task(t, heads[t], tuple(classes), train_idx, eval_idx))
+    return tasks
+
+
+def _shared_validation(
+    train_members: Sequence[torch.Tensor],
+    labels: torch.Tensor,
+    fraction: float,
+    generator: torch.Generator,
+) -> torch.Tensor | None:
+    """One stratified held-out set of the samples that tasks share, or None if no two tasks share
+    a sample."""
+    every = torch.cat(list(train_members))
+    used = every.unique()  # sorted
+    if len(used) == len(every):
+        return None
+    return stratified_split(used, labels, fraction, generator)[1]
+
+
+def stratified_split(
     indices: torch.Tensor, labels: torch.Tensor, fraction: float, generator: torch.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Split ``indices`` into (keep, held_out) with ``fraction`` of every class held out, shuffled."""
@@ -347,7 +561,7 @@ def _stratified_split(
     return torch.cat(keep).sort().values, torch.cat(held).sort().values
 
 
-def _stratified_subset(
+def stratified_subset(
     indices: torch.Tensor, labels: torch.Tensor, size: int, generator: torch.Generator
 ) -> torch.Tensor:
     """A random subset of exactly ``size`` indices with classes in proportion to their counts.
@@ -368,22 +582,6 @@ def _stratified_subset(
         members = indices[labels[indices] == c]
         chosen.append(members[torch.randperm(len(members), generator=generator)[:n]])
     return torch.cat(chosen).sort().values
-
-
-def _shared_validation(
-    labels: torch.Tensor, groups: list[list[int]], fraction: float, generator: torch.Generator
-) -> torch.Tensor | None:
-    """One held-out set of base images for every task, when tasks share base images.
-
-    Permuted and rotated tasks are the same images under different transforms: a split drawn per
-    task would put most of a task's validation images in other tasks' training sets. Tasks with
-    disjoint classes (split benchmarks) return None and keep their own stratified split.
-    """
-    used = [c for group in groups for c in group]
-    if len(set(used)) == len(used):
-        return None
-    members = torch.nonzero(torch.isin(labels, torch.tensor(used))).flatten()
-    return _stratified_split(members, labels, fraction, generator)[1]
 
 
 def build_scenario(
@@ -423,93 +621,46 @@ def build_scenario(
         raise unknown_name("benchmark", benchmark, BENCHMARKS)
     spec = BENCHMARKS[benchmark]
     setting = setting or spec.default_setting
-    if setting not in SETTINGS:
-        raise unknown_name("scenario", setting, SETTINGS)
-    if evaluate_on not in ("test", "validation"):
-        raise unknown_name("evaluation split", evaluate_on, ("test", "validation"))
-    if not 0.0 <= validation_fraction < 1.0:
-        raise ConfigError(f"validation fraction must be in [0, 1), got {validation_fraction}")
-    if evaluate_on == "validation" and validation_fraction <= 0:
-        raise ConfigError("evaluating on the validation split needs a validation fraction > 0")
-    if padding < 0:
-        raise ConfigError(f"padding must be >= 0, got {padding}")
+    check_split_options(
+        setting,
+        evaluate_on=evaluate_on,
+        validation_fraction=validation_fraction,
+        train_samples_per_task=train_samples_per_task,
+        padding=padding,
+    )
     dataset = load_dataset(spec.dataset, data_root, download=download)
     n_tasks = spec.default_tasks if num_tasks is None else num_tasks
     if n_tasks < 1:
         raise ConfigError(f"number of tasks must be >= 1, got {n_tasks}")
-    generator = torch.Generator().manual_seed(seed)
     n_cls = dataset.num_classes
 
+    transform: TaskTransform = TaskTransform()
     if spec.kind == "split":
-        if n_cls % n_tasks:
-            valid = [d for d in range(1, n_cls + 1) if n_cls % d == 0]
-            raise ConfigError(
-                f"{benchmark} has {n_cls} classes, which cannot be split evenly into {n_tasks} tasks; "
-                f"choose one of {valid}"
-            )
-        per_task = n_cls // n_tasks
+        generator = torch.Generator().manual_seed(seed)
         order = (
             torch.randperm(n_cls, generator=generator) if shuffle_classes else torch.arange(n_cls)
         )
-        groups = [order[t * per_task : (t + 1) * per_task].tolist() for t in range(n_tasks)]
-        position = torch.empty(n_cls, dtype=torch.long)
-        position[order] = torch.arange(n_cls)
-        num_outputs = per_task if setting == "domain" else n_cls
-        table = (position % per_task if setting == "domain" else position).repeat(n_tasks, 1)
-        heads = [
-            tuple(range(per_task)) if setting == "domain" else tuple(position[g].tolist())
-            for g in groups
-        ]
-        transform: TaskTransform = TaskTransform()
+        groups = class_groups(order, n_tasks, benchmark)
     else:
         groups = [list(range(n_cls))] * n_tasks
-        if setting == "domain":
-            num_outputs = n_cls
-            table = torch.arange(n_cls).repeat(n_tasks, 1)
-            heads = [tuple(range(n_cls))] * n_tasks
-        else:
-            num_outputs = n_cls * n_tasks
-            table = torch.arange(n_cls).repeat(n_tasks, 1) + n_cls * torch.arange(n_tasks)[:, None]
-            heads = [tuple(range(t * n_cls, (t + 1) * n_cls)) for t in range(n_tasks)]
-        c, h, w = dataset.image_shape
         if spec.kind == "permuted":
+            c, h, w = dataset.image_shape
             pixels = c * (h + 2 * padding) * (w + 2 * padding)
             transform = Permute.random(n_tasks, pixels, seed, first_identity=True)
         else:
             transform = Rotate.random(n_tasks, seed)
-
-    held_out = torch.Generator().manual_seed(seed + 1)
-    shared_validation = None
-    if validation_fraction > 0:
-        shared_validation = _shared_validation(
-            dataset.train_y, groups, validation_fraction, held_out
-        )
-    tasks = []
-    for t, classes in enumerate(groups):
-        member = torch.isin(dataset.train_y, torch.tensor(classes))
-        train_idx = torch.nonzero(member).flatten()
-        val_idx = torch.empty(0, dtype=torch.long)
-        if shared_validation is not None:
-            held = torch.isin(train_idx, shared_validation)
-            train_idx, val_idx = train_idx[~held], train_idx[held]
-        elif validation_fraction > 0:
-            train_idx, val_idx = _stratified_split(
-                train_idx, dataset.train_y, validation_fraction, held_out
-            )
-        if train_samples_per_task is not None:
-            if train_samples_per_task < 1:
-                raise ConfigError(
-                    f"train samples per task must be >= 1, got {train_samples_per_task}"
-                )
-            train_idx = _stratified_subset(
-                train_idx, dataset.train_y, train_samples_per_task, held_out
-            )
-        if evaluate_on == "validation":
-            eval_idx = val_idx
-        else:
-            eval_idx = torch.nonzero(torch.isin(dataset.test_y, torch.tensor(classes))).flatten()
-        tasks.append(Task(t, heads[t], tuple(classes), train_idx, eval_idx))
-
+    heads, table, num_outputs = output_units(groups, n_cls, setting)
+    tasks = make_tasks(
+        groups,
+        heads,
+        [torch.nonzero(torch.isin(dataset.train_y, torch.tensor(g))).flatten() for g in groups],
+        [torch.nonzero(torch.isin(dataset.test_y, torch.tensor(g))).flatten() for g in groups],
+        dataset.train_y,
+        seed=seed,
+        validation_fraction=validation_fraction,
+        train_samples_per_task=train_samples_per_task,
+        evaluate_on=evaluate_on,
+    )
     scenario = Scenario(
         name=benchmark,
         setting=setting,
@@ -520,5 +671,6 @@ def build_scenario(
         num_outputs=num_outputs,
         eval_split=evaluate_on,
         padding=padding,
+        normalization=_NORMALISATION.get(spec.dataset),
     )
     return scenario.to(device)

@@ -1,16 +1,20 @@
 """Task transforms applied to whole batches on the training device.
 
-Each transform maps a float batch ``x`` of shape (B, C, H, W) and the per-sample task indices
-``task_ids`` (B,) to the transformed batch. Parameters for every task are stored as one tensor, so a
-batch that mixes tasks (replay, joint training) is transformed in a single vectorised call.
+Each transform maps a float batch ``x`` of shape (B, C, H, W) (or any (B, ...) for :class:`PerTask`)
+and the per-sample task indices ``task_ids`` (B,) to the transformed batch. Parameters for every task
+are stored as one tensor, so a batch that mixes tasks (replay, joint training) is transformed in a
+single vectorised call.
 """
 
 from __future__ import annotations
 
+import copy
 import math
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 
 class TaskTransform:
@@ -84,3 +88,39 @@ class Rotate(TaskTransform):
 
     def to(self, device: torch.device) -> Rotate:
         return Rotate(self.degrees.to(device))
+
+
+class PerTask(TaskTransform):
+    """A user-given callable per task (domain-incremental scenarios over one dataset).
+
+    Args:
+        transforms: ``transforms[t]`` maps a float batch (B, ...) of task ``t`` to a batch of the same
+            shape, on the batch's device (e.g. ``lambda x: x + 0.5`` or an ``nn.Module``).
+
+    A batch of one task (the usual training batch) is one call; a batch that mixes tasks (replay,
+    joint training) makes one call per task present.
+    """
+
+    def __init__(self, transforms: Sequence[Callable[[torch.Tensor], torch.Tensor]]) -> None:
+        self.transforms = list(transforms)
+
+    def __call__(self, x: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
+        if len(task_ids) == 0:
+            return x
+        first = int(task_ids[0])
+        if bool((task_ids == first).all()):
+            return self.transforms[first](x)
+        out = torch.empty_like(x)
+        for t in task_ids.unique().tolist():
+            members = task_ids == t
+            out[members] = self.transforms[t](x[members])
+        return out
+
+    def to(self, device: torch.device) -> PerTask:
+        # modules move in place: copy them so the scenario this one was copied from keeps its device
+        return PerTask(
+            [
+                copy.deepcopy(f).to(device) if isinstance(f, nn.Module) else f
+                for f in self.transforms
+            ]
+        )

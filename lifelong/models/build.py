@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from torch import nn
@@ -21,7 +22,7 @@ class ModelSpec:
     """Everything needed to build (or rebuild, e.g. a new Progressive column) a model."""
 
     name: str
-    input_shape: tuple[int, int, int]
+    input_shape: tuple[int, ...]  # (C, H, W) images, or e.g. (D,) features (mlp only)
     num_outputs: int
     hidden: tuple[int, ...] = (400, 400)
 
@@ -31,11 +32,16 @@ class ModelSpec:
 
 def build_model(spec: ModelSpec) -> nn.Module:
     """Instantiate the model described by ``spec``."""
-    c, h, w = spec.input_shape
     if spec.name == "mlp":
         if any(size < 1 for size in spec.hidden):
             raise ConfigError(f"hidden sizes must be positive, got {spec.hidden}")
-        return MLP(c * h * w, spec.hidden, spec.num_outputs)
+        return MLP(math.prod(spec.input_shape), spec.hidden, spec.num_outputs)
+    if spec.name in MODELS and len(spec.input_shape) != 3:
+        raise ConfigError(
+            f"the {spec.name} model needs image inputs (C, H, W), but the inputs have shape "
+            f"{tuple(spec.input_shape)}; use the mlp model"
+        )
+    c, h, w = spec.input_shape
     if spec.name == "cnn":
         if h != w:
             raise ConfigError("the cnn model needs square images")

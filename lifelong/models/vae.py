@@ -30,7 +30,7 @@ def _mlp(sizes: Sequence[int]) -> nn.Sequential:
 
 class VAE(nn.Module):
     """Args:
-    input_shape: (C, H, W) of the inputs.
+    input_shape: shape of one input, e.g. (C, H, W) or (D,).
     hidden: encoder layer widths (the decoder mirrors them).
     latent: dimension of z.
     likelihood: "bernoulli" or "gaussian" (see the module docstring).

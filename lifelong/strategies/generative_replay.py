@@ -26,6 +26,7 @@ import torch
 
 from lifelong.components.frozen import Frozen
 from lifelong.components.rehearsal import replayed_loss
+from lifelong.core.errors import ConfigError
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Strategy, StrategyConfig
@@ -93,6 +94,18 @@ class GenerativeReplay(Strategy):
         )
         r = 1.0 / self.context.tasks_seen
         return r * current + (1 - r) * (replay + self.generator.loss(x, rng))
+
+    def before_task(self, task: Task) -> None:
+        if self.config.likelihood == "bernoulli":
+            # A Bernoulli likelihood of values outside [0, 1] has no minimum: the VAE loss diverges.
+            probe = task.train_indices[:256]
+            x, _ = self.context.scenario.train_batch(torch.full_like(probe, task.index), probe)
+            if float(x.min()) < 0 or float(x.max()) > 1:
+                raise ConfigError(
+                    f"generative-replay: the bernoulli likelihood needs inputs in [0, 1], but task "
+                    f"{task.index}'s inputs range over [{float(x.min()):.3g}, {float(x.max()):.3g}]"
+                    "; set likelihood=gaussian"
+                )
 
     def after_task(self, task: Task) -> None:
         self.teacher.copy_from(self.model)

@@ -18,6 +18,7 @@ on load.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,8 +63,7 @@ class Progressive(Strategy):
             raise ConfigError(f"progressive supports the mlp model only, not '{spec.name}'")
         if config.hidden and len(config.hidden) != len(spec.hidden):
             raise ConfigError(f"progressive: hidden needs {len(spec.hidden)} sizes, like the model")
-        c, h, w = spec.input_shape
-        sizes = [c * h * w, *(config.hidden or spec.hidden), spec.num_outputs]
+        sizes = [math.prod(spec.input_shape), *(config.hidden or spec.hidden), spec.num_outputs]
         # column 0 is the run's model, unless the columns get their own widths
         linears = [] if config.hidden else [m for m in model.modules() if isinstance(m, nn.Linear)]
         self.model = ProgressiveMLP(sizes, linears, config.alpha)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LINTED = ("lifelong", "tests", "bench")
+LINTED = ("lifelong", "tests", "bench", "examples")
 
 
 def _passes(*command: str) -> None:
