@@ -1,4 +1,5 @@
-"""Pieces shared by commands: run-configuration flags, ``--set`` parsing, table printing."""
+"""Pieces shared by commands: run-configuration flags, ``--plugin``, ``--set`` parsing, table
+printing."""
 
 from __future__ import annotations
 
@@ -15,8 +16,21 @@ S = argparse.SUPPRESS
 
 # Short forms of a few flags; every other flag is ``--field-name`` of a RunConfig field.
 SHORT_FLAGS = {"benchmark": "-b", "strategy": "-s", "out": "-o"}
-# Fields given in another form: strategy hyperparameters through --set NAME=VALUE.
-NOT_FLAGS = {"strategy_params"}
+# Fields given in another form: strategy hyperparameters through --set NAME=VALUE, plugins through
+# a repeatable --plugin MODULE.
+NOT_FLAGS = {"strategy_params", "plugins"}
+
+
+def add_plugin_flag(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--plugin MODULE`` (repeatable), stored as ``plugins`` like the RunConfig field."""
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        dest="plugins",
+        default=S,
+        metavar="MODULE",
+        help="import MODULE (dotted path, or a .py file) that registers strategies (repeatable)",
+    )
 
 
 def add_run_flags(parser: argparse.ArgumentParser, *, strategy: bool = True) -> None:
@@ -25,6 +39,7 @@ def add_run_flags(parser: argparse.ArgumentParser, *, strategy: bool = True) -> 
     ``--config``; values are converted and validated by the config, naming the field on error."""
     g = parser.add_argument_group("run configuration (flags override --config)")
     g.add_argument("--config", default=S, help="YAML file with run settings")
+    add_plugin_flag(g)
     g.add_argument(
         "--set",
         action="append",

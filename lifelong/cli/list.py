@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lifelong.cli._common import format_table
+from lifelong.cli._common import add_plugin_flag, format_table
 
 NAME = "list"
 HELP = "list benchmarks, scenarios, models and strategies (with hyperparameters and defaults)"
@@ -23,14 +23,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=["benchmarks", "scenarios", "models", "strategies"],
         help="only this section",
     )
+    add_plugin_flag(parser)
 
 
 def main(args: argparse.Namespace) -> int:
     from lifelong.core.fields import config_help
-    from lifelong.core.registry import list_strategies
+    from lifelong.core.registry import list_strategies, load_plugins, plugin_module
     from lifelong.data.scenarios import list_benchmarks
     from lifelong.models.build import MODELS
 
+    load_plugins(getattr(args, "plugins", ()))
     show = args.what
     if show in (None, "benchmarks"):
         print("Benchmarks\n")
@@ -56,7 +58,9 @@ def main(args: argparse.Namespace) -> int:
         print("Strategies (--strategy; hyperparameters with --set name=value)\n")
         for name, cls in list_strategies().items():
             settings = ", ".join(s for s in ("task", "domain", "class") if s in cls.settings)
-            print(f"{name}  [{settings}]  {cls.paper}")
+            module = plugin_module(cls)
+            origin = f"  (plugin: {module})" if module else ""
+            print(f"{name}  [{settings}]  {cls.paper}{origin}")
             for field_name, type_name, default, help_text in config_help(cls.config_class):
                 print(f"    {field_name} ({type_name}, default {default}): {help_text}")
         print()

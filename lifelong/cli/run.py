@@ -79,6 +79,7 @@ def check_resume_flags(args: argparse.Namespace) -> None:
     from lifelong.core.errors import ConfigError
 
     given = set(vars(args)) & (set(RunConfig.__dataclass_fields__) | {"config", "set"})
+    given.discard("plugins")  # importing more modules changes nothing in the run
     changing = sorted(given - RESUME_COMPATIBLE)
     if changing:
         flags = ", ".join("--" + name.replace("_", "-") for name in changing)
@@ -91,10 +92,12 @@ def check_resume_flags(args: argparse.Namespace) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from lifelong.core.registry import load_plugins
     from lifelong.core.runner import resolve, resume_run, run
 
     if args.resume:
         check_resume_flags(args)
+        load_plugins(getattr(args, "plugins", ()))  # extra; the run's own come from its config
         result = resume_run(
             args.resume,
             observers=observers_for(args, args.resume),

@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from lifelong.cli._common import add_plugin_flag
+
 NAME = "sweep"
 HELP = "tune hyperparameters (grid or random search, validation or first-tasks selection)"
 
@@ -36,12 +38,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-gpus", type=float, help="GPUs per trial (ray), else YAML")
     parser.add_argument("--retry-failed", action="store_true", help="run failed trials again")
     parser.add_argument("--quiet", action="store_true", help="no per-trial progress lines")
+    add_plugin_flag(parser)
 
 
 def main(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from lifelong.core.errors import ConfigError
+    from lifelong.core.registry import load_plugins
     from lifelong.experiments.sweep import (
         leaderboard_markdown,
         load_sweep,
@@ -49,7 +53,14 @@ def main(args: argparse.Namespace) -> int:
         run_sweep,
     )
 
+    plugins = list(getattr(args, "plugins", ()))
+    load_plugins(plugins)  # before the sweep file's strategies are validated
     spec = load_sweep(args.spec)
+    if plugins:  # every trial (in its worker process) imports them too
+        known = list(spec.run.get("plugins") or [])
+        spec = replace(
+            spec, run={**spec.run, "plugins": known + [p for p in plugins if p not in known]}
+        )
     if args.num_cpus is not None or args.num_gpus is not None:
         spec = replace(
             spec,

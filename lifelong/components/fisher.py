@@ -42,6 +42,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
+from lifelong.core.errors import ConfigError
+
 if TYPE_CHECKING:
     from lifelong.core.strategy import Strategy
     from lifelong.data.scenarios import Task
@@ -186,14 +188,18 @@ def per_sample_gradient_sums(
     try:
         owners = _linear_owner(model) if method != "vmap" else None
         if method == "factored" and owners is None:
-            raise ValueError("the factored method needs every trainable parameter in an nn.Linear")
+            raise ConfigError(
+                f"the factored method needs every trainable parameter of {type(model).__name__} "
+                "in an nn.Linear; use the auto or vmap method"
+            )
         if owners is not None:
             sums = _factored_sums(model, owners, x, objective, extras, weights, power)
             if sums is not None:
                 return sums
             if method == "factored":
-                raise ValueError(
-                    "the factored method needs each nn.Linear applied once to (N, features)"
+                raise ConfigError(
+                    f"the factored method needs each nn.Linear of {type(model).__name__} applied "
+                    "once to (N, features); use the auto or vmap method"
                 )
         with torch.enable_grad():
             return _vmap_sums(model, x, objective, extras, weights, power, chunk_size)

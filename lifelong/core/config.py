@@ -23,6 +23,9 @@ class RunConfig:
     scenario: str | None = field(None, "task, domain or class (default: the benchmark's)")
     strategy: str = field("naive", "strategy name (lifelong list)")
     strategy_params: dict = field(None, "strategy hyperparameters (--set name=value)")
+    plugins: tuple[str, ...] = field(
+        (), "modules or .py files registering plugin strategies, imported first (--plugin)"
+    )
     tasks: int | None = field(None, "number of tasks (default: the benchmark's)")
     first_tasks: int | None = field(None, "train and evaluate only the first N tasks of the stream")
     epochs: int | None = field(None, "epochs per task (default: 1, or 40 on the Digits benchmarks)")
@@ -34,7 +37,7 @@ class RunConfig:
     weight_decay: float = field(0.0, "weight decay (L2)")
     reset_optimizer: bool = field(True, "new optimizer state at every task")
     grad_clip: float | None = field(None, "clip the gradient norm to this value")
-    model: str = field("mlp", "mlp, cnn or resnet18")
+    model: str = field("mlp", "mlp, cnn or resnet18 (user:<class>: a network given from Python)")
     hidden: tuple[int, ...] | None = field(
         None, "hidden sizes, e.g. 400,400 (model-specific default)"
     )
@@ -86,6 +89,7 @@ class RunConfig:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["hidden"] = list(self.hidden) if self.hidden is not None else None
+        data["plugins"] = list(self.plugins)
         return data
 
     @property

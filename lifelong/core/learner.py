@@ -14,6 +14,7 @@ import torch
 
 from lifelong.core.config import RunConfig
 from lifelong.core.errors import DivergenceError, LossGrowthWarning
+from lifelong.core.evaluation import task_accuracies
 from lifelong.core.events import Observer, Observers
 from lifelong.core.strategy import Batch, Strategy
 from lifelong.data.stream import BatchStream
@@ -113,20 +114,13 @@ class Learner:
         if tasks_seen is not None:
             self.context.tasks_seen = tasks_seen
         self.strategy.eval()
-        chosen = list(self.scenario) if tasks is None else [self.scenario[t] for t in tasks]
-        sets = [subsets[t.index] if subsets is not None else t.eval_indices for t in chosen]
-        chunks = [
-            (task.index, chunk)
-            for task, indices in zip(chosen, sets, strict=True)
-            for chunk in indices.split(self.config.eval_batch_size)
+        chosen = list(range(self.scenario.num_tasks)) if tasks is None else list(tasks)
+        sets = [
+            subsets[t] if subsets is not None else self.scenario[t].eval_indices for t in chosen
         ]
-        correct = dict.fromkeys((t.index for t in chosen), 0)
-        for (index, _), (x, y) in zip(chunks, self.scenario.eval_batches(chunks), strict=True):
-            ids = torch.full_like(y, index) if self.scenario.setting == "task" else None
-            correct[index] += int((predictor(x, ids).argmax(1) == y).sum())
-        accuracies = [
-            correct[t.index] / max(1, len(indices)) for t, indices in zip(chosen, sets, strict=True)
-        ]
+        accuracies = task_accuracies(
+            predictor, self.scenario, chosen, sets, self.config.eval_batch_size
+        )
         self.context.tasks_seen = saved_seen
         self.strategy.train(was_training)
         return accuracies

@@ -28,12 +28,13 @@ from lifelong.core.fields import build_config
 from lifelong.core.identity import NOT_IN_FINGERPRINT, fingerprint, identity
 from lifelong.core.io import atomic_torch_save, atomic_write_json, atomic_write_text
 from lifelong.core.learner import Learner, Progress
-from lifelong.core.registry import get_strategy
+from lifelong.core.registry import get_strategy, load_plugins
 from lifelong.core.rundir import CHECKPOINT, METRICS, locked, prepare_run_folder
 from lifelong.core.seeding import resolve_device, seed_everything
 from lifelong.core.strategy import Context, Strategy
 from lifelong.data.scenarios import BENCHMARKS, Scenario, build_scenario
 from lifelong.models.build import ModelSpec, build_model
+from lifelong.models.user import USER_MODEL_PREFIX, ModelSource, UserModel, as_user_model
 
 DEFAULT_HIDDEN = {"mlp": (400, 400), "cnn": (256,), "resnet18": (20,)}
 
@@ -49,6 +50,11 @@ class RunResult:
     @property
     def accuracy_matrix(self) -> list[list[float]]:
         return self.metrics["accuracy_matrix"]
+
+    @property
+    def model(self) -> torch.nn.Module:
+        """The trained network (the strategy's ``model``)."""
+        return self.strategy.model
 
 
 # Config fields that shape a built-in benchmark's scenario; a user's scenario is built with them.
@@ -77,7 +83,7 @@ def resolve(config: RunConfig, scenario: Scenario | None = None) -> RunConfig:
         changes["tasks"] = tasks
     if config.epochs is None and config.iterations is None:
         changes["epochs"] = epochs
-    if config.hidden is None:
+    if config.hidden is None and not config.model.startswith(USER_MODEL_PREFIX):
         changes["hidden"] = list(DEFAULT_HIDDEN.get(config.model, (400, 400)))
     if config.out is None:
         changes["out"] = str(config.replace(**changes).default_out())
@@ -123,25 +129,44 @@ def _check_user_scenario(config: RunConfig, scenario: Scenario) -> None:
             raise ConfigError(f"{name} is set when the scenario is built, not in the run config")
 
 
-def build_strategy(config: RunConfig, scenario: Scenario, device: torch.device) -> Strategy:
-    """Model + strategy for a resolved config (seeded, on ``device``)."""
+def build_strategy(
+    config: RunConfig,
+    scenario: Scenario,
+    device: torch.device,
+    *,
+    model: UserModel | ModelSource | None = None,
+) -> Strategy:
+    """Model + strategy for a resolved config (seeded, on ``device``).
+
+    ``model`` is the user's network (see :func:`run`); without it the config's built-in model is
+    built, and a config recorded with a user model (``model: user:<name>``) is an error, never
+    silently replaced by a default network.
+    """
+    load_plugins(config.plugins)
     strategy_class = get_strategy(config.strategy)
     strategy_config = build_config(
         strategy_class.config_class, config.strategy_params, where=f"strategy '{config.strategy}'"
     )
-    spec = ModelSpec(
-        config.model, scenario.input_shape, scenario.num_outputs, tuple(config.hidden or ())
-    )
+    if model is None:
+        if config.model.startswith(USER_MODEL_PREFIX):
+            raise LifelongError(
+                f"this run used your own model ({config.model.removeprefix(USER_MODEL_PREFIX)}); "
+                "pass it again from Python: lifelong.run(config, model=..., resume=True)"
+            )
+        spec = ModelSpec(
+            config.model, scenario.input_shape, scenario.num_outputs, tuple(config.hidden or ())
+        )
+        model = UserModel(lambda: build_model(spec))
     seed_everything(config.seed)
-    model = build_model(spec)
+    network, output_layer = as_user_model(model).build(scenario.num_outputs)
     context = Context(
         scenario=scenario,
-        model_spec=spec,
         device=device,
         batch_size=config.batch_size,
         rng=torch.Generator().manual_seed(config.seed + 1),
+        output_layer=output_layer,
     )
-    return strategy_class(model, strategy_config, context).to(device)
+    return strategy_class(network, strategy_config, context).to(device)
 
 
 def peak_memory_bytes(device: torch.device) -> int:
@@ -223,6 +248,7 @@ def run(
     overwrite: bool = False,
     write: bool = True,
     scenario: Scenario | None = None,
+    model: UserModel | ModelSource | None = None,
 ) -> RunResult:
     """Train and evaluate one configuration.
 
@@ -236,7 +262,12 @@ def run(
         write: write results and checkpoints to ``config.out`` (off: nothing touches the disk).
         scenario: run on this scenario (e.g. from ``lifelong.scenario_from_tensors``) instead of
             ``config.benchmark``; the config then records its name, setting and number of tasks.
+        model: your own network instead of ``config.model``: an ``nn.Module`` (copied: its weights
+            are the initial ones), a zero-argument factory, or a :class:`UserModel` naming the
+            output layer. Recorded as ``model: user:<class name>``; to resume, pass it again.
     """
+    if model is not None:
+        config = config.replace(model=USER_MODEL_PREFIX + as_user_model(model).name)
     config = resolve(config, scenario)
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -247,7 +278,7 @@ def run(
             scenario = scenario.first(config.first_tasks)
     else:
         scenario = build_run_scenario(config, device)
-    strategy = build_strategy(config, scenario, device)
+    strategy = build_strategy(config, scenario, device, model=model)
     if not (write and config.out):
         return _train(config, scenario, strategy, device, observers=observers, out=None)
     out = Path(config.out)
@@ -325,6 +356,7 @@ def resume_run(
     *,
     observers: Sequence[Observer] = (),
     overrides: dict[str, Any] | None = None,
+    model: UserModel | ModelSource | None = None,
 ) -> RunResult:
     """Continue the run saved in ``folder``: its configuration comes from its checkpoint (or, for a
     finished run, its config.yaml), so the resumed run is exactly the interrupted one.
@@ -332,6 +364,7 @@ def resume_run(
     Args:
         overrides: settings outside the run's identity (threads, device, data_root), e.g. to resume
             on another machine; a setting that would change results is refused.
+        model: the network of a run made with your own model (see :func:`run`); required then.
     """
     folder = Path(folder)
     if (folder / CHECKPOINT).is_file():
@@ -347,4 +380,4 @@ def resume_run(
     if changing:
         raise ConfigError(f"resuming {folder} cannot change {', '.join(changing)}")
     changes["out"] = str(folder)
-    return run(config.replace(**changes), observers=observers, resume=True)
+    return run(config.replace(**changes), observers=observers, resume=True, model=model)

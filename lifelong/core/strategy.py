@@ -33,7 +33,6 @@ from torch import nn
 
 from lifelong.core.errors import UnsupportedSettingError
 from lifelong.data.scenarios import SETTINGS, Scenario, Task
-from lifelong.models.build import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -74,19 +73,21 @@ class Context:
 
     Attributes:
         scenario: the stream of tasks (data on ``device``).
-        model_spec: how to build a fresh model (new columns, teacher copies, re-initialisation).
         device: training device.
         batch_size: the run's training batch size.
         iterations_per_task: iterations of the current task (all phases).
         rng: the strategy's own random generator (CPU); saved in checkpoints.
         tasks_seen: number of tasks whose training has started (1 during the first task).
+        output_layer: dotted name of the model's output ``nn.Linear`` (``"head"`` for lifelong's
+            models; see :mod:`lifelong.models.user`). A copy of the model (a teacher, a snapshot)
+            is a deep copy of ``strategy.model``, which works for any network.
     """
 
     scenario: Scenario
-    model_spec: ModelSpec
     device: torch.device
     batch_size: int
     rng: torch.Generator
+    output_layer: str = "head"
     iterations_per_task: int = 0
     tasks_seen: int = 0
     extras: dict[str, Any] = field(default_factory=dict)

@@ -146,11 +146,12 @@ def load_compare_config(path: str | Path) -> CompareConfig:
 def resolve_comparison(config: CompareConfig) -> CompareConfig:
     """Fill defaults and validate every strategy, its hyperparameters and the setting up front."""
     from lifelong.core.errors import unknown_name
-    from lifelong.core.registry import get_strategy
+    from lifelong.core.registry import get_strategy, load_plugins
     from lifelong.core.runner import build_run_scenario, resolve
     from lifelong.data.scenarios import SETTINGS
 
     probe = resolve(run_config_from_mapping({**config.run, "out": "-"}))
+    load_plugins(probe.plugins)  # workers import them again from each run's config
     if probe.scenario not in SETTINGS:
         raise unknown_name("scenario", str(probe.scenario), SETTINGS)
     # Data present, tasks splittable, subsets valid: checked here, before any worker starts.

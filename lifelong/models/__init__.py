@@ -1,7 +1,9 @@
-"""Models: MLP, a small CNN, a reduced ResNet-18. Each exposes ``features(x)`` and a linear ``head``."""
+"""Models: MLP, a small CNN, a reduced ResNet-18 (each exposes ``features(x)`` and a linear
+``head``), and :class:`UserModel` for your own network."""
 
 from lifelong.models.build import MODELS, ModelSpec, build_model
 from lifelong.models.networks import MLP, FeatureModel, ReducedResNet18, SmallCNN
+from lifelong.models.user import UserModel
 
 __all__ = [
     "MLP",
@@ -10,5 +12,6 @@ __all__ = [
     "ModelSpec",
     "ReducedResNet18",
     "SmallCNN",
+    "UserModel",
     "build_model",
 ]

@@ -36,11 +36,11 @@ import torch
 from lifelong.components.expandable import ExpandableMLP, connected_units
 from lifelong.components.routing import route_by_task, training_loss
 from lifelong.components.subnetwork import TrainableSubset
-from lifelong.core.errors import ConfigError
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Phase, Strategy, StrategyConfig
 from lifelong.data.scenarios import Task
+from lifelong.models.user import mlp_layers
 
 LATER = (Phase("head", 0.1), Phase("select", 0.4), Phase("expand", 0.25), Phase("split", 0.25))
 
@@ -75,9 +75,7 @@ class DEN(Strategy):
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)
-        if context.model_spec.name != "mlp":
-            raise ConfigError(f"den supports the mlp model only, not '{context.model_spec.name}'")
-        self.model = ExpandableMLP([m for m in model.modules() if isinstance(m, torch.nn.Linear)])
+        self.model = ExpandableMLP(mlp_layers(model, self.name, "it adds fully connected units"))
         self.subset = TrainableSubset()  # what trains in the current phase, and W^{t-1}
         keys = ("expanded", "added", "dropped", "split", "loss_before_expansion", "units")
         self.record: dict[str, list] = {k: [] for k in keys}

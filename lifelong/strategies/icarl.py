@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -38,7 +38,7 @@ from lifelong.core.fields import field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Strategy
 from lifelong.data.scenarios import Task
-from lifelong.models.networks import FeatureModel
+from lifelong.models.user import penultimate
 from lifelong.strategies.er import replay_metrics
 
 
@@ -75,7 +75,8 @@ class ICaRL(Strategy):
         self.buffer = make_buffer(config.buffer_size, context.scenario, config.storage)
         self.teacher = Frozen(model)
         self.register_buffer("has_teacher", torch.zeros((), dtype=torch.bool))
-        self.register_buffer("class_means", torch.zeros(outputs, model.feature_dim))
+        dim = model.get_submodule(context.output_layer).in_features  # features: its input
+        self.register_buffer("class_means", torch.zeros(outputs, dim))
         self.register_buffer("has_mean", torch.zeros(outputs, dtype=torch.bool))
 
     def loss(self, batch: Batch) -> torch.Tensor:
@@ -99,8 +100,10 @@ class ICaRL(Strategy):
         """L2-normalised features phi(x), computed in chunks in evaluation mode."""
         was_training = self.training
         self.eval()
-        backbone = cast(FeatureModel, self.model)  # every model in lifelong.models has features()
-        phi = torch.cat([F.normalize(backbone.features(c), dim=1) for c in x.split(1000)])
+        layer = self.context.output_layer
+        phi = torch.cat(
+            [F.normalize(penultimate(self.model, layer, c), dim=1) for c in x.split(1000)]
+        )
         self.train(was_training)
         return phi
 

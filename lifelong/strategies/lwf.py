@@ -106,4 +106,4 @@ class LwF(Strategy):
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         if state.get("has_teacher") and self.teacher is None:
-            self.teacher = Frozen(self.context.model_spec.build())
+            self.teacher = Frozen(self.model)  # a copy of the right shape; weights load next

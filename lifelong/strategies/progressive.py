@@ -8,22 +8,20 @@ trains only column k (its weights and adapters) with CE on its data; columns 0..
 j is predicted by column j, which reads only columns <= j, so no earlier task's function ever
 changes: zero forgetting by construction, paid for with one column (plus adapters) per task.
 
-Supported: the ``mlp`` model, task-incremental setting (the task id chooses the column). Column 0 is
-the run's MLP; later columns have the same widths unless ``hidden`` is set. Each column has a full
-output layer over all units, of which only its task's units are used. The paper's adapters also feed
-the output layer; we do the same. Tasks whose column does not exist yet are evaluated with the
-newest column (their accuracy is not meaningful). Columns are added in ``before_task`` and rebuilt
-on load.
+Supported: lifelong's ``mlp`` model (or a :class:`lifelong.models.MLP` given as your own model),
+task-incremental setting (the task id chooses the column). Column 0 is the run's MLP; later columns
+have the same widths unless ``hidden`` is set. Each column has a full output layer over all units,
+of which only its task's units are used. The paper's adapters also feed the output layer; we do the
+same. Tasks whose column does not exist yet are evaluated with the newest column (their accuracy is
+not meaningful). Columns are added in ``before_task`` and rebuilt on load.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch import nn
 
 from lifelong.components.columns import ProgressiveMLP
 from lifelong.components.routing import route_by_task
@@ -32,6 +30,7 @@ from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Strategy, StrategyConfig
 from lifelong.data.scenarios import Task
+from lifelong.models.user import mlp_layers
 
 
 @dataclass(frozen=True)
@@ -58,15 +57,13 @@ class Progressive(Strategy):
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)
-        spec = context.model_spec
-        if spec.name != "mlp":
-            raise ConfigError(f"progressive supports the mlp model only, not '{spec.name}'")
-        if config.hidden and len(config.hidden) != len(spec.hidden):
-            raise ConfigError(f"progressive: hidden needs {len(spec.hidden)} sizes, like the model")
-        sizes = [math.prod(spec.input_shape), *(config.hidden or spec.hidden), spec.num_outputs]
+        layers = mlp_layers(model, self.name, "its columns are fully connected")
+        hidden = [layer.out_features for layer in layers[:-1]]
+        if config.hidden and len(config.hidden) != len(hidden):
+            raise ConfigError(f"progressive: hidden needs {len(hidden)} sizes, like the model")
+        sizes = [layers[0].in_features, *(config.hidden or hidden), layers[-1].out_features]
         # column 0 is the run's model, unless the columns get their own widths
-        linears = [] if config.hidden else [m for m in model.modules() if isinstance(m, nn.Linear)]
-        self.model = ProgressiveMLP(sizes, linears, config.alpha)
+        self.model = ProgressiveMLP(sizes, [] if config.hidden else layers, config.alpha)
 
     def before_task(self, task: Task) -> None:
         while len(self.model.columns) <= task.index:

@@ -10,7 +10,6 @@ from torch import nn
 from lifelong import RunConfig, run
 from lifelong.core.strategy import Context
 from lifelong.data.scenarios import build_scenario
-from lifelong.models.build import ModelSpec
 from lifelong.strategies.icarl import ICaRL, ICaRLConfig
 
 
@@ -38,7 +37,6 @@ def test_nme_predicts_the_nearest_normalised_class_mean_among_seen_classes():
     scenario = build_scenario("split-digits", "class")
     context = Context(
         scenario=scenario,
-        model_spec=ModelSpec("mlp", scenario.input_shape, 10),
         device=torch.device("cpu"),
         batch_size=8,
         rng=torch.Generator().manual_seed(0),

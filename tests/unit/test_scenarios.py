@@ -135,7 +135,6 @@ def test_learner_passes_task_ids_only_in_the_task_setting(setting):
     spec = ModelSpec("mlp", scenario.input_shape, scenario.num_outputs, (16,))
     context = Context(
         scenario=scenario,
-        model_spec=spec,
         device=torch.device("cpu"),
         batch_size=16,
         rng=torch.Generator().manual_seed(0),

@@ -35,6 +35,7 @@ UNSEARCHABLE = RESERVED | {
     "tasks",
     "scenario_seed",
     "validation_fraction",
+    "plugins",
 }
 DISTRIBUTIONS = ("choice", "uniform", "log_uniform", "int_uniform", "int_log_uniform")
 # Candidates per strategy beyond which a search is refused before anything is built or run.

@@ -115,16 +115,28 @@ def load_sweep(path: str | Path) -> SweepSpec:
 
 
 def sweep_from_mapping(data: dict[str, Any], *, where: str = "sweep") -> SweepSpec:
-    """Validate a sweep mapping: top-level keys name, benchmark, scenario, run, strategies, seeds,
-    protocol, resources. Every candidate's run and strategy configuration is checked here, so a typo
+    """Validate a sweep mapping: top-level keys name, benchmark, scenario, plugins, run, strategies,
+    seeds, protocol, resources. Every candidate's run and strategy configuration is checked here, so a typo
     fails before any training."""
+    from lifelong.core.registry import load_plugins
+
     data = dict(data)
-    known = {"name", "benchmark", "scenario", "run", "strategies", "seeds", "protocol", "resources"}
+    known = {
+        "name",
+        "benchmark",
+        "scenario",
+        "plugins",
+        "run",
+        "strategies",
+        "seeds",
+        "protocol",
+        "resources",
+    }
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{where}: unknown key '{unknown[0]}'; valid: {', '.join(sorted(known))}")
     run = dict(_mapping(data.get("run"), f"{where}: run"))
-    for key in ("benchmark", "scenario"):
+    for key in ("benchmark", "scenario", "plugins"):
         if data.get(key) is not None:
             run[key] = data[key]
     bad = sorted(RESERVED & set(run))
@@ -132,7 +144,8 @@ def sweep_from_mapping(data: dict[str, Any], *, where: str = "sweep") -> SweepSp
         raise ConfigError(
             f"{where}: run setting '{bad[0]}' is chosen by the sweep and cannot be set"
         )
-    run_config_from_mapping(run, where=f"{where}: run")  # validates the common settings
+    common = run_config_from_mapping(run, where=f"{where}: run")  # validates the common settings
+    load_plugins(common.plugins)  # so plugin strategies are known below
     seeds = _mapping(data.get("seeds"), f"{where}: seeds")
     tuning = _seeds(seeds.get("tuning", [0]), f"{where}: seeds.tuning")
     evaluation = _seeds(seeds.get("evaluation", [1, 2, 3]), f"{where}: seeds.evaluation")

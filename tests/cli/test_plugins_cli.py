@@ -1,0 +1,213 @@
+"""Plugin strategies: ``--plugin`` modules and files, ``plugins:`` in YAML (also in spawned compare
+workers), entry points of installed packages, ``lifelong list``, config validation, broken plugins."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lifelong.cli import main
+from lifelong.core import registry
+
+PLUGIN = '''
+"""A test plugin: fine-tuning with a scaled loss."""
+from dataclasses import dataclass
+
+from lifelong import Strategy, StrategyConfig, check, field, register
+
+
+@dataclass(frozen=True)
+class ScaledConfig(StrategyConfig):
+    scale: float = field(1.0, "multiplies the loss")
+
+    def __post_init__(self):
+        check(self.scale > 0, "scale must be > 0")
+
+
+@register
+class Scaled(Strategy):
+    name = "{name}"
+    config_class = ScaledConfig
+    paper = "a test plugin"
+
+    def loss(self, batch):
+        return self.config.scale * self.classification_loss(batch)
+'''
+TINY = ["--benchmark", "split-digits", "--iterations", "4", "--batch-size", "16", "--hidden", "8"]
+TINY += ["--eval-every", "0", "--threads", "1"]
+
+
+@pytest.fixture
+def fresh_registry(monkeypatch):
+    """Built-in strategies only, entry points not read yet; restored after the test."""
+    registry.list_strategies()
+    monkeypatch.setattr(registry, "_STRATEGIES", dict(registry._STRATEGIES))
+    monkeypatch.setattr(registry, "_entry_points_loaded", False)
+    monkeypatch.setattr(registry, "_broken_entry_points", {})
+
+
+def write_plugin(folder: Path, source: str = PLUGIN) -> tuple[str, str]:
+    """A plugin module with a unique name in ``folder``; returns (module, strategy name)."""
+    module = f"plugin_{uuid.uuid4().hex[:8]}"
+    strategy = module.replace("_", "-")
+    (folder / f"{module}.py").write_text(source.format(name=strategy))
+    return module, strategy
+
+
+@pytest.fixture
+def plugin(tmp_path, monkeypatch, fresh_registry):
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    monkeypatch.syspath_prepend(str(folder))
+    module, strategy = write_plugin(folder)
+    yield module, strategy
+    sys.modules.pop(module, None)
+
+
+def one_line_error(argv, capsys) -> str:
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1, err
+    return err
+
+
+def test_run_with_plugin_records_it_and_resume_imports_it(plugin, tmp_path, capsys):
+    module, strategy = plugin
+    out = tmp_path / "run"
+    argv = ["run", *TINY, "--plugin", module, "-s", strategy, "--set", "scale=2", "--quiet"]
+    assert main([*argv, "--out", str(out)]) == 0
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert saved["plugins"] == [module] and saved["strategy"] == strategy
+    assert saved["strategy_params"] == {"scale": "2"}  # as given; converted when built
+    (out / "metrics.json").unlink()
+    registry._STRATEGIES.pop(strategy)  # a fresh process would not know the plugin either
+    sys.modules.pop(module)
+    assert main(["run", "--resume", str(out), "--quiet"]) == 0
+    assert len(json.loads((out / "metrics.json").read_text())["accuracy_matrix"]) == 5
+
+
+def test_list_marks_plugins_with_their_module(plugin, capsys):
+    module, strategy = plugin
+    assert main(["list", "strategies", "--plugin", module]) == 0
+    printed = capsys.readouterr().out
+    assert f"{strategy}  [task, domain, class]  a test plugin  (plugin: {module})" in printed
+    assert "    scale (float, default 1.0): multiplies the loss" in printed
+    assert "ewc  [task, domain, class]" in printed and "(plugin: lifelong" not in printed
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("scal=2", "strategy '{s}': unknown key 'scal'; valid: scale"),
+        ("scale=big", "strategy '{s}': scale: expected a number, got 'big'"),
+        ("scale=-1", "strategy '{s}': scale must be > 0"),
+    ],
+)
+def test_plugin_hyperparameters_are_validated_like_built_in_ones(plugin, setting, message, capsys):
+    module, strategy = plugin
+    err = one_line_error(
+        ["run", *TINY, "--plugin", module, "-s", strategy, "--set", setting], capsys
+    )
+    assert message.format(s=strategy) in err
+
+
+def test_broken_or_missing_plugins_are_one_line_errors(plugin, tmp_path, capsys):
+    err = one_line_error(["run", *TINY, "--plugin", "no_such_plugin", "-s", "naive"], capsys)
+    assert "plugin 'no_such_plugin' failed to import: ModuleNotFoundError" in err
+    folder = tmp_path / "plugins"
+    broken, _ = write_plugin(folder, "raise RuntimeError('boom at import')\n")
+    err = one_line_error(["list", "--plugin", broken], capsys)
+    assert f"plugin '{broken}' failed to import: RuntimeError: boom at import" in err
+    err = one_line_error(["run", *TINY, "--plugin", str(folder / "missing.py")], capsys)
+    assert "missing.py': no such file" in err
+
+
+def test_a_python_file_is_a_plugin_too(fresh_registry, tmp_path, capsys):
+    module, strategy = write_plugin(tmp_path)
+    path = tmp_path / f"{module}.py"
+    out = tmp_path / "run"
+    argv = ["run", *TINY, "--plugin", str(path), "-s", strategy, "--quiet", "--out", str(out)]
+    assert main(argv) == 0
+    assert yaml.safe_load((out / "config.yaml").read_text())["plugins"] == [str(path)]
+
+
+def test_compare_workers_import_plugins_from_the_config(plugin, tmp_path, capsys):
+    """--jobs 2: runs happen in spawned processes, which know only what each run's config says."""
+    module, strategy = plugin
+    out = tmp_path / "c"
+    argv = ["compare", *TINY, "--plugin", module, "--strategies", f"naive,{strategy}"]
+    assert main([*argv, "--seeds", "0", "--jobs", "2", "--out", str(out)]) == 0, capsys.readouterr()
+    outcomes = json.loads((out / "outcomes.json").read_text())["runs"]
+    assert [o["status"] for o in outcomes] == ["done", "done"], outcomes
+    assert yaml.safe_load((out / "compare.yaml").read_text())["plugins"] == [module]
+
+
+def test_sweep_file_may_name_plugins(plugin, tmp_path, capsys):
+    module, strategy = plugin
+    spec = {
+        "benchmark": "split-digits",
+        "scenario": "task",
+        "plugins": [module],
+        "run": {"iterations": 4, "batch_size": 16, "hidden": [8], "eval_every": 0},
+        "seeds": {"tuning": [0], "evaluation": [7]},
+        "protocol": {"name": "first-tasks", "tasks": 2},
+        "strategies": {strategy: {"space": {"scale": [0.5, 2.0]}}},
+    }
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    assert main(["sweep", str(path), "--out", str(tmp_path / "s"), "--jobs", "1", "--quiet"]) == 0
+    assert f"| {strategy} |" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------ entry points
+def fake_distribution(site: Path, entry_points: dict[str, str], name: str = "fake_plugins") -> None:
+    """What ``pip install`` leaves behind: a .dist-info folder with entry_points.txt."""
+    info = site / f"{name}-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    lines = [f"{key} = {value}" for key, value in entry_points.items()]
+    (info / "entry_points.txt").write_text("[lifelong.strategies]\n" + "\n".join(lines) + "\n")
+
+
+def test_installed_entry_points_are_found_lazily(fresh_registry, tmp_path, monkeypatch, capsys):
+    site = tmp_path / "site"
+    site.mkdir()
+    module, strategy = write_plugin(site)
+    fake_distribution(
+        site,
+        {
+            strategy: f"{module}:Scaled",
+            "broken-one": "no_such_module:Thing",
+            "misnamed": f"{module}:Scaled",
+        },
+    )
+    monkeypatch.syspath_prepend(str(site))
+    assert registry.get_strategy("ewc").name == "ewc"  # built-ins never load plugins
+    assert not registry._entry_points_loaded
+    assert registry.get_strategy(strategy).paper == "a test plugin"
+    with pytest.raises(registry.PluginError, match=r"'broken-one' \(entry point no_such_module"):
+        registry.get_strategy("broken-one")
+    with pytest.raises(registry.PluginError, match=rf"named '{strategy}'; the entry point must"):
+        registry.get_strategy("misnamed")
+    err = one_line_error(["list"], capsys)  # listing needs every plugin
+    assert "plugin strategy 'broken-one'" in err and "of package fake_plugins" in err
+    assert main(["run", *TINY, "-s", strategy, "--quiet", "--out", str(tmp_path / "r")]) == 0
+    sys.modules.pop(module, None)
+
+
+def test_entry_point_to_a_module_that_registers_on_import(fresh_registry, tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    site.mkdir()
+    module, strategy = write_plugin(site)
+    fake_distribution(site, {strategy: module, "absent": module})
+    monkeypatch.syspath_prepend(str(site))
+    assert registry.get_strategy(strategy).__module__ == module
+    with pytest.raises(registry.PluginError, match="'absent'.*registered no strategy named"):
+        registry.get_strategy("absent")
+    sys.modules.pop(module, None)
