@@ -148,12 +148,13 @@ def test_compare_workers_import_plugins_from_the_config(plugin, tmp_path, capsys
     assert yaml.safe_load((out / "compare.yaml").read_text())["plugins"] == [module]
 
 
-def test_sweep_file_may_name_plugins(plugin, tmp_path, capsys):
+@pytest.mark.parametrize("where", ["file", "flag"])
+def test_sweep_takes_plugins_from_its_file_or_the_flag(plugin, where, tmp_path, capsys):
     module, strategy = plugin
     spec = {
         "benchmark": "split-digits",
         "scenario": "task",
-        "plugins": [module],
+        **({"plugins": [module]} if where == "file" else {}),
         "run": {"iterations": 4, "batch_size": 16, "hidden": [8], "eval_every": 0},
         "seeds": {"tuning": [0], "evaluation": [7]},
         "protocol": {"name": "first-tasks", "tasks": 2},
@@ -161,8 +162,14 @@ def test_sweep_file_may_name_plugins(plugin, tmp_path, capsys):
     }
     path = tmp_path / "sweep.yaml"
     path.write_text(yaml.safe_dump(spec))
-    assert main(["sweep", str(path), "--out", str(tmp_path / "s"), "--jobs", "1", "--quiet"]) == 0
+    flag = ["--plugin", module] if where == "flag" else []
+    out = tmp_path / "s"
+    assert main(["sweep", str(path), *flag, "--out", str(out), "--jobs", "1", "--quiet"]) == 0
     assert f"| {strategy} |" in capsys.readouterr().out
+    trial = json.loads((out / "results.json").read_text())["trials"][-1]
+    assert yaml.safe_load((out / trial["folder"] / "config.yaml").read_text())["plugins"] == [
+        module
+    ]
 
 
 # ------------------------------------------------------------------------------ entry points
