@@ -42,12 +42,13 @@ from unittest import mock
 
 import torch
 
+from lifelong.core.checkpoint import load_checkpoint
 from lifelong.core.config import RunConfig
 from lifelong.core.errors import ConfigError, LifelongError, UnsupportedSettingError
 from lifelong.core.events import Observer
 from lifelong.core.learner import Learner
 from lifelong.core.registry import get_strategy
-from lifelong.core.runner import build_strategy, load_checkpoint, resolve, run
+from lifelong.core.runner import build_strategy, resolve, run
 from lifelong.core.strategy import Batch, Strategy
 from lifelong.data.scenarios import SETTINGS
 from lifelong.models.user import ModelSource, UserModel
