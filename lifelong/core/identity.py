@@ -14,9 +14,20 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-# Output place, speed and logging settings: they never change the numbers a run reports.
+# Output place, speed and logging settings, and the modules imported to find plugin strategies (the
+# strategy's name and hyperparameters are in the fingerprint): they never change the numbers a run
+# reports.
 NOT_IN_FINGERPRINT = frozenset(
-    {"out", "threads", "device", "data_root", "download", "checkpoint_every", "eval_batch_size"}
+    {
+        "out",
+        "threads",
+        "device",
+        "data_root",
+        "download",
+        "checkpoint_every",
+        "eval_batch_size",
+        "plugins",
+    }
 )
 
 

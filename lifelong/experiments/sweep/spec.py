@@ -116,8 +116,8 @@ def load_sweep(path: str | Path) -> SweepSpec:
 
 def sweep_from_mapping(data: dict[str, Any], *, where: str = "sweep") -> SweepSpec:
     """Validate a sweep mapping: top-level keys name, benchmark, scenario, plugins, run, strategies,
-    seeds, protocol, resources. Every candidate's run and strategy configuration is checked here, so a typo
-    fails before any training."""
+    seeds, protocol, resources. Every candidate's run and strategy configuration is checked here, so
+    a typo fails before any training."""
     from lifelong.core.registry import load_plugins
 
     data = dict(data)
