@@ -218,3 +218,14 @@ def test_entry_point_to_a_module_that_registers_on_import(fresh_registry, tmp_pa
     with pytest.raises(registry.PluginError, match="'absent'.*registered no strategy named"):
         registry.get_strategy("absent")
     sys.modules.pop(module, None)
+
+
+def test_plugins_are_not_part_of_a_runs_identity():
+    """Folders written before plugins existed (no key) or with other import paths stay valid."""
+    from lifelong import RunConfig
+    from lifelong.core.identity import identity
+
+    with_plugin = RunConfig(strategy="ewc", plugins=("my_package.strategies",)).to_dict()
+    without_key = {k: v for k, v in RunConfig(strategy="ewc").to_dict().items() if k != "plugins"}
+    assert identity(with_plugin) == identity(without_key)
+    assert identity(with_plugin) != identity(RunConfig(strategy="si").to_dict())
