@@ -1,4 +1,5 @@
-"""The examples run as users run them: separate processes, the public API, one thread.
+"""The own-model, own-loop and plugin examples run as users run them: separate processes, the
+public API, one thread.
 
 The plugin package in examples/plugin_strategy is used both ways: named with ``--plugin`` and
 installed (editable, offline) into a temporary virtual environment, where lifelong finds it through
