@@ -14,6 +14,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import torch
+
 # Output place, speed and logging settings, and the modules imported to find plugin strategies (the
 # strategy's name and hyperparameters are in the fingerprint): they never change the numbers a run
 # reports.
@@ -42,6 +44,17 @@ def identity(config: Mapping[str, Any], extra: Mapping[str, Any] | None = None) 
     if extra:
         values["inputs"] = dict(extra)
     return json.loads(json.dumps(values, sort_keys=True, default=str))
+
+
+def module_digest(module: Any) -> str:
+    """SHA-256 (hex) of a network's class and initial state (every tensor's name, dtype, shape and
+    bytes): the identity of a user's model, which no configuration key names."""
+    hasher = hashlib.sha256(type(module).__qualname__.encode())
+    for name, tensor in sorted(module.state_dict().items()):
+        data = tensor.detach().cpu().contiguous()
+        hasher.update(f"{name}:{data.dtype}:{tuple(data.shape)}".encode())
+        hasher.update(data.view(-1).view(torch.uint8).numpy().tobytes() if data.numel() else b"")
+    return hasher.hexdigest()
 
 
 def fingerprint(config: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> str:

@@ -25,7 +25,7 @@ from lifelong.core.config import RunConfig, load_yaml, run_config_from_mapping, 
 from lifelong.core.errors import ConfigError, LifelongError
 from lifelong.core.events import Observer
 from lifelong.core.fields import build_config
-from lifelong.core.identity import NOT_IN_FINGERPRINT, fingerprint, identity
+from lifelong.core.identity import NOT_IN_FINGERPRINT, fingerprint, identity, module_digest
 from lifelong.core.io import atomic_torch_save, atomic_write_json, atomic_write_text
 from lifelong.core.learner import Learner, Progress
 from lifelong.core.registry import get_strategy, load_plugins
@@ -183,8 +183,10 @@ def collect_metrics(
     config: RunConfig,
     scenario: Scenario,
     device: torch.device,
+    inputs: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The metrics.json content."""
+    inputs = inputs or {}
     R = progress.rows
     summary = M.summarize(R, progress.initial_accuracy)
     return {
@@ -212,7 +214,8 @@ def collect_metrics(
         },
         "scenario": scenario.describe(),
         "config": config.to_dict(),
-        "fingerprint": fingerprint(config.to_dict()),
+        "inputs": inputs,
+        "fingerprint": fingerprint(config.to_dict(), inputs),
         "environment": {
             "python": platform.python_version(),
             "torch": torch.__version__,
@@ -272,6 +275,7 @@ def run(
     if config.threads:
         torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
+    user_scenario = scenario is not None
     if scenario is not None:
         scenario = scenario.to(device)
         if config.first_tasks is not None:
@@ -279,15 +283,32 @@ def run(
     else:
         scenario = build_run_scenario(config, device)
     strategy = build_strategy(config, scenario, device, model=model)
+    # What the configuration cannot name is part of the run's identity too: a user's data and model.
+    inputs: dict[str, str] = {}
+    if user_scenario:
+        inputs["scenario"] = scenario.fingerprint()
+    if model is not None:
+        inputs["model"] = module_digest(strategy.model)
     if not (write and config.out):
-        return _train(config, scenario, strategy, device, observers=observers, out=None)
+        return _train(
+            config, scenario, strategy, device, observers=observers, out=None, inputs=inputs
+        )
     out = Path(config.out)
     with locked(out, "lifelong run"):
         found = prepare_run_folder(
-            out, identity(config.to_dict()), resume=resume, overwrite=overwrite
+            out, identity(config.to_dict(), inputs), resume=resume, overwrite=overwrite
         )
         state = load_checkpoint(out / CHECKPOINT) if found else None
-        return _train(config, scenario, strategy, device, observers=observers, out=out, state=state)
+        return _train(
+            config,
+            scenario,
+            strategy,
+            device,
+            observers=observers,
+            out=out,
+            state=state,
+            inputs=inputs,
+        )
 
 
 def _train(
@@ -299,8 +320,12 @@ def _train(
     observers: Sequence[Observer],
     out: Path | None,
     state: dict[str, Any] | None = None,
+    inputs: dict[str, str] | None = None,
 ) -> RunResult:
-    """The learner over ``strategy``, logs and checkpoints in ``out`` (if any), results written."""
+    """The learner over ``strategy``, logs and checkpoints in ``out`` (if any), results written.
+
+    ``inputs`` (identities of a user's data and model) are saved in checkpoints and metrics.json."""
+    inputs = inputs or {}
     all_observers = list(observers)
     if out is not None:
         from lifelong.core.logs import CsvLog
@@ -322,7 +347,7 @@ def _train(
         strategy,
         config,
         observers=all_observers,
-        checkpoint=(lambda state: atomic_torch_save(checkpoint_path, state))
+        checkpoint=(lambda state: atomic_torch_save(checkpoint_path, {**state, "inputs": inputs}))
         if checkpoint_path
         else None,
     )
@@ -333,7 +358,7 @@ def _train(
     finally:
         for observer in all_observers:
             observer.close()
-    result_metrics = collect_metrics(progress, strategy, config, scenario, device)
+    result_metrics = collect_metrics(progress, strategy, config, scenario, device, inputs)
     if out is not None:
         write_results(out, result_metrics)
     return RunResult(result_metrics, out, strategy)

@@ -218,3 +218,32 @@ def test_two_concurrent_compares_on_one_folder_leave_one_intact_result(tmp_path)
     metrics = json.loads((out / "runs" / "naive-s0" / "metrics.json").read_text())
     assert len(metrics["accuracy_matrix"]) == 2
     assert not list(Path(out).rglob("*.tmp"))
+
+
+def test_a_users_data_and_model_are_part_of_the_identity(tmp_path):
+    import torch
+    from torch import nn
+
+    import lifelong
+    from lifelong.core.errors import LifelongError
+
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(240, 6, generator=generator)
+    y = torch.arange(240) % 4
+
+    def scenario(shift: float = 0.0):
+        return lifelong.scenario_from_tensors(x + shift, y, classes_per_task=2, test_fraction=0.25)
+
+    def model(width: int = 8) -> nn.Module:
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Flatten(), nn.Linear(6, width), nn.ReLU(), nn.Linear(width, 4))
+
+    config = lifelong.RunConfig(iterations=5, batch_size=16, eval_every=0, out=str(tmp_path / "r"))
+    first = lifelong.run(config, scenario=scenario(), model=model())
+    assert set(first.metrics["inputs"]) == {"scenario", "model"}
+    with pytest.raises(LifelongError, match=r"another configuration \(inputs.scenario"):
+        lifelong.run(config, scenario=scenario(shift=1.0), model=model(), resume=True)
+    with pytest.raises(LifelongError, match=r"another configuration \(inputs.model"):
+        lifelong.run(config, scenario=scenario(), model=model(width=9), resume=True)
+    again = lifelong.run(config, scenario=scenario(), model=model(), resume=True)
+    assert again.metrics["accuracy_matrix"] == first.metrics["accuracy_matrix"]
