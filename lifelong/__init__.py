@@ -16,7 +16,6 @@ The names exported here, :mod:`lifelong.metrics`, :mod:`lifelong.testing` and th
 """
 
 from lifelong.core.config import RunConfig
-from lifelong.core.errors import ConfigError, LifelongError, UnsupportedSettingError
 from lifelong.core.evaluation import evaluate
 from lifelong.core.fields import check, field
 from lifelong.core.registry import get_strategy, list_strategies, load_plugins, register
@@ -24,6 +23,7 @@ from lifelong.core.runner import RunResult, resume_run, run
 from lifelong.core.strategy import Batch, Context, Phase, Strategy, StrategyConfig
 from lifelong.data.custom import scenario_from_dataset, scenario_from_folder, scenario_from_tensors
 from lifelong.data.scenarios import Scenario, Task, build_scenario, list_benchmarks
+from lifelong.errors import ConfigError, LifelongError, UnsupportedSettingError
 from lifelong.models.user import UserModel
 
 __all__ = [

@@ -26,7 +26,7 @@ split-digits, 5 tasks, 20 iterations per task, an MLP with 32 hidden units, one 
   run. This catches state kept outside ``state_dict``/``extra_state`` (a Python list of snapshots,
   a counter in a plain attribute), which a resumed run silently loses;
 * ``unsupported-setting`` (if the strategy leaves out a setting): running it there raises
-  :class:`~lifelong.core.errors.UnsupportedSettingError` naming the strategy;
+  :class:`~lifelong.errors.UnsupportedSettingError` naming the strategy;
 * ``inputs-not-mutated``: no hook changes the training batch in place.
 """
 
@@ -44,13 +44,13 @@ import torch
 
 from lifelong.core.checkpoint import load_checkpoint
 from lifelong.core.config import RunConfig
-from lifelong.core.errors import ConfigError, LifelongError, UnsupportedSettingError
 from lifelong.core.events import Observer
 from lifelong.core.learner import Learner
 from lifelong.core.registry import get_strategy
 from lifelong.core.runner import build_strategy, resolve, run
 from lifelong.core.strategy import Batch, Strategy
 from lifelong.data.scenarios import SETTINGS
+from lifelong.errors import ConfigError, LifelongError, UnsupportedSettingError
 from lifelong.models.user import ModelSource, UserModel
 
 TINY_RUN: dict[str, Any] = {

@@ -13,7 +13,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from lifelong.core.errors import LifelongError
+from lifelong.errors import LifelongError
 
 ORDER = ["run", "list", "compare", "report", "demo", "sweep", "lora_vs_full"]
 

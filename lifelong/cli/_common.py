@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from lifelong.core.config import RunConfig, load_yaml, run_config_from_mapping
-from lifelong.core.errors import ConfigError
 from lifelong.core.fields import config_help
+from lifelong.errors import ConfigError
 
 S = argparse.SUPPRESS
 

@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def compare_values(args: argparse.Namespace) -> dict[str, Any]:
     """The comparison mapping: --config file first, then the flags given."""
     from lifelong.core.config import RunConfig, load_yaml
-    from lifelong.core.errors import ConfigError
+    from lifelong.errors import ConfigError
 
     values: dict[str, Any] = dict(load_yaml(args.config)) if getattr(args, "config", None) else {}
     given = vars(args)

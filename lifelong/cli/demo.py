@@ -75,7 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace, strategies: list[str]) -> Any:
-    from lifelong.core.errors import ConfigError
+    from lifelong.errors import ConfigError
     from lifelong.experiments.compare import CompareConfig
 
     benchmark = args.benchmark or ("permuted-mnist" if args.data_root else "permuted-digits")
@@ -151,7 +151,7 @@ def main(args: argparse.Namespace) -> int:
         if record["metrics"] is not None:
             by_name.setdefault(record["strategy"], []).append(record["metrics"])
     if "naive" not in by_name:
-        from lifelong.core.errors import LifelongError
+        from lifelong.errors import LifelongError
 
         raise LifelongError(
             "the naive runs failed; see " + str(Path(str(config.out)) / "outcomes.json")

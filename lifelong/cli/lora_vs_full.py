@@ -95,8 +95,8 @@ def plot(rows: list[dict[str, Any]], path: Path, title: str) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from lifelong.core.errors import ConfigError
     from lifelong.core.io import atomic_write_json, atomic_write_text
+    from lifelong.errors import ConfigError
 
     try:
         ranks = [int(r) for r in str(args.ranks).split(",") if r.strip()]

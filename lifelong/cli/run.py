@@ -76,7 +76,7 @@ RESUME_COMPATIBLE = {"threads", "device", "data_root"}
 def check_resume_flags(args: argparse.Namespace) -> None:
     """--resume continues a run as it was configured: flags that would change it are refused."""
     from lifelong.core.config import RunConfig
-    from lifelong.core.errors import ConfigError
+    from lifelong.errors import ConfigError
 
     given = set(vars(args)) & (set(RunConfig.__dataclass_fields__) | {"config", "set"})
     given.discard("plugins")  # importing more modules changes nothing in the run

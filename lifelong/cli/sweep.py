@@ -44,8 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from lifelong.core.errors import ConfigError
     from lifelong.core.registry import load_plugins
+    from lifelong.errors import ConfigError
     from lifelong.experiments.sweep import (
         leaderboard_markdown,
         load_sweep,

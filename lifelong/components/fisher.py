@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from lifelong.core.errors import ConfigError
+from lifelong.errors import ConfigError
 
 if TYPE_CHECKING:
     from lifelong.core.strategy import Strategy

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from torch import nn
 
-from lifelong.core.errors import ConfigError, LifelongError
+from lifelong.errors import ConfigError, LifelongError
 
 if TYPE_CHECKING:
     from peft import PeftMixedModel

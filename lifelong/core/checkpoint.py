@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from lifelong.core.errors import LifelongError
+from lifelong.errors import LifelongError
 
 REQUIRED_KEYS = ("format", "progress", "strategy", "optimizer", "rng", "config")
 

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 import yaml
 
-from lifelong.core.errors import ConfigError
 from lifelong.core.fields import build_config, check, field
+from lifelong.errors import ConfigError
 
 
 @dataclass(frozen=True)

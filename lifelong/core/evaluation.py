@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from lifelong.core.errors import LifelongError
 from lifelong.core.strategy import Strategy
 from lifelong.data.scenarios import Scenario
+from lifelong.errors import LifelongError
 
 Predictor = Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor]
 

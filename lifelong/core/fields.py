@@ -13,7 +13,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
-from lifelong.core.errors import ConfigError
+from lifelong.errors import ConfigError
 
 T = TypeVar("T")
 

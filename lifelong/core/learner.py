@@ -13,11 +13,11 @@ from typing import Any
 import torch
 
 from lifelong.core.config import RunConfig
-from lifelong.core.errors import DivergenceError, LossGrowthWarning
 from lifelong.core.evaluation import task_accuracies
 from lifelong.core.events import Observer, Observers
 from lifelong.core.strategy import Batch, Strategy
 from lifelong.data.stream import BatchStream
+from lifelong.errors import DivergenceError, LossGrowthWarning
 
 # A loss this many times its value at the start of the task is reported as growing (not only NaN).
 LOSS_GROWTH = 1000.0

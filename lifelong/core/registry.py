@@ -29,8 +29,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TypeVar
 
-from lifelong.core.errors import LifelongError, unknown_name
 from lifelong.core.strategy import Strategy
+from lifelong.errors import LifelongError, unknown_name
 
 S = TypeVar("S", bound=type[Strategy])
 
@@ -70,8 +70,8 @@ def _discover() -> None:
     global _discovered
     if _discovered:
         return
-    import lifelong.strategies as package
-
+    # Found by name, like a plugin: the core does not import the layer above it.
+    package = importlib.import_module(BUILTIN_PACKAGE)
     for module in pkgutil.iter_modules(package.__path__):
         if not module.name.startswith("_"):
             importlib.import_module(f"{package.__name__}.{module.name}")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lifelong.core.errors import LifelongError
+from lifelong.errors import LifelongError
 
 METRICS_FILE = "metrics.json"
 CONFIG_FILE = "config.yaml"

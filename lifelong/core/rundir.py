@@ -20,9 +20,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from lifelong.core.errors import LifelongError
 from lifelong.core.identity import describe_difference, identity
 from lifelong.core.io import remove_stale_temporaries
+from lifelong.errors import LifelongError
 
 LOCK_FILE = ".lock"
 CHECKPOINT = "checkpoint.pt"

@@ -22,7 +22,6 @@ import torch
 from lifelong import metrics as M
 from lifelong.core.checkpoint import load_checkpoint
 from lifelong.core.config import RunConfig, load_yaml, run_config_from_mapping, save_yaml
-from lifelong.core.errors import ConfigError, LifelongError
 from lifelong.core.events import Observer
 from lifelong.core.fields import build_config
 from lifelong.core.identity import NOT_IN_FINGERPRINT, fingerprint, identity, module_digest
@@ -33,6 +32,7 @@ from lifelong.core.rundir import CHECKPOINT, METRICS, locked, prepare_run_folder
 from lifelong.core.seeding import resolve_device, seed_everything
 from lifelong.core.strategy import Context, Strategy
 from lifelong.data.scenarios import BENCHMARKS, Scenario, build_scenario
+from lifelong.errors import ConfigError, LifelongError
 from lifelong.models.build import ModelSpec, build_model
 from lifelong.models.user import USER_MODEL_PREFIX, ModelSource, UserModel, as_user_model
 
@@ -74,7 +74,7 @@ def resolve(config: RunConfig, scenario: Scenario | None = None) -> RunConfig:
         setting, tasks = spec.default_setting, spec.default_tasks
         epochs = 40 if spec.dataset == "digits" else 1
     else:
-        from lifelong.core.errors import unknown_name
+        from lifelong.errors import unknown_name
 
         raise unknown_name("benchmark", config.benchmark, BENCHMARKS)
     if config.scenario is None:

@@ -31,8 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lifelong.core.errors import UnsupportedSettingError
 from lifelong.data.scenarios import SETTINGS, Scenario, Task
+from lifelong.errors import UnsupportedSettingError
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lifelong.core.errors import DataError, unknown_name
 from lifelong.data import wordnet
 from lifelong.data.datasets import cifar_remote, idx_remote_files
 from lifelong.data.download import Deadline, DownloadPolicy
 from lifelong.data.files import RemoteFile, download, verify
+from lifelong.errors import DataError, unknown_name
 
 
 @dataclass(frozen=True)

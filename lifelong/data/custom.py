@@ -48,7 +48,6 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset, Subset
 
-from lifelong.core.errors import ConfigError, DataError
 from lifelong.data.datasets import ImageDataset
 from lifelong.data.folders import ImageFiles, list_image_folder, probe_images
 from lifelong.data.lazy import LazyDataset, as_input, item_fields, read_items
@@ -62,6 +61,7 @@ from lifelong.data.scenarios import (
     stratified_split,
 )
 from lifelong.data.transforms import PerTask, TaskTransform
+from lifelong.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

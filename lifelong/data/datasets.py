@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lifelong.core.errors import DataError, unknown_name
 from lifelong.data.files import RemoteFile, data_root, ensure_files, verify
+from lifelong.errors import DataError, unknown_name
 
 
 @dataclass(frozen=True)

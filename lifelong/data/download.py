@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from lifelong.core.errors import ConfigError, DataError
+from lifelong.errors import ConfigError, DataError
 
 CHUNK = 1 << 16
 TRANSIENT_HTTP = frozenset({408, 425, 429, 500, 502, 503, 504})

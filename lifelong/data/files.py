@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lifelong.core.errors import DataError
 from lifelong.data.download import Deadline, DownloadPolicy, downloaded, publish
+from lifelong.errors import DataError
 
 ENV_VAR = "LIFELONG_DATA"
 

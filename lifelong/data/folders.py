@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from lifelong.core.errors import DataError
+from lifelong.errors import DataError
 
 
 def _pil() -> Any:

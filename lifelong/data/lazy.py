@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from lifelong.core.errors import DataError
+from lifelong.errors import DataError
 
 
 def as_input(value: Any) -> torch.Tensor:

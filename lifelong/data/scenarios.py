@@ -28,11 +28,11 @@ from typing import Any, Literal, overload
 import torch
 import torch.nn.functional as F
 
-from lifelong.core.errors import ConfigError, unknown_name
 from lifelong.data import digest
 from lifelong.data.datasets import ImageDataset, load_dataset
 from lifelong.data.lazy import LazyDataset
 from lifelong.data.transforms import Permute, Rotate, TaskTransform
+from lifelong.errors import ConfigError, unknown_name
 
 Setting = Literal["task", "domain", "class"]
 SETTINGS: tuple[str, ...] = ("task", "domain", "class")

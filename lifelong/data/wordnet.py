@@ -41,7 +41,6 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from lifelong.core.errors import DataError
 from lifelong.data.download import (
     Deadline,
     DeadlineExceeded,
@@ -52,6 +51,7 @@ from lifelong.data.download import (
     temporary_file,
 )
 from lifelong.data.files import ENV_VAR, data_root, file_digest
+from lifelong.errors import DataError
 
 FOLDER = "wordnet"
 PARTS_OF_SPEECH = ("noun", "verb", "adj", "adv")

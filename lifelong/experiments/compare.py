@@ -30,12 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from lifelong.core.config import RunConfig, load_yaml, run_config_from_mapping, save_yaml
-from lifelong.core.errors import ConfigError
 from lifelong.core.fields import build_config, check, field
 from lifelong.core.identity import describe_difference, identity
 from lifelong.core.io import atomic_write_json, atomic_write_text
 from lifelong.core.results import COMPARE_FILE, OUTCOMES_FILE, run_name
 from lifelong.core.rundir import RunFolderError, clear_run_files, locked, saved_identity
+from lifelong.errors import ConfigError
 
 # RunConfig fields a comparison sets per run, so they may not be given as shared settings.
 PER_RUN = {"strategy": "strategies", "seed": "seeds", "out": "out"}
@@ -145,10 +145,10 @@ def load_compare_config(path: str | Path) -> CompareConfig:
 
 def resolve_comparison(config: CompareConfig) -> CompareConfig:
     """Fill defaults and validate every strategy, its hyperparameters and the setting up front."""
-    from lifelong.core.errors import unknown_name
     from lifelong.core.registry import get_strategy, load_plugins
     from lifelong.core.runner import build_run_scenario, resolve
     from lifelong.data.scenarios import SETTINGS
+    from lifelong.errors import unknown_name
 
     probe = resolve(run_config_from_mapping({**config.run, "out": "-"}))
     load_plugins(probe.plugins)  # workers import them again from each run's config

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from lifelong.core.config import RunConfig
-from lifelong.core.errors import LifelongError
+from lifelong.errors import LifelongError
 from lifelong.experiments.executor import TrialOutcome, run_trial
 
 

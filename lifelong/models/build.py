@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from lifelong.core.errors import ConfigError, unknown_name
+from lifelong.errors import ConfigError, unknown_name
 from lifelong.models.networks import MLP, ReducedResNet18, SmallCNN
 
 MODELS = {

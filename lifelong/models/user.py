@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from lifelong.core.errors import ConfigError, LifelongError
+from lifelong.errors import ConfigError, LifelongError
 from lifelong.models.networks import MLP
 
 ModelSource = nn.Module | Callable[[], nn.Module]

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import yaml
 
-from lifelong.core.errors import LifelongError
 from lifelong.core.io import atomic_write_text
 from lifelong.core.results import (
     COMPARE_FILE,
@@ -25,6 +24,7 @@ from lifelong.core.results import (
     load_metrics,
     run_name,
 )
+from lifelong.errors import LifelongError
 from lifelong.report import html as H
 from lifelong.report import leaderboard as L
 

@@ -21,7 +21,7 @@ class TensorBoardLog(Observer):
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:
-            from lifelong.core.errors import LifelongError
+            from lifelong.errors import LifelongError
 
             raise LifelongError(
                 "--tensorboard needs the tensorboard package: pip install 'lifelong[tensorboard]'"

@@ -34,10 +34,10 @@ from lifelong.components.projection import (
     flatten,
     gem_project,
 )
-from lifelong.core.errors import ConfigError
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Strategy, StrategyConfig
+from lifelong.errors import ConfigError
 from lifelong.strategies.er import replay_metrics
 
 

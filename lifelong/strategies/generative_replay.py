@@ -26,11 +26,11 @@ import torch
 
 from lifelong.components.frozen import Frozen
 from lifelong.components.rehearsal import replayed_loss
-from lifelong.core.errors import ConfigError
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Strategy, StrategyConfig
 from lifelong.data.scenarios import Task
+from lifelong.errors import ConfigError
 from lifelong.models.vae import VAE
 
 

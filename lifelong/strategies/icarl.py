@@ -33,11 +33,11 @@ import torch.nn.functional as F
 from lifelong.components.buffer import ReplayBuffer, herding, joined, make_buffer
 from lifelong.components.frozen import Frozen
 from lifelong.components.replay_config import ReplayConfig
-from lifelong.core.errors import ConfigError
 from lifelong.core.fields import field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Strategy
 from lifelong.data.scenarios import Task
+from lifelong.errors import ConfigError
 from lifelong.models.user import penultimate
 from lifelong.strategies.er import replay_metrics
 

@@ -25,11 +25,11 @@ import torch
 
 from lifelong.components.columns import ProgressiveMLP
 from lifelong.components.routing import route_by_task
-from lifelong.core.errors import ConfigError
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Strategy, StrategyConfig
 from lifelong.data.scenarios import Task
+from lifelong.errors import ConfigError
 from lifelong.models.user import mlp_layers
 
 

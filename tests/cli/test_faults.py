@@ -130,9 +130,9 @@ def test_compare_validates_data_before_starting_workers(tmp_path, capsys):
 
 
 def test_a_loss_that_grows_by_orders_of_magnitude_warns(tiny_config):
-    from lifelong.core.errors import LossGrowthWarning
     from lifelong.core.learner import Learner
     from lifelong.core.runner import build_run_scenario, build_strategy, resolve
+    from lifelong.errors import LossGrowthWarning
 
     config = resolve(tiny_config(tasks=2))
     strategy = build_strategy(config, build_run_scenario(config), torch.device("cpu"))

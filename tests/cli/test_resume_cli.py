@@ -15,8 +15,8 @@ import torch
 
 from lifelong.cli import main
 from lifelong.core.config import load_yaml, run_config_from_mapping
-from lifelong.core.errors import LifelongError
 from lifelong.core.runner import load_checkpoint, run
+from lifelong.errors import LifelongError
 
 SAME = [
     "accuracy_matrix",

@@ -71,7 +71,7 @@ def test_run_into_a_finished_run_refuses_unless_overwrite(tmp_path, capsys):
 
 def test_resume_refuses_a_checkpoint_of_another_configuration(tmp_path, tiny_config):
     from lifelong import run
-    from lifelong.core.errors import LifelongError
+    from lifelong.errors import LifelongError
 
     out = tmp_path / "r"
     config = tiny_config(out=str(out), tasks=2)
@@ -225,7 +225,7 @@ def test_a_users_data_and_model_are_part_of_the_identity(tmp_path):
     from torch import nn
 
     import lifelong
-    from lifelong.core.errors import LifelongError
+    from lifelong.errors import LifelongError
 
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(240, 6, generator=generator)

@@ -231,7 +231,7 @@ def test_progressive_reports_one_column_per_task_and_rejects_other_models():
     assert all(a["total"] < b["total"] for a, b in zip(counts, counts[1:], strict=False))
     newest = result.strategy.model.columns[-1]  # only the newest column (with its adapters) trains
     assert counts[-1]["trainable"] == sum(p.numel() for p in newest.parameters())
-    from lifelong.core.errors import ConfigError
+    from lifelong.errors import ConfigError
 
     with pytest.raises(ConfigError, match="mlp"):
         run(config("progressive", model="cnn"), write=False)

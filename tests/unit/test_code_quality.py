@@ -45,3 +45,17 @@ def test_ruff_format_check_passes() -> None:
 
 def test_mypy_passes() -> None:
     _passes("mypy")  # files and options from [tool.mypy] in pyproject.toml
+
+
+def test_layers_contract_holds() -> None:
+    """Layers import downward only, no circles between them ([tool.importlinter] in
+    pyproject.toml): errors < data | models | metrics < core < components < strategies |
+    experiments | testing < report < cli."""
+    import shutil
+
+    tool = shutil.which("lint-imports") or str(Path(sys.executable).with_name("lint-imports"))
+    result = subprocess.run(
+        [tool, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    if result.returncode != 0:
+        pytest.fail(f"`lint-imports` failed:\n{result.stdout}{result.stderr}", pytrace=False)

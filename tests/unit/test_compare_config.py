@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lifelong.core.errors import ConfigError, LifelongError
+from lifelong.errors import ConfigError, LifelongError
 from lifelong.experiments.compare import (
     compare_config_from_mapping,
     plan_threads,

@@ -9,7 +9,7 @@ import torch
 
 from lifelong import Batch, Strategy, StrategyConfig, Task, field
 from lifelong.core import registry
-from lifelong.core.errors import ConfigError
+from lifelong.errors import ConfigError
 from lifelong.testing import ContractViolation, check_strategy, contract_checks, interruption_point
 
 

@@ -14,7 +14,7 @@ from torch.utils.data import Dataset
 import lifelong
 from lifelong import RunConfig, run, scenario_from_dataset, scenario_from_folder
 from lifelong import scenario_from_tensors as from_tensors
-from lifelong.core.errors import ConfigError, DataError, LifelongError
+from lifelong.errors import ConfigError, DataError, LifelongError
 
 # 24 training samples of 4 classes (y = i % 4) with features (i, -i); 8 test samples (100 + j).
 X = torch.stack([torch.arange(24.0), -torch.arange(24.0)], 1)

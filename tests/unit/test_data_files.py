@@ -25,12 +25,12 @@ import numpy as np
 import pytest
 import torch
 
-from lifelong.core.errors import ConfigError, DataError
 from lifelong.data import datasets
 from lifelong.data.datasets import load_dataset, read_idx
 from lifelong.data.download import DeadlineExceeded, DownloadPolicy, remove_stale_temporaries
 from lifelong.data.files import ENV_VAR, RemoteFile, data_root, download, ensure_files
 from lifelong.data.scenarios import build_scenario
+from lifelong.errors import ConfigError, DataError
 from tests.conftest import PAYLOAD
 
 MNIST_FILES = [

@@ -9,10 +9,10 @@ import torch
 
 from lifelong import RunConfig
 from lifelong.components.distillation import distillation_loss
-from lifelong.core.errors import ConfigError
 from lifelong.core.runner import build_strategy, resolve
 from lifelong.core.strategy import Batch
 from lifelong.data.scenarios import build_scenario
+from lifelong.errors import ConfigError
 
 
 def test_distillation_loss_matches_a_hand_computed_value_and_gradient():

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from lifelong import RunConfig, run
-from lifelong.core.errors import ConfigError, DivergenceError
 from lifelong.core.fields import build_config
+from lifelong.errors import ConfigError, DivergenceError
 
 
 def test_nan_loss_stops_naming_task_and_iteration(tiny_config):

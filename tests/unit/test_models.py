@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lifelong.core.errors import LifelongError
+from lifelong.errors import LifelongError
 from lifelong.models import MLP, ModelSpec, ReducedResNet18, SmallCNN, build_model
 
 SHAPES = {"mnist": (1, 28, 28), "mnist-padded": (1, 32, 32), "cifar": (3, 32, 32)}

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from lifelong.core.errors import LifelongError
+from lifelong.errors import LifelongError
 from lifelong.experiments.sweep import local_backend, run_sweep, sweep_from_mapping
 
 SPEC = {

@@ -11,12 +11,12 @@ import torch
 import torch.nn.functional as F
 
 from lifelong import RunConfig
-from lifelong.core.errors import ConfigError
 from lifelong.core.learner import Learner
 from lifelong.core.strategy import Context, Strategy, StrategyConfig
 from lifelong.data.scenarios import build_scenario
 from lifelong.data.stream import BatchStream
 from lifelong.data.transforms import Permute, Rotate
+from lifelong.errors import ConfigError
 from lifelong.models.build import ModelSpec, build_model
 
 

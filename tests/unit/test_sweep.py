@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from lifelong import metrics as M
-from lifelong.core.errors import ConfigError, LifelongError
+from lifelong.errors import ConfigError, LifelongError
 from lifelong.experiments.sweep import (
     StrategySearch,
     candidates,

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from lifelong import LifelongError, RunConfig, UserModel, evaluate, resume_run, run
-from lifelong.core.errors import ConfigError
+from lifelong.errors import ConfigError
 from lifelong.models import MLP
 from lifelong.models.user import find_output_layer, fit_output_layer, penultimate
 from lifelong.testing import contract_checks

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from lifelong.core.errors import DataError
 from lifelong.data import wordnet
 from lifelong.data.wordnet import (
     FILES,
@@ -29,6 +28,7 @@ from lifelong.data.wordnet import (
     read_lexnames,
     wordnet_files,
 )
+from lifelong.errors import DataError
 
 LICENSE_TEXT = (
     b"WordNet Release 3.0\n\nThis software and database is being provided to you, the LICENSEE, by\n"

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lifelong.core.config import RunConfig
-from lifelong.core.errors import ConfigError
 from lifelong.core.fields import build_config, check
+from lifelong.errors import ConfigError
 
 if TYPE_CHECKING:
     from lifelong.experiments.sweep.spec import StrategySearch

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lifelong.core.config import load_yaml, run_config_from_mapping
-from lifelong.core.errors import ConfigError
 from lifelong.core.fields import build_config, check, field
+from lifelong.errors import ConfigError
 from lifelong.experiments.sweep.space import RESERVED, candidates, split_params
 
 # Metrics a final run reports (means and standard errors over the evaluation seeds).
