@@ -17,7 +17,7 @@ def seed_everything(seed: int) -> None:
 
 def resolve_device(name: str) -> torch.device:
     """'auto' picks CUDA when available, else the CPU."""
-    from lifelong.core.errors import ConfigError
+    from lifelong.errors import ConfigError
 
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
