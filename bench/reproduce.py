@@ -360,10 +360,10 @@ def select(protocol: Protocol, setting: str, method: Method, *, train: bool) -> 
             scores[key], tried[key] = score(record), values
         if missing:
             return Selection(grid, scores, tried, None, False, missing, [])
-        ranked = [(s, k) for k, s in scores.items() if not math.isnan(s)]
+        ranked = [k for k, s in scores.items() if not math.isnan(s)]
         if not ranked:
             return Selection(grid, scores, tried, None, True, 0, [])
-        best = tried[max(ranked)[1]]
+        best = tried[max(ranked, key=scores.__getitem__)]  # ties: the first in grid order
         candidates, edges = [], []
         for axis, values in grid.items():
             if not widenable(values):
