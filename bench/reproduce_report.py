@@ -106,12 +106,14 @@ def protocol_section(protocol: Protocol) -> str:
         "test runs train on the full training sets. Accuracy: final average test accuracy over "
         "the tasks, mean ± s.e.m. over the seeds present (the seeds column shows how many of the "
         "planned seeds have landed). Forgetting: mean over tasks of the best earlier accuracy "
-        "minus the final one. Gap: measured minus published, in points; 'within' when it is no "
+        "minus the final one. Learning acc.: mean accuracy on each task right after training on "
+        "it (what the budget lets the network learn, before any forgetting). Gap: measured minus "
+        "published, in points; 'within' when it is no "
         "larger than the two error bars together.",
         "",
         "| setting | method | hyperparameters | seeds | accuracy (%) | forgetting (%) "
-        "| published (%) | gap | verdict | train min/run |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| learning acc. (%) | published (%) | gap | verdict | train min/run |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     selection_rows = []
     for setting in protocol.settings:
@@ -135,18 +137,25 @@ def protocol_section(protocol: Protocol) -> str:
             if records:
                 acc, acc_sem = mean_sem([100 * r["metrics"]["average_accuracy"] for r in records])
                 fgt, fgt_sem = mean_sem([100 * r["metrics"]["average_forgetting"] for r in records])
+                learning = sum(
+                    100 * sum(diagonal) / len(diagonal)
+                    for diagonal in (r["metrics"]["learning_accuracy"] for r in records)
+                ) / len(records)
                 minutes = sum(r["train_seconds"] for r in records) / len(records) / 60
                 acc_text = f"{acc:.2f} ± {acc_sem:.2f}" if len(records) > 1 else f"{acc:.2f}"
                 fgt_text = f"{fgt:.2f} ± {fgt_sem:.2f}" if len(records) > 1 else f"{fgt:.2f}"
                 published, gap, verdict = gap_cell(protocol, setting, method, acc, acc_sem)
                 time_text = f"{minutes:.1f}"
+                learning_text = f"{learning:.2f}"
             else:
                 acc_text = fgt_text = "pending"
+                learning_text = ""
                 published, gap, verdict = gap_cell(protocol, setting, method, None, 0.0)
                 time_text = ""
             lines.append(
                 f"| {setting} | {method.label} | {hyper or 'defaults'} "
-                f"| {seeds_text(found, protocol.seeds)} | {acc_text} | {fgt_text} | {published} "
+                f"| {seeds_text(found, protocol.seeds)} | {acc_text} | {fgt_text} | {learning_text} "
+                f"| {published} "
                 f"| {gap} | {verdict} | {time_text} |"
             )
     notes = [f"- {m.label}: {m.note}" for m in protocol.methods if m.note]
