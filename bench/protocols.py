@@ -295,7 +295,7 @@ HSU_SPLIT_CLASS = Protocol(
     seeds=(0, 1, 2, 3, 4),
     expected_seconds=200.0,
     methods=(
-        Method("naive", "naive", published={"class": _p(19.71, 0.08, HSU + " (Adam)")}),
+        Method("naive", "naive"),
         Method(
             "er",
             "er",
@@ -306,7 +306,7 @@ HSU_SPLIT_CLASS = Protocol(
             "er-4400",
             "er",
             params={"buffer_size": 4400, "replay_batch_size": 128},
-            published={"class": _p(95.59, 0.24, HSU + " (naive rehearsal-C)")},
+            published={"class": _p(95.59, None, HSU + " (naive rehearsal-C)")},
         ),
         Method(
             "gem",
