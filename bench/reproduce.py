@@ -249,23 +249,13 @@ def execute(job: Job) -> dict[str, Any] | None:
     import torch
 
     from lifelong import LifelongError, run
-    from lifelong.core.config import load_yaml
+    from lifelong.core.errors import DivergenceError
 
     config = job.config()
     out = job.out
-    resumed = False
-    checkpoint = out / "checkpoint.pt"
-    if checkpoint.exists():
-        saved = out / "config.yaml"
-        same = saved.exists() and same_config(
-            comparable(load_yaml(saved)),
-            comparable(config.to_dict()),
-            field_defaults(config.strategy),
-        )
-        if same:
-            resumed = True
-        else:  # a checkpoint of another configuration: never continue it
-            shutil.rmtree(out)
+    resumed = (out / "checkpoint.pt").exists() and checkpoint_matches(out, config)
+    if not resumed:  # nothing to continue, or a checkpoint of another configuration: start afresh
+        shutil.rmtree(out, ignore_errors=True)
     write_json(CHECKPOINTS / "current.json", {"job": job.describe(), "pid": os.getpid()})
     log(f"start {job.describe()}{' (resuming its checkpoint)' if resumed else ''}")
     torch.set_num_threads(1)
@@ -282,8 +272,19 @@ def execute(job: Job) -> dict[str, Any] | None:
         "lifelong_commit": git_commit(),
     }
     try:
-        metrics = run(config, resume=True).metrics
-    except LifelongError as err:  # e.g. divergence at a too-large learning rate: a result too
+        try:
+            metrics = run(config, resume=True).metrics
+        except DivergenceError:
+            raise
+        except LifelongError as err:
+            if not resumed:
+                raise
+            # lifelong refused the checkpoint (e.g. written by another code version): start afresh
+            log(f"cannot resume {job.describe()} ({err}); starting again")
+            shutil.rmtree(out, ignore_errors=True)
+            resumed = False
+            metrics = run(config, resume=True).metrics
+    except DivergenceError as err:  # a too-large learning rate: a result too (never selected)
         record["failed"] = str(err)
         log(f"failed {job.describe()}: {err}")
     else:
@@ -300,6 +301,19 @@ def execute(job: Job) -> dict[str, Any] | None:
             f"({record['train_seconds']:.0f} s training)"
         )
     return record
+
+
+def checkpoint_matches(out: Path, config: Any) -> bool:
+    """Whether ``out/checkpoint.pt`` was saved by a run of ``config`` (its config is inside)."""
+    import torch
+
+    try:
+        saved = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=True)["config"]
+    except Exception:  # noqa: BLE001 - unreadable or foreign: not resumable
+        return False
+    return same_config(
+        comparable(saved), comparable(config.to_dict()), field_defaults(config.strategy)
+    )
 
 
 def ensure(job: Job, *, train: bool) -> dict[str, Any] | None:
