@@ -537,12 +537,22 @@ def command_run(args: argparse.Namespace) -> None:
 
 
 def seconds_per_run(protocol: Protocol, method: Method) -> float:
-    times = [
-        json.loads(p.read_text()).get("train_seconds")
-        for p in (RESULTS / protocol.name).glob(f"*/{method.label}/**/*.json")
+    """Expected training seconds of one run: the method's measured mean if it has finished runs,
+    else the protocol's estimate scaled by how the protocol's finished runs compared with theirs."""
+    measured: dict[str, list[float]] = {}
+    for path in (RESULTS / protocol.name).rglob("*.json"):
+        record = json.loads(path.read_text())
+        if record.get("train_seconds"):
+            measured.setdefault(record["method"], []).append(record["train_seconds"])
+    if measured.get(method.label):
+        return sum(measured[method.label]) / len(measured[method.label])
+    ratios = [
+        sum(times) / len(times) / (protocol.expected_seconds * protocol.method(label).cost)
+        for label, times in measured.items()
+        if label in {m.label for m in protocol.methods}
     ]
-    times = [t for t in times if t]
-    return sum(times) / len(times) if times else protocol.expected_seconds * method.cost
+    scale = sum(ratios) / len(ratios) if ratios else 1.0
+    return protocol.expected_seconds * method.cost * scale
 
 
 def command_status(args: argparse.Namespace) -> None:
