@@ -1,0 +1,554 @@
+"""The published protocols that ``bench/reproduce.py`` reproduces, as data.
+
+A :class:`Protocol` is the fixed part of a paper's setup (benchmark, network, optimizer, budget,
+seeds); each :class:`Method` is one row of its table: a strategy with fixed hyperparameters, a grid
+selected on a validation split (``bench/reproduce.py select``), and the published number(s) it is
+compared with. Nothing here runs anything.
+
+Sources of the published numbers (mean ± s.e.m. / std as printed in each paper):
+
+* van de Ven & Tolias 2019, "Three scenarios for continual learning" (arXiv:1904.07734), Tables 4
+  (Split MNIST) and 5 (Permuted MNIST); MAS, and naive rehearsal (ER) on Split MNIST from Hsu et al.
+  2018, "Re-evaluating continual learning scenarios" (arXiv:1810.12488), Table 2.
+* Chaudhry et al. 2019, "Efficient lifelong learning with A-GEM" (ICLR), Table / Figure 1 numbers
+  for Permuted MNIST (average accuracy A_T over the 17 evaluation tasks).
+* Buzzega et al. 2020, "Dark experience for general continual learning" (NeurIPS), Table 2,
+  Seq-MNIST class-incremental; hyperparameter grids from its appendix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# RunConfig fields a grid may vary (everything else in a grid is a strategy hyperparameter).
+RUN_FIELDS = ("lr", "epochs", "iterations", "batch_size", "optimizer", "momentum", "weight_decay")
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published number: ``value`` ± ``error`` (percent), and where it comes from."""
+
+    value: float
+    error: float | None
+    source: str
+
+
+@dataclass(frozen=True)
+class Method:
+    """One row of a protocol's table.
+
+    ``params`` are fixed strategy hyperparameters, ``config`` fixed RunConfig overrides, ``grid``
+    the values selected on the validation split (keys: strategy hyperparameters or RUN_FIELDS).
+    """
+
+    label: str
+    strategy: str
+    params: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    grid: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    settings: tuple[str, ...] | None = None  # only these settings (default: the protocol's)
+    published: dict[str, Published] = field(default_factory=dict)  # by setting
+    note: str = ""
+    cost: float = 1.0  # expected time of a run relative to the protocol's (for estimates only)
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """A paper's experimental setup and the methods compared under it."""
+
+    name: str
+    title: str
+    description: str
+    base: dict[str, Any]
+    settings: tuple[str, ...]
+    methods: tuple[Method, ...]
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    select_seed: int = 0
+    validation_fraction: float = 0.1
+    checkpoint_every: int = 1000
+    expected_seconds: float = 300.0  # per run at 1 thread (before any run has been timed)
+
+    def method(self, label: str) -> Method:
+        for method in self.methods:
+            if method.label == label:
+                return method
+        raise KeyError(f"{self.name}: no method {label!r} (have {[m.label for m in self.methods]})")
+
+    def settings_of(self, method: Method) -> tuple[str, ...]:
+        return tuple(s for s in self.settings if method.settings is None or s in method.settings)
+
+
+def _p(value: float, error: float | None, source: str) -> Published:
+    return Published(value, error, source)
+
+
+VDV = "van de Ven & Tolias 2019"
+HSU = "Hsu et al. 2018"
+AGEM = "Chaudhry et al. 2019"
+DER = "Buzzega et al. 2020"
+
+# ---------------------------------------------------------------- van de Ven & Tolias: Split MNIST
+PENALTY_GRID = (1e4, 1e5, 1e6, 1e7, 1e8)
+VANDEVEN_SPLIT = Protocol(
+    name="vandeven-split",
+    title="van de Ven & Tolias: Split MNIST",
+    description=(
+        "Split MNIST, 5 tasks of 2 digits (which digits form which task drawn per seed, as the "
+        "paper's code does for every seed but 0), MLP 784-400-400 (ReLU), Adam lr 1e-3 (one "
+        "optimizer for the whole stream, as `--optimizer adam` in the paper's code), batch 128, "
+        "**2000 iterations per task**; task-, domain- and class-incremental. Replay methods draw "
+        "128 replayed examples per step. Hyperparameters selected per setting on a validation "
+        "split."
+    ),
+    base=dict(
+        benchmark="split-mnist",
+        shuffle_classes=True,
+        iterations=2000,
+        batch_size=128,
+        optimizer="adam",
+        lr=1e-3,
+        reset_optimizer=False,
+        hidden=(400, 400),
+    ),
+    settings=("task", "class", "domain"),
+    expected_seconds=240.0,
+    methods=(
+        Method(
+            "naive",
+            "naive",
+            published={
+                "task": _p(87.19, 0.94, VDV),
+                "domain": _p(59.21, 2.04, VDV),
+                "class": _p(19.90, 0.02, VDV),
+            },
+        ),
+        Method(
+            "ewc",
+            "ewc",
+            grid={"strength": PENALTY_GRID},
+            published={
+                "task": _p(98.64, 0.22, VDV),
+                "domain": _p(63.95, 1.90, VDV),
+                "class": _p(20.01, 0.06, VDV),
+            },
+        ),
+        Method(
+            "online-ewc",
+            "online-ewc",
+            params={"decay": 1.0},
+            grid={"strength": PENALTY_GRID},
+            published={
+                "task": _p(99.12, 0.11, VDV),
+                "domain": _p(64.32, 1.90, VDV),
+                "class": _p(19.96, 0.07, VDV),
+            },
+        ),
+        Method(
+            "si",
+            "si",
+            grid={"strength": (1.0, 10.0, 100.0, 1000.0, 10000.0)},
+            published={
+                "task": _p(99.09, 0.15, VDV),
+                "domain": _p(65.36, 1.57, VDV),
+                "class": _p(19.99, 0.06, VDV),
+            },
+        ),
+        Method(
+            "mas",
+            "mas",
+            grid={"strength": (0.01, 0.1, 1.0, 10.0, 100.0)},
+            published={
+                "task": _p(99.22, 0.21, HSU),
+                "domain": _p(68.57, 6.85, HSU),
+                "class": _p(19.52, 0.29, HSU),
+            },
+            note="MAS is not in van de Ven & Tolias' table; Hsu et al. ran it with 4 epochs per task.",
+        ),
+        Method(
+            "lwf",
+            "lwf",
+            grid={"strength": (0.3, 1.0, 3.0, 10.0)},
+            cost=2.2,
+            published={
+                "task": _p(99.57, 0.02, VDV),
+                "domain": _p(71.50, 1.63, VDV),
+                "class": _p(23.85, 0.44, VDV),
+            },
+        ),
+        Method(
+            "er",
+            "er",
+            params={"buffer_size": 2000, "replay_batch_size": 128},
+            cost=2.2,
+            note="ER is not in van de Ven & Tolias' 2019 table; budget 2000 as their iCaRL.",
+        ),
+        Method(
+            "dgr",
+            "generative-replay",
+            params={"labels": "hard"},
+            cost=4.0,
+            published={
+                "task": _p(99.50, 0.03, VDV),
+                "domain": _p(95.72, 0.25, VDV),
+                "class": _p(90.79, 0.41, VDV),
+            },
+        ),
+        Method(
+            "dgr+distill",
+            "generative-replay",
+            params={"labels": "soft"},
+            cost=4.0,
+            published={
+                "task": _p(99.61, 0.02, VDV),
+                "domain": _p(96.83, 0.20, VDV),
+                "class": _p(91.79, 0.32, VDV),
+            },
+        ),
+        Method(
+            "icarl",
+            "icarl",
+            params={"buffer_size": 2000},
+            settings=("class",),
+            cost=2.5,
+            published={"class": _p(94.57, 0.11, VDV)},
+        ),
+        Method(
+            "joint",
+            "joint",
+            published={
+                "task": _p(99.66, 0.02, VDV + " (offline)"),
+                "domain": _p(98.42, 0.06, VDV + " (offline)"),
+                "class": _p(97.94, 0.03, VDV + " (offline)"),
+            },
+        ),
+    ),
+)
+
+# ------------------------------------------------------------ van de Ven & Tolias: Permuted MNIST
+VANDEVEN_PERMUTED = Protocol(
+    name="vandeven-permuted",
+    title="van de Ven & Tolias: Permuted MNIST",
+    description=(
+        "Permuted MNIST, 10 tasks (the first unpermuted), 32x32 (zero padding 2), MLP "
+        "1024-1000-1000, Adam lr 1e-4 (one optimizer for the stream), batch 128, **5000 "
+        "iterations per task**, domain-incremental. ER / A-GEM / DER++ (extra rows, not in the "
+        "paper) store 1000 examples and use their defaults (no grid: CPU time)."
+    ),
+    base=dict(
+        benchmark="permuted-mnist",
+        tasks=10,
+        padding=2,
+        iterations=5000,
+        batch_size=128,
+        optimizer="adam",
+        lr=1e-4,
+        reset_optimizer=False,
+        hidden=(1000, 1000),
+    ),
+    settings=("domain",),
+    seeds=(0, 1, 2),
+    checkpoint_every=500,
+    expected_seconds=4200.0,
+    methods=(
+        Method("naive", "naive", published={"domain": _p(78.51, 0.24, VDV)}),
+        Method(
+            "ewc",
+            "ewc",
+            grid={"strength": (10.0, 100.0, 1000.0)},
+            published={"domain": _p(94.31, 0.11, VDV)},
+        ),
+        Method(
+            "online-ewc",
+            "online-ewc",
+            params={"decay": 1.0},
+            grid={"strength": (10.0, 100.0, 1000.0)},
+            published={"domain": _p(94.42, 0.13, VDV)},
+        ),
+        Method(
+            "si",
+            "si",
+            grid={"strength": (1.0, 10.0, 100.0)},
+            published={"domain": _p(95.33, 0.11, VDV)},
+        ),
+        Method("er", "er", params={"buffer_size": 1000, "replay_batch_size": 128}, cost=2.2),
+        Method("agem", "agem", params={"buffer_size": 1000, "replay_batch_size": 256}, cost=3.0),
+        Method("derpp", "derpp", params={"buffer_size": 1000, "replay_batch_size": 128}, cost=2.5),
+    ),
+)
+
+# --------------------------------------------------------------- Hsu et al.: Split MNIST, class
+HSU_SPLIT_CLASS = Protocol(
+    name="hsu-split-class",
+    title="Hsu et al.: Split MNIST, class-incremental (replay family)",
+    description=(
+        "Split MNIST, class-incremental, MLP 784-400-400, Adam lr 1e-3 (fresh per task), batch 128, "
+        "**4 epochs per task**, 1100 stored examples (ER also 4400), 128 replayed examples per step "
+        "(A-GEM: 256 for g_ref; GEM: all stored examples)."
+    ),
+    base=dict(
+        benchmark="split-mnist",
+        epochs=4,
+        batch_size=128,
+        optimizer="adam",
+        lr=1e-3,
+        hidden=(400, 400),
+    ),
+    settings=("class",),
+    seeds=(0, 1, 2, 3, 4),
+    expected_seconds=200.0,
+    methods=(
+        Method("naive", "naive"),
+        Method(
+            "er",
+            "er",
+            params={"buffer_size": 1100, "replay_batch_size": 128},
+            published={"class": _p(90.78, 0.85, HSU + " (naive rehearsal)")},
+        ),
+        Method(
+            "er-4400",
+            "er",
+            params={"buffer_size": 4400, "replay_batch_size": 128},
+            published={"class": _p(95.59, None, HSU + " (naive rehearsal-C)")},
+        ),
+        Method(
+            "gem",
+            "gem",
+            params={"buffer_size": 1100},
+            grid={"memory_strength": (0.0, 0.5, 1.0)},
+            published={"class": _p(92.20, 0.12, HSU)},
+        ),
+        Method("agem", "agem", params={"buffer_size": 1100, "replay_batch_size": 256}),
+        Method(
+            "der",
+            "der",
+            params={"buffer_size": 1100, "replay_batch_size": 128},
+            grid={"alpha": (0.1, 0.3, 1.0)},
+        ),
+        Method(
+            "derpp",
+            "derpp",
+            params={"buffer_size": 1100, "replay_batch_size": 128},
+            grid={"alpha": (0.1, 0.3, 1.0), "beta": (0.5, 1.0)},
+        ),
+        Method("icarl", "icarl", params={"buffer_size": 1100, "replay_batch_size": 128}),
+    ),
+)
+
+# ---------------------------------------------------------- A-GEM: diagnosis on Split MNIST class
+_DIAG_BASE: dict[str, Any] = {
+    "params": {"buffer_size": 1000, "replay_batch_size": 256},
+    "settings": ("class",),
+}
+AGEM_DIAGNOSIS = Protocol(
+    name="agem-diagnosis",
+    title="A-GEM on Split MNIST class-incremental: optimizer, memory, epochs",
+    description=(
+        "Why A-GEM ends near naive fine-tuning on Split MNIST class-incremental with its defaults. "
+        "Base: MLP 784-400-400, batch 128, **1 epoch per task**, Adam lr 1e-3 (fresh per task), "
+        "1000 stored examples (200 per task), 256 drawn per step for g_ref; each row changes one "
+        "thing. Two seeds, no selection (a diagnosis, not a reproduction)."
+    ),
+    base=dict(
+        benchmark="split-mnist",
+        epochs=1,
+        batch_size=128,
+        optimizer="adam",
+        lr=1e-3,
+        hidden=(400, 400),
+    ),
+    settings=("class", "task"),
+    seeds=(0, 1),
+    expected_seconds=120.0,
+    methods=(
+        Method("naive", "naive"),
+        Method("agem", "agem", **_DIAG_BASE, note="the defaults"),
+        Method(
+            "er", "er", params={"buffer_size": 1000, "replay_batch_size": 128}, settings=("class",)
+        ),
+        Method(
+            "agem-task-il",
+            "agem",
+            params=_DIAG_BASE["params"],
+            settings=("task",),
+            note="the same run, task-incremental",
+        ),
+        Method("agem-sgd", "agem", **_DIAG_BASE, config={"optimizer": "sgd", "lr": 0.1}),
+        Method("naive-sgd", "naive", settings=("class",), config={"optimizer": "sgd", "lr": 0.1}),
+        Method(
+            "agem-sgd-b10",
+            "agem",
+            **_DIAG_BASE,
+            config={"optimizer": "sgd", "lr": 0.1, "batch_size": 10},
+        ),
+        Method("agem-4-epochs", "agem", **_DIAG_BASE, config={"epochs": 4}),
+        Method(
+            "agem-buffer-4400",
+            "agem",
+            params={"buffer_size": 4400, "replay_batch_size": 256},
+            settings=("class",),
+        ),
+        Method(
+            "agem-whole-memory",
+            "agem",
+            params={"buffer_size": 1000, "replay_batch_size": 1000},
+            settings=("class",),
+            note="g_ref over every stored example",
+        ),
+    ),
+)
+
+# ----------------------------------------------------------------- Buzzega et al.: Seq-MNIST
+_DER_PUBLISHED: dict[tuple[str, int], tuple[float, float]] = {
+    ("er", 200): (80.43, 1.89),
+    ("er", 500): (86.12, 1.89),
+    ("er", 5120): (93.40, 1.29),
+    ("gem", 200): (80.11, 1.54),
+    ("gem", 500): (85.99, 1.35),
+    ("gem", 5120): (95.11, 0.87),
+    ("agem", 200): (45.72, 4.26),
+    ("agem", 500): (46.66, 5.85),
+    ("agem", 5120): (54.24, 6.49),
+    ("icarl", 200): (70.51, 0.53),
+    ("icarl", 500): (70.10, 1.08),
+    ("icarl", 5120): (70.60, 1.03),
+    ("der", 200): (84.55, 1.64),
+    ("der", 500): (90.54, 1.18),
+    ("der", 5120): (94.90, 0.57),
+    ("derpp", 200): (85.61, 1.40),
+    ("derpp", 500): (91.00, 1.49),
+    ("derpp", 5120): (95.30, 1.20),
+}
+_DER_LR = (0.03, 0.1, 0.3)
+_DER_GRIDS: dict[str, dict[str, tuple[Any, ...]]] = {
+    "er": {"lr": _DER_LR, "replay_batch_size": (10, 128)},
+    "gem": {"lr": _DER_LR, "memory_strength": (0.5, 1.0)},
+    "agem": {"lr": _DER_LR},
+    "icarl": {"lr": _DER_LR},
+    "der": {"lr": _DER_LR, "alpha": (0.2, 0.5, 1.0), "replay_batch_size": (10, 128)},
+    "derpp": {
+        "lr": _DER_LR,
+        "alpha": (0.2, 0.5, 1.0),
+        "beta": (0.5, 1.0),
+        "replay_batch_size": (10, 128),
+    },
+}
+_DER_FIXED: dict[str, dict[str, Any]] = {
+    "agem": {"replay_batch_size": 128},
+    "icarl": {"replay_batch_size": 10},
+}
+
+
+def _der_methods() -> tuple[Method, ...]:
+    methods = [Method("naive", "naive", grid={"lr": _DER_LR})]
+    for name in ("er", "gem", "agem", "icarl", "der", "derpp"):
+        for size in (200, 500, 5120):
+            value, error = _DER_PUBLISHED[(name, size)]
+            methods.append(
+                Method(
+                    f"{name}-{size}",
+                    name,
+                    params={"buffer_size": size, **_DER_FIXED.get(name, {})},
+                    grid=_DER_GRIDS[name],
+                    published={"class": _p(value, error, DER)},
+                )
+            )
+    methods.append(Method("joint", "joint", grid={"lr": _DER_LR}))
+    return tuple(methods)
+
+
+DER_SEQ_MNIST = Protocol(
+    name="der-seq-mnist",
+    title="Buzzega et al.: Seq-MNIST, class-incremental",
+    description=(
+        "Seq-MNIST (Split MNIST), class-incremental, MLP 784-100-100 (Mammoth's MNIST network), "
+        "SGD without momentum, batch 10, **1 epoch per task**, buffers of 200 / 500 / 5120 "
+        "examples; learning rate, replay batch and the method's weights selected per buffer on a "
+        "validation split (the paper's grid, widened at its edges)."
+    ),
+    base=dict(
+        benchmark="split-mnist",
+        epochs=1,
+        batch_size=10,
+        optimizer="sgd",
+        lr=0.1,
+        hidden=(100, 100),
+    ),
+    settings=("class",),
+    seeds=(0, 1, 2, 3, 4),
+    expected_seconds=90.0,
+    methods=_der_methods(),
+)
+
+# ------------------------------------------------------------ A-GEM paper: Permuted MNIST
+_AGEM_LR = (0.01, 0.03, 0.1, 0.3)
+AGEM_PERMUTED = Protocol(
+    name="agem-permuted",
+    title="Chaudhry et al. (A-GEM): Permuted MNIST",
+    description=(
+        "Permuted MNIST, 17 tasks (the paper's 20 minus the 3 it keeps for cross-validation), one "
+        "pass over each task's 60,000 training images (as the A-GEM code's `--train-single-epoch`), "
+        "batch 10, SGD, MLP 784-256-256 with one shared head (domain-incremental), 250 stored "
+        "examples per task (A-GEM draws 256 for g_ref; ER replays 10 per step). The learning rate "
+        "is selected on a validation split (the paper selects it on its 3 held-out tasks)."
+    ),
+    base=dict(
+        benchmark="permuted-mnist",
+        tasks=17,
+        epochs=1,
+        batch_size=10,
+        optimizer="sgd",
+        lr=0.03,
+        hidden=(256, 256),
+    ),
+    settings=("domain",),
+    seeds=(0, 1, 2),
+    checkpoint_every=5000,
+    expected_seconds=900.0,
+    methods=(
+        Method(
+            "naive", "naive", grid={"lr": _AGEM_LR}, published={"domain": _p(47.55, 2.37, AGEM)}
+        ),
+        Method(
+            "ewc",
+            "ewc",
+            grid={"lr": (0.03, 0.1), "strength": (1.0, 10.0, 100.0)},
+            published={"domain": _p(68.68, 0.98, AGEM)},
+        ),
+        Method(
+            "er",
+            "er",
+            params={"buffer_size": 4250, "replay_batch_size": 10},
+            grid={"lr": _AGEM_LR},
+        ),
+        Method(
+            "agem",
+            "agem",
+            params={"buffer_size": 4250, "replay_batch_size": 256},
+            grid={"lr": _AGEM_LR},
+            published={"domain": _p(89.10, 0.14, AGEM)},
+            cost=3.0,
+        ),
+        Method(
+            "gem",
+            "gem",
+            params={"buffer_size": 4250, "memory_strength": 0.5},
+            grid={"lr": (0.03, 0.1)},
+            published={"domain": _p(89.50, 0.48, AGEM)},
+            note="GEM costs ~35x a naive step with 16 tasks of memory: last in the queue.",
+            cost=12.0,
+        ),
+    ),
+)
+
+PROTOCOLS: dict[str, Protocol] = {
+    p.name: p
+    for p in (
+        VANDEVEN_SPLIT,
+        AGEM_DIAGNOSIS,
+        HSU_SPLIT_CLASS,
+        DER_SEQ_MNIST,
+        AGEM_PERMUTED,
+        VANDEVEN_PERMUTED,
+    )
+}

@@ -1,0 +1,604 @@
+"""Full-budget reproductions of published continual-learning results, resumable across sessions.
+
+Protocols (``bench/protocols.py``): ``vandeven-split`` (task / class / domain), ``vandeven-permuted``,
+``hsu-split-class``, ``agem-diagnosis``, ``der-seq-mnist``, ``agem-permuted``. For each protocol,
+setting and method:
+
+1. **select**: every grid value is trained once (``select_seed``) with ``validation_fraction`` of each
+   task's training data held out and ``evaluate_on="validation"`` (lifelong's validation protocol;
+   the test set is never used); the best final average validation accuracy wins. When the winner
+   sits at the edge of a numeric axis, the axis is widened by one geometric step (at most
+   ``MAX_WIDEN`` times) and the new values are trained too.
+2. **test**: the chosen values are trained on the full training sets over the protocol's seeds and
+   evaluated on the test sets.
+3. **report**: ``python bench/reproduce.py report`` rebuilds the docs/results.md tables from the result
+   files alone (no training).
+
+Every finished run writes one small JSON file, kept in git::
+
+    bench/results/<protocol>/<setting>/<method>/[select/]<hyperparameters>-s<seed>.json
+
+holding the metrics (accuracy matrix, summaries, train seconds) and the full resolved RunConfig. A
+run whose file exists with the same config is skipped; a file written under a different config is
+never reused (the run is trained again and the file replaced). An interrupted run resumes from its
+checkpoint under ``runs/reproduce/`` (lifelong's ``checkpoint_every``), not from zero.
+
+Usage::
+
+    OMP_NUM_THREADS=1 python bench/reproduce.py run --all          # the whole queue, in order
+    python bench/reproduce.py run --protocol hsu-split-class --method er --seeds 0 1
+    python bench/reproduce.py status                               # done / pending / CPU hours
+    python bench/reproduce.py report                               # rebuild docs/results.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import itertools
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._docs import ROOT  # noqa: E402
+from bench.protocols import PROTOCOLS, RUN_FIELDS, Method, Protocol  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+CHECKPOINTS = ROOT / "runs" / "reproduce"
+MAX_WIDEN = 3  # geometric steps added beyond each edge of a numeric grid axis
+# Config fields that say where a run lives, not what it is: ignored when comparing configs.
+LOCATION_FIELDS = ("out", "data_root", "download")
+# What a result file keeps of metrics.json (curves and per-iteration logs are left in runs/).
+KEPT_METRICS = (
+    "accuracy_matrix",
+    "average_accuracy",
+    "average_forgetting",
+    "max_forgetting",
+    "backward_transfer",
+    "forward_transfer",
+    "learning_accuracy",
+    "forgetting_per_task",
+    "initial_accuracy",
+    "extra_accuracy_matrices",
+    "strategy_metrics",
+    "parameters",
+    "strategy_memory_bytes",
+    "peak_memory_bytes",
+    "environment",
+)
+
+
+# ------------------------------------------------------------------------------------------ jobs
+def format_value(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def values_key(values: dict[str, Any]) -> str:
+    """``alpha=0.5,lr=0.1`` (sorted), or ``defaults``: the file-name stem of a configuration."""
+    return ",".join(f"{k}={format_value(v)}" for k, v in sorted(values.items())) or "defaults"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run: a method of a protocol in a setting with given grid values and seed."""
+
+    protocol: Protocol
+    setting: str
+    method: Method
+    values: tuple[tuple[str, Any], ...]  # grid values (sorted items)
+    seed: int
+    stage: str  # "select" (validation split) or "test"
+
+    @property
+    def name(self) -> str:
+        return f"{values_key(dict(self.values))}-s{self.seed}"
+
+    @property
+    def folder(self) -> Path:
+        parts = [self.protocol.name, self.setting, self.method.label]
+        return Path(*parts, "select") if self.stage == "select" else Path(*parts)
+
+    @property
+    def path(self) -> Path:
+        return RESULTS / self.folder / f"{self.name}.json"
+
+    @property
+    def out(self) -> Path:
+        return CHECKPOINTS / self.folder / self.name
+
+    def describe(self) -> str:
+        return f"{self.protocol.name}/{self.setting}/{self.method.label} {self.stage} {self.name}"
+
+    def config(self) -> Any:
+        """The resolved RunConfig (every benchmark default filled in)."""
+        from lifelong import RunConfig
+        from lifelong.core.runner import resolve
+
+        values = dict(self.values)
+        run_values = {k: v for k, v in values.items() if k in RUN_FIELDS}
+        strategy_values = {k: v for k, v in values.items() if k not in RUN_FIELDS}
+        fields: dict[str, Any] = {
+            **self.protocol.base,
+            **self.method.config,
+            **run_values,
+            "scenario": self.setting,
+            "strategy": self.method.strategy,
+            "strategy_params": {**self.method.params, **strategy_values},
+            "seed": self.seed,
+            "threads": 1,
+            "device": "cpu",
+            "eval_every": 0,
+            "checkpoint_every": self.protocol.checkpoint_every,
+            "out": str(self.out),
+        }
+        if self.stage == "select":
+            fields["validation_fraction"] = self.protocol.validation_fraction
+            fields["evaluate_on"] = "validation"
+        return resolve(RunConfig(**fields))
+
+
+def comparable(config: dict[str, Any]) -> dict[str, Any]:
+    """A config dict without its location fields, JSON-normalised (tuples become lists)."""
+    data = {k: v for k, v in config.items() if k not in LOCATION_FIELDS}
+    return json.loads(json.dumps(data))
+
+
+def full_config(job: Job) -> dict[str, Any]:
+    """The job's resolved RunConfig plus its strategy's resolved config (every default filled)."""
+    import dataclasses
+
+    from lifelong import get_strategy
+    from lifelong.core.fields import build_config
+
+    config = job.config()
+    strategy_class = get_strategy(config.strategy)
+    strategy = build_config(strategy_class.config_class, config.strategy_params)
+    return comparable({**config.to_dict(), "strategy_config": dataclasses.asdict(strategy)})
+
+
+def field_defaults(strategy: str) -> dict[str, Any]:
+    """Current defaults of RunConfig's and the strategy config's fields (JSON-normalised)."""
+    import dataclasses
+
+    from lifelong import RunConfig, get_strategy
+
+    def defaults(cls: Any) -> dict[str, Any]:
+        return {
+            f.name: f.default
+            for f in dataclasses.fields(cls)
+            if f.default is not dataclasses.MISSING
+        }
+
+    run = defaults(RunConfig)
+    run["strategy_config"] = defaults(get_strategy(strategy).config_class)
+    return comparable(run)
+
+
+def same_config(stored: dict[str, Any], current: dict[str, Any], defaults: dict[str, Any]) -> bool:
+    """Whether a stored config describes the current run. A field added to the code since the
+    file was written matches only at its default (the behaviour the old code had); a field the
+    code no longer has matches only if it was unset (None)."""
+    for key in stored.keys() | current.keys():
+        if key in ("strategy_config",) and key in stored and key in current:
+            if not same_config(stored[key], current[key], defaults.get(key, {})):
+                return False
+        elif key in stored and key in current:
+            if stored[key] != current[key]:
+                return False
+        elif key in current:
+            if key not in defaults or current[key] != defaults[key]:
+                return False
+        elif stored[key] is not None:
+            return False
+    return True
+
+
+def load_result(job: Job) -> dict[str, Any] | None:
+    """The job's result file if it was written under the same config, else None."""
+    if not job.path.exists():
+        return None
+    record = json.loads(job.path.read_text())
+    if not same_config(record["config"], full_config(job), field_defaults(job.method.strategy)):
+        return None
+    return record
+
+
+def score(record: dict[str, Any] | None) -> float:
+    """Final average accuracy (NaN for a failed run)."""
+    if record is None or record.get("failed"):
+        return math.nan
+    return float(record["metrics"]["average_accuracy"])
+
+
+# --------------------------------------------------------------------------------------- running
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+        return out.stdout.strip()
+    except OSError:
+        return ""
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%Y-%m-%d %H:%M:%S')}] {message}", flush=True)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def execute(job: Job) -> dict[str, Any] | None:
+    """Train ``job`` (resuming its checkpoint when it has one) and write its result file."""
+    import torch
+
+    from lifelong import LifelongError, run
+    from lifelong.core.errors import DivergenceError
+
+    config = job.config()
+    out = job.out
+    resumed = (out / "checkpoint.pt").exists() and checkpoint_matches(out, config)
+    if not resumed:  # nothing to continue, or a checkpoint of another configuration: start afresh
+        shutil.rmtree(out, ignore_errors=True)
+    write_json(CHECKPOINTS / "current.json", {"job": job.describe(), "pid": os.getpid()})
+    log(f"start {job.describe()}{' (resuming its checkpoint)' if resumed else ''}")
+    torch.set_num_threads(1)
+    started = time.perf_counter()
+    record: dict[str, Any] = {
+        "protocol": job.protocol.name,
+        "setting": job.setting,
+        "method": job.method.label,
+        "strategy": job.method.strategy,
+        "stage": job.stage,
+        "values": dict(job.values),
+        "seed": job.seed,
+        "config": full_config(job),
+        "lifelong_commit": git_commit(),
+    }
+    try:
+        try:
+            metrics = run(config, resume=True).metrics
+        except DivergenceError:
+            raise
+        except LifelongError as err:
+            if not resumed:
+                raise
+            # lifelong refused the checkpoint (e.g. written by another code version): start afresh
+            log(f"cannot resume {job.describe()} ({err}); starting again")
+            shutil.rmtree(out, ignore_errors=True)
+            resumed = False
+            metrics = run(config, resume=True).metrics
+    except DivergenceError as err:  # a too-large learning rate: a result too (never selected)
+        record["failed"] = str(err)
+        log(f"failed {job.describe()}: {err}")
+    else:
+        record["metrics"] = {key: metrics.get(key) for key in KEPT_METRICS}
+        record["train_seconds"] = metrics["train_seconds"]
+    record["wall_seconds_this_session"] = time.perf_counter() - started
+    record["resumed"] = resumed
+    record["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    write_json(job.path, record)
+    shutil.rmtree(out, ignore_errors=True)  # checkpoint, log and plot: the result file has it all
+    if not record.get("failed"):
+        log(
+            f"done  {job.describe()}: {100 * score(record):.2f}% "
+            f"({record['train_seconds']:.0f} s training)"
+        )
+    return record
+
+
+def checkpoint_matches(out: Path, config: Any) -> bool:
+    """Whether ``out/checkpoint.pt`` was saved by a run of ``config`` (its config is inside)."""
+    import torch
+
+    try:
+        saved = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=True)["config"]
+    except Exception:  # noqa: BLE001 - unreadable or foreign: not resumable
+        return False
+    return same_config(
+        comparable(saved), comparable(config.to_dict()), field_defaults(config.strategy)
+    )
+
+
+def ensure(job: Job, *, train: bool) -> dict[str, Any] | None:
+    """The job's result: from its file, else trained (``train``), else None."""
+    record = load_result(job)
+    if record is None and train:
+        if job.path.exists():
+            log(f"config changed since {job.path} was written: training again")
+        record = execute(job)
+    return record
+
+
+# ------------------------------------------------------------------------------------- selection
+@dataclass
+class Selection:
+    """The outcome (so far) of a method's grid search in one setting."""
+
+    grid: dict[str, list[Any]]
+    scores: dict[str, float]  # values_key -> validation accuracy (NaN: failed)
+    tried: dict[str, dict[str, Any]]  # values_key -> values
+    chosen: dict[str, Any] | None  # None while incomplete or when every run failed
+    complete: bool
+    pending: int  # runs still to train before the choice is known (lower bound)
+    edges: list[str]  # axes whose chosen value is still at the edge of the (widened) grid
+
+
+def widenable(values: list[Any]) -> bool:
+    return len(values) > 1 and all(isinstance(v, float) and not isinstance(v, bool) for v in values)
+
+
+def select(protocol: Protocol, setting: str, method: Method, *, train: bool) -> Selection:
+    """Run (``train``) or read the grid search of ``method``; widen axes whose pick is at an edge."""
+    grid = {k: list(v) for k, v in method.grid.items()}
+    if not grid:
+        return Selection({}, {}, {}, {}, True, 0, [])
+    scores: dict[str, float] = {}
+    tried: dict[str, dict[str, Any]] = {}
+    widened = dict.fromkeys(grid, 0)
+    candidates = [
+        dict(zip(grid, combo, strict=True)) for combo in itertools.product(*grid.values())
+    ]
+    while True:
+        missing = 0
+        for values in candidates:
+            job = Job(
+                protocol,
+                setting,
+                method,
+                tuple(sorted(values.items())),
+                protocol.select_seed,
+                "select",
+            )
+            record = ensure(job, train=train)
+            if record is None:
+                missing += 1
+                continue
+            key = values_key(values)
+            scores[key], tried[key] = score(record), values
+        if missing:
+            return Selection(grid, scores, tried, None, False, missing, [])
+        ranked = [k for k, s in scores.items() if not math.isnan(s)]
+        if not ranked:
+            return Selection(grid, scores, tried, None, True, 0, [])
+        best = tried[max(ranked, key=scores.__getitem__)]  # ties: the first in grid order
+        candidates, edges = [], []
+        for axis, values in grid.items():
+            if not widenable(values):
+                continue
+            ordered = sorted(values)
+            if best[axis] not in (ordered[0], ordered[-1]):
+                continue
+            low = best[axis] == ordered[0]
+            edge, inner = (ordered[0], ordered[1]) if low else (ordered[-1], ordered[-2])
+            if widened[axis] >= MAX_WIDEN or edge <= 0:
+                edges.append(axis)
+                continue
+            new = float(f"{edge * edge / inner:.6g}")
+            widened[axis] += 1
+            grid[axis].append(new)
+            candidates.append({**best, axis: new})
+        if not candidates:
+            return Selection(grid, scores, tried, best, True, 0, edges)
+
+
+# ----------------------------------------------------------------------------------------- queue
+@dataclass(frozen=True)
+class Phase:
+    """A slice of the queue: some settings / methods of a protocol, selection then some seeds."""
+
+    protocol: str
+    seeds: slice
+    settings: tuple[str, ...] | None = None
+    methods: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] = ()
+
+
+# In order of value per CPU hour. The A-GEM diagnosis (under an hour) runs first so its answer lands
+# in the session that launched the queue; GEM on the A-GEM protocol (hours per run) comes last.
+QUEUE: tuple[Phase, ...] = (
+    Phase("agem-diagnosis", slice(None)),
+    Phase("vandeven-split", slice(0, 3), settings=("task",)),
+    Phase("vandeven-split", slice(0, 3), settings=("class",)),
+    Phase("vandeven-split", slice(0, 3), settings=("domain",)),
+    Phase("vandeven-split", slice(3, None)),
+    Phase("hsu-split-class", slice(None)),
+    Phase("der-seq-mnist", slice(None)),
+    Phase("agem-permuted", slice(None), exclude=("gem",)),
+    Phase("vandeven-permuted", slice(None)),
+    Phase("agem-permuted", slice(None), methods=("gem",)),
+)
+
+
+@dataclass
+class Step:
+    """What one (protocol, setting, method) needs in a phase: its selection and its test seeds."""
+
+    protocol: Protocol
+    setting: str
+    method: Method
+    seeds: tuple[int, ...]
+
+
+def steps(phases: tuple[Phase, ...]) -> Iterator[Step]:
+    for phase in phases:
+        protocol = PROTOCOLS[phase.protocol]
+        for method in protocol.methods:
+            if phase.methods is not None and method.label not in phase.methods:
+                continue
+            if method.label in phase.exclude:
+                continue
+            for setting in protocol.settings_of(method):
+                if phase.settings is not None and setting not in phase.settings:
+                    continue
+                yield Step(protocol, setting, method, protocol.seeds[phase.seeds])
+
+
+def run_step(step: Step, *, train: bool) -> tuple[int, int, int]:
+    """Select and test one step; returns (runs done, runs pending, selection runs pending)."""
+    selection = select(step.protocol, step.setting, step.method, train=train)
+    done = len(selection.tried)
+    if selection.chosen is None:
+        if selection.complete:  # every grid value failed
+            log(f"{step.protocol.name}/{step.setting}/{step.method.label}: every grid run failed")
+            return done, 0, 0
+        return done, len(step.seeds), selection.pending
+    pending = 0
+    for seed in step.seeds:
+        job = Job(
+            step.protocol,
+            step.setting,
+            step.method,
+            tuple(sorted(selection.chosen.items())),
+            seed,
+            "test",
+        )
+        if ensure(job, train=train) is None:
+            pending += 1
+        else:
+            done += 1
+    return done, pending, 0
+
+
+def preload() -> None:
+    """Import every module a run may need now, so later edits of the working tree (a rebase while
+    the queue runs) cannot mix code versions inside this process."""
+    import lifelong.report.logs  # noqa: F401
+    from lifelong import list_strategies
+
+    list_strategies()  # imports every strategy module
+
+    with contextlib.suppress(ImportError):  # matplotlib is optional
+        import lifelong.report.plots  # noqa: F401
+
+
+def acquire_lock() -> Any:
+    CHECKPOINTS.mkdir(parents=True, exist_ok=True)
+    handle = open(CHECKPOINTS / "queue.lock", "a+")  # noqa: SIM115 - held for the process' life
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        sys.exit(f"another reproduce.py queue holds {CHECKPOINTS / 'queue.lock'}: {handle.read()}")
+    handle.truncate(0)
+    handle.write(f"pid {os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+def command_run(args: argparse.Namespace) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    lock = acquire_lock()
+    preload()
+    if args.all:
+        phases = QUEUE
+    else:
+        if not args.protocol:
+            sys.exit("give --all or --protocol")
+        phases = (
+            Phase(
+                args.protocol,
+                slice(None),
+                settings=tuple(args.setting) if args.setting else None,
+                methods=tuple(args.method) if args.method else None,
+            ),
+        )
+    log(f"queue started (pid {os.getpid()}, commit {git_commit()})")
+    for step in steps(phases):
+        if args.seeds is not None:
+            step.seeds = tuple(s for s in args.seeds if s in step.protocol.seeds) or tuple(
+                args.seeds
+            )
+        try:
+            run_step(step, train=True)
+        except Exception:  # noqa: BLE001 - one broken configuration must not stop the queue
+            log(f"error in {step.protocol.name}/{step.setting}/{step.method.label}:")
+            traceback.print_exc()
+            sys.stdout.flush()
+    (CHECKPOINTS / "current.json").unlink(missing_ok=True)
+    log("queue finished")
+    lock.close()
+
+
+def seconds_per_run(protocol: Protocol, method: Method) -> float:
+    """Expected training seconds of one run: the method's measured mean if it has finished runs,
+    else the protocol's estimate scaled by how the protocol's finished runs compared with theirs."""
+    measured: dict[str, list[float]] = {}
+    for path in (RESULTS / protocol.name).rglob("*.json"):
+        record = json.loads(path.read_text())
+        if record.get("train_seconds"):
+            measured.setdefault(record["method"], []).append(record["train_seconds"])
+    if measured.get(method.label):
+        return sum(measured[method.label]) / len(measured[method.label])
+    ratios = [
+        sum(times) / len(times) / (protocol.expected_seconds * protocol.method(label).cost)
+        for label, times in measured.items()
+        if label in {m.label for m in protocol.methods}
+    ]
+    scale = sum(ratios) / len(ratios) if ratios else 1.0
+    return protocol.expected_seconds * method.cost * scale
+
+
+def command_status(args: argparse.Namespace) -> None:
+    rows = []
+    total_pending = 0.0
+    for step in steps(QUEUE):
+        done, pending, select_pending = run_step(step, train=False)
+        cost = seconds_per_run(step.protocol, step.method) * (pending + select_pending)
+        total_pending += cost
+        rows.append(
+            f"{step.protocol.name:18s} {step.setting:7s} {step.method.label:18s} "
+            f"seeds {','.join(map(str, step.seeds)):9s} done {done:3d}  pending {pending:2d}"
+            f"{f' (+{select_pending} selection)' if select_pending else '':17s} ~{cost / 3600:5.1f} h"
+        )
+    print("\n".join(rows))
+    current = CHECKPOINTS / "current.json"
+    if current.exists():
+        print(f"\nrunning now: {json.loads(current.read_text())}")
+    print(
+        f"\nestimated CPU hours still to run: {total_pending / 3600:.1f} (selection runs counted "
+        "once; widened grids add more)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_parser = sub.add_parser("run", help="train what is missing (skips finished runs)")
+    run_parser.add_argument("--all", action="store_true", help="the whole queue, in order")
+    run_parser.add_argument("--protocol", choices=sorted(PROTOCOLS))
+    run_parser.add_argument("--setting", nargs="+")
+    run_parser.add_argument("--method", nargs="+")
+    run_parser.add_argument("--seeds", type=int, nargs="+")
+    sub.add_parser("status", help="what is done and pending, and the CPU hours left")
+    sub.add_parser("report", help="rebuild the docs/results.md tables from bench/results/")
+    args = parser.parse_args()
+    os.environ.setdefault("LIFELONG_DATA", str(ROOT.parent / "shared" / "data"))
+    if args.command == "run":
+        command_run(args)
+    elif args.command == "status":
+        command_status(args)
+    else:
+        from bench.reproduce_report import report
+
+        report()
+
+
+if __name__ == "__main__":
+    main()

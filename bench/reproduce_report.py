@@ -1,0 +1,231 @@
+"""Rebuild the full-budget reproduction tables of docs/results.md from ``bench/results/`` alone.
+
+No training: every number comes from the per-run result files written by ``bench/reproduce.py``.
+Each protocol owns one section (``reproduce-<protocol>``) of docs/results.md: the measured mean ±
+s.e.m. over the seeds present (a partial seed set is shown as such, e.g. "2/5"), the published number
+and the gap in points, the grid searched on the validation split with the chosen value, the command,
+and for every gap beyond the error bars its written cause (``CAUSES``) or an explicit "open".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from bench._docs import mean_sem, update_section
+from bench.protocols import PROTOCOLS, Method, Protocol
+from bench.reproduce import RESULTS, Job, format_value, load_result, select, values_key
+
+PAGE = "docs/results.md"
+
+# Written causes of the published-vs-measured gaps beyond the error bars, by (protocol, setting,
+# method). Each one says what was run or read to find it out.
+CAUSES: dict[tuple[str, str, str], str] = {
+    ("vandeven-split", "task", "naive"): (
+        "provisional: the digits-to-task assignment, drawn per seed as in the paper's code, moves "
+        "naive task-incremental accuracy by several points per seed (82.4 / 85.8 / 80.1 on seeds "
+        "0-2; with the fixed order 0/1, 2/3, ... seeds 0 and 1 gave 89.9 and 90.5, measured before "
+        "the protocol drew the order per seed), so 3 seeds leave a standard error of ~1.6; the "
+        "paper averages 20 seeds. To be re-judged on 5 seeds"
+    ),
+}
+
+# Conclusions of a protocol, printed under its table.
+FINDINGS: dict[str, str] = {
+    "agem-diagnosis": (
+        "**Why A-GEM ends near naive fine-tuning here: the method in class-incremental learning "
+        "with few steps per task, not a bug, the memory or (mainly) the optimizer.** "
+        "(1) Not a bug: the same runs task-incrementally reach 98.9% (naive 93.6%), and A-GEM on "
+        "the A-GEM paper's own Permuted MNIST protocol matched its published 89.1 (earlier "
+        "reduced table below). (2) Not the memory: 4400 stored examples instead of 1000, or g_ref "
+        "over every stored example instead of 256, change nothing (22.0, 22.4 vs 22.2). (3) The "
+        "optimizer explains ~2 points: SGD lr 0.1 gives 24.0 vs Adam's 22.2 (naive: 19.4 vs "
+        "19.6). (4) The number of (small) steps per task explains most: 4 epochs instead of 1 "
+        "(375 instead of 94 steps per task) gives 38.7, and batch 10 with SGD (1200 steps per "
+        "task, the DER paper's protocol) 41.2, near the 45.7 ± 4.3 / 46.7 ± 5.9 that Buzzega et "
+        "al. publish for A-GEM in that protocol (buffers 200 / 500; see the DER table). "
+        "Mechanism, measured with `bench/agem_probe.py` (loss on the memory batch before and "
+        "after each step, tasks 2-3): A-GEM only removes the first-order increase of the average "
+        "memory loss and never trains on the memory's labels, so when a step is projected its "
+        "first-order effect on the memory is zero and what remains (curvature, and the examples "
+        "the average hides) raises it: with SGD lr 0.1 the memory loss rose after 100% of the "
+        "projected steps (+0.020 per step); with Adam, which rescales the projected gradient "
+        "coordinate by coordinate (so the update no longer satisfies the constraint), after 46% "
+        "(+0.027 per step). In class-incremental learning every step on the new classes pushes "
+        "the old classes' logits down, so these small increases accumulate over a task; ER, "
+        "which trains on the stored labels, ends at 89.9% with the same memory. This is "
+        "documented, not fixed: it is how A-GEM behaves (its paper evaluates it "
+        "task-incrementally and on Permuted MNIST, where it works)."
+    ),
+}
+
+
+def pct(value: float) -> str:
+    return f"{100 * value:.2f}"
+
+
+def seeds_text(found: list[int], planned: tuple[int, ...]) -> str:
+    text = f"{len(found)}/{len(planned)}"
+    if 0 < len(found) < len(planned):
+        text += f" ({','.join(map(str, found))})"
+    return text
+
+
+def test_records(
+    protocol: Protocol, setting: str, method: Method, chosen: dict[str, Any]
+) -> list[dict[str, Any]]:
+    records = []
+    for seed in protocol.seeds:
+        job = Job(protocol, setting, method, tuple(sorted(chosen.items())), seed, "test")
+        record = load_result(job)
+        if record is not None and not record.get("failed"):
+            records.append(record)
+    return records
+
+
+def gap_cell(
+    protocol: Protocol, setting: str, method: Method, mean: float | None, sem: float
+) -> tuple[str, str, str]:
+    """(published, gap, verdict) cells."""
+    published = method.published.get(setting)
+    if published is None:
+        return "", "", ""
+    error = published.error or 0.0
+    text = f"{published.value:.2f}" + (f" ± {published.error:.2f}" if published.error else "")
+    text += f" ({published.source})"
+    if mean is None:
+        return text, "", ""
+    gap = mean - published.value
+    if abs(gap) <= sem + error:
+        return text, f"{gap:+.2f}", "within"
+    cause = CAUSES.get((protocol.name, setting, method.label))
+    return text, f"{gap:+.2f}", f"**beyond**: {cause}" if cause else "**beyond**: cause open"
+
+
+def selection_text(protocol: Protocol, setting: str, method: Method) -> tuple[str, str]:
+    """(grid with validation accuracies, chosen values) for the selection table."""
+    selection = select(protocol, setting, method, train=False)
+    if not method.grid:
+        return "", ""
+    parts = []
+    for key, values in sorted(selection.tried.items(), key=lambda kv: sorted(kv[1].items())):
+        value = selection.scores[key]
+        cell = f"{key}: {'failed' if math.isnan(value) else pct(value)}"
+        parts.append(f"**{cell}**" if values == selection.chosen else cell)
+    untried = 1
+    for values in selection.grid.values():
+        untried *= len(values)
+    grid = "; ".join(
+        f"{axis} ∈ {{{', '.join(format_value(v) for v in sorted(values))}}}"
+        for axis, values in selection.grid.items()
+    )
+    status = "" if selection.complete else f" — {selection.pending} run(s) pending"
+    chosen = values_key(selection.chosen) if selection.chosen is not None else "pending"
+    if selection.edges:
+        chosen += f" (still at the edge of {', '.join(selection.edges)} after widening)"
+    return f"{grid}{status}<br>{'; '.join(parts)}", chosen
+
+
+def protocol_section(protocol: Protocol) -> str:
+    seeds = ", ".join(map(str, protocol.seeds))
+    lines = [
+        f"### {protocol.title}",
+        "",
+        protocol.description,
+        "",
+        f"Seeds {seeds} (test runs); hyperparameters selected on seed {protocol.select_seed} with "
+        f"{protocol.validation_fraction:.0%} of each task's training data held out "
+        "(`validation_fraction`, `evaluate_on=validation`), by final average validation accuracy; "
+        "test runs train on the full training sets. Accuracy: final average test accuracy over "
+        "the tasks, mean ± s.e.m. over the seeds present (the seeds column shows how many of the "
+        "planned seeds have landed). Forgetting: mean over tasks of the best earlier accuracy "
+        "minus the final one. Learning acc.: mean accuracy on each task right after training on "
+        "it (what the budget lets the network learn, before any forgetting). Gap: measured minus "
+        "published, in points; 'within' when it is no "
+        "larger than the two error bars together.",
+        "",
+        "| setting | method | hyperparameters | seeds | accuracy (%) | forgetting (%) "
+        "| learning acc. (%) | published (%) | gap | verdict | train min/run |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    selection_rows = []
+    for setting in protocol.settings:
+        for method in protocol.methods:
+            if setting not in protocol.settings_of(method):
+                continue
+            selection = select(protocol, setting, method, train=False)
+            chosen = selection.chosen
+            if method.grid:
+                grid, chosen_text = selection_text(protocol, setting, method)
+                selection_rows.append(f"| {setting} | {method.label} | {grid} | {chosen_text} |")
+            records = test_records(protocol, setting, method, chosen) if chosen is not None else []
+            found = sorted(r["seed"] for r in records)
+            fixed = ", ".join(f"{k}={format_value(v)}" for k, v in method.params.items())
+            fixed += "".join(f", {k}={format_value(v)}" for k, v in method.config.items())
+            hyper = ", ".join(
+                x for x in (fixed.strip(", "), values_key(chosen) if chosen else "") if x
+            )
+            if method.grid and chosen is None:
+                hyper = (fixed + ", " if fixed else "") + "selection pending"
+            if records:
+                acc, acc_sem = mean_sem([100 * r["metrics"]["average_accuracy"] for r in records])
+                fgt, fgt_sem = mean_sem([100 * r["metrics"]["average_forgetting"] for r in records])
+                learning = sum(
+                    100 * sum(diagonal) / len(diagonal)
+                    for diagonal in (r["metrics"]["learning_accuracy"] for r in records)
+                ) / len(records)
+                minutes = sum(r["train_seconds"] for r in records) / len(records) / 60
+                acc_text = f"{acc:.2f} ± {acc_sem:.2f}" if len(records) > 1 else f"{acc:.2f}"
+                fgt_text = f"{fgt:.2f} ± {fgt_sem:.2f}" if len(records) > 1 else f"{fgt:.2f}"
+                published, gap, verdict = gap_cell(protocol, setting, method, acc, acc_sem)
+                time_text = f"{minutes:.1f}"
+                learning_text = f"{learning:.2f}"
+            else:
+                acc_text = fgt_text = "pending"
+                learning_text = ""
+                published, gap, verdict = gap_cell(protocol, setting, method, None, 0.0)
+                time_text = ""
+            lines.append(
+                f"| {setting} | {method.label} | {hyper or 'defaults'} "
+                f"| {seeds_text(found, protocol.seeds)} | {acc_text} | {fgt_text} | {learning_text} "
+                f"| {published} "
+                f"| {gap} | {verdict} | {time_text} |"
+            )
+    notes = [f"- {m.label}: {m.note}" for m in protocol.methods if m.note]
+    if notes:
+        lines += ["", "Notes:", "", *notes]
+    if selection_rows:
+        lines += [
+            "",
+            "Selection (validation accuracy %, seed "
+            f"{protocol.select_seed}; the chosen value in bold; an axis whose best value sat at "
+            "its edge was widened by one geometric step, up to 3 times):",
+            "",
+            "| setting | method | grid and validation accuracy | chosen |",
+            "|---|---|---|---|",
+            *selection_rows,
+        ]
+    if protocol.name in FINDINGS:
+        lines += ["", FINDINGS[protocol.name]]
+    lines += [
+        "",
+        f"Command: `OMP_NUM_THREADS=1 python bench/reproduce.py run --protocol {protocol.name}` "
+        "(trains only what is missing; `--setting`, `--method`, `--seeds` narrow it); "
+        "`python bench/reproduce.py report` rebuilds this table from "
+        f"`bench/results/{protocol.name}/` without training.",
+    ]
+    return "\n".join(lines)
+
+
+def report() -> None:
+    """Rewrite every protocol's section of docs/results.md."""
+    for protocol in PROTOCOLS.values():
+        update_section(PAGE, f"reproduce-{protocol.name}", protocol_section(protocol))
+    count = sum(1 for _ in RESULTS.rglob("*.json"))
+    print(f"{PAGE}: {len(PROTOCOLS)} sections rebuilt from {count} result files")
+
+
+def load_all() -> list[dict[str, Any]]:
+    """Every result file (for ad-hoc analysis)."""
+    return [json.loads(p.read_text()) for p in sorted(RESULTS.rglob("*.json"))]

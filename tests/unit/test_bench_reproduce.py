@@ -1,0 +1,187 @@
+"""The reproduction harness (bench/reproduce.py): result files are reused only under the same
+config, an interrupted run resumes from its checkpoint to the same result, and a grid whose best
+value sits at its edge is widened."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+
+import bench.reproduce as R
+from bench.protocols import Method, Protocol
+from lifelong import run
+
+
+def tiny_protocol(**changes: Any) -> Protocol:
+    fields: dict[str, Any] = dict(
+        name="tiny",
+        title="tiny",
+        description="split-digits, for tests",
+        base=dict(benchmark="split-digits", iterations=30, batch_size=32, hidden=(32,)),
+        settings=("task",),
+        seeds=(0,),
+        checkpoint_every=10,
+        methods=(Method("ewc", "ewc", params={"fisher_samples": 50}),),
+    )
+    fields.update(changes)
+    return Protocol(**fields)
+
+
+@pytest.fixture
+def results(tmp_path, monkeypatch):
+    monkeypatch.setattr(R, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(R, "CHECKPOINTS", tmp_path / "runs")
+    return tmp_path
+
+
+def job_of(protocol: Protocol, stage: str = "test") -> R.Job:
+    return R.Job(protocol, "task", protocol.methods[0], (), 0, stage)
+
+
+def test_result_file_is_reused_only_under_the_same_config(results, monkeypatch):
+    protocol = tiny_protocol()
+    job = job_of(protocol)
+    first = R.ensure(job, train=True)
+    assert first is not None and job.path.is_file()
+    assert first["config"]["strategy_config"]["fisher_samples"] == 50  # resolved strategy config
+
+    calls: list[R.Job] = []
+    monkeypatch.setattr(R, "execute", lambda j: calls.append(j) or {"trained": True})
+    assert R.ensure(job, train=True) == first  # same config: read, not trained
+    assert calls == []
+
+    changed = job_of(tiny_protocol(base={**protocol.base, "batch_size": 16}))
+    assert changed.path == job.path  # same file name, different experiment
+    assert R.ensure(changed, train=True) == {"trained": True}
+    assert calls == [changed]
+
+
+def test_new_config_fields_match_only_at_their_default():
+    defaults = {"lr": 0.001, "grad_clip": None, "strategy_config": {"temperature": 2.0}}
+    stored = {"lr": 0.1, "strategy_config": {}}
+    assert R.same_config(stored, {**stored, "grad_clip": None}, defaults)
+    assert not R.same_config(stored, {**stored, "grad_clip": 1.0}, defaults)
+    assert R.same_config(stored, {"lr": 0.1, "strategy_config": {"temperature": 2.0}}, defaults)
+    assert not R.same_config(stored, {"lr": 0.1, "strategy_config": {"temperature": 4.0}}, defaults)
+    assert not R.same_config(stored, {"lr": 0.2, "strategy_config": {}}, defaults)
+    assert R.same_config({**stored, "removed": None}, stored, defaults)
+    assert not R.same_config({**stored, "removed": 3}, stored, defaults)
+
+
+class Interrupt(Exception):
+    pass
+
+
+class StopAt:
+    """An observer that stops training at a global iteration (a kill, as far as the run knows)."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: None
+
+    def iteration_done(self, task: int, iteration: int, global_iteration: int, loss: float) -> None:
+        if global_iteration == self.at:
+            raise Interrupt
+
+
+def test_interrupted_run_resumes_mid_task_to_the_same_result(results, tmp_path, monkeypatch):
+    protocol = tiny_protocol()
+    job = job_of(protocol)
+    with pytest.raises(Interrupt):  # killed at task 1, iteration 15 (checkpoint at 40)
+        run(job.config(), observers=[StopAt(45)])
+    checkpoint = job.out / "checkpoint.pt"
+    assert checkpoint.is_file()
+    resumed = R.execute(job)
+    assert resumed is not None and resumed["resumed"] is True
+    assert not job.out.exists()  # the checkpoint folder is removed once the result is written
+
+    monkeypatch.setattr(R, "RESULTS", tmp_path / "fresh-results")
+    monkeypatch.setattr(R, "CHECKPOINTS", tmp_path / "fresh-runs")
+    fresh = R.execute(job_of(protocol))
+    assert fresh is not None and fresh["resumed"] is False
+    assert resumed["metrics"]["accuracy_matrix"] == fresh["metrics"]["accuracy_matrix"]
+
+
+def test_checkpoint_of_another_config_is_not_continued(results):
+    protocol = tiny_protocol()
+    job = job_of(protocol)
+    with pytest.raises(Interrupt):
+        run(job.config(), observers=[StopAt(45)])
+    other = job_of(tiny_protocol(base={**protocol.base, "iterations": 20}))
+    assert other.out == job.out
+    record = R.execute(other)
+    assert record is not None and record["resumed"] is False
+
+
+def fake_scores(monkeypatch, accuracy) -> list[float]:
+    """Make ``ensure`` answer with accuracy(strength) instead of training."""
+    tried: list[float] = []
+
+    def ensure(job: R.Job, *, train: bool) -> dict[str, Any]:
+        strength = dict(job.values)["strength"]
+        tried.append(strength)
+        return {"metrics": {"average_accuracy": accuracy(strength)}}
+
+    monkeypatch.setattr(R, "ensure", ensure)
+    return tried
+
+
+def test_grid_is_widened_until_the_best_value_is_inside(monkeypatch):
+    method = Method("ewc", "ewc", grid={"strength": (1.0, 10.0)})
+    fake_scores(monkeypatch, lambda s: 1 - abs(math.log10(s) - 3) / 10)  # peak at 1e3
+    selection = R.select(tiny_protocol(), "task", method, train=False)
+    assert selection.grid["strength"] == [1.0, 10.0, 100.0, 1000.0, 10000.0]
+    assert selection.chosen == {"strength": 1000.0}
+    assert selection.complete and selection.edges == []
+
+
+def test_widening_stops_after_max_steps_and_reports_the_edge(monkeypatch):
+    method = Method("ewc", "ewc", grid={"strength": (1.0, 10.0)})
+    fake_scores(monkeypatch, lambda s: s / 1e9)  # always better further out
+    selection = R.select(tiny_protocol(), "task", method, train=False)
+    assert len(selection.grid["strength"]) == 2 + R.MAX_WIDEN
+    assert selection.chosen == {"strength": 10.0 ** (1 + R.MAX_WIDEN)}
+    assert selection.edges == ["strength"]
+
+
+def test_integer_axes_are_not_widened(monkeypatch):
+    method = Method("er", "er", grid={"replay_batch_size": (10, 128)})
+
+    def ensure(job: R.Job, *, train: bool) -> dict[str, Any]:
+        return {"metrics": {"average_accuracy": dict(job.values)["replay_batch_size"] / 1000}}
+
+    monkeypatch.setattr(R, "ensure", ensure)
+    selection = R.select(tiny_protocol(), "task", method, train=False)
+    assert selection.grid == {"replay_batch_size": [10, 128]}
+    assert selection.chosen == {"replay_batch_size": 128}
+
+
+def test_failed_runs_are_never_chosen(monkeypatch):
+    method = Method("ewc", "ewc", grid={"strength": (1.0, 10.0, 100.0)})
+
+    def ensure(job: R.Job, *, train: bool) -> dict[str, Any]:
+        strength = dict(job.values)["strength"]
+        if strength == 10.0:
+            return {"failed": "training diverged"}
+        return {"metrics": {"average_accuracy": {1.0: 0.5, 100.0: 0.6}.get(strength, 0.55)}}
+
+    monkeypatch.setattr(R, "ensure", ensure)
+    selection = R.select(tiny_protocol(), "task", method, train=False)
+    assert math.isnan(selection.scores["strength=10"])
+    assert selection.chosen == {"strength": 100.0}
+    assert selection.grid["strength"] == [1.0, 10.0, 100.0, 1000.0]
+
+
+def test_result_file_is_small_and_keeps_the_matrix(results):
+    record = R.ensure(job_of(tiny_protocol()), train=True)
+    assert record is not None
+    text = job_of(tiny_protocol()).path.read_text()
+    assert len(text) < 20_000
+    data = json.loads(text)
+    assert len(data["metrics"]["accuracy_matrix"]) == 5
+    assert data["train_seconds"] > 0
