@@ -249,7 +249,7 @@ def execute(job: Job) -> dict[str, Any] | None:
     import torch
 
     from lifelong import LifelongError, run
-    from lifelong.core.errors import DivergenceError
+    from lifelong.errors import DivergenceError
 
     config = job.config()
     out = job.out
