@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT, SHARED_DATA
+from tests.conftest import ROOT
 
 EXAMPLES = ROOT / "examples"
 PLUGIN = EXAMPLES / "plugin_strategy"
@@ -22,14 +22,22 @@ TINY = ["--benchmark", "split-digits", "--iterations", "10", "--hidden", "16", "
 TINY += ["--eval-every", "0", "--threads", "1"]
 
 
-def python(*args: str, executable: str = sys.executable, path: tuple[Path, ...] = (), **kwargs):
-    """Run ``python args`` with this checkout (and ``path``) importable; fail with its output."""
+def python(
+    *args: str,
+    executable: str = sys.executable,
+    path: tuple[Path, ...] = (),
+    data_root: Path | None = None,
+    **kwargs,
+):
+    """Run ``python args`` with this checkout (and ``path``) importable, reading real data from
+    ``data_root`` (the folder the ``shared_data`` fixture found); fail with its output."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(str(p) for p in (ROOT, *path)),
         "OMP_NUM_THREADS": "1",
-        "LIFELONG_DATA": str(SHARED_DATA),
     }
+    if data_root is not None:
+        env["LIFELONG_DATA"] = str(data_root)
     result = subprocess.run(
         [executable, *args], env=env, capture_output=True, text=True, timeout=600, **kwargs
     )
@@ -38,7 +46,7 @@ def python(*args: str, executable: str = sys.executable, path: tuple[Path, ...] 
 
 
 def test_own_model_cnn_trains_a_user_cnn_with_ewc_and_lwf(shared_data):
-    out = python(str(EXAMPLES / "own_model_cnn.py"))
+    out = python(str(EXAMPLES / "own_model_cnn.py"), data_root=shared_data)
     assert "SmallConvNet on split-mnist, task-incremental" in out
     rows = {
         line.split(":")[0].strip(): line for line in out.splitlines() if "average accuracy" in line
