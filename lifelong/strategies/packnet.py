@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
 
 import torch
 from torch import nn
@@ -42,7 +41,7 @@ from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Phase, Strategy, StrategyConfig
 from lifelong.data.scenarios import Task
-from lifelong.models.networks import FeatureModel
+from lifelong.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,14 @@ class PackNet(Strategy):
         self.register_buffer("head_bias", head.bias.detach().clone())
 
     def _head(self) -> nn.Linear:
-        return cast(FeatureModel, self.model).head  # every model has a linear head
+        """The model's output layer (``head`` in lifelong's models, or the user model's)."""
+        head = self.model.get_submodule(self.context.output_layer)
+        if not isinstance(head, nn.Linear) or head.bias is None:
+            raise ConfigError(
+                f"packnet needs the output layer '{self.context.output_layer}' to be an nn.Linear "
+                "with a bias (each task owns its output units)"
+            )
+        return head
 
     def _layers(self) -> list[tuple[torch.nn.Parameter, torch.Tensor, torch.Tensor]]:
         """(weight, owner, stored values) per pruned layer."""
