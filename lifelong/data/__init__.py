@@ -1,1 +1,2 @@
-"""Data: dataset files (formats, download, checksums) and scenarios (streams of tasks)."""
+"""Data: dataset files (formats, download, checksums), scenarios (streams of tasks), and scenarios
+from users' own tensors, Datasets and image folders (:mod:`lifelong.data.custom`)."""
