@@ -33,6 +33,15 @@ NOT_IN_FINGERPRINT = frozenset(
 )
 
 
+# Settings added after results were first stored, with the value that reproduces the earlier
+# behaviour: left out of the fingerprint at that value, so earlier runs keep their identity.
+OMITTED_AT_DEFAULT: dict[str, Any] = {}
+
+# Keys renamed since results were first stored: the fingerprint uses the first name, so a rename
+# never changes a run's identity.
+CANONICAL_NAMES: dict[str, str] = {}
+
+
 def identity(config: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The part of a resolved configuration (as a mapping) that defines the run's results.
 
@@ -40,7 +49,12 @@ def identity(config: Mapping[str, Any], extra: Mapping[str, Any] | None = None) 
         config: ``RunConfig.to_dict()`` of a resolved configuration.
         extra: identities of inputs not named by the configuration (a user's data or model).
     """
-    values = {k: v for k, v in config.items() if k not in NOT_IN_FINGERPRINT}
+    values = {
+        CANONICAL_NAMES.get(k, k): v
+        for k, v in config.items()
+        if k not in NOT_IN_FINGERPRINT
+        and not (k in OMITTED_AT_DEFAULT and v == OMITTED_AT_DEFAULT[k])
+    }
     if extra:
         values["inputs"] = dict(extra)
     return json.loads(json.dumps(values, sort_keys=True, default=str))
