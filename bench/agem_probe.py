@@ -75,9 +75,9 @@ def main() -> None:
         "LIFELONG_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")
     )
     config = resolve(
-        RunConfig(
+        RunConfig.of(
             benchmark="split-mnist",
-            scenario="class",
+            setting="class",
             strategy="agem",
             first_tasks=3,
             epochs=1,
@@ -101,7 +101,7 @@ def main() -> None:
     )
     params = build_config(AGEM.config_class, {"buffer_size": 1000, "replay_batch_size": 256})
     strategy = ProbedAGEM(build_model(spec), params, context)
-    rows = Learner(strategy, config).fit().rows
+    rows = Learner.from_config(strategy, config).fit().rows
     final = sum(rows[-1]) / len(rows[-1])
     records = torch.tensor([(float(p), b, a) for p, b, a in strategy.records], dtype=torch.float64)
     projected = records[:, 0] > 0

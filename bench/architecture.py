@@ -70,9 +70,9 @@ def run_cached(
         return json.loads(path.read_text())
     if not train:
         return None
-    config = RunConfig(
+    config = RunConfig.of(
         benchmark=benchmark,
-        scenario="task",
+        setting="task",
         strategy=method,
         tasks=tasks,
         strategy_params=PARAMS.get(method, {}),

@@ -120,11 +120,11 @@ def run_cached(stage: str, name: str, config: RunConfig, test_after: bool = Fals
 @torch.no_grad()
 def test_accuracy(strategy, config: RunConfig) -> float:
     scenario = build_scenario(
-        config.benchmark,
-        config.scenario,
-        num_tasks=config.tasks,
+        config.data.benchmark,
+        config.data.setting,
+        num_tasks=config.data.tasks,
         seed=config.resolved_scenario_seed,
-        padding=config.padding,
+        padding=config.data.padding,
     )
     strategy.eval()
     strategy.context.tasks_seen = scenario.num_tasks
@@ -142,7 +142,7 @@ def test_accuracy(strategy, config: RunConfig) -> float:
 def split_config(
     setting: str, strategy: str, params: dict, seed: int, iterations: int, **changes
 ) -> RunConfig:
-    return RunConfig(
+    return RunConfig.of(
         benchmark="split-mnist",
         scenario=setting,
         strategy=strategy,
@@ -216,9 +216,9 @@ def stage_permuted(
             ]
             grid = [max(scores, key=lambda s: s[0])[1]["config"]["strategy_params"]]
         for params in grid:
-            config = RunConfig(
+            config = RunConfig.of(
                 benchmark="permuted-mnist",
-                scenario="domain",
+                setting="domain",
                 strategy=method,
                 strategy_params=params,
                 tasks=10,

@@ -103,9 +103,9 @@ def overhead_table(rounds: int, steps: int) -> str:
     learners = {}
     for name in METHODS:
         config = resolve(
-            RunConfig(
+            RunConfig.of(
                 benchmark="split-mnist",
-                scenario="task",
+                setting="task",
                 strategy=name,
                 iterations=10,
                 hidden=(400, 400),
@@ -118,7 +118,7 @@ def overhead_table(rounds: int, steps: int) -> str:
         strategy.after_task(scenario[0])  # as after the first task: penalty / teacher active
         strategy.context.tasks_seen = 2
         strategy.before_task(scenario[1])
-        learner = Learner(strategy, config)
+        learner = Learner.from_config(strategy, config)
         learner._ensure_optimizer(fresh=True)
         learners[name] = learner
     task = scenario[1]

@@ -72,9 +72,9 @@ def config_for(
     protocol: str, name: str, params: dict, seed: int, args: argparse.Namespace
 ) -> RunConfig:
     if protocol == "split-mnist":
-        return RunConfig(
+        return RunConfig.of(
             benchmark="split-mnist",
-            scenario="class",
+            setting="class",
             strategy=name,
             strategy_params=params,
             epochs=1 if args.quick else 4,
@@ -87,9 +87,9 @@ def config_for(
             threads=args.threads,
             train_samples_per_task=2000 if args.quick else None,
         )
-    return RunConfig(
+    return RunConfig.of(
         benchmark="permuted-mnist",
-        scenario="domain",
+        setting="domain",
         strategy=name,
         strategy_params=params,
         tasks=5 if args.quick else 17,

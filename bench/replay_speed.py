@@ -49,9 +49,9 @@ METHODS = {
 def prepared(name: str, scenario: Scenario, threads: int) -> Strategy:
     """The strategy as it is while learning the last task (memory of the earlier tasks filled)."""
     config = resolve(
-        RunConfig(
+        RunConfig.of(
             benchmark="permuted-mnist",
-            scenario="class",
+            setting="class",
             tasks=TASKS,
             strategy=name,
             strategy_params=METHODS[name],

@@ -133,7 +133,7 @@ class Job:
             **self.protocol.base,
             **self.method.config,
             **run_values,
-            "scenario": self.setting,
+            "setting": self.setting,
             "strategy": self.method.strategy,
             "strategy_params": {**self.method.params, **strategy_values},
             "seed": self.seed,
@@ -146,7 +146,7 @@ class Job:
         if self.stage == "select":
             fields["validation_fraction"] = self.protocol.validation_fraction
             fields["evaluate_on"] = "validation"
-        return resolve(RunConfig(**fields))
+        return resolve(RunConfig.of(**fields))
 
 
 def comparable(config: dict[str, Any]) -> dict[str, Any]:

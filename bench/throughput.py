@@ -50,9 +50,9 @@ def lifelong_config(
     hidden: tuple[int, ...], batch_size: int, iterations: int, args: argparse.Namespace
 ) -> RunConfig:
     return resolve(
-        RunConfig(
+        RunConfig.of(
             benchmark="permuted-mnist",
-            scenario="domain",
+            setting="domain",
             strategy="naive",
             tasks=args.tasks,
             iterations=iterations,
@@ -92,7 +92,7 @@ def time_lifelong(
     """Samples per second of lifelong's loop: (wall clock, CPU time), training only."""
     strategy = build_strategy(config, scenario, torch.device("cpu"))
     clock = _CpuClock()
-    learner = Learner(strategy, config, observers=[clock])
+    learner = Learner.from_config(strategy, config, observers=[clock])
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
@@ -104,9 +104,9 @@ def time_lifelong(
         print(out.getvalue())
     samples = 0
     for task in scenario:  # the last batch of an epoch may be smaller
-        n, b = len(task.train_indices), config.batch_size
+        n, b = len(task.train_indices), config.training.batch_size
         per_epoch = -(-n // b)
-        samples += sum(min(b, n - (i % per_epoch) * b) for i in range(config.iterations))  # type: ignore[arg-type]
+        samples += sum(min(b, n - (i % per_epoch) * b) for i in range(config.training.iterations))  # type: ignore[arg-type]
     return samples / progress.train_seconds, samples / clock.seconds
 
 
@@ -117,19 +117,19 @@ def time_bare(config: RunConfig, scenario: Scenario) -> tuple[float, float]:
     data = scenario.dataset.train_x.float().div(255.0).flatten(1)  # (N, 784) in memory
     labels = scenario.dataset.train_y
     perms = scenario.transform.permutations  # type: ignore[attr-defined]
-    widths = [data.shape[1], *config.hidden]
+    widths = [data.shape[1], *config.model.hidden]
     layers: list[nn.Module] = []
     for a, b in zip(widths, widths[1:], strict=False):
         layers += [nn.Linear(a, b), nn.ReLU()]
     model = nn.Sequential(*layers, nn.Linear(widths[-1], 10))
-    batch, samples, seconds, cpu_seconds = config.batch_size, 0, 0.0, 0.0
+    batch, samples, seconds, cpu_seconds = config.training.batch_size, 0, 0.0, 0.0
     for task in scenario:
         started, cpu_started = time.perf_counter(), time.process_time()
         train = task.train_indices
-        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+        optimizer = torch.optim.Adam(model.parameters(), lr=config.training.lr)
         perm = perms[task.index]
         order, position = torch.randperm(len(train)), 0
-        for _ in range(config.iterations):  # type: ignore[arg-type]
+        for _ in range(config.training.iterations):  # type: ignore[arg-type]
             if position >= len(train):
                 order, position = torch.randperm(len(train)), 0
             idx = train[order[position : position + batch]]
@@ -174,12 +174,12 @@ def main(argv: list[str] | None = None) -> None:
         config = lifelong_config(hidden, batch_size, max(10, int(iterations * scale)), args)
         if scenario is None:
             scenario = build_scenario(
-                config.benchmark,
-                config.scenario,
-                num_tasks=config.tasks,
+                config.data.benchmark,
+                config.data.setting,
+                num_tasks=config.data.tasks,
                 seed=config.resolved_scenario_seed,
-                validation_fraction=config.validation_fraction,
-                evaluate_on=config.evaluate_on,
+                validation_fraction=config.data.validation_fraction,
+                evaluate_on=config.data.evaluate_on,
             )
         # Warm-up (untimed): first-call costs (optimizer imports, allocator) must not count.
         time_lifelong(config.replace(iterations=10), scenario, profile=args.profile)
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> None:
             flush=True,
         )
         rows.append(
-            f"| MLP {label} | {batch_size} | {config.tasks} x {config.iterations} | "
+            f"| MLP {label} | {batch_size} | {config.data.tasks} x {config.training.iterations} | "
             f"{ours_cpu:,.0f} | {bare_cpu:,.0f} | **{cpu:.2f}** | {wall:.2f} |"
         )
     protocol = (

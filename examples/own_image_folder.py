@@ -54,7 +54,7 @@ def main() -> None:
         )
         runs = {}
         for strategy, params in [("naive", {}), ("er", {"buffer_size": 40})]:
-            config = lifelong.RunConfig(
+            config = lifelong.RunConfig.of(
                 strategy=strategy,
                 strategy_params=params,
                 epochs=5,

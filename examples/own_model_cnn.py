@@ -43,9 +43,9 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=100, help="iterations per task")
     args = parser.parse_args()
 
-    base = RunConfig(
+    base = RunConfig.of(
         benchmark="split-mnist",
-        scenario="task",
+        setting="task",
         iterations=args.iterations,
         batch_size=64,
         train_samples_per_task=1000,
@@ -59,7 +59,7 @@ def main() -> None:
         print(f"MNIST not available ({err}); using split-digits")
         base = base.replace(benchmark="split-digits", train_samples_per_task=None)
 
-    print(f"SmallConvNet on {base.benchmark}, task-incremental, {args.iterations} it/task\n")
+    print(f"SmallConvNet on {base.data.benchmark}, task-incremental, {args.iterations} it/task\n")
     for strategy, params in [("naive", {}), ("ewc", {"strength": 1000.0}), ("lwf", {})]:
         config = base.replace(strategy=strategy, strategy_params=params)
         # model=: the class is a zero-argument factory, called after the run's seed is set

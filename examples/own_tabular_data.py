@@ -39,7 +39,7 @@ def main() -> None:
         f"{scenario.num_tasks} tasks, inputs {scenario.input_shape}, {scenario.num_outputs} units"
     )
     for strategy, params in [("naive", {}), ("ewc", {"strength": 400.0})]:
-        config = lifelong.RunConfig(
+        config = lifelong.RunConfig.of(
             strategy=strategy,
             strategy_params=params,
             epochs=4,

@@ -4,7 +4,7 @@ Scenarios (streams of tasks) from real data, strategies faithful to their papers
 computed from the accuracy matrix, and reports. Typical use::
 
     from lifelong import RunConfig, run
-    result = run(RunConfig(benchmark="split-mnist", scenario="class", strategy="ewc"))
+    result = run(RunConfig.of(benchmark="split-mnist", setting="class", strategy="ewc"))
     print(result.metrics["average_accuracy"])
 
 Your own data becomes a scenario with :func:`scenario_from_tensors`, :func:`scenario_from_dataset`
@@ -15,7 +15,13 @@ The names exported here, :mod:`lifelong.metrics`, :mod:`lifelong.testing` and th
 :mod:`lifelong.models` are the public API; other modules are internal and may change.
 """
 
-from lifelong.core.config import RunConfig
+from lifelong.core.config import (
+    DataConfig,
+    EvaluationConfig,
+    ModelConfig,
+    RunConfig,
+    TrainingConfig,
+)
 from lifelong.core.evaluation import evaluate
 from lifelong.core.fields import check, field
 from lifelong.core.registry import get_strategy, list_strategies, load_plugins, register
@@ -30,7 +36,10 @@ __all__ = [
     "Batch",
     "ConfigError",
     "Context",
+    "DataConfig",
+    "EvaluationConfig",
     "LifelongError",
+    "ModelConfig",
     "Phase",
     "RunConfig",
     "RunResult",
@@ -38,6 +47,7 @@ __all__ = [
     "Strategy",
     "StrategyConfig",
     "Task",
+    "TrainingConfig",
     "UnsupportedSettingError",
     "UserModel",
     "build_scenario",

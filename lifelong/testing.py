@@ -49,7 +49,7 @@ from lifelong.core.learner import Learner
 from lifelong.core.registry import get_strategy
 from lifelong.core.runner import build_strategy, resolve, run
 from lifelong.core.strategy import Batch, Strategy
-from lifelong.data.scenarios import SETTINGS
+from lifelong.data.scenarios import SETTINGS, Scenario
 from lifelong.errors import ConfigError, LifelongError, UnsupportedSettingError
 from lifelong.models.user import ModelSource, UserModel
 
@@ -77,27 +77,43 @@ class _Case:
     params: dict[str, Any]
     model: UserModel | ModelSource | None
     overrides: dict[str, Any] = field(default_factory=dict)
+    scenario: Scenario | None = None
+
+    @property
+    def settings(self) -> list[str]:
+        """The settings checked: the strategy's, or the one of the user's scenario."""
+        if self.scenario is not None:
+            return [self.scenario.setting]
+        return sorted(self.strategy.settings)
 
     @property
     def name(self) -> str:
         return self.strategy.name
 
     def config(self, setting: str | None = None, **changes: Any) -> RunConfig:
-        if setting is None:
+        if self.scenario is not None:
+            setting = self.scenario.setting
+        elif setting is None:
             supported = self.strategy.settings
             setting = "class" if "class" in supported else sorted(supported)[0]
+        tiny = dict(TINY_RUN)
+        if self.scenario is not None:  # the scenario says what it is and how many tasks it has
+            del tiny["benchmark"], tiny["tasks"]
         values = {
-            **TINY_RUN,
+            **tiny,
             **self.overrides,
-            "scenario": setting,
+            "setting": setting,
             "strategy": self.name,
             "strategy_params": self.params,
             **changes,
         }
-        return RunConfig(**values)
+        return RunConfig.of(**values)
 
     def run(self, config: RunConfig, **options: Any) -> Any:
-        return run(config, model=self.model, **options)
+        return run(config, model=self.model, scenario=self.scenario, **options)
+
+    def resolve(self, config: RunConfig) -> RunConfig:
+        return resolve(config, self.scenario)
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,7 +140,7 @@ def _fail(case: _Case, check: str, message: str) -> None:
 
 # ------------------------------------------------------------------------------------------ checks
 def _valid_accuracy_matrix(case: _Case, workdir: Path) -> None:
-    for setting in sorted(case.strategy.settings):
+    for setting in case.settings:
         result = case.run(case.config(setting), write=False)
         R = torch.tensor(result.accuracy_matrix, dtype=torch.float64)
         T = result.strategy.context.scenario.num_tasks
@@ -148,7 +164,7 @@ def _same_seed(case: _Case, workdir: Path) -> None:
 
 
 def _checkpoint_round_trip(case: _Case, workdir: Path) -> None:
-    config = resolve(case.config(out=str(workdir / "round-trip")))
+    config = case.resolve(case.config(out=str(workdir / "round-trip")))
     result = case.run(config)
     trained = result.strategy
     state = load_checkpoint(workdir / "round-trip" / "checkpoint.pt")
@@ -156,13 +172,15 @@ def _checkpoint_round_trip(case: _Case, workdir: Path) -> None:
     other_init = config.replace(seed=config.seed + 1)
     fresh = build_strategy(other_init, scenario, trained.context.device, model=case.model)
     fresh.load_state_dict(state["strategy"])
-    fresh.context.tasks_seen = trained.context.tasks_seen
     fresh.eval(), trained.eval()
     for task in scenario:
         x, _ = scenario.eval_batch(task.index, task.eval_indices[:64])
         ids = torch.full((len(x),), task.index) if scenario.setting == "task" else None
         with torch.no_grad():
-            if not torch.equal(fresh.predict(x, ids), trained.predict(x, ids)):
+            seen = trained.context.tasks_seen
+            if not torch.equal(
+                fresh.predict(x, ids, tasks_seen=seen), trained.predict(x, ids, tasks_seen=seen)
+            ):
                 _fail(
                     case,
                     "checkpoint-round-trip",
@@ -192,9 +210,9 @@ def interruption_point(iterations: int, tasks: int) -> tuple[int, int]:
 
 def _resume_mid_task(case: _Case, workdir: Path) -> None:
     config = case.config()
-    resolved = resolve(config)
-    assert resolved.iterations is not None and resolved.tasks is not None
-    at, every = interruption_point(resolved.iterations, resolved.tasks)
+    resolved = case.resolve(config)
+    assert resolved.training.iterations is not None and resolved.data.tasks is not None
+    at, every = interruption_point(resolved.training.iterations, resolved.data.tasks)
     reference = case.run(config, write=False)
     interrupted = config.replace(out=str(workdir / "resumed"), checkpoint_every=every)
     try:
@@ -300,6 +318,7 @@ def contract_checks(
     *,
     params: Mapping[str, Any] | None = None,
     model: UserModel | ModelSource | None = None,
+    scenario: Scenario | None = None,
     **overrides: Any,
 ) -> list[ContractCheck]:
     """The contract checks of one registered strategy, to parametrize a test with.
@@ -308,6 +327,8 @@ def contract_checks(
         strategy: its registry name or its (registered) class.
         params: hyperparameters (keep buffers and generators small: the runs are tiny).
         model: your own network (see :func:`lifelong.run`) instead of the tiny MLP.
+        scenario: your own scenario (e.g. from :func:`lifelong.scenario_from_tensors`; keep it
+            small) instead of split-digits; the checks then run in its setting only.
         **overrides: run settings replacing the tiny defaults of :data:`TINY_RUN` (e.g.
             ``benchmark="split-mnist", train_samples_per_task=200``); ``iterations`` must stay
             set (at least 3), and ``tasks`` at least 2.
@@ -322,13 +343,21 @@ def contract_checks(
             f"{cls.__qualname__} is not the strategy registered as '{cls.name}'; decorate it "
             "with @register"
         )
-    case = _Case(cls, dict(params or {}), model, dict(overrides))
-    resolved = resolve(case.config())
-    if resolved.iterations is None or resolved.iterations < 3:
+    case = _Case(cls, dict(params or {}), model, dict(overrides), scenario)
+    if scenario is not None and scenario.setting not in cls.settings:
+        raise UnsupportedSettingError(
+            f"strategy '{cls.name}' does not support the {scenario.setting}-incremental setting "
+            "of the given scenario"
+        )
+    resolved = case.resolve(case.config())
+    if resolved.training.iterations is None or resolved.training.iterations < 3:
         raise ConfigError("contract checks: set iterations (>= 3) per task, not epochs")
-    if resolved.tasks is None or resolved.tasks < 2:
+    if resolved.data.tasks is None or resolved.data.tasks < 2:
         raise ConfigError("contract checks: the stream needs at least 2 tasks")
-    names = [n for n in CHECKS if n != "unsupported-setting" or set(SETTINGS) - cls.settings]
+    skipped = (
+        set() if scenario is None and set(SETTINGS) - cls.settings else {"unsupported-setting"}
+    )
+    names = [n for n in CHECKS if n not in skipped]
     return [ContractCheck(n, case, CHECKS[n]) for n in names]
 
 
@@ -337,6 +366,7 @@ def check_strategy(
     *,
     params: Mapping[str, Any] | None = None,
     model: UserModel | ModelSource | None = None,
+    scenario: Scenario | None = None,
     workdir: str | Path | None = None,
     **overrides: Any,
 ) -> list[str]:
@@ -345,7 +375,7 @@ def check_strategy(
     Raises:
         ContractViolation: listing every failed check with its reason.
     """
-    checks = contract_checks(strategy, params=params, model=model, **overrides)
+    checks = contract_checks(strategy, params=params, model=model, scenario=scenario, **overrides)
     failures = []
     with tempfile.TemporaryDirectory(dir=workdir) as scratch:
         for check in checks:

@@ -206,7 +206,7 @@ def tiny_config():
     def make(**changes):
         base = dict(
             benchmark="split-digits",
-            scenario="class",
+            setting="class",
             strategy="naive",
             iterations=20,
             batch_size=32,
@@ -216,6 +216,6 @@ def tiny_config():
             tasks=5,
         )
         base.update(changes)
-        return RunConfig(**base)
+        return RunConfig.of(**base)
 
     return make

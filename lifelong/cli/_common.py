@@ -7,14 +7,14 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from lifelong.core.config import RunConfig, load_yaml, run_config_from_mapping
-from lifelong.core.fields import config_help
+from lifelong.core.config import RunConfig, flat_help, load_yaml, run_config_from_mapping
 from lifelong.errors import ConfigError
 
 S = argparse.SUPPRESS
 
 
-# Short forms of a few flags; every other flag is ``--field-name`` of a RunConfig field.
+# Short forms of a few flags; every other flag is ``--name`` of a run setting (a flat name of
+# RunConfig's parts, see lifelong.core.config.flat_help).
 SHORT_FLAGS = {"benchmark": "-b", "strategy": "-s", "out": "-o"}
 # Fields given in another form: strategy hyperparameters through --set NAME=VALUE, plugins through
 # a repeatable --plugin MODULE.
@@ -34,7 +34,7 @@ def add_plugin_flag(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -
 
 
 def add_run_flags(parser: argparse.ArgumentParser, *, strategy: bool = True) -> None:
-    """One flag per :class:`RunConfig` field, generated from the field (name, type, default, help),
+    """One flag per run setting, generated from the config's fields (name, type, default, help),
     so flags cannot drift from the configuration. Only flags given on the command line override
     ``--config``; values are converted and validated by the config, naming the field on error."""
     g = parser.add_argument_group("run configuration (flags override --config)")
@@ -47,7 +47,9 @@ def add_run_flags(parser: argparse.ArgumentParser, *, strategy: bool = True) -> 
         metavar="NAME=VALUE",
         help="strategy hyperparameter (repeatable; see: lifelong list strategies)",
     )
-    for name, kind, default, text in config_help(RunConfig):
+    # The setting was called "scenario" before; the old flag still works.
+    g.add_argument("--scenario", dest="setting", default=S, help=S)
+    for name, kind, default, text in flat_help():
         if name in NOT_FLAGS or (name == "strategy" and not strategy):
             continue
         flags = [f"--{name.replace('_', '-')}"] + (
@@ -86,21 +88,17 @@ def parse_set(items: Sequence[str]) -> dict[str, str]:
 
 def config_from_args(args: argparse.Namespace, **overrides: Any) -> RunConfig:
     """Merge --config file, then flags, then ``overrides`` into a validated RunConfig."""
+    where = getattr(args, "config", None) or ""
     values: dict[str, Any] = {}
-    if getattr(args, "config", None):
-        values = load_yaml(args.config)
-        if "set" in values:
-            values["strategy_params"] = {
-                **(values.get("strategy_params") or {}),
-                **(values.pop("set") or {}),
-            }
+    if where:
+        values = run_config_from_mapping(load_yaml(where), where=where).to_dict()
     names = {f.replace("-", "_") for f in vars(args)}
-    for name in names & set(RunConfig.__dataclass_fields__):
+    for name in names & {row[0] for row in flat_help()}:
         values[name] = getattr(args, name)
     if getattr(args, "set", None):
         values["strategy_params"] = {**(values.get("strategy_params") or {}), **parse_set(args.set)}
     values.update(overrides)
-    return run_config_from_mapping(values, where=getattr(args, "config", None) or "")
+    return run_config_from_mapping(values, where=where)
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -41,14 +41,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def compare_values(args: argparse.Namespace) -> dict[str, Any]:
     """The comparison mapping: --config file first, then the flags given."""
-    from lifelong.core.config import RunConfig, load_yaml
+    from lifelong.core.config import flat_names, load_yaml
     from lifelong.errors import ConfigError
 
     values: dict[str, Any] = dict(load_yaml(args.config)) if getattr(args, "config", None) else {}
     given = vars(args)
     if "seed" in given:
         raise ConfigError("--seed: a comparison runs several seeds; use --seeds 0,1,2")
-    for name in set(given) & (set(RunConfig.__dataclass_fields__) | {"jobs"}):
+    for name in set(given) & (flat_names() | {"jobs"}):
         values[name] = given[name]
     for name in ("strategies", "seeds"):
         if name in given:
@@ -79,7 +79,7 @@ def main(args: argparse.Namespace) -> int:
     jobs, threads = plan_threads(config.jobs, config.run.get("threads"))
     print(
         f"comparing {', '.join(config.strategies)} on {config.run['benchmark']} "
-        f"({config.run['scenario']}-incremental), seeds {', '.join(map(str, config.seeds))}: "
+        f"({config.run['setting']}-incremental), seeds {', '.join(map(str, config.seeds))}: "
         f"{total} runs, {jobs} in parallel x {threads} thread(s)",
         flush=True,
     )

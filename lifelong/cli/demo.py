@@ -133,7 +133,7 @@ def main(args: argparse.Namespace) -> int:
     run = config.run
     print(
         f"lifelong demo: {', '.join(strategies)} on {run['benchmark']} "
-        f"({run['scenario']}-incremental, {run['tasks']} tasks), seeds "
+        f"({run['setting']}-incremental, {run['tasks']} tasks), seeds "
         f"{', '.join(map(str, config.seeds))}; {jobs} parallel run(s) x {threads} thread(s)\n",
         flush=True,
     )
@@ -205,7 +205,9 @@ def main(args: argparse.Namespace) -> int:
         )
         print(format_table(LORA_HEADINGS, lora_rows))
 
-    page = _write_page(out, config, collection, entries, by_name, lora_rows)
+    from lifelong.report.demo_page import write_demo_page
+
+    page = write_demo_page(out, config, collection, entries, by_name, LORA_HEADINGS, lora_rows)
     print(f"\nreport: {page}\ncomparison: {config.out}/report.html, leaderboard.md")
     return 0
 
@@ -213,13 +215,16 @@ def main(args: argparse.Namespace) -> int:
 def _lora_vs_full(config: Any, threads: int, out: Path) -> list[list[Any]]:
     """Part 5 through ``lifelong lora-vs-full``: full fine-tuning vs LoRA at ranks LORA_RANKS."""
     try:
-        from lifelong.cli.lora_vs_full import compare, plot
+        from lifelong.experiments.lora_vs_full import compare
+        from lifelong.report.plots import plot_forgetting_vs_rank
     except ImportError as err:
         _note(f"LoRA vs full fine-tuning is skipped: {err}")
         return []
     base = config.run_config("naive", config.seeds[0]).replace(out=None, threads=threads)
     rows = compare(base, list(LORA_RANKS), 8.0)
-    plot(rows, out / "lora_vs_full.png", "Forgetting of task 1 after learning task 2")
+    plot_forgetting_vs_rank(
+        rows, out / "lora_vs_full.png", "Forgetting of task 1 after learning task 2"
+    )
     return [
         [
             "full fine-tuning" if r["method"] == "full" else f"LoRA, rank {r['rank']}",
@@ -231,113 +236,3 @@ def _lora_vs_full(config: Any, threads: int, out: Path) -> list[list[Any]]:
         ]
         for r in rows
     ]
-
-
-def _write_page(
-    out: Path,
-    config: Any,
-    collection: Any,
-    entries: Any,
-    by_name: dict[str, list[dict[str, Any]]],
-    lora_rows: list[list[Any]],
-) -> Path:
-    """demo/report.html: the notebook's figures and tables, self-contained."""
-    from lifelong.core.io import atomic_write_text
-    from lifelong.report import html as H
-    from lifelong.report import leaderboard as L
-    from lifelong.report.plots import plot_curves, plot_curves_grid
-
-    comparison = Path(str(config.out))
-    naive = by_name["naive"][0]
-    plot_curves(
-        naive, out / "naive_forgetting.png", title="Sequential training: catastrophic forgetting"
-    )
-    sections = [
-        (
-            "Part 2: catastrophic forgetting",
-            "<p>A network trained on the tasks one after the other: each new task overwrites "
-            "what the earlier ones needed.</p>"
-            + H.figure(
-                out / "naive_forgetting.png",
-                "Accuracy of every task during sequential "
-                "training (naive fine-tuning); dashed lines mark task boundaries.",
-            ),
-        )
-    ]
-    R = naive["accuracy_matrix"]
-    metric_rows = [
-        ["average forgetting", naive["average_forgetting"]],
-        ["maximum forgetting", naive["max_forgetting"]],
-        ["backward transfer", naive["backward_transfer"]],
-        ["final average accuracy", naive["average_accuracy"]],
-    ]
-    metric_rows += [
-        [f"forgetting of task {j + 1}", f] for j, f in enumerate(naive["forgetting_per_task"])
-    ]
-    sections.append(
-        (
-            "Part 3: measuring forgetting",
-            H.table(
-                ["after training"] + [f"task {j + 1}" for j in range(len(R))],
-                [[f"task {i + 1}"] + row for i, row in enumerate(R)],
-            )
-            + H.table(["metric", "value"], metric_rows),
-        )
-    )
-    if "ewc" in by_name:
-        plot_curves_grid(
-            [
-                ("Without EWC (catastrophic forgetting)", naive),
-                ("With EWC (reduced forgetting)", by_name["ewc"][0]),
-            ],
-            out / "naive_vs_ewc.png",
-        )
-        sections.append(
-            (
-                "Part 4: EWC",
-                H.figure(
-                    out / "naive_vs_ewc.png",
-                    f"The same stream without and with EWC (seed {config.seeds[0]}).",
-                ),
-            )
-        )
-    if lora_rows:
-        sections.append(
-            (
-                "Part 5: LoRA vs full fine-tuning",
-                "<p>Both train the whole network on task 1; on task 2 full fine-tuning "
-                "updates every weight, LoRA only a low-rank update of each layer.</p>"
-                + H.table(LORA_HEADINGS, lora_rows)
-                + H.figure(
-                    out / "lora_vs_full.png",
-                    "Forgetting of task 1 against the "
-                    "LoRA rank; the dashed line is full fine-tuning.",
-                ),
-            )
-        )
-    board = H.table(L.headings(), L.table_rows(entries), text_columns=(1, len(L.headings()) - 1))
-    figures = "".join(
-        H.figure(comparison / name, caption)
-        for name, caption in [
-            ("curves.png", "Accuracy during training, per strategy."),
-            ("heatmaps.png", "Accuracy matrices (mean over seeds)."),
-            ("bars.png", "Average accuracy and forgetting, error bars one standard deviation."),
-            ("cost.png", "Accuracy against training time and extra memory."),
-        ]
-        if (comparison / name).is_file()
-    )
-    sections.append(("Parts 6-7: comparing methods", board + figures))
-    sections.append(("Configuration", H.pre(collection.config_text)))
-    sections.append(
-        ("Environment", H.table(["", "value"], list(H.environment().items()), text_columns=(0, 1)))
-    )
-    page = out / "report.html"
-    atomic_write_text(
-        page,
-        H.page(
-            "Catastrophic forgetting and continual learning: the demo",
-            "lifelong reproduces the seed notebook end to end.",
-            sections,
-        ),
-    )
-    return page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from lifelong.cli._common import add_plugin_flag, format_table
 
@@ -28,7 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from lifelong.core.fields import config_help
-    from lifelong.core.registry import list_strategies, load_plugins, plugin_module
+    from lifelong.core.registry import (
+        broken_plugins,
+        list_strategies,
+        load_plugins,
+        plugin_module,
+    )
     from lifelong.data.scenarios import list_benchmarks
     from lifelong.models.build import MODELS
 
@@ -47,7 +53,7 @@ def main(args: argparse.Namespace) -> int:
         )
         print()
     if show in (None, "scenarios"):
-        print("Scenarios (--scenario)\n")
+        print("Settings (--setting)\n")
         print(format_table(["name", "meaning"], list(SETTING_HELP.items())))
         print()
     if show in (None, "models"):
@@ -64,4 +70,7 @@ def main(args: argparse.Namespace) -> int:
             for field_name, type_name, default, help_text in config_help(cls.config_class):
                 print(f"    {field_name} ({type_name}, default {default}): {help_text}")
         print()
+        # One broken third-party package must not hide every other strategy.
+        for error in broken_plugins().values():
+            print(f"warning: not listed: {error}", file=sys.stderr)
     return 0

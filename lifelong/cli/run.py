@@ -31,7 +31,7 @@ def print_summary(metrics: dict[str, Any]) -> None:
     T = len(R)
     config = metrics["config"]
     print(
-        f"\n{config['strategy']} on {config['benchmark']} ({config['scenario']}-incremental), "
+        f"\n{config['strategy']} on {config['benchmark']} ({config['setting']}-incremental), "
         f"seed {config['seed']}"
     )
     print("\nAccuracy matrix (row i: after training task i; column j: task j)")
@@ -75,10 +75,10 @@ RESUME_COMPATIBLE = {"threads", "device", "data_root"}
 
 def check_resume_flags(args: argparse.Namespace) -> None:
     """--resume continues a run as it was configured: flags that would change it are refused."""
-    from lifelong.core.config import RunConfig
+    from lifelong.core.config import flat_names
     from lifelong.errors import ConfigError
 
-    given = set(vars(args)) & (set(RunConfig.__dataclass_fields__) | {"config", "set"})
+    given = set(vars(args)) & (flat_names() | {"config", "set"})
     given.discard("plugins")  # importing more modules changes nothing in the run
     changing = sorted(given - RESUME_COMPATIBLE)
     if changing:

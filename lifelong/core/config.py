@@ -1,47 +1,33 @@
-"""The run configuration: one frozen dataclass equal in power to the ``lifelong run`` flags and to a
-YAML file. The resolved configuration is saved with every run, so ``lifelong run --config
+"""The run configuration: frozen dataclasses equal in power to the ``lifelong run`` flags and to a
+YAML file. A :class:`RunConfig` holds one part per consumer (:class:`DataConfig` for the scenario,
+:class:`ModelConfig`, :class:`TrainingConfig` for the loop, :class:`EvaluationConfig`); flags, YAML
+keys and saved results use flat names generated from the parts' fields. The resolved configuration is saved with every run, so ``lifelong run --config
 RUN/config.yaml`` repeats it exactly."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
-from lifelong.core.fields import build_config, check, field
+from lifelong.core.fields import build_config, check, config_help, field
+from lifelong.data.scenarios import Setting
 from lifelong.errors import ConfigError
 
 
 @dataclass(frozen=True)
-class RunConfig:
-    """One run: a benchmark in a setting, a model, a strategy, a budget and a seed."""
+class DataConfig:
+    """The scenario: which benchmark, in which setting, how its tasks are drawn (read by
+    :func:`lifelong.core.runner.build_run_scenario`)."""
 
     benchmark: str = field("split-digits", "benchmark name (lifelong list)")
-    scenario: str | None = field(None, "task, domain or class (default: the benchmark's)")
-    strategy: str = field("naive", "strategy name (lifelong list)")
-    strategy_params: dict = field(None, "strategy hyperparameters (--set name=value)")
-    plugins: tuple[str, ...] = field(
-        (), "modules or .py files registering plugin strategies, imported first (--plugin)"
-    )
+    setting: Setting | None = field(None, "task, domain or class (default: the benchmark's)")
     tasks: int | None = field(None, "number of tasks (default: the benchmark's)")
     first_tasks: int | None = field(None, "train and evaluate only the first N tasks of the stream")
-    epochs: int | None = field(None, "epochs per task (default: 1, or 40 on the Digits benchmarks)")
-    iterations: int | None = field(None, "iterations per task (instead of epochs)")
-    batch_size: int = field(128, "training batch size")
-    optimizer: Literal["adam", "sgd"] = field("adam", "optimizer")
-    lr: float = field(1e-3, "learning rate")
-    momentum: float = field(0.0, "SGD momentum")
-    weight_decay: float = field(0.0, "weight decay (L2)")
-    reset_optimizer: bool = field(True, "new optimizer state at every task")
-    grad_clip: float | None = field(None, "clip the gradient norm to this value")
-    model: str = field("mlp", "mlp, cnn or resnet18 (user:<class>: a network given from Python)")
-    hidden: tuple[int, ...] | None = field(
-        None, "hidden sizes, e.g. 400,400 (model-specific default)"
-    )
-    seed: int = field(0, "random seed of the run (model init, batches, strategy)")
     scenario_seed: int | None = field(
         None, "seed of permutations/rotations/class order (default: seed)"
     )
@@ -52,53 +38,174 @@ class RunConfig:
     validation_fraction: float = field(0.0, "hold out this fraction of each task's training data")
     evaluate_on: Literal["test", "validation"] = field("test", "evaluation split")
     padding: int = field(0, "zero-pad images by this many pixels per side (2: 32x32 MNIST)")
-    device: str = field("auto", "cpu, cuda, cuda:N or auto")
-    threads: int | None = field(None, "torch CPU threads (default: torch's)")
     data_root: str | None = field(None, "data folder (else $LIFELONG_DATA, else ~/.cache/lifelong)")
     download: bool = field(False, "download missing dataset files (checksums verified)")
-    eval_every: int | None = field(None, "evaluate every N iterations for the curves (0: off)")
-    curve_samples: int = field(1000, "test samples per task for intermediate curve points")
-    eval_batch_size: int = field(1000, "evaluation batch size")
-    checkpoint_every: int = field(0, "also checkpoint every N iterations (0: task ends only)")
-    out: str | None = field(
-        None, "output folder (default runs/<benchmark>-<scenario>-<strategy>-s<seed>)"
+
+    def __post_init__(self) -> None:
+        check(self.tasks is None or self.tasks >= 1, "tasks must be >= 1")
+        check(self.first_tasks is None or self.first_tasks >= 1, "first_tasks must be >= 1")
+        check(0.0 <= self.validation_fraction < 1.0, "validation_fraction must be in [0, 1)")
+        check(self.padding >= 0, "padding must be >= 0")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The network (read by :func:`lifelong.core.runner.build_strategy`)."""
+
+    name: str = field("mlp", "mlp, cnn or resnet18 (user:<class>: a network given from Python)")
+    hidden: tuple[int, ...] | None = field(
+        None, "hidden sizes, e.g. 400,400 (model-specific default)"
+    )
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """The budget and optimizer of the training loop (read by :class:`lifelong.core.learner.Learner`)."""
+
+    epochs: int | None = field(None, "epochs per task (default: 1, or 40 on the Digits benchmarks)")
+    iterations: int | None = field(None, "iterations per task (instead of epochs)")
+    batch_size: int = field(128, "training batch size")
+    optimizer: Literal["adam", "sgd"] = field("adam", "optimizer")
+    lr: float = field(1e-3, "learning rate")
+    momentum: float = field(0.0, "SGD momentum")
+    weight_decay: float = field(0.0, "weight decay (L2)")
+    reset_optimizer: bool = field(True, "new optimizer state at every task")
+    grad_clip: float | None = field(None, "clip the gradient norm to this value")
+    checkpoint_every: int = field(
+        0, "also checkpoint every N iterations (0: task ends only; each costs one file write)"
     )
 
     def __post_init__(self) -> None:
-        if self.strategy_params is None:
-            object.__setattr__(self, "strategy_params", {})
         check(self.epochs is None or self.epochs >= 1, "epochs must be >= 1")
         check(self.iterations is None or self.iterations >= 1, "iterations must be >= 1")
-        check(self.first_tasks is None or self.first_tasks >= 1, "first_tasks must be >= 1")
         check(self.epochs is None or self.iterations is None, "give epochs or iterations, not both")
         check(self.batch_size >= 1, "batch_size must be >= 1")
         check(self.lr > 0, "lr must be > 0")
         check(
             self.momentum >= 0 and self.weight_decay >= 0, "momentum and weight_decay must be >= 0"
         )
-        check(self.threads is None or self.threads >= 1, "threads must be >= 1")
-        check(self.curve_samples >= 1 and self.eval_batch_size >= 1, "sample counts must be >= 1")
-        check(self.eval_every is None or self.eval_every >= 0, "eval_every must be >= 0")
         check(self.checkpoint_every >= 0, "checkpoint_every must be >= 0")
         check(self.grad_clip is None or self.grad_clip > 0, "grad_clip must be > 0")
 
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """Intermediate evaluation for the accuracy curves (read by the learner)."""
+
+    eval_every: int | None = field(
+        None,
+        "evaluate every N iterations for the curves (default: 10 points per task; 0: off; each "
+        "point costs one pass over curve_samples test samples per task)",
+    )
+    curve_samples: int = field(1000, "test samples per task for intermediate curve points")
+    eval_batch_size: int = field(1000, "evaluation batch size")
+
+    def __post_init__(self) -> None:
+        check(self.curve_samples >= 1 and self.eval_batch_size >= 1, "sample counts must be >= 1")
+        check(self.eval_every is None or self.eval_every >= 0, "eval_every must be >= 0")
+
+
+# The parts of a run configuration, by the attribute of RunConfig that holds each.
+PARTS: dict[str, type] = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "training": TrainingConfig,
+    "evaluation": EvaluationConfig,
+}
+# Flat names (CLI flags, YAML keys, metrics.json) that differ from the part's field name.
+_FLAT_NAME: dict[tuple[str, str], str] = {("model", "name"): "model"}
+# Names accepted from older files and flags: the setting was called "scenario" before.
+LEGACY_NAMES = {"scenario": "setting"}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One run: a scenario (``data``), a ``model``, a ``strategy``, a ``training`` budget, an
+    ``evaluation`` schedule and a seed.
+
+    Build one from flat names with :meth:`of` (``RunConfig.of(benchmark="split-mnist",
+    strategy="ewc", epochs=1)``) or from its parts (``RunConfig(data=DataConfig(...))``). Flags,
+    YAML files and saved results use the flat names (:meth:`to_dict`)."""
+
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    strategy: str = field("naive", "strategy name (lifelong list)")
+    strategy_params: dict = field(None, "strategy hyperparameters (--set name=value)")
+    plugins: tuple[str, ...] = field(
+        (), "modules or .py files registering plugin strategies, imported first (--plugin)"
+    )
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
+    evaluation: EvaluationConfig = dataclasses.field(default_factory=EvaluationConfig)
+    seed: int = field(0, "random seed of the run (model init, batches, strategy)")
+    device: str = field("auto", "cpu, cuda, cuda:N or auto")
+    threads: int | None = field(None, "torch CPU threads (default: torch's)")
+    out: str | None = field(
+        None, "output folder (default runs/<benchmark>-<setting>-<strategy>-s<seed>)"
+    )
+
+    def __post_init__(self) -> None:
+        if self.strategy_params is None:
+            object.__setattr__(self, "strategy_params", {})
+        check(self.threads is None or self.threads >= 1, "threads must be >= 1")
+
+    @classmethod
+    def of(cls, **values: Any) -> RunConfig:
+        """A configuration from flat names (``benchmark=``, ``setting=``, ``epochs=``, ...), as on
+        the command line; strings are converted and every value is validated."""
+        return run_config_from_mapping(values)
+
     def replace(self, **changes: Any) -> RunConfig:
-        """A copy with fields changed (validated)."""
-        return build_config(RunConfig, {**self.to_dict(), **changes})
+        """A copy with fields changed, given by flat names (validated)."""
+        return run_config_from_mapping({**self.to_dict(), **changes})
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["hidden"] = list(self.hidden) if self.hidden is not None else None
-        data["plugins"] = list(self.plugins)
-        return data
+        """Flat names to plain values (what config.yaml, checkpoints and metrics.json hold)."""
+        flat: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in PARTS:
+                for sub in dataclasses.fields(value):
+                    flat[_FLAT_NAME.get((f.name, sub.name), sub.name)] = getattr(value, sub.name)
+            else:
+                flat[f.name] = value
+        flat["hidden"] = list(self.model.hidden) if self.model.hidden is not None else None
+        flat["plugins"] = list(self.plugins)
+        return flat
 
     @property
     def resolved_scenario_seed(self) -> int:
-        return self.seed if self.scenario_seed is None else self.scenario_seed
+        return self.seed if self.data.scenario_seed is None else self.data.scenario_seed
 
     def default_out(self) -> Path:
-        setting = self.scenario or "default"
-        return Path("runs") / f"{self.benchmark}-{setting}-{self.strategy}-s{self.seed}"
+        setting = self.data.setting or "default"
+        return Path("runs") / f"{self.data.benchmark}-{setting}-{self.strategy}-s{self.seed}"
+
+
+def flat_fields() -> list[tuple[str, str | None, dataclasses.Field]]:
+    """Every setting of a run as (flat name, part or None, dataclass field), in flag order."""
+    rows: list[tuple[str, str | None, dataclasses.Field]] = []
+    for f in dataclasses.fields(RunConfig):
+        if f.name in PARTS:
+            for sub in dataclasses.fields(PARTS[f.name]):
+                rows.append((_FLAT_NAME.get((f.name, sub.name), sub.name), f.name, sub))
+        else:
+            rows.append((f.name, None, f))
+    return rows
+
+
+def flat_names(*, legacy: bool = False) -> set[str]:
+    """The flat names of every setting (with ``legacy``: also older names still accepted)."""
+    names = {name for name, _, _ in flat_fields()}
+    return names | set(LEGACY_NAMES) if legacy else names
+
+
+def flat_help() -> list[tuple[str, str, Any, str]]:
+    """Rows of (flat name, type, default, help) for every setting (flags are generated from these)."""
+    rows = {cls: {r[0]: r for r in config_help(cls)} for cls in (RunConfig, *PARTS.values())}
+    return [
+        (flat, *rows[PARTS[part] if part else RunConfig][f.name][1:])
+        for flat, part, f in flat_fields()
+    ]
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -142,15 +249,48 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def run_config_from_mapping(values: dict[str, Any], *, where: str = "") -> RunConfig:
-    """Build a RunConfig from a YAML-style mapping; ``set`` is accepted for ``strategy_params``."""
-    values = dict(values)
-    if "set" in values:
-        values["strategy_params"] = {
-            **(values.get("strategy_params") or {}),
-            **(values.pop("set") or {}),
-        }
-    return build_config(RunConfig, values, where=where)
+def current_names(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A saved flat configuration with names of older versions replaced by today's."""
+    return {LEGACY_NAMES.get(key, key): value for key, value in values.items()}
+
+
+def run_config_from_mapping(values: Mapping[str, Any], *, where: str = "") -> RunConfig:
+    """Build a RunConfig from a YAML-style mapping of flat names, or of sections named after the
+    parts (``data:``, ``model:``, ``training:``, ``evaluation:``); ``set`` is accepted for
+    ``strategy_params`` and ``scenario`` for ``setting``. Unknown keys are errors."""
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        key = key.replace("-", "_")
+        if key in PARTS and isinstance(value, PARTS[key]):
+            value = dataclasses.asdict(value)  # type: ignore[call-overload]
+        if key in PARTS and isinstance(value, Mapping):
+            for sub_key, sub_value in value.items():
+                sub = str(sub_key).replace("-", "_")
+                flat[_FLAT_NAME.get((key, sub), LEGACY_NAMES.get(sub, sub))] = sub_value
+        elif key == "set":
+            flat["strategy_params"] = {**(flat.get("strategy_params") or {}), **(value or {})}
+        elif key == "strategy_params":
+            flat["strategy_params"] = {**(value or {}), **(flat.get("strategy_params") or {})}
+        else:
+            flat[LEGACY_NAMES.get(key, key)] = value
+    known = {name: (part, f) for name, part, f in flat_fields()}
+    prefix = f"{where}: " if where else ""
+    unknown = [k for k in flat if k not in known]
+    if unknown:
+        raise ConfigError(f"{prefix}unknown key '{unknown[0]}'; valid: {', '.join(known)}")
+    grouped: dict[str, dict[str, Any]] = {part: {} for part in PARTS}
+    top: dict[str, Any] = {}
+    for name, value in flat.items():
+        part, f = known[name]
+        if part is None:
+            top[f.name] = value
+        else:
+            grouped[part][f.name] = value
+    parts: dict[str, Any] = {
+        part: build_config(PARTS[part], grouped[part], where=where) for part in PARTS
+    }
+    config = build_config(RunConfig, top, where=where)
+    return dataclasses.replace(config, **parts)
 
 
 def save_yaml(data: dict[str, Any], path: Path) -> None:

@@ -40,7 +40,7 @@ def plot_curves(
     ax.set_title(
         title
         or f"{config.get('strategy', '')} on {config.get('benchmark', '')} "
-        f"({config.get('scenario', '')}-incremental)"
+        f"({config.get('setting', '')}-incremental)"
     )
     ax.set_xlabel("training iteration")
     ax.set_ylabel("test accuracy")

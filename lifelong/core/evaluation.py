@@ -7,6 +7,7 @@ writes, and every function of :mod:`lifelong.metrics` applies to it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 import torch
@@ -99,13 +100,12 @@ def evaluate(
     model.eval()
     try:
         if isinstance(model, Strategy):
-            saved = model.context.tasks_seen
-            if tasks_seen is not None:
-                model.context.tasks_seen = tasks_seen
-            try:
-                return task_accuracies(model.predict, scenario, chosen, sets, batch_size)
-            finally:
-                model.context.tasks_seen = saved
+            routed = (
+                model.predict
+                if tasks_seen is None
+                else functools.partial(model.predict, tasks_seen=tasks_seen)
+            )
+            return task_accuracies(routed, scenario, chosen, sets, batch_size)
         predict = masked_predictor(model, scenario, tasks_seen or scenario.num_tasks)
         return task_accuracies(predict, scenario, chosen, sets, batch_size)
     finally:

@@ -39,7 +39,7 @@ OMITTED_AT_DEFAULT: dict[str, Any] = {}
 
 # Keys renamed since results were first stored: the fingerprint uses the first name, so a rename
 # never changes a run's identity.
-CANONICAL_NAMES: dict[str, str] = {}
+CANONICAL_NAMES: dict[str, str] = {"setting": "scenario"}
 
 
 def identity(config: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:

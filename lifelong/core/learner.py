@@ -3,6 +3,7 @@ and checkpoints; strategies only answer its hooks (see :mod:`lifelong.core.strat
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import warnings
@@ -12,10 +13,11 @@ from typing import Any
 
 import torch
 
-from lifelong.core.config import RunConfig
+from lifelong.core.config import EvaluationConfig, RunConfig, TrainingConfig
 from lifelong.core.evaluation import task_accuracies
 from lifelong.core.events import Observer, Observers
 from lifelong.core.strategy import Batch, Strategy
+from lifelong.data.scenarios import Scenario
 from lifelong.data.stream import BatchStream
 from lifelong.errors import DivergenceError, LossGrowthWarning
 
@@ -48,8 +50,10 @@ class Progress:
         return cls(**data)
 
 
-def make_optimizer(params: list[torch.nn.Parameter], config: RunConfig) -> torch.optim.Optimizer:
-    """Adam or SGD from the run configuration."""
+def make_optimizer(
+    params: list[torch.nn.Parameter], config: TrainingConfig
+) -> torch.optim.Optimizer:
+    """Adam or SGD from the training configuration."""
     if config.optimizer == "adam":
         return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     return torch.optim.SGD(
@@ -58,27 +62,35 @@ def make_optimizer(params: list[torch.nn.Parameter], config: RunConfig) -> torch
 
 
 class Learner:
-    """Trains ``strategy`` on its scenario, task after task, and fills the accuracy matrix.
+    """Trains ``strategy`` on ``scenario``, task after task, and fills the accuracy matrix.
 
     Args:
         strategy: the method, holding the model.
-        config: the run configuration (budget, optimizer, evaluation, seed).
+        scenario: the stream of tasks (default: the strategy's).
+        training: budget, optimizer, clipping and checkpoint schedule.
+        evaluation: intermediate evaluation for the curves.
+        seed: seed of the batch order and of the curve subsets.
         observers: read-only observers (progress, logs).
         checkpoint: called with a checkpoint dict at task ends (and every ``checkpoint_every``
-            iterations); the caller decides where it is written.
+            iterations); the caller decides where it is written and what it adds.
     """
 
     def __init__(
         self,
         strategy: Strategy,
-        config: RunConfig,
+        scenario: Scenario | None = None,
         *,
+        training: TrainingConfig,
+        evaluation: EvaluationConfig | None = None,
+        seed: int = 0,
         observers: list[Observer] | None = None,
         checkpoint: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.strategy = strategy
-        self.config = config
-        self.scenario = strategy.context.scenario
+        self.scenario = strategy.context.scenario if scenario is None else scenario
+        self.training = training
+        self.evaluation = evaluation or EvaluationConfig()
+        self.seed = seed
         self.context = strategy.context
         self.observers = Observers(observers or [])
         self.checkpoint = checkpoint
@@ -87,15 +99,26 @@ class Learner:
         self._optimized: list[int] = []
         self._pending_optimizer_state: dict[str, Any] | None = None
         self._loss_reference: tuple[int, float, bool] | None = None  # (task, first loss, warned)
-        generator = torch.Generator().manual_seed(config.seed + 7)
+        generator = torch.Generator().manual_seed(seed + 7)
         self._curve_subsets = [
             t.eval_indices[
                 torch.randperm(len(t.eval_indices), generator=generator).to(t.eval_indices.device)[
-                    : config.curve_samples
+                    : self.evaluation.curve_samples
                 ]
             ]
             for t in self.scenario
         ]
+
+    @classmethod
+    def from_config(cls, strategy: Strategy, config: RunConfig, **kwargs: Any) -> Learner:
+        """A learner with the training, evaluation and seed of a run configuration."""
+        return cls(
+            strategy,
+            training=config.training,
+            evaluation=config.evaluation,
+            seed=config.seed,
+            **kwargs,
+        )
 
     # ------------------------------------------------------------------ evaluation
     @torch.no_grad()
@@ -109,19 +132,21 @@ class Learner:
     ) -> list[float]:
         """Accuracy on each task's evaluation set (all tasks, or ``tasks``; ``subsets`` to use fewer
         samples)."""
-        predictor = predictor or self.strategy.predict
-        saved_seen, was_training = self.context.tasks_seen, self.strategy.training
-        if tasks_seen is not None:
-            self.context.tasks_seen = tasks_seen
+        if predictor is None:
+            predictor = (
+                self.strategy.predict
+                if tasks_seen is None
+                else functools.partial(self.strategy.predict, tasks_seen=tasks_seen)
+            )
+        was_training = self.strategy.training
         self.strategy.eval()
         chosen = list(range(self.scenario.num_tasks)) if tasks is None else list(tasks)
         sets = [
             subsets[t] if subsets is not None else self.scenario[t].eval_indices for t in chosen
         ]
         accuracies = task_accuracies(
-            predictor, self.scenario, chosen, sets, self.config.eval_batch_size
+            predictor, self.scenario, chosen, sets, self.evaluation.eval_batch_size
         )
-        self.context.tasks_seen = saved_seen
         self.strategy.train(was_training)
         return accuracies
 
@@ -137,7 +162,6 @@ class Learner:
             "strategy": self.strategy.state_dict(),
             "optimizer": self.optimizer.state_dict() if self.optimizer is not None else None,
             "rng": rng,
-            "config": self.config.to_dict(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -161,16 +185,16 @@ class Learner:
         if fresh:
             self._pending_optimizer_state = None
         if fresh or self.optimizer is None or ids != self._optimized:
-            self.optimizer = make_optimizer(params, self.config)
+            self.optimizer = make_optimizer(params, self.training)
             self._optimized = ids
         if self._pending_optimizer_state is not None:
             self.optimizer.load_state_dict(self._pending_optimizer_state)
             self._pending_optimizer_state = None
 
     def _iterations_for(self, stream: BatchStream, n_tasks: int) -> int:
-        if self.config.iterations is not None:
-            return self.config.iterations * n_tasks
-        return self.config.epochs * stream.iterations_per_epoch  # type: ignore[operator]
+        if self.training.iterations is not None:
+            return self.training.iterations * n_tasks
+        return self.training.epochs * stream.iterations_per_epoch  # type: ignore[operator]
 
     def _check_loss_growth(self, value: float, task: int, iteration: int) -> None:
         """Warn once per task when the loss exceeds ``LOSS_GROWTH`` times the task's first loss."""
@@ -198,9 +222,9 @@ class Learner:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.strategy.after_backward(batch)
-        if self.config.grad_clip is not None:
+        if self.training.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(
-                self.strategy.trainable_parameters(), self.config.grad_clip
+                self.strategy.trainable_parameters(), self.training.grad_clip
             )
         self.optimizer.step()
         self.strategy.after_step(batch)
@@ -228,8 +252,8 @@ class Learner:
                 BatchStream(
                     scenario,
                     sources,
-                    self.config.batch_size,
-                    seed=self.config.seed * 1000 + task.index,
+                    self.training.batch_size,
+                    seed=self.seed * 1000 + task.index,
                 )
                 if sources
                 else None
@@ -246,7 +270,7 @@ class Learner:
                 if not resuming:
                     strategy.before_phase(task, phase)
                 self._ensure_optimizer(
-                    fresh=progress.phase == 0 and self.config.reset_optimizer and not resuming
+                    fresh=progress.phase == 0 and self.training.reset_optimizer and not resuming
                 )
                 resuming = False
                 if stream is not None and n_iter > 0:
@@ -268,8 +292,8 @@ class Learner:
                             task.index, total, done_before + progress.iteration
                         )
                         if (
-                            self.config.checkpoint_every
-                            and progress.global_iteration % self.config.checkpoint_every == 0
+                            self.training.checkpoint_every
+                            and progress.global_iteration % self.training.checkpoint_every == 0
                         ):
                             progress.train_seconds += time.perf_counter() - started
                             self._save_checkpoint()
@@ -285,7 +309,7 @@ class Learner:
         return progress
 
     def _maybe_evaluate_curve(self, task: int, total: int, iteration: int) -> None:
-        every = self.config.eval_every
+        every = self.evaluation.eval_every
         if every is None:
             every = max(1, total // 10)
         if every and iteration % every == 0 and iteration < total:

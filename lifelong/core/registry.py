@@ -13,7 +13,7 @@ Three sources, all read lazily (nothing happens at import time):
   (the value may also be a module whose import registers the class). They are loaded when a name
   that is not built in is looked up, or when every strategy is listed;
 * plugin modules named explicitly: ``--plugin module.path`` (or a ``.py`` file), ``plugins:`` in a
-  YAML configuration, ``RunConfig(plugins=...)``; see :func:`load_plugins`.
+  YAML configuration, ``RunConfig.of(plugins=...)``; see :func:`load_plugins`.
 
 A plugin that fails to load raises :class:`PluginError`, one line naming it.
 """
@@ -174,13 +174,14 @@ def get_strategy(name: str) -> type[Strategy]:
 
 
 def list_strategies() -> dict[str, type[Strategy]]:
-    """All registered strategies (built-in and plugins), sorted by name.
-
-    Raises:
-        PluginError: an installed plugin failed to load (the message names it).
-    """
+    """All registered strategies (built-in and plugins that load), sorted by name; see
+    :func:`broken_plugins` for installed plugins that failed to load."""
     _discover()
     _load_entry_points()
-    if _broken_entry_points:
-        raise next(iter(_broken_entry_points.values()))
     return dict(sorted(_STRATEGIES.items()))
+
+
+def broken_plugins() -> dict[str, PluginError]:
+    """Installed entry-point plugins that failed to load, by strategy name, with the reason."""
+    _load_entry_points()
+    return dict(_broken_entry_points)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lifelong.core.config import current_names
 from lifelong.errors import LifelongError
 
 METRICS_FILE = "metrics.json"
@@ -57,6 +58,8 @@ def load_metrics(folder: str | Path) -> dict[str, Any]:
     missing = [key for key in REQUIRED if key not in metrics]
     if missing:
         raise LifelongError(f"{path}: corrupt results file (missing '{missing[0]}')")
+    if isinstance(metrics.get("config"), dict):
+        metrics["config"] = current_names(metrics["config"])
     R = metrics["accuracy_matrix"]
     if not (isinstance(R, list) and R and all(isinstance(r, list) and len(r) == len(R) for r in R)):
         raise LifelongError(f"{path}: corrupt results file (accuracy_matrix is not square)")
@@ -94,7 +97,7 @@ class Stat:
 
 def check_same_stream(configs: Mapping[str, Mapping[str, Any]]) -> None:
     """Runs in one comparison must share the benchmark, setting and number of tasks."""
-    for key in ("benchmark", "scenario", "tasks"):
+    for key in ("benchmark", "setting", "tasks"):
         values = {name: c.get(key) for name, c in configs.items()}
         if len(set(map(str, values.values()))) > 1:
             shown = ", ".join(f"{name}: {v}" for name, v in list(values.items())[:4])

@@ -21,13 +21,20 @@ import torch
 
 from lifelong import metrics as M
 from lifelong.core.checkpoint import load_checkpoint
-from lifelong.core.config import RunConfig, load_yaml, run_config_from_mapping, save_yaml
+from lifelong.core.config import (
+    DataConfig,
+    RunConfig,
+    load_yaml,
+    run_config_from_mapping,
+    save_yaml,
+)
 from lifelong.core.events import Observer
 from lifelong.core.fields import build_config
 from lifelong.core.identity import NOT_IN_FINGERPRINT, fingerprint, identity, module_digest
 from lifelong.core.io import atomic_torch_save, atomic_write_json, atomic_write_text
 from lifelong.core.learner import Learner, Progress
 from lifelong.core.registry import get_strategy, load_plugins
+from lifelong.core.results import load_metrics
 from lifelong.core.rundir import CHECKPOINT, METRICS, locked, prepare_run_folder
 from lifelong.core.seeding import resolve_device, seed_everything
 from lifelong.core.strategy import Context, Strategy
@@ -69,22 +76,22 @@ def resolve(config: RunConfig, scenario: Scenario | None = None) -> RunConfig:
         _check_user_scenario(config, scenario)
         changes.update(benchmark=scenario.name, evaluate_on=scenario.eval_split)
         setting, tasks, epochs = scenario.setting, scenario.num_tasks, 1
-    elif config.benchmark in BENCHMARKS:
-        spec = BENCHMARKS[config.benchmark]
+    elif config.data.benchmark in BENCHMARKS:
+        spec = BENCHMARKS[config.data.benchmark]
         setting, tasks = spec.default_setting, spec.default_tasks
         epochs = 40 if spec.dataset == "digits" else 1
     else:
         from lifelong.errors import unknown_name
 
-        raise unknown_name("benchmark", config.benchmark, BENCHMARKS)
-    if config.scenario is None:
-        changes["scenario"] = setting
-    if config.tasks is None:
+        raise unknown_name("benchmark", config.data.benchmark, BENCHMARKS)
+    if config.data.setting is None:
+        changes["setting"] = setting
+    if config.data.tasks is None:
         changes["tasks"] = tasks
-    if config.epochs is None and config.iterations is None:
+    if config.training.epochs is None and config.training.iterations is None:
         changes["epochs"] = epochs
-    if config.hidden is None and not config.model.startswith(USER_MODEL_PREFIX):
-        changes["hidden"] = list(DEFAULT_HIDDEN.get(config.model, (400, 400)))
+    if config.model.hidden is None and not config.model.name.startswith(USER_MODEL_PREFIX):
+        changes["hidden"] = list(DEFAULT_HIDDEN.get(config.model.name, (400, 400)))
     if config.out is None:
         changes["out"] = str(config.replace(**changes).default_out())
     return config.replace(**changes) if changes else config
@@ -93,39 +100,39 @@ def resolve(config: RunConfig, scenario: Scenario | None = None) -> RunConfig:
 def build_run_scenario(config: RunConfig, device: torch.device | str = "cpu") -> Scenario:
     """The scenario of a resolved configuration (its first tasks only, if it says so)."""
     scenario = build_scenario(
-        config.benchmark,
-        config.scenario,
-        num_tasks=config.tasks,
+        config.data.benchmark,
+        config.data.setting,
+        num_tasks=config.data.tasks,
         seed=config.resolved_scenario_seed,
-        shuffle_classes=config.shuffle_classes,
-        train_samples_per_task=config.train_samples_per_task,
-        validation_fraction=config.validation_fraction,
-        evaluate_on=config.evaluate_on,
-        padding=config.padding,
-        data_root=config.data_root,
-        download=config.download,
+        shuffle_classes=config.data.shuffle_classes,
+        train_samples_per_task=config.data.train_samples_per_task,
+        validation_fraction=config.data.validation_fraction,
+        evaluate_on=config.data.evaluate_on,
+        padding=config.data.padding,
+        data_root=config.data.data_root,
+        download=config.data.download,
         device=device,
     )
-    if config.first_tasks is not None:
-        scenario = scenario.first(config.first_tasks)
+    if config.data.first_tasks is not None:
+        scenario = scenario.first(config.data.first_tasks)
     return scenario
 
 
 def _check_user_scenario(config: RunConfig, scenario: Scenario) -> None:
     """A config run on a user's scenario may not ask for another scenario than it is."""
-    defaults = RunConfig()
-    for name, value in (("scenario", scenario.setting), ("tasks", scenario.num_tasks)):
-        if getattr(config, name) not in (None, value):
+    data, defaults = config.data, DataConfig()
+    for name, value in (("setting", scenario.setting), ("tasks", scenario.num_tasks)):
+        if getattr(data, name) not in (None, value):
             raise ConfigError(
-                f"the config's {name} is {getattr(config, name)} but the scenario's is {value}"
+                f"the config's {name} is {getattr(data, name)} but the scenario's is {value}"
             )
-    if config.evaluate_on != defaults.evaluate_on and config.evaluate_on != scenario.eval_split:
+    if data.evaluate_on not in (defaults.evaluate_on, scenario.eval_split):
         raise ConfigError(
             f"the scenario evaluates on its {scenario.eval_split} split; build it with "
-            f"evaluate_on='{config.evaluate_on}' instead"
+            f"evaluate_on='{data.evaluate_on}' instead"
         )
     for name in _SCENARIO_FIELDS:
-        if getattr(config, name) != getattr(defaults, name):
+        if getattr(data, name) != getattr(defaults, name):
             raise ConfigError(f"{name} is set when the scenario is built, not in the run config")
 
 
@@ -148,13 +155,16 @@ def build_strategy(
         strategy_class.config_class, config.strategy_params, where=f"strategy '{config.strategy}'"
     )
     if model is None:
-        if config.model.startswith(USER_MODEL_PREFIX):
+        if config.model.name.startswith(USER_MODEL_PREFIX):
             raise LifelongError(
-                f"this run used your own model ({config.model.removeprefix(USER_MODEL_PREFIX)}); "
+                f"this run used your own model ({config.model.name.removeprefix(USER_MODEL_PREFIX)}); "
                 "pass it again from Python: lifelong.run(config, model=..., resume=True)"
             )
         spec = ModelSpec(
-            config.model, scenario.input_shape, scenario.num_outputs, tuple(config.hidden or ())
+            config.model.name,
+            scenario.input_shape,
+            scenario.num_outputs,
+            tuple(config.model.hidden or ()),
         )
         model = UserModel(lambda: build_model(spec))
     seed_everything(config.seed)
@@ -162,7 +172,7 @@ def build_strategy(
     context = Context(
         scenario=scenario,
         device=device,
-        batch_size=config.batch_size,
+        batch_size=config.training.batch_size,
         rng=torch.Generator().manual_seed(config.seed + 1),
         output_layer=output_layer,
     )
@@ -264,8 +274,8 @@ def run(
             is refused unless ``resume``).
         write: write results and checkpoints to ``config.out`` (off: nothing touches the disk).
         scenario: run on this scenario (e.g. from ``lifelong.scenario_from_tensors``) instead of
-            ``config.benchmark``; the config then records its name, setting and number of tasks.
-        model: your own network instead of ``config.model``: an ``nn.Module`` (copied: its weights
+            ``config.data.benchmark``; the config then records its name, setting and number of tasks.
+        model: your own network instead of ``config.model.name``: an ``nn.Module`` (copied: its weights
             are the initial ones), a zero-argument factory, or a :class:`UserModel` naming the
             output layer. Recorded as ``model: user:<class name>``; to resume, pass it again.
     """
@@ -278,8 +288,8 @@ def run(
     user_scenario = scenario is not None
     if scenario is not None:
         scenario = scenario.to(device)
-        if config.first_tasks is not None:
-            scenario = scenario.first(config.first_tasks)
+        if config.data.first_tasks is not None:
+            scenario = scenario.first(config.data.first_tasks)
     else:
         scenario = build_run_scenario(config, device)
     strategy = build_strategy(config, scenario, device, model=model)
@@ -343,11 +353,14 @@ def _train(
             )
         )
     checkpoint_path = out / CHECKPOINT if out is not None else None
-    learner = Learner(
+    # A checkpoint carries what it is a checkpoint of: the configuration and the user's inputs.
+    saved_with = {"config": config.to_dict(), "inputs": inputs}
+    learner = Learner.from_config(
         strategy,
         config,
+        scenario=scenario,
         observers=all_observers,
-        checkpoint=(lambda state: atomic_torch_save(checkpoint_path, {**state, "inputs": inputs}))
+        checkpoint=(lambda state: atomic_torch_save(checkpoint_path, {**state, **saved_with}))
         if checkpoint_path
         else None,
     )
@@ -382,6 +395,7 @@ def resume_run(
     observers: Sequence[Observer] = (),
     overrides: dict[str, Any] | None = None,
     model: UserModel | ModelSource | None = None,
+    scenario: Scenario | None = None,
 ) -> RunResult:
     """Continue the run saved in ``folder``: its configuration comes from its checkpoint (or, for a
     finished run, its config.yaml), so the resumed run is exactly the interrupted one.
@@ -390,19 +404,32 @@ def resume_run(
         overrides: settings outside the run's identity (threads, device, data_root), e.g. to resume
             on another machine; a setting that would change results is refused.
         model: the network of a run made with your own model (see :func:`run`); required then.
+        scenario: the scenario of a run made on your own data (see :func:`run`); required then
+            (its fingerprint must match the saved one).
     """
     folder = Path(folder)
+    inputs: dict[str, Any] = {}
     if (folder / CHECKPOINT).is_file():
-        values = dict(load_checkpoint(folder / CHECKPOINT)["config"])
+        state = load_checkpoint(folder / CHECKPOINT)
+        values, inputs = dict(state["config"]), dict(state.get("inputs") or {})
         where = str(folder / CHECKPOINT)
     elif (folder / "config.yaml").is_file():
         values, where = load_yaml(folder / "config.yaml"), str(folder / "config.yaml")
+        if (folder / METRICS).is_file():
+            inputs = dict(load_metrics(folder).get("inputs") or {})
     else:
         raise LifelongError(f"{folder}: not a run folder (no checkpoint.pt or config.yaml)")
     config = run_config_from_mapping(values, where=where)
+    if "scenario" in inputs and scenario is None:
+        raise LifelongError(
+            f"{folder} is a run on your own data ('{config.data.benchmark}'); resume it from "
+            f"Python with the same scenario: lifelong.resume_run('{folder}', scenario=...)"
+        )
     changes = dict(overrides or {})
     changing = sorted(set(changes) - NOT_IN_FINGERPRINT)
     if changing:
         raise ConfigError(f"resuming {folder} cannot change {', '.join(changing)}")
     changes["out"] = str(folder)
-    return run(config.replace(**changes), observers=observers, resume=True, model=model)
+    return run(
+        config.replace(**changes), observers=observers, resume=True, model=model, scenario=scenario
+    )

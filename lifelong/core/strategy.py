@@ -151,9 +151,18 @@ class Strategy(nn.Module):
         """Logits over all output units. ``task_ids`` is ``None`` unless task-incremental."""
         return self.model(x)
 
-    def predict(self, x: torch.Tensor, task_ids: torch.Tensor | None = None) -> torch.Tensor:
-        """Scores whose argmax is the prediction; units that may not be predicted are masked."""
-        return self.masked_logits(self.forward(x, task_ids), task_ids)
+    def predict(
+        self,
+        x: torch.Tensor,
+        task_ids: torch.Tensor | None = None,
+        *,
+        tasks_seen: int | None = None,
+    ) -> torch.Tensor:
+        """Scores whose argmax is the prediction; units that may not be predicted are masked.
+
+        ``tasks_seen`` (default: the context's) is how many tasks may be predicted in the
+        class-incremental setting, e.g. 1 to measure the accuracy before a task is trained."""
+        return self.masked_logits(self.forward(x, task_ids), task_ids, tasks_seen=tasks_seen)
 
     def predictors(self) -> dict[str, Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor]]:
         """Extra named predictors also evaluated into accuracy matrices (e.g. iCaRL's head)."""
@@ -197,9 +206,17 @@ class Strategy(nn.Module):
         """Task ids a model may use for routing: only in the task-incremental setting."""
         return batch.task_ids if self.context.scenario.setting == "task" else None
 
-    def masked_logits(self, logits: torch.Tensor, task_ids: torch.Tensor | None) -> torch.Tensor:
-        """Set units that may not be predicted to a large negative value (finite: safe for KD)."""
-        mask = self.context.scenario.output_mask(task_ids, self.context.tasks_seen)
+    def masked_logits(
+        self,
+        logits: torch.Tensor,
+        task_ids: torch.Tensor | None,
+        *,
+        tasks_seen: int | None = None,
+    ) -> torch.Tensor:
+        """Set units that may not be predicted to a large negative value (finite: safe for KD);
+        ``tasks_seen`` defaults to the context's."""
+        seen = self.context.tasks_seen if tasks_seen is None else tasks_seen
+        mask = self.context.scenario.output_mask(task_ids, seen)
         if mask is None:
             return logits
         return logits.masked_fill(~mask, -1e9)

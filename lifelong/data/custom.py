@@ -3,7 +3,7 @@ an image folder (one subfolder per class)::
 
     import lifelong
     scenario = lifelong.scenario_from_tensors(x, y, num_tasks=3)
-    result = lifelong.run(lifelong.RunConfig(strategy="ewc", epochs=5), scenario=scenario)
+    result = lifelong.run(lifelong.RunConfig.of(strategy="ewc", epochs=5), scenario=scenario)
 
 How the data is cut into tasks (give one of the three):
 

@@ -426,7 +426,7 @@ def check_split_options(
 ) -> None:
     """Validate the options that every scenario constructor shares."""
     if setting not in SETTINGS:
-        raise unknown_name("scenario", setting, SETTINGS)
+        raise unknown_name("setting", setting, SETTINGS)
     if evaluate_on not in ("test", "validation"):
         raise unknown_name("evaluation split", evaluate_on, ("test", "validation"))
     if not 0.0 <= validation_fraction < 1.0:

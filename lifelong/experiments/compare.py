@@ -29,7 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lifelong.core.config import RunConfig, load_yaml, run_config_from_mapping, save_yaml
+from lifelong.core.config import (
+    RunConfig,
+    flat_names,
+    load_yaml,
+    run_config_from_mapping,
+    save_yaml,
+)
 from lifelong.core.fields import build_config, check, field
 from lifelong.core.identity import describe_difference, identity
 from lifelong.core.io import atomic_write_json, atomic_write_text
@@ -103,7 +109,7 @@ def compare_config_from_mapping(values: Mapping[str, Any], *, where: str = "") -
     prefix = f"{where}: " if where else ""
     values = dict(values)
     own = {f.name for f in dataclasses.fields(CompareConfig)} - {"run"}
-    run_fields = set(RunConfig.__dataclass_fields__) - set(PER_RUN) - {"strategy_params"}
+    run_fields = flat_names(legacy=True) - set(PER_RUN) - {"strategy_params"}
     shared: dict[str, Any] = {}
     compare: dict[str, Any] = {}
     for key, value in values.items():
@@ -152,8 +158,8 @@ def resolve_comparison(config: CompareConfig) -> CompareConfig:
 
     probe = resolve(run_config_from_mapping({**config.run, "out": "-"}))
     load_plugins(probe.plugins)  # workers import them again from each run's config
-    if probe.scenario not in SETTINGS:
-        raise unknown_name("scenario", str(probe.scenario), SETTINGS)
+    if probe.data.setting not in SETTINGS:
+        raise unknown_name("setting", str(probe.data.setting), SETTINGS)
     # Data present, tasks splittable, subsets valid: checked here, before any worker starts.
     build_run_scenario(probe)
     for strategy, params in config.strategy_params.items():
@@ -165,13 +171,13 @@ def resolve_comparison(config: CompareConfig) -> CompareConfig:
         build_config(get_strategy(strategy).config_class, params, where=f"strategy '{strategy}'")
     for strategy in config.strategies:
         cls = get_strategy(strategy)
-        if probe.scenario not in cls.settings:
+        if probe.data.setting not in cls.settings:
             raise ConfigError(
-                f"strategy '{strategy}' does not support the {probe.scenario}-incremental "
+                f"strategy '{strategy}' does not support the {probe.data.setting}-incremental "
                 f"setting; supported: {', '.join(sorted(cls.settings))}"
             )
-    run = {**config.run, "benchmark": probe.benchmark, "scenario": probe.scenario}
-    out = config.out or str(Path("comparisons") / f"{probe.benchmark}-{probe.scenario}")
+    run = {**config.run, "benchmark": probe.data.benchmark, "setting": probe.data.setting}
+    out = config.out or str(Path("comparisons") / f"{probe.data.benchmark}-{probe.data.setting}")
     return dataclasses.replace(config, run=run, out=out)
 
 

@@ -287,7 +287,7 @@ def mean_matrix(metrics: Sequence[dict[str, Any]]) -> list[list[float]]:
 
 def _stream_name(metrics: dict[str, Any]) -> str:
     c = metrics["config"]
-    return f"{c.get('benchmark')} ({c.get('scenario')}-incremental, {c.get('tasks')} tasks)"
+    return f"{c.get('benchmark')} ({c.get('setting')}-incremental, {c.get('tasks')} tasks)"
 
 
 def _summary(entries: Sequence[L.Entry]) -> str:

@@ -168,3 +168,24 @@ def plot_cost(
     axes[0].set_ylim(0, 1.02)
     fig.suptitle("Accuracy against cost (mean over seeds)")
     save(fig, path)
+
+
+def plot_forgetting_vs_rank(rows: list[dict[str, Any]], path: Path, title: str) -> None:
+    """Task-0 forgetting against LoRA rank, with full fine-tuning as a horizontal line."""
+    lora = [r for r in rows if r["method"] == "lora"]
+    full = next(r for r in rows if r["method"] == "full")
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(
+        [r["rank"] for r in lora],
+        [r["task0_forgetting"] for r in lora],
+        marker="o",
+        label="LoRA fine-tuning",
+    )
+    ax.axhline(full["task0_forgetting"], color="C3", linestyle="--", label="full fine-tuning")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("LoRA rank r")
+    ax.set_ylabel("task-0 forgetting (accuracy drop)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    save(fig, path)

@@ -126,11 +126,19 @@ class ICaRL(Strategy):
         self.class_means.copy_(F.normalize(sums, dim=1))
         self.has_mean.copy_(torch.bincount(stored.y, minlength=len(sums)) > 0)
 
-    def predict(self, x: torch.Tensor, task_ids: torch.Tensor | None = None) -> torch.Tensor:
-        allowed = self.context.scenario.seen_units(self.context.tasks_seen)
+    def predict(
+        self,
+        x: torch.Tensor,
+        task_ids: torch.Tensor | None = None,
+        *,
+        tasks_seen: int | None = None,
+    ) -> torch.Tensor:
+        seen = self.context.tasks_seen if tasks_seen is None else tasks_seen
+        allowed = self.context.scenario.seen_units(seen)
         if not bool(self.has_mean[allowed].all()):
-            return super().predict(x, task_ids)
-        return self.masked_logits(-torch.cdist(self.features(x), self.class_means), task_ids)
+            return super().predict(x, task_ids, tasks_seen=seen)
+        scores = -torch.cdist(self.features(x), self.class_means)
+        return self.masked_logits(scores, task_ids, tasks_seen=seen)
 
     def predictors(self) -> dict[str, Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor]]:
         return {"head": super().predict}

@@ -210,7 +210,10 @@ def one_line_error(argv, capsys):
         (["--strategies", "naive", "--set", "x=1"], "expected STRATEGY.NAME=VALUE, got 'x'"),
         (["--strategies", "naive", "--seeds", "0,a"], "seeds: expected an integer, got 'a'"),
         (["--strategies", "naive", "--seed", "3"], "use --seeds"),
-        (["--strategies", "naive", "--scenario", "nope"], "unknown scenario 'nope'"),
+        (
+            ["--strategies", "naive", "--setting", "nope"],
+            "setting: 'nope' is not one of task, domain, class",
+        ),
     ],
 )
 def test_compare_bad_input(args, message, tmp_path, capsys):
@@ -250,7 +253,7 @@ def test_report_bad_folders(comparison, tmp_path, capsys):
     other = tmp_path / "other"
     shutil.copytree(comparison / "runs" / "naive-s1", other)
     metrics = json.loads((other / "metrics.json").read_text())
-    metrics["config"]["scenario"] = "task"
+    metrics["config"]["setting"] = "task"
     (other / "metrics.json").write_text(json.dumps(metrics))
     err = one_line_error(["report", str(comparison / "runs" / "naive-s0"), str(other)], capsys)
-    assert "disagree on scenario" in err
+    assert "disagree on setting" in err

@@ -136,7 +136,7 @@ def test_a_loss_that_grows_by_orders_of_magnitude_warns(tiny_config):
 
     config = resolve(tiny_config(tasks=2))
     strategy = build_strategy(config, build_run_scenario(config), torch.device("cpu"))
-    learner = Learner(strategy, config)
+    learner = Learner.from_config(strategy, config)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for iteration, value in enumerate([2.3, 5.0, 40.0, 900.0]):

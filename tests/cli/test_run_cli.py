@@ -38,7 +38,7 @@ def test_default_run_works_offline_and_prints_matrix_and_forgetting(tmp_path):
     [
         (["--strategy", "nope"], "unknown strategy 'nope'; valid: "),
         (["--benchmark", "nope"], "unknown benchmark 'nope'; valid: "),
-        (["--scenario", "nope"], "unknown scenario 'nope'; valid: class, domain, task"),
+        (["--setting", "nope"], "setting: 'nope' is not one of task, domain, class"),
         (["--set", "nope=1"], "unknown key 'nope'"),
         (["--lr", "-1"], "lr must be > 0"),
         (["--benchmark", "split-mnist", "--tasks", "7"], "cannot be split evenly into 7 tasks"),
@@ -92,20 +92,25 @@ def test_every_run_config_field_has_a_flag_generated_from_it():
 
     from lifelong.cli import build_parser
     from lifelong.cli._common import NOT_FLAGS, config_from_args
-    from lifelong.core.config import RunConfig
+    from lifelong.core.config import PARTS, RunConfig
 
     parser = build_parser()
-    for f in dataclasses.fields(RunConfig):
-        if f.name in NOT_FLAGS:
+    names = [f.name for f in dataclasses.fields(RunConfig) if f.name not in PARTS]
+    for part in PARTS.values():
+        names += [f.name for f in dataclasses.fields(part)]
+    names = ["model" if n == "name" else n for n in names]
+    assert len(names) == 34
+    for name in names:
+        if name in NOT_FLAGS:
             continue
-        flag = "--" + f.name.replace("_", "-")
-        assert flag in parser.format_help() or flag in _run_help(parser), f.name
+        flag = "--" + name.replace("_", "-")
+        assert flag in _run_help(parser), name
     args = parser.parse_args(
         ["run", "--curve-samples", "7", "--no-reset-optimizer", "--hidden", "8,4", "-b", "x"]
     )
     config = config_from_args(args)
-    assert config.curve_samples == 7 and config.reset_optimizer is False
-    assert config.hidden == (8, 4) and config.benchmark == "x"
+    assert config.evaluation.curve_samples == 7 and config.training.reset_optimizer is False
+    assert config.model.hidden == (8, 4) and config.data.benchmark == "x"
 
 
 def _run_help(parser) -> str:

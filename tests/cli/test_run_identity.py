@@ -238,7 +238,9 @@ def test_a_users_data_and_model_are_part_of_the_identity(tmp_path):
         torch.manual_seed(0)
         return nn.Sequential(nn.Flatten(), nn.Linear(6, width), nn.ReLU(), nn.Linear(width, 4))
 
-    config = lifelong.RunConfig(iterations=5, batch_size=16, eval_every=0, out=str(tmp_path / "r"))
+    config = lifelong.RunConfig.of(
+        iterations=5, batch_size=16, eval_every=0, out=str(tmp_path / "r")
+    )
     first = lifelong.run(config, scenario=scenario(), model=model())
     assert set(first.metrics["inputs"]) == {"scenario", "model"}
     with pytest.raises(LifelongError, match=r"another configuration \(inputs.scenario"):

@@ -11,7 +11,7 @@ from lifelong.cli import main
 
 SWEEP = {
     "benchmark": "split-digits",
-    "scenario": "task",
+    "setting": "task",
     "run": {"iterations": 10, "batch_size": 32, "hidden": [32], "eval_every": 0},
     "seeds": {"tuning": [0], "evaluation": [7]},
     "protocol": {"name": "first-tasks", "tasks": 2},

@@ -16,7 +16,7 @@ from lifelong.data.scenarios import build_scenario
 def config(strategy: str, **changes) -> RunConfig:
     base = dict(
         benchmark="split-digits",
-        scenario="task",
+        setting="task",
         strategy=strategy,
         tasks=5,
         iterations=30,
@@ -27,7 +27,7 @@ def config(strategy: str, **changes) -> RunConfig:
         threads=1,
     )
     base.update(changes)
-    return resolve(RunConfig(**base))
+    return resolve(RunConfig.of(**base))
 
 
 class Snapshots(Observer):
@@ -51,11 +51,14 @@ class Snapshots(Observer):
 
 def train(cfg: RunConfig, *, spy: type[Observer] = Snapshots):
     scenario = build_scenario(
-        cfg.benchmark, cfg.scenario, num_tasks=cfg.tasks, seed=cfg.resolved_scenario_seed
+        cfg.data.benchmark,
+        cfg.data.setting,
+        num_tasks=cfg.data.tasks,
+        seed=cfg.resolved_scenario_seed,
     )
     strategy = build_strategy(cfg, scenario, torch.device("cpu"))
     observer = spy(strategy, scenario)
-    Learner(strategy, cfg, observers=[observer]).fit()
+    Learner.from_config(strategy, cfg, observers=[observer]).fit()
     return strategy, scenario, observer
 
 
@@ -208,7 +211,7 @@ def test_lora_switching_task_id_switches_outputs_and_base_never_changes_after_ta
 def test_lora_continual_trains_few_parameters_and_forgets_less_than_full_fine_tuning():
     cfg = dict(
         benchmark="permuted-digits",
-        scenario="domain",
+        setting="domain",
         tasks=2,
         iterations=150,
         hidden=(64, 64),

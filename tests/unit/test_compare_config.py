@@ -30,7 +30,7 @@ def test_flat_yaml_form_splits_shared_run_settings_and_per_strategy_params():
     assert config.run == {"benchmark": "split-digits", "iterations": 5, "hidden": [16]}
     assert config.strategy_params == {"ewc": {"strength": 5, "fisher_samples": 10}}
     run = config.run_config("ewc", 2)
-    assert (run.strategy, run.seed, run.iterations) == ("ewc", 2, 5)
+    assert (run.strategy, run.seed, run.training.iterations) == ("ewc", 2, 5)
     assert run.strategy_params == {"strength": 5, "fisher_samples": 10}
     assert run.out.endswith("runs/ewc-s2")
     # The saved form reads back to the same configuration.

@@ -124,3 +124,15 @@ def test_unregistered_classes_and_epoch_budgets_are_refused(tmp_path):
         contract_checks(Stray)
     with pytest.raises(ConfigError, match="set iterations"):
         contract_checks("naive", iterations=None, epochs=1)
+
+
+def test_the_kit_runs_on_a_user_scenario(registered, tmp_path):
+    from lifelong import scenario_from_tensors
+
+    x = torch.randn(48, 6, generator=torch.Generator().manual_seed(0))
+    y = torch.arange(48) % 4
+    toy = scenario_from_tensors(x, y, test=(x[:16], y[:16]), num_tasks=2, setting="task")
+    names = check_strategy("buffer-anchor", scenario=toy, workdir=tmp_path, iterations=4)
+    assert "unsupported-setting" not in names and "resume-mid-task" in names
+    with pytest.raises(ContractViolation, match="'list-anchor' fails 'resume-mid-task'"):
+        only("list-anchor", "resume-mid-task", scenario=toy, iterations=6)(tmp_path / "l")

@@ -288,7 +288,7 @@ def test_bad_input_gives_one_clear_error(call, error, message):
 def test_image_models_refuse_feature_inputs_with_a_clear_error():
     scenario = from_tensors(X, Y, test=TEST, num_tasks=2)
     with pytest.raises(ConfigError, match=r"cnn model needs image inputs.*\(2,\)"):
-        run(RunConfig(model="cnn", iterations=1, eval_every=0), scenario=scenario, write=False)
+        run(RunConfig.of(model="cnn", iterations=1, eval_every=0), scenario=scenario, write=False)
 
 
 # ------------------------------------------------------------------------------ Datasets
@@ -319,7 +319,7 @@ def test_bad_dataset_items_are_refused():
 
 def _tiny_run(on, **changes):
     base = dict(strategy="naive", iterations=12, batch_size=8, hidden=(16,), eval_every=4, seed=3)
-    return run(RunConfig(**{**base, **changes}), scenario=on, write=False)
+    return run(RunConfig.of(**{**base, **changes}), scenario=on, write=False)
 
 
 def test_lazy_dataset_gives_the_same_batches_and_metrics_as_memory():
@@ -408,15 +408,34 @@ def test_run_records_the_user_scenario_and_refuses_conflicting_options():
     scenario = from_tensors(X, Y, test=TEST, num_tasks=2, name="toy")
     result = _tiny_run(scenario)
     assert result.metrics["config"]["benchmark"] == "toy"
-    assert (
-        result.metrics["config"]["tasks"] == 2 and result.metrics["config"]["scenario"] == "class"
-    )
+    assert result.metrics["config"]["tasks"] == 2 and result.metrics["config"]["setting"] == "class"
     assert result.metrics["scenario"]["input_shape"] == [2]
     assert len(result.accuracy_matrix) == 2
-    with pytest.raises(ConfigError, match="scenario is task but the scenario's is class"):
-        _tiny_run(scenario, scenario="task")
+    with pytest.raises(ConfigError, match="setting is task but the scenario's is class"):
+        _tiny_run(scenario, setting="task")
     with pytest.raises(ConfigError, match="shuffle_classes is set when the scenario is built"):
         _tiny_run(scenario, shuffle_classes=True)
+
+
+def test_a_run_on_user_data_resumes_only_with_the_same_scenario(tmp_path):
+    scenario = from_tensors(X, Y, test=TEST, num_tasks=2, name="toy")
+    config = RunConfig.of(
+        strategy="naive",
+        iterations=6,
+        batch_size=8,
+        hidden=(16,),
+        eval_every=0,
+        out=str(tmp_path / "run"),
+    )
+    finished = run(config, scenario=scenario)
+    (tmp_path / "run" / "metrics.json").unlink()  # as if interrupted after its last checkpoint
+    with pytest.raises(LifelongError, match="run on your own data .'toy'.*scenario=\\.\\.\\."):
+        lifelong.resume_run(tmp_path / "run")
+    other = from_tensors(X + 1, Y, test=TEST, num_tasks=2, name="toy")
+    with pytest.raises(LifelongError, match="inputs.scenario"):
+        lifelong.resume_run(tmp_path / "run", scenario=other)
+    resumed = lifelong.resume_run(tmp_path / "run", scenario=scenario)
+    assert resumed.accuracy_matrix == finished.accuracy_matrix
 
 
 def test_fingerprint_is_stable_and_changes_with_the_content():

@@ -42,7 +42,7 @@ def test_distillation_loss_averages_over_samples_and_heads():
 
 def _lwf(setting: str):
     config = resolve(
-        RunConfig(
+        RunConfig.of(
             benchmark="split-digits",
             scenario=setting,
             strategy="lwf",

@@ -62,9 +62,9 @@ def test_agem_projection_matches_its_closed_form():
 
 def tiny_gem_config() -> RunConfig:
     """GEM on class-incremental split-digits, small enough for a unit test."""
-    return RunConfig(
+    return RunConfig.of(
         benchmark="split-digits",
-        scenario="class",
+        setting="class",
         strategy="gem",
         iterations=5,
         batch_size=16,

@@ -61,9 +61,9 @@ def test_nme_predicts_the_nearest_normalised_class_mean_among_seen_classes():
 
 
 def test_exemplar_sets_share_the_fixed_budget():
-    config = RunConfig(
+    config = RunConfig.of(
         benchmark="split-digits",
-        scenario="class",
+        setting="class",
         strategy="icarl",
         iterations=10,
         batch_size=16,

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from lifelong import RunConfig, run
-from lifelong.core.fields import build_config
+from lifelong.core.config import run_config_from_mapping
 from lifelong.errors import ConfigError, DivergenceError
 
 
@@ -60,18 +60,20 @@ def test_class_incremental_naive_forgets_and_task_incremental_does_not_predict_o
 ):
     cls = run(tiny_config(iterations=60, hidden=(64,)), write=False).metrics
     assert cls["average_forgetting"] > 0.8  # naive overwrites earlier classes
-    task = run(tiny_config(scenario="task", iterations=60, hidden=(64,)), write=False).metrics
+    task = run(tiny_config(setting="task", iterations=60, hidden=(64,)), write=False).metrics
     # with the task id, chance is 1/2 per task, and the binary heads stay far above it
     assert task["average_accuracy"] > 0.8
 
 
 def test_unknown_run_key_and_wrong_type_name_the_key():
     with pytest.raises(ConfigError, match="unknown key 'epoch'"):
-        build_config(RunConfig, {"epoch": 3})
+        run_config_from_mapping({"epoch": 3})
     with pytest.raises(ConfigError, match="lr: expected a number"):
-        build_config(RunConfig, {"lr": "fast"})
+        run_config_from_mapping({"lr": "fast"})
+    with pytest.raises(ConfigError, match="lr: expected a number"):
+        run_config_from_mapping({"training": {"lr": "fast"}})
     with pytest.raises(ConfigError, match="epochs or iterations"):
-        RunConfig(epochs=1, iterations=3)
+        RunConfig.of(epochs=1, iterations=3)
 
 
 def test_unknown_strategy_hyperparameter_is_rejected(tiny_config):
@@ -80,7 +82,7 @@ def test_unknown_strategy_hyperparameter_is_rejected(tiny_config):
 
 
 def test_forward_transfer_uses_random_init_baseline(tiny_config):
-    metrics = run(tiny_config(scenario="task"), write=False).metrics
+    metrics = run(tiny_config(setting="task"), write=False).metrics
     R, b = metrics["accuracy_matrix"], metrics["initial_accuracy"]
     expected = sum(R[j - 1][j] - b[j] for j in range(1, 5)) / 4
     assert metrics["forward_transfer"] == pytest.approx(expected)

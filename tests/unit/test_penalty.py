@@ -16,9 +16,9 @@ from lifelong.data.scenarios import build_scenario
 
 def _ewc(strategy: str = "ewc", **params):
     config = resolve(
-        RunConfig(
+        RunConfig.of(
             benchmark="split-digits",
-            scenario="class",
+            setting="class",
             strategy=strategy,
             strategy_params=params,
             hidden=(16,),

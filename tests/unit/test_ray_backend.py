@@ -13,7 +13,7 @@ from lifelong.experiments.sweep import local_backend, run_sweep, sweep_from_mapp
 SPEC = {
     "name": "ray-vs-local",
     "benchmark": "split-digits",
-    "scenario": "class",
+    "setting": "class",
     "run": {"iterations": 20, "batch_size": 32, "hidden": [32], "eval_every": 0},
     "seeds": {"tuning": [0], "evaluation": [1, 2]},
     "protocol": {"name": "validation", "validation_fraction": 0.2},

@@ -7,9 +7,9 @@ from lifelong import RunConfig, run
 
 def test_naive_forgets_catastrophically_on_split_mnist_class_incremental(shared_data):
     metrics = run(
-        RunConfig(
+        RunConfig.of(
             benchmark="split-mnist",
-            scenario="class",
+            setting="class",
             strategy="naive",
             epochs=1,
             eval_every=0,
@@ -24,9 +24,9 @@ def test_naive_forgets_catastrophically_on_split_mnist_class_incremental(shared_
 
 def test_joint_training_reaches_upper_bound_on_split_mnist(shared_data):
     metrics = run(
-        RunConfig(
+        RunConfig.of(
             benchmark="split-mnist",
-            scenario="class",
+            setting="class",
             strategy="joint",
             epochs=3,
             eval_every=0,

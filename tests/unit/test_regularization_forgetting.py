@@ -21,9 +21,9 @@ PARAMS = {
 
 
 def _forgetting(strategy: str, params: dict) -> float:
-    config = RunConfig(
+    config = RunConfig.of(
         benchmark="permuted-digits",
-        scenario="domain",
+        setting="domain",
         strategy=strategy,
         strategy_params=params,
         tasks=5,

@@ -9,7 +9,7 @@ from lifelong import RunConfig, run
 
 BASE = dict(
     benchmark="split-digits",
-    scenario="class",
+    setting="class",
     iterations=100,
     batch_size=32,
     hidden=(64,),
@@ -38,13 +38,13 @@ ACCURACY_MARGIN = {"pseudo-rehearsal": None}
 
 @pytest.fixture(scope="module")
 def naive():
-    return run(RunConfig(strategy="naive", **BASE), write=False).metrics
+    return run(RunConfig.of(strategy="naive", **BASE), write=False).metrics
 
 
 @pytest.mark.parametrize("name", sorted(METHODS))
 def test_method_forgets_less_than_naive(name, naive):
     metrics = run(
-        RunConfig(strategy=name, strategy_params=METHODS[name], **BASE), write=False
+        RunConfig.of(strategy=name, strategy_params=METHODS[name], **BASE), write=False
     ).metrics
     margin = MARGIN.get(name, 0.2)
     assert metrics["average_forgetting"] < naive["average_forgetting"] - margin
@@ -54,10 +54,10 @@ def test_method_forgets_less_than_naive(name, naive):
 
 
 def test_pseudo_rehearsal_improves_domain_incremental_accuracy():
-    base = {**BASE, "benchmark": "permuted-digits", "scenario": "domain"}
-    naive = run(RunConfig(strategy="naive", **base), write=False).metrics
+    base = {**BASE, "benchmark": "permuted-digits", "setting": "domain"}
+    naive = run(RunConfig.of(strategy="naive", **base), write=False).metrics
     pseudo = run(
-        RunConfig(strategy="pseudo-rehearsal", strategy_params={"strength": 10.0}, **base),
+        RunConfig.of(strategy="pseudo-rehearsal", strategy_params={"strength": 10.0}, **base),
         write=False,
     ).metrics
     assert pseudo["average_accuracy"] > naive["average_accuracy"] + 0.05

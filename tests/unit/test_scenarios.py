@@ -124,9 +124,9 @@ class _Spy(Strategy):
         self.forward_ids.append(task_ids)
         return super().forward(x, task_ids)
 
-    def predict(self, x, task_ids=None):
+    def predict(self, x, task_ids=None, *, tasks_seen=None):
         self.predict_ids.append(task_ids)
-        return super().predict(x, task_ids)
+        return super().predict(x, task_ids, tasks_seen=tasks_seen)
 
 
 @pytest.mark.parametrize("setting", ["task", "domain", "class"])
@@ -140,7 +140,7 @@ def test_learner_passes_task_ids_only_in_the_task_setting(setting):
         rng=torch.Generator().manual_seed(0),
     )
     spy = _Spy(build_model(spec), StrategyConfig(), context)
-    Learner(spy, RunConfig(iterations=3, batch_size=16, eval_every=0, tasks=2)).fit()
+    Learner.from_config(spy, RunConfig.of(iterations=3, batch_size=16, eval_every=0, tasks=2)).fit()
     assert spy.predict_ids and spy.forward_ids
     if setting == "task":
         assert all(ids is not None for ids in spy.predict_ids + spy.forward_ids)

@@ -13,9 +13,9 @@ LR, STEPS, XI = 0.1, 15, 0.1
 
 def _si(strength: float):
     config = resolve(
-        RunConfig(
+        RunConfig.of(
             benchmark="split-digits",
-            scenario="class",
+            setting="class",
             strategy="si",
             strategy_params={"strength": strength, "damping": XI},
             hidden=(4,),

@@ -30,7 +30,7 @@ def tiny_sweep(**changes):
     data = {
         "name": "tiny",
         "benchmark": "split-digits",
-        "scenario": "class",
+        "setting": "class",
         "run": dict(TINY_RUN),
         "seeds": {"tuning": [0], "evaluation": [1, 2]},
         "protocol": {"name": "validation", "validation_fraction": 0.2},
@@ -125,12 +125,12 @@ def test_bad_sweep_files_fail_before_training(change, message, tmp_path):
 def test_validation_protocol_tunes_on_validation_and_evaluates_on_fresh_seeds(tmp_path):
     spec = tiny_sweep()
     tuning = tuning_trials(spec, tmp_path, 1)
-    assert [(t.config.evaluate_on, t.config.validation_fraction) for t in tuning] == [
+    assert [(t.config.data.evaluate_on, t.config.data.validation_fraction) for t in tuning] == [
         ("validation", 0.2)
     ] * 2
-    assert [t.config.lr for t in tuning] == [0.001, 0.01]
+    assert [t.config.training.lr for t in tuning] == [0.001, 0.01]
     final = evaluation_trials(spec, tmp_path, 1, {"naive": (1, {"lr": 0.01})})
-    assert [(t.config.evaluate_on, t.config.seed, t.config.lr) for t in final] == [
+    assert [(t.config.data.evaluate_on, t.config.seed, t.config.training.lr) for t in final] == [
         ("test", 1, 0.01),
         ("test", 2, 0.01),
     ]
@@ -141,8 +141,10 @@ def test_first_tasks_protocol_tunes_on_the_prefix_of_the_same_stream(tmp_path):
     spec = tiny_sweep(protocol={"name": "first-tasks", "tasks": 2})
     tuning = tuning_trials(spec, tmp_path, 1)
     final = evaluation_trials(spec, tmp_path, 1, {"naive": (0, {"lr": 0.001})})
-    assert all(t.config.first_tasks == 2 and t.config.evaluate_on == "test" for t in tuning)
-    assert all(t.config.first_tasks is None and t.config.tasks == 5 for t in final)
+    assert all(
+        t.config.data.first_tasks == 2 and t.config.data.evaluate_on == "test" for t in tuning
+    )
+    assert all(t.config.data.first_tasks is None and t.config.data.tasks == 5 for t in final)
     # one scenario seed everywhere: the tuning tasks are the first tasks of every final stream
     assert {t.config.resolved_scenario_seed for t in tuning + final} == {0}
 
@@ -192,7 +194,7 @@ def test_first_tasks_run_trains_exactly_the_prefix(tiny_config):
     assert all(
         a.train_indices.equal(b.train_indices) for a, b in zip(prefix, full[:2], strict=True)
     )
-    result = run(tiny_config(scenario="task", first_tasks=2), write=False)
+    result = run(tiny_config(setting="task", first_tasks=2), write=False)
     assert np.asarray(result.accuracy_matrix).shape == (2, 2)
     assert result.metrics["scenario"]["classes"] == [[0, 1], [2, 3]]
     with pytest.raises(ConfigError, match="between 1 and 5"):

@@ -21,9 +21,9 @@ TEACHING = ["lwf", "icarl", "generative-replay", "pseudo-rehearsal"]
 def _build(name: str):
     """A strategy on a BatchNorm model (reduced ResNet-18) on split-digits."""
     config = resolve(
-        RunConfig(
+        RunConfig.of(
             benchmark="split-digits",
-            scenario="class",
+            setting="class",
             strategy=name,
             model="resnet18",
             hidden=(4,),

@@ -46,7 +46,7 @@ class TwoHeads(nn.Module):
 def tiny(**changes) -> RunConfig:
     values = dict(
         benchmark="split-digits",
-        scenario="class",
+        setting="class",
         iterations=15,
         batch_size=32,
         eval_every=0,
@@ -55,7 +55,7 @@ def tiny(**changes) -> RunConfig:
         threads=1,
     )
     values.update(changes)
-    return RunConfig(**values)
+    return RunConfig.of(**values)
 
 
 # ------------------------------------------------------------------------------ the output layer
@@ -161,9 +161,9 @@ def test_architecture_strategies_say_what_the_model_must_provide(strategy):
         match=rf"{strategy} needs lifelong's fully connected model.*"
         "got TinyCNN",
     ):
-        run(tiny(strategy=strategy, scenario="task"), model=TinyCNN, write=False)
+        run(tiny(strategy=strategy, setting="task"), model=TinyCNN, write=False)
     mlp = run(
-        tiny(strategy=strategy, scenario="task", iterations=5),
+        tiny(strategy=strategy, setting="task", iterations=5),
         model=lambda: MLP(64, [16], 10),
         write=False,
     )
@@ -190,7 +190,7 @@ def test_evaluate_matches_the_run_and_a_hand_computed_masked_accuracy():
 
 
 def test_evaluate_gives_task_ids_only_in_the_task_setting():
-    result = run(tiny(strategy="naive", scenario="task", iterations=5), model=TinyCNN, write=False)
+    result = run(tiny(strategy="naive", setting="task", iterations=5), model=TinyCNN, write=False)
     scenario = result.strategy.context.scenario
     net = result.model.eval()
     x, y = scenario.eval_batch(3, scenario[3].eval_indices)
@@ -233,7 +233,7 @@ def test_models_without_what_a_strategy_needs_get_a_clear_error():
         )
     with pytest.raises(ConfigError, match="lora: unknown target layer 'fc'; valid: conv.0, "):
         run(
-            tiny(strategy="lora", scenario="task", strategy_params={"targets": "fc"}),
+            tiny(strategy="lora", setting="task", strategy_params={"targets": "fc"}),
             model=TinyCNN,
             write=False,
         )

@@ -36,12 +36,16 @@ def trial_row(trial: Trial, outcome: TrialOutcome, protocol: Protocol, out: Path
             else {key: outcome.metrics.get(key) for key in REPORTED}
         )
     if trial.stage == "tuning":
-        split = "validation" if trial.config.evaluate_on == "validation" else "test"
-        tasks = f"tasks 1-{trial.config.first_tasks}" if trial.config.first_tasks else "all tasks"
+        split = "validation" if trial.config.data.evaluate_on == "validation" else "test"
+        tasks = (
+            f"tasks 1-{trial.config.data.first_tasks}"
+            if trial.config.data.first_tasks
+            else "all tasks"
+        )
     else:
         split = "test"
         first = (protocol.tasks or 0) + 1 if protocol.name == "first-tasks" else 1
-        tasks = f"tasks {first}-{trial.config.tasks}"
+        tasks = f"tasks {first}-{trial.config.data.tasks}"
     score = tuning_score(outcome, protocol) if trial.stage == "tuning" and outcome.ok else None
     return {
         "stage": trial.stage,

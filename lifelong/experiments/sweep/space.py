@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lifelong.core.config import RunConfig
+from lifelong.core.config import flat_names
 from lifelong.core.fields import build_config, check
 from lifelong.errors import ConfigError
 
@@ -31,6 +31,7 @@ RESERVED = {
 # Settings that define the stream or the protocol: the same for every candidate.
 UNSEARCHABLE = RESERVED | {
     "benchmark",
+    "setting",
     "scenario",
     "tasks",
     "scenario_seed",
@@ -128,7 +129,7 @@ def split_params(
     """
     from lifelong.core.registry import get_strategy
 
-    run_keys = set(RunConfig.__dataclass_fields__)
+    run_keys = flat_names(legacy=True)
     run: dict[str, Any] = {}
     strategy: dict[str, Any] = dict(search.params or {})
     for key, value in params.items():

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from lifelong.core.config import load_yaml, run_config_from_mapping
+from lifelong.core.config import LEGACY_NAMES, load_yaml, run_config_from_mapping
 from lifelong.core.fields import build_config, check, field
 from lifelong.errors import ConfigError
 from lifelong.experiments.sweep.space import RESERVED, candidates, split_params
@@ -115,16 +115,16 @@ def load_sweep(path: str | Path) -> SweepSpec:
 
 
 def sweep_from_mapping(data: dict[str, Any], *, where: str = "sweep") -> SweepSpec:
-    """Validate a sweep mapping: top-level keys name, benchmark, scenario, plugins, run, strategies,
-    seeds, protocol, resources. Every candidate's run and strategy configuration is checked here, so
-    a typo fails before any training."""
+    """Validate a sweep mapping: top-level keys name, benchmark, setting, plugins, run, strategies,
+    seeds, protocol, resources (``scenario`` is accepted for ``setting``). Every candidate's run and
+    strategy configuration is checked here, so a typo fails before any training."""
     from lifelong.core.registry import load_plugins
 
-    data = dict(data)
+    data = {LEGACY_NAMES.get(key, key): value for key, value in data.items()}
     known = {
         "name",
         "benchmark",
-        "scenario",
+        "setting",
         "plugins",
         "run",
         "strategies",
@@ -136,7 +136,7 @@ def sweep_from_mapping(data: dict[str, Any], *, where: str = "sweep") -> SweepSp
     if unknown:
         raise ConfigError(f"{where}: unknown key '{unknown[0]}'; valid: {', '.join(sorted(known))}")
     run = dict(_mapping(data.get("run"), f"{where}: run"))
-    for key in ("benchmark", "scenario", "plugins"):
+    for key in ("benchmark", "setting", "plugins"):
         if data.get(key) is not None:
             run[key] = data[key]
     bad = sorted(RESERVED & set(run))

@@ -67,11 +67,15 @@ def _make_config(
         values["evaluate_on"] = "test"
     values["out"] = "pending"
     config = resolve(run_config_from_mapping(values, where=spec.name))
-    if protocol.name == "first-tasks" and protocol.tasks is not None and config.tasks is not None:
+    if (
+        protocol.name == "first-tasks"
+        and protocol.tasks is not None
+        and config.data.tasks is not None
+    ):
         check(
-            protocol.tasks < config.tasks,
+            protocol.tasks < config.data.tasks,
             f"first-tasks protocol: k={protocol.tasks} leaves no task to report out of "
-            f"{config.tasks}",
+            f"{config.data.tasks}",
         )
     return config
 
