@@ -150,8 +150,11 @@ class Job:
 
 
 def comparable(config: dict[str, Any]) -> dict[str, Any]:
-    """A config dict without its location fields, JSON-normalised (tuples become lists)."""
-    data = {k: v for k, v in config.items() if k not in LOCATION_FIELDS}
+    """A config dict without its location fields, JSON-normalised (tuples become lists), with
+    settings renamed since it was written given today's names."""
+    from lifelong.core.config import current_names
+
+    data = {k: v for k, v in current_names(config).items() if k not in LOCATION_FIELDS}
     return json.loads(json.dumps(data))
 
 
@@ -181,7 +184,7 @@ def field_defaults(strategy: str) -> dict[str, Any]:
             if f.default is not dataclasses.MISSING
         }
 
-    run = defaults(RunConfig)
+    run = RunConfig().to_dict()
     run["strategy_config"] = defaults(get_strategy(strategy).config_class)
     return comparable(run)
 
@@ -210,7 +213,9 @@ def load_result(job: Job) -> dict[str, Any] | None:
     if not job.path.exists():
         return None
     record = json.loads(job.path.read_text())
-    if not same_config(record["config"], full_config(job), field_defaults(job.method.strategy)):
+    if not same_config(
+        comparable(record["config"]), full_config(job), field_defaults(job.method.strategy)
+    ):
         return None
     return record
 
