@@ -172,6 +172,7 @@ def _checkpoint_round_trip(case: _Case, workdir: Path) -> None:
     other_init = config.replace(seed=config.seed + 1)
     fresh = build_strategy(other_init, scenario, trained.context.device, model=case.model)
     fresh.load_state_dict(state["strategy"])
+    fresh.context.tasks_seen = trained.context.tasks_seen  # as the loop sets it
     fresh.eval(), trained.eval()
     for task in scenario:
         x, _ = scenario.eval_batch(task.index, task.eval_indices[:64])

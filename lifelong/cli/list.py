@@ -44,7 +44,7 @@ def main(args: argparse.Namespace) -> int:
         print("Benchmarks\n")
         print(
             format_table(
-                ["name", "dataset", "tasks", "default scenario", "description"],
+                ["name", "dataset", "tasks", "default setting", "description"],
                 [
                     [b.name, b.dataset, b.default_tasks, b.default_setting, b.description]
                     for b in list_benchmarks()
@@ -69,8 +69,27 @@ def main(args: argparse.Namespace) -> int:
             print(f"{name}  [{settings}]  {cls.paper}{origin}")
             for field_name, type_name, default, help_text in config_help(cls.config_class):
                 print(f"    {field_name} ({type_name}, default {default}): {help_text}")
+            for line in _tuned_lines(name):
+                print(line)
         print()
         # One broken third-party package must not hide every other strategy.
         for error in broken_plugins().values():
             print(f"warning: not listed: {error}", file=sys.stderr)
     return 0
+
+
+def _tuned_lines(strategy: str) -> list[str]:
+    """Defaults tuned per benchmark family and setting, with where they were chosen."""
+    from lifelong.core.tuned_defaults import table
+
+    lines = []
+    for key, entry in table().get(strategy, {}).items():
+        if entry.inherit:
+            continue
+        values = ", ".join(f"{k}={v}" for k, v in entry.params.items())
+        source = entry.provenance
+        lines.append(
+            f"    on {key} benchmarks: {values} (chosen on {source.get('benchmark')}, validation "
+            f"split, seeds {source.get('seeds')}, grid {source.get('grid')}; {entry.reason})"
+        )
+    return lines

@@ -38,6 +38,7 @@ from lifelong.core.results import load_metrics
 from lifelong.core.rundir import CHECKPOINT, METRICS, locked, prepare_run_folder
 from lifelong.core.seeding import resolve_device, seed_everything
 from lifelong.core.strategy import Context, Strategy
+from lifelong.core.tuned_defaults import tuned_params
 from lifelong.data.scenarios import BENCHMARKS, Scenario, build_scenario
 from lifelong.errors import ConfigError, LifelongError
 from lifelong.models.build import ModelSpec, build_model
@@ -86,6 +87,11 @@ def resolve(config: RunConfig, scenario: Scenario | None = None) -> RunConfig:
         raise unknown_name("benchmark", config.data.benchmark, BENCHMARKS)
     if config.data.setting is None:
         changes["setting"] = setting
+    if scenario is None:
+        # Hyperparameters not given take the values tuned for this benchmark family and setting.
+        tuned = tuned_params(config.strategy, config.data.benchmark, config.data.setting or setting)
+        if any(name not in config.strategy_params for name in tuned):
+            changes["strategy_params"] = {**tuned, **config.strategy_params}
     if config.data.tasks is None:
         changes["tasks"] = tasks
     if config.training.epochs is None and config.training.iterations is None:

@@ -1,0 +1,292 @@
+"""Defaults that work on every built-in benchmark: choose them, check them against naive, report.
+
+Three commands, each resumable (one small JSON file per finished run, kept in git, skipped when a
+run of the same fingerprint is already stored):
+
+* ``select``: for one strategy on one benchmark and setting, train every value of a grid once per
+  selection seed on the training data with 10% of each task held out (``validation_fraction=0.1``,
+  ``evaluate_on=validation``: the test set is never used), at the benchmark's default budget; the
+  best mean final validation accuracy wins and is written, with its provenance (benchmark, grid,
+  seeds, budget, command), into ``lifelong/core/tuned_defaults.json`` for the benchmark's family and
+  setting. A winner at the edge of a numeric grid is reported as such (widen the grid).
+* ``check``: naive and the given strategies with **their defaults** (what ``lifelong run -s NAME``
+  does), on the test set, over seeds; a strategy whose mean final accuracy is below naive's by more
+  than one standard error of the difference fails.
+* ``report``: the docs/results.md section from the stored check runs (no training).
+* ``init``: write an explicit ``inherit`` entry for every strategy x family x supported setting the
+  table does not hold yet (the class default applies; the reason is stated).
+
+Usage::
+
+    OMP_NUM_THREADS=1 python bench/defaults.py select -s ewc -b permuted-mnist --setting domain \\
+        --grid strength=1,10,100,1000,10000
+    OMP_NUM_THREADS=1 python bench/defaults.py check -b permuted-mnist --setting domain \\
+        -s ewc online-ewc si mas --seeds 0 1 2
+    python bench/defaults.py report
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._docs import ROOT, update_section  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "defaults"
+TABLE = ROOT / "lifelong" / "core" / "tuned_defaults.json"
+SETTING_LABEL = {"task": "task-IL", "domain": "domain-IL", "class": "class-IL"}
+
+
+def parse_grid(items: list[str]) -> dict[str, list[Any]]:
+    """``["strength=1,10"]`` to ``{"strength": [1.0, 10.0]}`` (numbers where they parse)."""
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        name, _, values = item.partition("=")
+        grid[name] = [_number(v) for v in values.split(",") if v.strip()]
+    return grid
+
+
+def _number(text: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def run_once(config: Any, path: Path) -> dict[str, Any]:
+    """Train ``config`` unless ``path`` holds a run of the same fingerprint; returns the record."""
+    from lifelong import run
+    from lifelong.core.identity import fingerprint
+    from lifelong.core.runner import resolve
+
+    config = resolve(config)
+    wanted = fingerprint(config.to_dict())
+    if path.is_file():
+        record = json.loads(path.read_text())
+        if record.get("fingerprint") == wanted:
+            return record
+    print(f"train {path.relative_to(RESULTS)}", flush=True)
+    metrics = run(config.replace(out=None), write=False).metrics
+    record = {
+        "fingerprint": wanted,
+        "config": config.to_dict(),
+        "average_accuracy": metrics["average_accuracy"],
+        "average_forgetting": metrics["average_forgetting"],
+        "accuracy_matrix": metrics["accuracy_matrix"],
+        "train_seconds": metrics["train_seconds"],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=1) + "\n")
+    os.replace(tmp, path)
+    print(f"  {100 * record['average_accuracy']:.2f}%", flush=True)
+    return record
+
+
+def _base(benchmark: str, setting: str, strategy: str, seed: int, **changes: Any) -> Any:
+    from lifelong import RunConfig
+
+    return RunConfig.of(
+        benchmark=benchmark,
+        setting=setting,
+        strategy=strategy,
+        seed=seed,
+        threads=1,
+        device="cpu",
+        eval_every=0,
+        **changes,
+    )
+
+
+def command_select(args: argparse.Namespace) -> None:
+    from lifelong.core.tuned_defaults import FAMILIES
+
+    grid = parse_grid(args.grid)
+    names = sorted(grid)
+    combos: list[dict[str, Any]] = [{}]
+    for name in names:
+        combos = [{**c, name: v} for c in combos for v in grid[name]]
+    scores: list[tuple[float, dict[str, Any]]] = []
+    folder = RESULTS / "select" / f"{args.benchmark}-{args.setting}" / args.strategy
+    for params in combos:
+        key = ",".join(f"{k}={v}" for k, v in params.items())
+        accuracies = []
+        for seed in args.seeds:
+            config = _base(
+                args.benchmark,
+                args.setting,
+                args.strategy,
+                seed,
+                strategy_params=params,
+                validation_fraction=0.1,
+                evaluate_on="validation",
+            )
+            record = run_once(config, folder / f"{key}-s{seed}.json")
+            accuracies.append(record["average_accuracy"])
+        scores.append((statistics.fmean(accuracies), params))
+    best_score, best = max(scores, key=lambda s: s[0])
+    edges = [n for n in names if len(grid[n]) > 1 and best[n] in (grid[n][0], grid[n][-1])]
+    family = FAMILIES[args.benchmark]
+    table = json.loads(TABLE.read_text()) if TABLE.is_file() else {}
+    table.setdefault(args.strategy, {})[f"{family}/{args.setting}"] = {
+        "params": best,
+        "inherit": False,
+        "reason": (
+            f"best of {len(combos)} on validation"
+            + (f"; at the edge of the grid in {', '.join(edges)}" if edges else "")
+        ),
+        "provenance": {
+            "benchmark": args.benchmark,
+            "setting": args.setting,
+            "grid": grid,
+            "seeds": list(args.seeds),
+            "budget": "the benchmark's default (lifelong run defaults)",
+            "metric": "final average accuracy on 10% of each task's training data held out",
+            "scores": {
+                ",".join(f"{k}={v}" for k, v in p.items()): round(100 * s, 2) for s, p in scores
+            },
+            "command": " ".join(["python bench/defaults.py", *sys.argv[1:]]),
+        },
+    }
+    _write_table(table)
+    print(f"chosen {best} ({100 * best_score:.2f}% validation){' EDGE' if edges else ''}")
+
+
+def _write_table(table: dict[str, Any]) -> None:
+    ordered = {s: dict(sorted(table[s].items())) for s in sorted(table)}
+    tmp = TABLE.with_suffix(".tmp")
+    tmp.write_text(json.dumps(ordered, indent=1) + "\n")
+    os.replace(tmp, TABLE)
+
+
+def command_init(args: argparse.Namespace) -> None:
+    from lifelong.core.fields import config_help
+    from lifelong.core.registry import list_strategies
+    from lifelong.core.tuned_defaults import FAMILIES
+
+    table = json.loads(TABLE.read_text()) if TABLE.is_file() else {}
+    for name, cls in list_strategies().items():
+        if getattr(cls, "__module__", "").split(".")[:2] != ["lifelong", "strategies"]:
+            continue  # plugins are not built-in
+        has_params = bool(config_help(cls.config_class))
+        for family in sorted(set(FAMILIES.values())):
+            for setting in sorted(cls.settings):
+                entries = table.setdefault(name, {})
+                entries.setdefault(
+                    f"{family}/{setting}",
+                    {
+                        "params": {},
+                        "inherit": True,
+                        "reason": "the config class's defaults (see its docstring for where "
+                        "they were chosen); not yet tuned on this family"
+                        if has_params
+                        else "no hyperparameters",
+                        "provenance": {},
+                    },
+                )
+    _write_table(table)
+
+
+def command_check(args: argparse.Namespace) -> None:
+    folder = RESULTS / "check" / f"{args.benchmark}-{args.setting}"
+    for strategy in ["naive", *args.strategies]:
+        for seed in args.seeds:
+            config = _base(args.benchmark, args.setting, strategy, seed)
+            run_once(config, folder / strategy / f"defaults-s{seed}.json")
+
+
+def _mean_sem(values: list[float]) -> tuple[float, float]:
+    mean = statistics.fmean(values)
+    sem = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else math.nan
+    return mean, sem
+
+
+def command_report(args: argparse.Namespace) -> None:
+    lines = [
+        "Every strategy with **its defaults** (what `lifelong run -b B --setting S -s NAME` does: "
+        "the class defaults, or the tuned value of `lifelong/core/tuned_defaults.json` for the "
+        "benchmark's family and setting) against naive fine-tuning on the same stream and seeds. "
+        "Final average test accuracy (%), mean ± s.e.m. over the seeds present. Verdict: "
+        "**below naive** when the strategy's mean is lower than naive's by more than one standard "
+        "error of the difference; streams and strategies not listed have not been checked yet.",
+        "",
+        "| benchmark | setting | strategy | seeds | accuracy (%) | naive (%) | difference | verdict |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for stream in sorted((RESULTS / "check").glob("*")):
+        records = {
+            d.name: [json.loads(f.read_text()) for f in sorted(d.glob("*.json"))]
+            for d in sorted(stream.iterdir())
+            if d.is_dir()
+        }
+        naive = [r["average_accuracy"] for r in records.get("naive", [])]
+        if not naive:
+            continue
+        benchmark, setting = stream.name.rsplit("-", 1)
+        naive_mean, naive_sem = _mean_sem(naive)
+        for strategy, runs in records.items():
+            if strategy == "naive" or not runs:
+                continue
+            mean, sem = _mean_sem([r["average_accuracy"] for r in runs])
+            spread = math.sqrt(
+                (0 if math.isnan(sem) else sem**2) + (0 if math.isnan(naive_sem) else naive_sem**2)
+            )
+            below = mean < naive_mean - spread
+            lines.append(
+                f"| {benchmark} | {setting} | {strategy} | {len(runs)} | "
+                f"{100 * mean:.2f} ± {100 * sem:.2f} | {100 * naive_mean:.2f} ± "
+                f"{100 * naive_sem:.2f} | {100 * (mean - naive_mean):+.2f} | "
+                f"{'**below naive**' if below else 'ok'} |"
+            )
+    lines += [
+        "",
+        "Command: `OMP_NUM_THREADS=1 python bench/defaults.py check -b B --setting S -s NAME... "
+        "--seeds 0 1 2` (trains only what is missing), then `python bench/defaults.py report`. "
+        "Tuned defaults come from `python bench/defaults.py select` (validation split only); "
+        "`lifelong list strategies` shows each value with its provenance.",
+    ]
+    update_section("docs/results.md", "defaults-check", "\n".join(lines))
+    print("\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    select = commands.add_parser("select")
+    select.add_argument("-s", "--strategy", required=True)
+    select.add_argument("-b", "--benchmark", required=True)
+    select.add_argument("--setting", required=True)
+    select.add_argument("--grid", nargs="+", required=True, metavar="NAME=V1,V2")
+    select.add_argument("--seeds", nargs="+", type=int, default=[0])
+    check = commands.add_parser("check")
+    check.add_argument("-b", "--benchmark", required=True)
+    check.add_argument("--setting", required=True)
+    check.add_argument("-s", "--strategies", nargs="+", required=True)
+    check.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    commands.add_parser("report")
+    commands.add_parser("init")
+    args = parser.parse_args()
+    os.environ.setdefault("LIFELONG_DATA", str(ROOT.parent / "shared" / "data"))
+    import torch
+
+    torch.set_num_threads(1)
+    {
+        "select": command_select,
+        "check": command_check,
+        "report": command_report,
+        "init": command_init,
+    }[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
