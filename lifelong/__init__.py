@@ -15,22 +15,86 @@ The names exported here, :mod:`lifelong.metrics`, :mod:`lifelong.testing` and th
 :mod:`lifelong.models` are the public API; other modules are internal and may change.
 """
 
-from lifelong.core.config import (
-    DataConfig,
-    EvaluationConfig,
-    ModelConfig,
-    RunConfig,
-    TrainingConfig,
-)
-from lifelong.core.evaluation import evaluate
-from lifelong.core.fields import check, field
-from lifelong.core.registry import get_strategy, list_strategies, load_plugins, register
-from lifelong.core.runner import RunResult, resume_run, run
-from lifelong.core.strategy import Batch, Context, Phase, Strategy, StrategyConfig
-from lifelong.data.custom import scenario_from_dataset, scenario_from_folder, scenario_from_tensors
-from lifelong.data.scenarios import Scenario, Task, build_scenario, list_benchmarks
-from lifelong.errors import ConfigError, LifelongError, UnsupportedSettingError
-from lifelong.models.user import UserModel
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lifelong.core.config import (
+        DataConfig,
+        EvaluationConfig,
+        ModelConfig,
+        RunConfig,
+        TrainingConfig,
+    )
+    from lifelong.core.evaluation import evaluate
+    from lifelong.core.fields import check, field
+    from lifelong.core.registry import get_strategy, list_strategies, load_plugins, register
+    from lifelong.core.runner import RunResult, resume_run, run
+    from lifelong.core.strategy import Batch, Context, Phase, Strategy, StrategyConfig
+    from lifelong.data.custom import (
+        scenario_from_dataset,
+        scenario_from_folder,
+        scenario_from_tensors,
+    )
+    from lifelong.data.scenarios import Scenario, Task, build_scenario, list_benchmarks
+    from lifelong.errors import ConfigError, LifelongError, UnsupportedSettingError
+    from lifelong.models.user import UserModel
+
+# The public names and the module defining each. They are imported on first use (PEP 562), so the
+# command line starts without importing torch for ``lifelong --help`` and importing ``lifelong``
+# costs only what is used.
+_EXPORTS = {
+    "DataConfig": "lifelong.core.config",
+    "EvaluationConfig": "lifelong.core.config",
+    "ModelConfig": "lifelong.core.config",
+    "RunConfig": "lifelong.core.config",
+    "TrainingConfig": "lifelong.core.config",
+    "evaluate": "lifelong.core.evaluation",
+    "check": "lifelong.core.fields",
+    "field": "lifelong.core.fields",
+    "get_strategy": "lifelong.core.registry",
+    "list_strategies": "lifelong.core.registry",
+    "load_plugins": "lifelong.core.registry",
+    "register": "lifelong.core.registry",
+    "RunResult": "lifelong.core.runner",
+    "resume_run": "lifelong.core.runner",
+    "run": "lifelong.core.runner",
+    "Batch": "lifelong.core.strategy",
+    "Context": "lifelong.core.strategy",
+    "Phase": "lifelong.core.strategy",
+    "Strategy": "lifelong.core.strategy",
+    "StrategyConfig": "lifelong.core.strategy",
+    "scenario_from_dataset": "lifelong.data.custom",
+    "scenario_from_folder": "lifelong.data.custom",
+    "scenario_from_tensors": "lifelong.data.custom",
+    "Scenario": "lifelong.data.scenarios",
+    "Task": "lifelong.data.scenarios",
+    "build_scenario": "lifelong.data.scenarios",
+    "list_benchmarks": "lifelong.data.scenarios",
+    "ConfigError": "lifelong.errors",
+    "LifelongError": "lifelong.errors",
+    "UnsupportedSettingError": "lifelong.errors",
+    "UserModel": "lifelong.models.user",
+}
+# Subpackages reachable as attributes after ``import lifelong`` (``lifelong.metrics.forgetting``).
+_SUBMODULES = {"cli", "components", "core", "data", "errors", "experiments", "metrics", "models"}
+_SUBMODULES |= {"report", "strategies", "testing"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module 'lifelong' has no attribute '{name}'")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS, *_SUBMODULES})
+
 
 __all__ = [
     "Batch",

@@ -18,9 +18,9 @@ HELP = "download datasets (verified) or check which are present: data download N
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from lifelong.data.catalog import catalog
+    from lifelong.data.catalog import NAMES
 
-    names = ", ".join(catalog())
+    names = ", ".join(NAMES)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     download = actions.add_parser(
         "download", help="fetch and verify datasets", description="Fetch and verify datasets."

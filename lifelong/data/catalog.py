@@ -18,10 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lifelong.data import wordnet
-from lifelong.data.datasets import cifar_remote, idx_remote_files
 from lifelong.data.download import Deadline, DownloadPolicy
 from lifelong.data.files import RemoteFile, download, verify
 from lifelong.errors import DataError, unknown_name
+
+# The names in catalogue order, without building the catalogue: ``lifelong --help`` lists them
+# without importing the dataset loaders (and torch).
+NAMES = ("mnist", "fashion-mnist", "cifar10", "cifar100", "wordnet")
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ def _files_dataset(name: str, description: str, remotes: list[RemoteFile]) -> Ca
 
 def catalog() -> dict[str, Catalogued]:
     """Every downloadable dataset by name (built on each call: mirrors can be redirected in tests)."""
+    from lifelong.data.datasets import cifar_remote, idx_remote_files
+
     entries = [
         _files_dataset(
             "mnist", "MNIST digits, 60,000 + 10,000 (11.6 MB)", idx_remote_files("mnist")
@@ -110,6 +115,7 @@ def catalog() -> dict[str, Catalogued]:
             ),
         ),
     ]
+    assert tuple(entry.name for entry in entries) == NAMES
     return {entry.name: entry for entry in entries}
 
 
