@@ -134,8 +134,8 @@ def overhead_table(rounds: int, steps: int) -> str:
     for _ in range(rounds):
         for name, learner in learners.items():
             start = time.perf_counter()
-            for i, batch in enumerate(batches):
-                learner._train_step(batch, 1, i)
+            for batch in batches:
+                learner._train_step(batch)
             times[name].append((time.perf_counter() - start) / steps)
     base = statistics.median(times["naive"])
     target = {"ewc": 25, "online-ewc": 25, "mas": 25, "si": 40}

@@ -280,12 +280,12 @@ def _inputs_not_mutated(case: _Case, workdir: Path) -> None:
     changed: list[tuple[int, int]] = []
     steps = [0]
 
-    def checked(learner: Learner, batch: Batch, task: int, iteration: int) -> float:
+    def checked(learner: Learner, batch: Batch) -> torch.Tensor:
         before = (batch.x.clone(), batch.y.clone(), batch.task_ids.clone())
-        value = original(learner, batch, task, iteration)
+        value = original(learner, batch)
         after = (batch.x, batch.y, batch.task_ids)
         if not all(torch.equal(u, v) for u, v in zip(before, after, strict=True)):
-            changed.append((task, iteration))
+            changed.append((learner.progress.task, learner.progress.iteration))
         steps[0] += 1
         return value
 

@@ -72,7 +72,14 @@ class TrainingConfig:
     reset_optimizer: bool = field(True, "new optimizer state at every task")
     grad_clip: float | None = field(None, "clip the gradient norm to this value")
     checkpoint_every: int = field(
-        0, "also checkpoint every N iterations (0: task ends only; each costs one file write)"
+        0,
+        "also checkpoint every N iterations (0: task ends only); each writes the model, optimizer "
+        "and strategy state (for an MLP 2x256: 3 MB, a few tens of ms)",
+    )
+    precision: Literal["fp32", "bf16"] = field(
+        "fp32",
+        "fp32, or bf16: compute the training loss under bfloat16 autocast (faster on GPUs and "
+        "CPUs with bfloat16 units; results differ from fp32)",
     )
 
     def __post_init__(self) -> None:
@@ -94,8 +101,9 @@ class EvaluationConfig:
 
     eval_every: int | None = field(
         None,
-        "evaluate every N iterations for the curves (default: 10 points per task; 0: off; each "
-        "point costs one pass over curve_samples test samples per task)",
+        "evaluate every N iterations for the curves (default: 10 points per task; 0: off). "
+        "Each point runs curve_samples examples of every task trained so far through the model "
+        "(at the default, on Permuted MNIST's 5 tasks, about 15%% of the training time)",
     )
     curve_samples: int = field(1000, "test samples per task for intermediate curve points")
     eval_batch_size: int = field(1000, "evaluation batch size")
@@ -141,6 +149,11 @@ class RunConfig:
     threads: int | None = field(None, "torch CPU threads (default: torch's)")
     out: str | None = field(
         None, "output folder (default runs/<benchmark>-<setting>-<strategy>-s<seed>)"
+    )
+    plot: bool = field(
+        True,
+        "draw curves.png with the results (about 1 s a run: importing matplotlib and drawing; "
+        "--no-plot for many small runs)",
     )
 
     def __post_init__(self) -> None:

@@ -29,13 +29,16 @@ NOT_IN_FINGERPRINT = frozenset(
         "checkpoint_every",
         "eval_batch_size",
         "plugins",
+        "plot",
     }
 )
 
 
 # Settings added after results were first stored, with the value that reproduces the earlier
 # behaviour: left out of the fingerprint at that value, so earlier runs keep their identity.
-OMITTED_AT_DEFAULT: dict[str, Any] = {}
+OMITTED_AT_DEFAULT: dict[str, Any] = {
+    "precision": "fp32",  # issue 15: bf16 autocast of the training loss
+}
 
 # Keys renamed since results were first stored: the fingerprint uses the first name, so a rename
 # never changes a run's identity.

@@ -23,6 +23,22 @@ from lifelong.errors import DivergenceError, LossGrowthWarning
 
 # A loss this many times its value at the start of the task is reported as growing (not only NaN).
 LOSS_GROWTH = 1000.0
+# Losses are read on the host (checked for NaN and growth, passed to observers) once per this many
+# iterations, and before every evaluation, checkpoint and task end: reading a loss makes the host
+# wait for the device, so the training step itself never synchronizes on a GPU.
+SYNC_EVERY = 50
+
+
+@dataclass
+class _PendingLosses:
+    """Losses of the iterations since the last synchronization, still on the device."""
+
+    values: list[torch.Tensor] = field(default_factory=list)
+    # (task, iteration within the task, global iteration, iteration within the phase) of each
+    positions: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.values)
 
 
 @dataclass
@@ -37,7 +53,8 @@ class Progress:
     extra_rows: dict[str, list[list[float]]] = field(default_factory=dict)
     initial_accuracy: list[float] | None = None
     curve_iterations: list[int] = field(default_factory=list)
-    curve_accuracy: list[list[float]] = field(default_factory=list)
+    # one row per curve point; intermediate points leave tasks not yet trained as None
+    curve_accuracy: list[list[float | None]] = field(default_factory=list)
     task_starts: list[int] = field(default_factory=list)
     train_seconds: float = 0.0
     parameters: list[dict[str, int]] = field(default_factory=list)
@@ -99,6 +116,8 @@ class Learner:
         self._optimized: list[int] = []
         self._pending_optimizer_state: dict[str, Any] | None = None
         self._loss_reference: tuple[int, float, bool] | None = None  # (task, first loss, warned)
+        self._pending = _PendingLosses()
+        self._bf16 = training.precision == "bf16"
         generator = torch.Generator().manual_seed(seed + 7)
         self._curve_subsets = [
             t.eval_indices[
@@ -212,12 +231,13 @@ class Learner:
                 stacklevel=2,
             )
 
-    def _train_step(self, batch: Batch, task: int, iteration: int) -> float:
-        loss = self.strategy.loss(batch)
-        value = float(loss.detach())
-        if not math.isfinite(value):
-            raise DivergenceError(task, iteration, value)
-        self._check_loss_growth(value, task, iteration)
+    def _train_step(self, batch: Batch) -> torch.Tensor:
+        """One optimizer step; returns the detached loss without reading it (no host sync)."""
+        if self._bf16:
+            with torch.autocast(self.context.device.type, dtype=torch.bfloat16):
+                loss = self.strategy.loss(batch)
+        else:
+            loss = self.strategy.loss(batch)
         assert self.optimizer is not None
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -228,7 +248,22 @@ class Learner:
             )
         self.optimizer.step()
         self.strategy.after_step(batch)
-        return value
+        return loss.detach()
+
+    def _sync_losses(self) -> None:
+        """Read the pending losses in one transfer; check them in order (the first non-finite one
+        stops the run, naming its iteration) and report them to the observers."""
+        pending, self._pending = self._pending, _PendingLosses()
+        if not pending:
+            return
+        values = torch.stack([v.float() for v in pending.values]).tolist()
+        for value, (task, iteration, global_iteration, in_phase) in zip(
+            values, pending.positions, strict=True
+        ):
+            if not math.isfinite(value):
+                raise DivergenceError(task, in_phase, value)
+            self._check_loss_growth(value, task, in_phase)
+            self.observers.iteration_done(task, iteration, global_iteration, value)
 
     def fit(self) -> Progress:
         """Train on every remaining task; returns the filled :class:`Progress`."""
@@ -279,25 +314,31 @@ class Learner:
                     )
                     while progress.iteration < n_iter:
                         ids, x, y = next(batches)
-                        loss = self._train_step(Batch(x, y, ids), task.index, progress.iteration)
+                        self._pending.values.append(self._train_step(Batch(x, y, ids)))
+                        self._pending.positions.append(
+                            (
+                                task.index,
+                                done_before + progress.iteration + 1,
+                                progress.global_iteration + 1,
+                                progress.iteration,
+                            )
+                        )
                         progress.iteration += 1
                         progress.global_iteration += 1
-                        self.observers.iteration_done(
-                            task.index,
-                            done_before + progress.iteration,
-                            progress.global_iteration,
-                            loss,
-                        )
-                        self._maybe_evaluate_curve(
-                            task.index, total, done_before + progress.iteration
-                        )
-                        if (
+                        curve = self._curve_due(total, done_before + progress.iteration)
+                        checkpoint = bool(
                             self.training.checkpoint_every
                             and progress.global_iteration % self.training.checkpoint_every == 0
-                        ):
+                        )
+                        if curve or checkpoint or len(self._pending) >= SYNC_EVERY:
+                            self._sync_losses()
+                        if curve:
+                            self._evaluate_curve(task.index)
+                        if checkpoint:
                             progress.train_seconds += time.perf_counter() - started
                             self._save_checkpoint()
                             started = time.perf_counter()
+                    self._sync_losses()
                     batches.close()  # a lazy dataset's DataLoader workers stop here
                 done_before += n_iter
                 progress.phase += 1
@@ -308,15 +349,21 @@ class Learner:
         self.observers.run_done({"train_seconds": progress.train_seconds})
         return progress
 
-    def _maybe_evaluate_curve(self, task: int, total: int, iteration: int) -> None:
+    def _curve_due(self, total: int, iteration: int) -> bool:
+        """Whether the curves get a point after ``iteration`` (of ``total`` in the task)."""
         every = self.evaluation.eval_every
         if every is None:
             every = max(1, total // 10)
-        if every and iteration % every == 0 and iteration < total:
-            accs = self.evaluate(subsets=self._curve_subsets)
-            self.progress.curve_iterations.append(self.progress.global_iteration)
-            self.progress.curve_accuracy.append(accs)
-            self.observers.evaluated(self.progress.global_iteration, task, accs)
+        return bool(every) and iteration % every == 0 and iteration < total
+
+    def _evaluate_curve(self, task: int) -> None:
+        """A curve point on the tasks trained so far (0..task): the curves of later tasks start
+        at their task's start, from the full evaluation that ends the previous task."""
+        accs = self.evaluate(subsets=self._curve_subsets, tasks=list(range(task + 1)))
+        unseen: list[float | None] = [None] * (self.scenario.num_tasks - len(accs))
+        self.progress.curve_iterations.append(self.progress.global_iteration)
+        self.progress.curve_accuracy.append([*accs, *unseen])
+        self.observers.evaluated(self.progress.global_iteration, task, accs)
 
     def _finish_task(self, task: int) -> None:
         progress = self.progress
@@ -325,7 +372,7 @@ class Learner:
         for name, predictor in self.strategy.predictors().items():
             progress.extra_rows.setdefault(name, []).append(self.evaluate(predictor))
         progress.curve_iterations.append(progress.global_iteration)
-        progress.curve_accuracy.append(row)
+        progress.curve_accuracy.append(list(row))
         progress.parameters.append(self.strategy.parameter_counts())
         progress.task, progress.phase, progress.iteration = task + 1, 0, 0
         self.observers.task_done(task, row)
