@@ -20,7 +20,11 @@ resumed run draws the same numbers):
   per-task memories) with a quota of slots per key; when the quota shrinks (more classes seen), each
   key keeps a random subset of its examples. Simplification: an example replaces one stored *before*
   the current batch (examples of the same batch never evict each other);
-* appended in a chosen order (iCaRL's herding) and trimmed to the first ``m`` per class.
+* appended in a chosen order (iCaRL's herding) and trimmed to the first ``m`` per class;
+* ring (Chaudhry et al. 2019): each key (a task's class) owns a fixed block of ``ring_quota``
+  slots, written first-in first-out, so it holds the key's most recent examples.
+
+Which policy a strategy uses is its ``buffer_policy`` option (:mod:`lifelong.components.memory`).
 
 Everything lives in registered buffers, so ``state_dict()`` saves and restores the buffer exactly.
 """
@@ -69,6 +73,8 @@ def make_buffer(
     *,
     logits: bool = False,
     num_keys: int | None = None,
+    ring_quota: int | None = None,
+    key_table: torch.Tensor | None = None,
 ) -> ReplayBuffer:
     """A buffer for ``scenario``'s inputs; ``storage="auto"`` picks :func:`lossless_storage`."""
     if storage == "auto":
@@ -81,6 +87,8 @@ def make_buffer(
         storage=storage,
         scale=scenario.dataset.scale,
         num_keys=num_keys,
+        ring_quota=ring_quota,
+        key_table=key_table,
     )
 
 
@@ -111,7 +119,13 @@ class ReplayBuffer(nn.Module):
         logits: also store a logit vector per example (DER).
         storage: dtype of the stored inputs: float32, float16 or uint8 (see the module docstring).
         scale: for uint8 storage, inputs are stored as ``round(x * scale)``.
-        num_keys: number of distinct keys of the balanced policy (default: ``num_outputs``).
+        num_keys: number of distinct keys of the balanced and ring policies (default:
+            ``num_outputs``).
+        ring_quota: slots per key of the ring policy (key k owns slots ``k * ring_quota`` to
+            ``(k + 1) * ring_quota - 1``); ``None``: the other policies, which fill slots from 0.
+        key_table: (tasks, outputs) key of each (task, output unit) pair, for policies keyed by
+            class (:func:`lifelong.components.memory.class_keys`); not saved (derived from the
+            scenario).
     """
 
     x: torch.Tensor
@@ -121,6 +135,7 @@ class ReplayBuffer(nn.Module):
     size: torch.Tensor
     seen: torch.Tensor
     seen_per_key: torch.Tensor
+    key_table: torch.Tensor | None
 
     def __init__(
         self,
@@ -132,8 +147,13 @@ class ReplayBuffer(nn.Module):
         storage: str = "float32",
         scale: float = 255.0,
         num_keys: int | None = None,
+        ring_quota: int | None = None,
+        key_table: torch.Tensor | None = None,
     ) -> None:
         super().__init__()
+        if ring_quota is not None and not 1 <= ring_quota * (num_keys or num_outputs) <= capacity:
+            raise ValueError(f"ring_quota {ring_quota} x keys must be in 1..capacity {capacity}")
+        self.ring_quota = ring_quota
         if storage not in STORAGE:
             raise ValueError(f"storage must be one of {STORAGE}, got {storage}")
         self.capacity, self.storage, self.scale = capacity, storage, scale
@@ -147,13 +167,14 @@ class ReplayBuffer(nn.Module):
         self.register_buffer("seen", torch.zeros((), dtype=torch.long))
         # balanced policy: examples offered per key
         self.register_buffer("seen_per_key", torch.zeros(num_keys or num_outputs, dtype=torch.long))
+        self.register_buffer("key_table", key_table, persistent=False)
 
     def __len__(self) -> int:
         return int(self.size)
 
     def nbytes(self) -> int:
         """Bytes of the stored tensors (the full capacity is allocated up front)."""
-        return sum(t.numel() * t.element_size() for t in self.buffers())
+        return sum(t.numel() * t.element_size() for t in self.state_dict().values())
 
     # ------------------------------------------------------------------ writing
     def _encode(self, x: torch.Tensor) -> torch.Tensor:
@@ -220,7 +241,7 @@ class ReplayBuffer(nn.Module):
         if by not in ("y", "task_ids"):
             raise ValueError(f"by must be 'y' or 'task_ids', got {by}")
         device, num_keys = self.y.device, len(self.seen_per_key)
-        self._shrink(getattr(self, by), quota, generator)
+        self.shrink(getattr(self, by), quota, generator)
         size = int(self.size)
         stored_keys = getattr(self, by)[:size].long().cpu()
         keys = (y if by == "y" else task_ids).cpu()
@@ -244,6 +265,28 @@ class ReplayBuffer(nn.Module):
         )
         self.size += int(append.sum())
         self.seen_per_key += torch.bincount(keys, minlength=num_keys).to(device)
+
+    def add_ring(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        task_ids: torch.Tensor,
+        keys: torch.Tensor,
+        logits: torch.Tensor | None = None,
+    ) -> None:
+        """Write each example into its key's block, first-in first-out (the ring policy): the n-th
+        example of key k (0-based) goes to slot ``k * ring_quota + n % ring_quota``, so a full
+        block holds the key's ``ring_quota`` most recent examples. No randomness, no host read."""
+        if self.ring_quota is None:
+            raise ValueError("this buffer was not made for the ring policy (ring_quota)")
+        num_keys = len(self.seen_per_key)
+        onehot = torch.nn.functional.one_hot(keys, num_keys)
+        before = (onehot.cumsum(0) - onehot)[torch.arange(len(keys), device=keys.device), keys]
+        n = self.seen_per_key[keys] + before  # position of each example in its key's stream
+        slots = keys * self.ring_quota + n % self.ring_quota
+        self._write(slots, torch.arange(len(keys), device=keys.device), x, y, task_ids, logits)
+        self.seen_per_key += torch.bincount(keys, minlength=num_keys)
+        self.size.copy_(self.seen_per_key.clamp(max=self.ring_quota).sum())
 
     def append(
         self,
@@ -272,8 +315,8 @@ class ReplayBuffer(nn.Module):
         )
         self._compact(rank < per_class)
 
-    def _shrink(self, keys: torch.Tensor, quota: int, generator: torch.Generator) -> None:
-        """Keep a random ``quota`` examples of every key that has more."""
+    def shrink(self, keys: torch.Tensor, quota: int, generator: torch.Generator) -> None:
+        """Keep a random ``quota`` examples of every key that has more (``keys``: one per slot)."""
         size = int(self.size)
         if size == 0:
             return
@@ -299,7 +342,12 @@ class ReplayBuffer(nn.Module):
     # ------------------------------------------------------------------ reading
     def indices(self, tasks_before: int | None = None) -> torch.Tensor:
         """Slots in use, optionally only those of tasks ``< tasks_before``."""
-        slots = torch.arange(int(self.size), device=self.y.device)
+        if self.ring_quota is None:
+            slots = torch.arange(int(self.size), device=self.y.device)
+        else:  # the first min(seen, quota) slots of every key's block
+            q = self.ring_quota
+            slots = torch.arange(q * len(self.seen_per_key), device=self.y.device)
+            slots = slots[slots % q < self.seen_per_key.clamp(max=q)[slots // q]]
         if tasks_before is not None:
             slots = slots[self.task_ids[: len(slots)] < tasks_before]
         return slots

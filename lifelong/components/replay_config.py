@@ -1,10 +1,12 @@
-"""Hyperparameters shared by the strategies that replay stored examples (ER, A-GEM, iCaRL, DER)."""
+"""Hyperparameters shared by the strategies that replay stored examples (ER, A-GEM, iCaRL, DER),
+and the memory policy option of those whose memory is not part of the method (all but iCaRL)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from lifelong.components.buffer import STORAGE, Storage
+from lifelong.components.memory import BufferPolicy
 from lifelong.core.fields import check, field
 from lifelong.core.strategy import StrategyConfig
 
@@ -23,3 +25,17 @@ class ReplayConfig(StrategyConfig):
         check(self.buffer_size >= 1, "buffer_size must be >= 1")
         check(self.replay_batch_size >= 1, "replay_batch_size must be >= 1")
         check(self.storage in ("auto", *STORAGE), f"storage must be auto or one of {STORAGE}")
+
+
+POLICY_HELP = (
+    "which examples the memory keeps: reservoir, task-reservoir, ring (per class, first-in "
+    "first-out), task-balanced or class-balanced (past tasks only, filled at task end); see "
+    "lifelong.components.memory"
+)
+
+
+@dataclass(frozen=True)
+class ReplayPolicyConfig(ReplayConfig):
+    """A replay configuration with a choice of memory policy (ER, DER, DER++, A-GEM)."""
+
+    buffer_policy: BufferPolicy = field("reservoir", POLICY_HELP)

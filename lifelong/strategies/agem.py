@@ -6,8 +6,10 @@ computed; if <g, g_ref> < 0 the update is the closed-form projection::
 
     g~ = g - (<g, g_ref> / <g_ref, g_ref>) g_ref
 
-Deviation: the memory of a task is a reservoir sample of its stream (the paper's code fills it as a
-ring buffer); memory losses use the setting's masked logits.
+Deviation: by default the memory of a task is a reservoir sample of its stream
+(``buffer_policy=task-reservoir``); ``buffer_policy=ring`` fills per-class blocks first-in
+first-out, as the paper's code does (see :mod:`lifelong.components.memory`). Memory losses use the
+setting's masked logits.
 """
 
 from __future__ import annotations
@@ -18,19 +20,21 @@ from typing import Any
 import torch
 
 from lifelong.components.buffer import ReplayBuffer
+from lifelong.components.memory import BufferPolicy, policy_buffer, store_step, store_task
 from lifelong.components.projection import agem_project, assign_flat_grad, flat_grad, flatten
-from lifelong.components.replay_config import ReplayConfig
+from lifelong.components.replay_config import POLICY_HELP, ReplayPolicyConfig
 from lifelong.core.fields import field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Strategy
+from lifelong.data.scenarios import Task
 from lifelong.strategies.er import replay_metrics
-from lifelong.strategies.gem import task_memory
 
 
 @dataclass(frozen=True)
-class AGEMConfig(ReplayConfig):
+class AGEMConfig(ReplayPolicyConfig):
     buffer_size: int = field(1000, "memory budget in stored examples, split evenly over the tasks")
     replay_batch_size: int = field(256, "memory examples drawn per step to compute g_ref")
+    buffer_policy: BufferPolicy = field("task-reservoir", POLICY_HELP)
 
 
 @register
@@ -46,7 +50,9 @@ class AGEM(Strategy):
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)
-        self.buffer = task_memory(self, config.buffer_size, config.storage)
+        self.buffer = policy_buffer(
+            config.buffer_policy, config.buffer_size, context.scenario, config.storage
+        )
         self.register_buffer("projections", torch.zeros((), dtype=torch.long))
 
     def after_backward(self, batch: Batch) -> None:
@@ -63,10 +69,14 @@ class AGEM(Strategy):
             assign_flat_grad(params, agem_project(g, g_ref))
 
     def after_step(self, batch: Batch) -> None:
-        quota = self.config.buffer_size // self.context.scenario.num_tasks
-        self.buffer.add_balanced(
-            batch.x, batch.y, batch.task_ids, by="task_ids", quota=quota, generator=self.context.rng
+        scenario = self.context.scenario
+        store_step(
+            self.config.buffer_policy, self.buffer, batch, self.context.rng, scenario.num_tasks
         )
+
+    def after_task(self, task: Task) -> None:
+        scenario = self.context.scenario
+        store_task(self.config.buffer_policy, self.buffer, task, scenario, self.context.rng)
 
     def extra_metrics(self) -> dict[str, Any]:
         return {**replay_metrics(self.buffer), "projections": int(self.projections)}

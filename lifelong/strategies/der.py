@@ -8,7 +8,9 @@ gave it when it was seen. Each step adds a logit-matching term on a replay batch
 
 DER++ (:mod:`lifelong.strategies.derpp`) adds beta * CE on the labels of a second replay batch.
 Logits are stored over all output units, unmasked (as in the authors' code); the current batch's
-logits are those of the forward pass used for its loss (before the optimizer step).
+logits are those of the forward pass used for its loss (before the optimizer step). With a memory
+filled at task end (``buffer_policy=task-balanced`` or ``class-balanced``, not in the paper) the
+stored logits are those of the model at the end of the example's task.
 """
 
 from __future__ import annotations
@@ -19,16 +21,18 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from lifelong.components.buffer import ReplayBuffer, make_buffer
-from lifelong.components.replay_config import ReplayConfig
+from lifelong.components.buffer import ReplayBuffer
+from lifelong.components.memory import policy_buffer, store_step, store_task
+from lifelong.components.replay_config import ReplayPolicyConfig
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Strategy
+from lifelong.data.scenarios import Task
 from lifelong.strategies.er import replay_metrics
 
 
 @dataclass(frozen=True)
-class DERConfig(ReplayConfig):
+class DERConfig(ReplayPolicyConfig):
     buffer_size: int = field(1000, "memory budget |M| in stored examples (with their logits)")
     alpha: float = field(0.3, "weight alpha of the logit-matching (MSE) term")
 
@@ -49,7 +53,9 @@ class DER(Strategy):
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)
-        self.buffer = make_buffer(config.buffer_size, context.scenario, config.storage, logits=True)
+        self.buffer = policy_buffer(
+            config.buffer_policy, config.buffer_size, context.scenario, config.storage, logits=True
+        )
         self._logits: torch.Tensor | None = None  # current batch's logits, from loss to after_step
 
     def loss(self, batch: Batch) -> torch.Tensor:
@@ -68,10 +74,23 @@ class DER(Strategy):
         return self.config.alpha * F.mse_loss(self(replay.x, ids), replay.logits)
 
     def after_step(self, batch: Batch) -> None:
-        self.buffer.add_reservoir(
-            batch.x, batch.y, batch.task_ids, self.context.rng, logits=self._logits
-        )
+        tasks = self.context.scenario.num_tasks
+        policy = self.config.buffer_policy
+        store_step(policy, self.buffer, batch, self.context.rng, tasks, logits=self._logits)
         self._logits = None
+
+    def after_task(self, task: Task) -> None:
+        scenario, policy = self.context.scenario, self.config.buffer_policy
+        store_task(policy, self.buffer, task, scenario, self.context.rng, self._end_logits)
+
+    @torch.no_grad()
+    def _end_logits(self, x: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
+        """Logits stored by the memories filled at task end (evaluation mode)."""
+        was_training = self.training
+        self.eval()
+        logits = self(x, task_ids if self.context.scenario.setting == "task" else None)
+        self.train(was_training)
+        return logits
 
     def extra_metrics(self) -> dict[str, Any]:
         return replay_metrics(self.buffer)

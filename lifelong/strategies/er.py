@@ -6,8 +6,9 @@ sampling over the whole stream. Each step trains on the current batch B joined w
 
     L(theta) = CE(f_theta(x), y) averaged over B u B_M
 
-and the current batch is then offered to the reservoir. Deviation: none (the paper's ring buffer and
-reservoir variants are both described; this is the reservoir one).
+and the current batch is then offered to the reservoir. Deviation: none (the paper describes a ring
+buffer and a reservoir; the reservoir is the default, ``buffer_policy=ring`` the ring buffer, see
+:mod:`lifelong.components.memory` for these and the task- and class-balanced memories).
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ from typing import Any
 
 import torch
 
-from lifelong.components.buffer import ReplayBuffer, joined, make_buffer
-from lifelong.components.replay_config import ReplayConfig
+from lifelong.components.buffer import ReplayBuffer, joined
+from lifelong.components.memory import policy_buffer, store_step, store_task
+from lifelong.components.replay_config import ReplayPolicyConfig
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Strategy
+from lifelong.data.scenarios import Task
 
 
 @dataclass(frozen=True)
-class ERConfig(ReplayConfig):
-    """A reservoir memory of ``buffer_size`` examples, ``replay_batch_size`` replayed per step."""
+class ERConfig(ReplayPolicyConfig):
+    """A memory of ``buffer_size`` examples, ``replay_batch_size`` replayed per step."""
 
 
 def replay_metrics(buffer: Any) -> dict[str, Any]:
@@ -50,7 +53,9 @@ class ER(Strategy):
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)
-        self.buffer = make_buffer(config.buffer_size, context.scenario, config.storage)
+        self.buffer = policy_buffer(
+            config.buffer_policy, config.buffer_size, context.scenario, config.storage
+        )
 
     def loss(self, batch: Batch) -> torch.Tensor:
         if len(self.buffer) == 0:
@@ -59,7 +64,14 @@ class ER(Strategy):
         return self.classification_loss(joined(batch, replay))
 
     def after_step(self, batch: Batch) -> None:
-        self.buffer.add_reservoir(batch.x, batch.y, batch.task_ids, self.context.rng)
+        scenario = self.context.scenario
+        store_step(
+            self.config.buffer_policy, self.buffer, batch, self.context.rng, scenario.num_tasks
+        )
+
+    def after_task(self, task: Task) -> None:
+        scenario = self.context.scenario
+        store_task(self.config.buffer_policy, self.buffer, task, scenario, self.context.rng)
 
     def extra_metrics(self) -> dict[str, Any]:
         return replay_metrics(self.buffer)

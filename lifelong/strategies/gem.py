@@ -11,8 +11,9 @@ of::
 solved in its dual (t x t) with quadprog, with the dual variables bounded below by
 ``memory_strength`` (the authors' margin). See :mod:`lifelong.components.projection`.
 
-Deviations: the memory of a task is a reservoir sample of its stream (the authors keep the last
-examples seen, a ring buffer); the memory losses use the masked logits of the setting (the task's
+Deviations: by default the memory of a task is a reservoir sample of its stream (the authors keep
+the last examples seen, a ring buffer; ``buffer_policy=ring`` keeps the last ones of each class, see
+:mod:`lifelong.components.memory`); the memory losses use the masked logits of the setting (the task's
 head in the task-incremental setting, all seen classes in the class-incremental one). If quadprog
 fails (infeasible or numerically singular dual), the step falls back to the A-GEM projection on the
 average memory gradient; ``qp_fallbacks`` in metrics.json counts how often.
@@ -26,7 +27,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from lifelong.components.buffer import STORAGE, ReplayBuffer, Storage, make_buffer
+from lifelong.components.buffer import STORAGE, ReplayBuffer, Storage
+from lifelong.components.memory import BufferPolicy, policy_buffer, store_step, store_task
 from lifelong.components.projection import (
     agem_project,
     assign_flat_grad,
@@ -34,10 +36,11 @@ from lifelong.components.projection import (
     flatten,
     gem_project,
 )
+from lifelong.components.replay_config import POLICY_HELP
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Strategy, StrategyConfig
-from lifelong.errors import ConfigError
+from lifelong.data.scenarios import Task
 from lifelong.strategies.er import replay_metrics
 
 
@@ -50,22 +53,12 @@ class GEMConfig(StrategyConfig):
     storage: Storage = field(
         "auto", "dtype of the stored inputs (auto: uint8 when lossless, else float32)"
     )
+    buffer_policy: BufferPolicy = field("task-reservoir", POLICY_HELP)
 
     def __post_init__(self) -> None:
         check(self.buffer_size >= 1, "buffer_size must be >= 1")
         check(self.memory_strength >= 0, "memory_strength must be >= 0")
         check(self.storage in ("auto", *STORAGE), f"storage must be auto or one of {STORAGE}")
-
-
-def task_memory(strategy: Strategy, buffer_size: int, storage: str):  # type: ignore[no-untyped-def]
-    """A buffer with ``buffer_size // num_tasks`` slots per task (GEM and A-GEM)."""
-    tasks = strategy.context.scenario.num_tasks
-    if buffer_size < tasks:
-        raise ConfigError(
-            f"{strategy.name}: buffer_size ({buffer_size}) must be >= the number of "
-            f"tasks ({tasks}): the memory is split evenly over the tasks"
-        )
-    return make_buffer(buffer_size, strategy.context.scenario, storage, num_keys=tasks)
 
 
 def memory_gradients(strategy: GEM, tasks_before: int) -> torch.Tensor:
@@ -104,7 +97,9 @@ class GEM(Strategy):
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)
-        self.buffer = task_memory(self, config.buffer_size, config.storage)
+        self.buffer = policy_buffer(
+            config.buffer_policy, config.buffer_size, context.scenario, config.storage
+        )
         self.register_buffer("projections", torch.zeros((), dtype=torch.long))
         self.register_buffer("qp_fallbacks", torch.zeros((), dtype=torch.long))
 
@@ -126,10 +121,14 @@ class GEM(Strategy):
         assign_flat_grad(params, z)
 
     def after_step(self, batch: Batch) -> None:
-        quota = self.config.buffer_size // self.context.scenario.num_tasks
-        self.buffer.add_balanced(
-            batch.x, batch.y, batch.task_ids, by="task_ids", quota=quota, generator=self.context.rng
+        scenario = self.context.scenario
+        store_step(
+            self.config.buffer_policy, self.buffer, batch, self.context.rng, scenario.num_tasks
         )
+
+    def after_task(self, task: Task) -> None:
+        scenario = self.context.scenario
+        store_task(self.config.buffer_policy, self.buffer, task, scenario, self.context.rng)
 
     def extra_metrics(self) -> dict[str, Any]:
         return {
