@@ -19,6 +19,7 @@ def plot_curves(
     """Accuracy of every task over training, one line per task, task boundaries marked.
 
     This is the seed notebook's figure: the lines of earlier tasks fall when a new task starts.
+    A task's line starts at its task's start; points of tasks not yet trained are ``None``.
     """
     curve = metrics["curve"]
     iterations = curve["iterations"]
@@ -31,8 +32,12 @@ def plot_curves(
         ax = fig.subplots()
     for j, values in enumerate(accuracy):
         start = curve["task_starts"][j] if j < len(curve["task_starts"]) else 0
-        xs = [it for it in iterations if it >= start]
-        ys = [v for it, v in zip(iterations, values, strict=True) if it >= start]
+        points = [
+            (it, v)
+            for it, v in zip(iterations, values, strict=True)
+            if it >= start and v is not None
+        ]
+        xs, ys = [it for it, _ in points], [v for _, v in points]
         ax.plot(xs, ys, marker="o", markersize=2.5, linewidth=1.4, label=f"task {j + 1}")
     for start in curve["task_starts"][1:]:
         ax.axvline(start, color="grey", linestyle="--", linewidth=0.8)

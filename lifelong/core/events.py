@@ -20,7 +20,9 @@ class Observer:
         self, task: int, iteration: int, global_iteration: int, loss: float
     ) -> None: ...
 
-    def evaluated(self, global_iteration: int, task: int, accuracies: Sequence[float]) -> None: ...
+    def evaluated(self, global_iteration: int, task: int, accuracies: Sequence[float]) -> None:
+        """A curve point during ``task``: the accuracies of tasks 0..task, those trained so far
+        (``curve_samples`` examples each); ``task_done`` gets every task's."""
 
     def task_done(self, task: int, accuracies: Sequence[float]) -> None: ...
 

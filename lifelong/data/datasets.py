@@ -15,6 +15,7 @@ import io
 import pickle
 import struct
 import tarfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lifelong.data.files import RemoteFile, data_root, ensure_files, verify
+from lifelong.data.files import RemoteFile, data_root, ensure_files, verify, verify_content
 from lifelong.errors import DataError, unknown_name
 
 
@@ -156,12 +157,21 @@ def idx_remote_files(name: str, mirrors: tuple[str, ...] | None = None) -> list[
 
 def read_idx(path: Path, expected_dims: int) -> np.ndarray:
     """Parse a (gzipped) IDX file of unsigned bytes; check magic number, rank and size."""
-    opener = gzip.open if path.suffix == ".gz" else open
+    return parse_idx(path, idx_bytes(path), expected_dims)
+
+
+def idx_bytes(path: Path) -> bytes:
+    """The content of an IDX file, decompressed when gzipped (in one call: several times faster
+    than reading a ``gzip.open`` stream)."""
     try:
-        with opener(path, "rb") as handle:  # type: ignore[operator]
-            raw = handle.read()
-    except (OSError, EOFError) as err:
+        raw = path.read_bytes()
+        return gzip.decompress(raw) if path.suffix == ".gz" else raw
+    except (OSError, EOFError, zlib.error) as err:
         raise DataError(f"{path}: not a readable gzip file ({err})") from None
+
+
+def parse_idx(path: Path, raw: bytes, expected_dims: int) -> np.ndarray:
+    """The array in IDX content ``raw`` (read from ``path``, named in errors)."""
     if len(raw) < 4:
         raise DataError(f"{path}: truncated (only {len(raw)} bytes)")
     zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
@@ -188,10 +198,14 @@ def load_idx_dataset(
     """Load MNIST or Fashion-MNIST from ``root/name/`` (downloading when allowed)."""
     remotes = idx_remote_files(name)
     paths = ensure_files(name, root / name, remotes, download_missing=download)
+    contents = [idx_bytes(path) for path in paths]  # each file read and decompressed once
     if check:
-        for path, remote in zip(paths, remotes, strict=False):
-            verify(path, remote)
-    train_x, train_y, test_x, test_y = (read_idx(p, 3 if "images" in p.name else 1) for p in paths)
+        for path, remote, content in zip(paths, remotes, contents, strict=False):
+            verify_content(path, remote, content)
+    train_x, train_y, test_x, test_y = (
+        parse_idx(p, raw, 3 if "images" in p.name else 1)
+        for p, raw in zip(paths, contents, strict=True)
+    )
     if len(train_x) != len(train_y) or len(test_x) != len(test_y):
         raise DataError(f"{root / name}: image and label counts differ")
     return ImageDataset(

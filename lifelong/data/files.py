@@ -78,6 +78,20 @@ def verify(path: Path, remote: RemoteFile) -> None:
         actual, expected, kind = file_digest(path, "md5"), remote.md5, "MD5"
     else:
         return
+    _check_digest(path, remote, kind, actual, expected)
+
+
+def verify_content(path: Path, remote: RemoteFile, content: bytes) -> None:
+    """:func:`verify` for a file whose (decompressed) ``content`` is already in memory: a loader
+    that reads the file anyway hashes what it read instead of reading the file twice."""
+    if remote.content_sha256 is None:
+        verify(path, remote)
+        return
+    actual = hashlib.sha256(content).hexdigest()
+    _check_digest(path, remote, "SHA-256 of content", actual, remote.content_sha256)
+
+
+def _check_digest(path: Path, remote: RemoteFile, kind: str, actual: str, expected: str) -> None:
     if actual != expected:
         raise DataError(
             f"{remote.name} ({path}): {kind} is {actual}, expected {expected} (corrupt or wrong file); "

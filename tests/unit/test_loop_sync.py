@@ -116,3 +116,13 @@ def test_bf16_autocast_trains_and_is_outside_the_fingerprint_at_fp32(tiny_config
     base = RunConfig().to_dict()
     assert fingerprint(base) == fingerprint({k: v for k, v in base.items() if k != "precision"})
     assert fingerprint(base) != fingerprint({**base, "precision": "bf16"})
+
+
+def test_curve_points_evaluate_the_tasks_trained_so_far_and_task_ends_all(tiny_config):
+    curve = run(tiny_config(iterations=20, eval_every=5), write=False).metrics["curve"]
+    assert len(curve["iterations"]) == 5 * 4  # 3 points within each task + its end
+    for k, (iteration, row) in enumerate(zip(curve["iterations"], curve["accuracy"], strict=True)):
+        task, at_end = divmod(k, 4)
+        trained = 5 if at_end == 3 else task + 1
+        assert iteration == 20 * task + 5 * (at_end + 1)
+        assert all(v is not None for v in row[:trained]) and row[trained:] == [None] * (5 - trained)
