@@ -243,7 +243,8 @@ def collect_metrics(
 
 
 def write_results(out: Path, result_metrics: dict[str, Any]) -> None:
-    """metrics.json, config.yaml, accuracy_matrix.csv and curves.png (when matplotlib is installed).
+    """metrics.json, config.yaml, accuracy_matrix.csv and curves.png (when matplotlib is installed
+    and the config's ``plot`` is on).
 
     config.yaml is written with the results, never before, so a folder's files always describe one
     configuration."""
@@ -252,7 +253,7 @@ def write_results(out: Path, result_metrics: dict[str, Any]) -> None:
     lines = [header] + [f"task_{i}," + ",".join(f"{v:.6f}" for v in row) for i, row in enumerate(R)]
     atomic_write_text(out / "accuracy_matrix.csv", "\n".join(lines) + "\n")
     save_yaml(result_metrics["config"], out / "config.yaml")
-    if importlib.util.find_spec("matplotlib") is not None:
+    if result_metrics["config"].get("plot", True) and importlib.util.find_spec("matplotlib"):
         from lifelong.core.curves import plot_curves
 
         plot_curves(result_metrics, out / "curves.png")

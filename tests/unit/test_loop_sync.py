@@ -126,3 +126,13 @@ def test_curve_points_evaluate_the_tasks_trained_so_far_and_task_ends_all(tiny_c
         trained = 5 if at_end == 3 else task + 1
         assert iteration == 20 * task + 5 * (at_end + 1)
         assert all(v is not None for v in row[:trained]) and row[trained:] == [None] * (5 - trained)
+
+
+def test_no_plot_skips_only_the_figure_and_keeps_the_identity(tiny_config, tmp_path):
+    plotted = run(tiny_config(out=str(tmp_path / "a"))).metrics
+    bare = run(tiny_config(out=str(tmp_path / "b"), plot=False)).metrics
+    assert (tmp_path / "a" / "curves.png").is_file()
+    assert not (tmp_path / "b" / "curves.png").exists()
+    assert (tmp_path / "b" / "metrics.json").is_file() and (tmp_path / "b" / "log.csv").is_file()
+    assert bare["fingerprint"] == plotted["fingerprint"]
+    assert bare["accuracy_matrix"] == plotted["accuracy_matrix"]
