@@ -38,14 +38,15 @@ def samples_per_second(config: RunConfig, device: torch.device) -> float:
     """Training samples per second of one run (scenario build and evaluations excluded)."""
     scenario = build_run_scenario(config, device)
     strategy = build_strategy(config, scenario, device)
-    learner = Learner(strategy, config)
+    learner = Learner.from_config(strategy, config)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     learner.fit()
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    assert config.iterations is not None
-    return config.tasks * config.iterations * config.batch_size / learner.progress.train_seconds  # type: ignore[operator]
+    training, tasks = config.training, scenario.num_tasks
+    assert training.iterations is not None
+    return tasks * training.iterations * training.batch_size / learner.progress.train_seconds
 
 
 def main() -> None:
@@ -80,7 +81,7 @@ def main() -> None:
         for strategy in args.strategies.split(","):
             for precision in ("fp32", "bf16"):
                 config = resolve(
-                    RunConfig(
+                    RunConfig.of(
                         benchmark="permuted-mnist",
                         tasks=2,
                         strategy=strategy,

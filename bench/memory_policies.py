@@ -51,7 +51,7 @@ def main() -> None:
             results: dict[str, list[tuple[float, float]]] = {"validation": [], "test": []}
             for seed in seeds:
                 for split in results:
-                    config = RunConfig(
+                    config = RunConfig.of(
                         benchmark=args.benchmark,
                         scenario=args.setting,
                         strategy=strategy,
