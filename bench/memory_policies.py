@@ -39,6 +39,8 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--buffer-size", type=int, default=200)
     parser.add_argument("--iterations", type=int, default=100)
+    parser.add_argument("--hidden", default="400,400")
+    parser.add_argument("--splits", default="validation,test", help="evaluation splits to run")
     parser.add_argument("--data-root", default=os.environ.get("LIFELONG_DATA", "/work/shared/data"))
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
@@ -48,7 +50,7 @@ def main() -> None:
     started = time.perf_counter()
     for strategy in args.strategies.split(","):
         for policy in args.policies.split(","):
-            results: dict[str, list[tuple[float, float]]] = {"validation": [], "test": []}
+            results: dict[str, list[tuple[float, float]]] = {s: [] for s in args.splits.split(",")}
             for seed in seeds:
                 for split in results:
                     config = RunConfig.of(
@@ -60,6 +62,7 @@ def main() -> None:
                         validation_fraction=0.1,
                         evaluate_on=split,
                         iterations=args.iterations,
+                        hidden=args.hidden,
                         eval_every=0,
                         threads=1,
                         device="cpu",
@@ -80,7 +83,7 @@ def main() -> None:
     lines = [
         "## Replay memory policies",
         "",
-        f"{args.benchmark}, {args.setting}-incremental, MLP 2x400, Adam lr 1e-3, batch 128, "
+        f"{args.benchmark}, {args.setting}-incremental, MLP {args.hidden}, Adam lr 1e-3, batch 128, "
         f"{args.iterations} iterations per task, memory of {args.buffer_size} examples, 10% of "
         "each task's training data held "
         f"out for validation, seeds {args.seeds} (mean +- sem). Validation columns: the same runs "
@@ -94,19 +97,16 @@ def main() -> None:
         "|---|---|---|---|---|",
     ]
     for strategy, policy, results in rows:
-        val = mean_sem([a for a, _ in results["validation"]])
-        acc = mean_sem([a for a, _ in results["test"]])
-        forgetting = mean_sem([f for _, f in results["test"]])
-        lines.append(
-            f"| {strategy} | `{policy}` | {100 * val[0]:.1f} +- {100 * val[1]:.1f} | "
-            f"{100 * acc[0]:.1f} +- {100 * acc[1]:.1f} | "
-            f"{100 * forgetting[0]:.1f} +- {100 * forgetting[1]:.1f} |"
-        )
+        cells = []
+        for split, index in (("validation", 0), ("test", 0), ("test", 1)):
+            mean, sem = mean_sem([r[index] for r in results.get(split, [])] or [float("nan")])
+            cells.append(f"{100 * mean:.1f} +- {100 * sem:.1f}" if split in results else "-")
+        lines.append(f"| {strategy} | `{policy}` | " + " | ".join(cells) + " |")
     lines += [
         "",
         f"Command: `OMP_NUM_THREADS=1 nice python bench/memory_policies.py --strategies "
         f"{args.strategies} --seeds {args.seeds} --buffer-size {args.buffer_size} "
-        f"--iterations {args.iterations}` "
+        f"--iterations {args.iterations} --hidden {args.hidden} --splits {args.splits}` "
         f"({minutes:.0f} min on the shared 2-core machine; torch {torch.__version__}).",
     ]
     text = "\n".join(lines)

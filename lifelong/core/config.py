@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 
 from lifelong.core.fields import build_config, check, config_help, field
-from lifelong.data.scenarios import Setting
+from lifelong.data.settings import Setting
 from lifelong.errors import ConfigError
 
 

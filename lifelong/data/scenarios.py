@@ -34,7 +34,6 @@ from lifelong.data.lazy import LazyDataset
 from lifelong.data.transforms import Permute, Rotate, TaskTransform
 from lifelong.errors import ConfigError, unknown_name
 
-Setting = Literal["task", "domain", "class"]
 SETTINGS: tuple[str, ...] = ("task", "domain", "class")
 Normalization = tuple[Sequence[float], Sequence[float]]  # per-channel (mean, std)
 
