@@ -103,7 +103,7 @@ class EvaluationConfig:
         None,
         "evaluate every N iterations for the curves (default: 10 points per task; 0: off). "
         "Each point runs curve_samples examples of every task trained so far through the model "
-        "(at the default, on Permuted MNIST's 5 tasks, about 15%% of the training time)",
+        "(at the default, on Permuted MNIST's 5 tasks, about 10%% of the training time)",
     )
     curve_samples: int = field(1000, "test samples per task for intermediate curve points")
     eval_batch_size: int = field(1000, "evaluation batch size")
