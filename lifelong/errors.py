@@ -40,3 +40,15 @@ class UnsupportedSettingError(LifelongError):
 def unknown_name(kind: str, name: str, valid: Iterable[str]) -> LifelongError:
     """Build the standard 'unknown X' error that lists the valid names."""
     return LifelongError(f"unknown {kind} '{name}'; valid: {', '.join(sorted(valid))}")
+
+
+def require_package(module: str, extra: str, purpose: str):  # type: ignore[no-untyped-def]
+    """Import and return ``module``, or raise a LifelongError saying which extra installs it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise LifelongError(
+            f"{purpose} needs the '{module}' package: pip install 'lifelong[{extra}]'"
+        ) from None

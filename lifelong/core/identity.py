@@ -38,6 +38,12 @@ NOT_IN_FINGERPRINT = frozenset(
 # behaviour: left out of the fingerprint at that value, so earlier runs keep their identity.
 OMITTED_AT_DEFAULT: dict[str, Any] = {
     "precision": "fp32",  # issue 15: bf16 autocast of the training loss
+    # text and pretrained transformers (issue 12)
+    "max_length": None,
+    "samples_per_class": None,
+    "lora_rank": 0,
+    "lora_alpha": 16.0,
+    "lora_targets": [],
 }
 
 # Keys renamed since results were first stored: the fingerprint uses the first name, so a rename

@@ -41,10 +41,12 @@ from lifelong.core.strategy import Context, Strategy
 from lifelong.core.tuned_defaults import tuned_params
 from lifelong.data.scenarios import BENCHMARKS, Scenario, build_scenario
 from lifelong.errors import ConfigError, LifelongError
+from lifelong.models.adapters import add_lora
 from lifelong.models.build import ModelSpec, build_model
+from lifelong.models.hf import HF_PREFIX
 from lifelong.models.user import USER_MODEL_PREFIX, ModelSource, UserModel, as_user_model
 
-DEFAULT_HIDDEN = {"mlp": (400, 400), "cnn": (256,), "resnet18": (20,)}
+DEFAULT_HIDDEN = {"mlp": (400, 400), "cnn": (256,), "resnet18": (20,), "bow": (64,)}
 
 
 @dataclass
@@ -96,7 +98,9 @@ def resolve(config: RunConfig, scenario: Scenario | None = None) -> RunConfig:
         changes["tasks"] = tasks
     if config.training.epochs is None and config.training.iterations is None:
         changes["epochs"] = epochs
-    if config.model.hidden is None and not config.model.name.startswith(USER_MODEL_PREFIX):
+    if config.model.hidden is None and not config.model.name.startswith(
+        (USER_MODEL_PREFIX, HF_PREFIX)
+    ):
         changes["hidden"] = list(DEFAULT_HIDDEN.get(config.model.name, (400, 400)))
     if config.out is None:
         changes["out"] = str(config.replace(**changes).default_out())
@@ -118,6 +122,9 @@ def build_run_scenario(config: RunConfig, device: torch.device | str = "cpu") ->
         data_root=config.data.data_root,
         download=config.data.download,
         device=device,
+        model=config.model.name,
+        max_length=config.data.max_length,
+        samples_per_class=config.data.samples_per_class,
     )
     if config.data.first_tasks is not None:
         scenario = scenario.first(config.data.first_tasks)
@@ -171,10 +178,24 @@ def build_strategy(
             scenario.input_shape,
             scenario.num_outputs,
             tuple(config.model.hidden or ()),
+            vocab_size=getattr(scenario.dataset, "vocab_size", 0),
         )
         model = UserModel(lambda: build_model(spec))
     seed_everything(config.seed)
     network, output_layer = as_user_model(model).build(scenario.num_outputs)
+    if config.model.lora_rank:
+        if config.strategy in ("lora", "lora-continual"):
+            raise ConfigError(
+                f"strategy '{config.strategy}' adds its own adapters; --lora-rank composes a LoRA "
+                "adapter with the other strategies (naive, ewc, er, ...)"
+            )
+        add_lora(
+            network,
+            output_layer,
+            rank=config.model.lora_rank,
+            alpha=config.model.lora_alpha,
+            targets=config.model.lora_targets,
+        )
     context = Context(
         scenario=scenario,
         device=device,

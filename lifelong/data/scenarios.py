@@ -31,6 +31,13 @@ import torch.nn.functional as F
 from lifelong.data import digest
 from lifelong.data.datasets import ImageDataset, load_dataset
 from lifelong.data.lazy import LazyDataset
+from lifelong.data.text import (
+    DEFAULT_MAX_LENGTH,
+    DEFAULT_TRAIN_PER_CLASS,
+    is_tokens,
+    load_wordnet_text,
+    make_tokenizer,
+)
 from lifelong.data.transforms import Permute, Rotate, TaskTransform
 from lifelong.errors import ConfigError, unknown_name
 
@@ -114,6 +121,15 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
             "split-cifar10", "cifar10", "split", 5, "class", "CIFAR-10 in 5 tasks of 2 classes"
         ),
         BenchmarkSpec(
+            "split-wordnet",
+            "wordnet",
+            "split",
+            5,
+            "class",
+            "WordNet 3.0 noun glosses by supersense (animal, plant, food, ...) in 5 tasks of 2 "
+            "(text: 100 train + 40 test synsets per class, tokenized)",
+        ),
+        BenchmarkSpec(
             "split-cifar100",
             "cifar100",
             "split",
@@ -189,6 +205,13 @@ class Scenario:
         self.padding = padding
         self.normalization = normalization
         self.device = torch.device(device)
+        self._tokens = is_tokens(dataset)
+        if self._tokens and (
+            padding or normalization is not None or type(transform) is not TaskTransform
+        ):
+            raise ConfigError(
+                "text (token) inputs take no padding, normalisation or task transform"
+            )
         if padding and len(dataset.sample_shape) != 3:
             raise ConfigError(
                 f"padding needs image inputs (C, H, W); these inputs have shape "
@@ -324,7 +347,9 @@ class Scenario:
     # ------------------------------------------------------------------ batches
     def prepare(self, inputs: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
         """Turn stored inputs of the given tasks into model inputs (scale, pad, transform,
-        normalise). ``inputs`` is never modified."""
+        normalise). ``inputs`` is never modified. Token tensors (text) are used as they are."""
+        if self._tokens:
+            return inputs
         x = inputs.to(torch.float32, copy=True)
         if self.dataset.scale != 1.0:
             x.div_(self.dataset.scale)
@@ -597,6 +622,9 @@ def build_scenario(
     data_root: str | Path | None = None,
     download: bool = False,
     device: torch.device | str = "cpu",
+    model: str | None = None,
+    max_length: int | None = None,
+    samples_per_class: int | None = None,
 ) -> Scenario:
     """Build a scenario.
 
@@ -615,6 +643,11 @@ def build_scenario(
         data_root: folder holding the dataset folders (see :func:`lifelong.data.files.data_root`).
         download: fetch missing files from the official mirrors.
         device: where the tensors live (training device).
+        model: text benchmarks: the model the text is tokenized for (``hf:PATH`` uses that model's
+            tokenizer; any other model the offline word-hash tokenizer).
+        max_length: text benchmarks: tokens per text (default 32).
+        samples_per_class: text benchmarks: training examples drawn per class (default 100; the
+            test set has 40 per class).
     """
     if benchmark not in BENCHMARKS:
         raise unknown_name("benchmark", benchmark, BENCHMARKS)
@@ -627,7 +660,19 @@ def build_scenario(
         train_samples_per_task=train_samples_per_task,
         padding=padding,
     )
-    dataset = load_dataset(spec.dataset, data_root, download=download)
+    dataset: ImageDataset
+    if spec.dataset == "wordnet":
+        if download:
+            ensure_wordnet(data_root)
+        dataset = load_wordnet_text(
+            data_root,
+            tokenizer=make_tokenizer(model),
+            train_per_class=samples_per_class or DEFAULT_TRAIN_PER_CLASS,
+            max_length=max_length or DEFAULT_MAX_LENGTH,
+            seed=seed,
+        )
+    else:
+        dataset = load_dataset(spec.dataset, data_root, download=download)
     n_tasks = spec.default_tasks if num_tasks is None else num_tasks
     if n_tasks < 1:
         raise ConfigError(f"number of tasks must be >= 1, got {n_tasks}")
@@ -673,3 +718,15 @@ def build_scenario(
         normalization=_NORMALISATION.get(spec.dataset),
     )
     return scenario.to(device)
+
+
+def ensure_wordnet(root: str | Path | None) -> None:
+    """Download the WordNet files that are missing or invalid under ``root``."""
+    from lifelong.data import wordnet
+    from lifelong.data.files import data_root
+
+    folder = data_root(root) / wordnet.FOLDER
+    found = wordnet.problems(folder)
+    if found:
+        folder.mkdir(parents=True, exist_ok=True)
+        wordnet.download_wordnet(folder, list(found))

@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from torch import nn
 
 from lifelong.errors import ConfigError, unknown_name
+from lifelong.models.hf import HF_PREFIX, BagOfWords, HFClassifier
 from lifelong.models.networks import MLP, ReducedResNet18, SmallCNN
 
 MODELS = {
     "mlp": "fully connected ReLU network; hidden sizes from --hidden (default 400,400)",
     "cnn": "two conv blocks + one hidden layer (--hidden gives the dense width, default 256)",
     "resnet18": "reduced ResNet-18 (20 base filters, as in GEM); --hidden sets the base width",
+    "bow": "text: mean token embedding + one hidden layer (--hidden: embedding,hidden; default 64)",
+    "hf:PATH": "text: a Hugging Face encoder (local folder or hub name), mean-pooled, + linear head",
 }
 
 
@@ -25,6 +28,7 @@ class ModelSpec:
     input_shape: tuple[int, ...]  # (C, H, W) images, or e.g. (D,) features (mlp only)
     num_outputs: int
     hidden: tuple[int, ...] = (400, 400)
+    vocab_size: int = 0  # text models: token ids of the scenario's tokenizer
 
     def build(self) -> nn.Module:
         return build_model(self)
@@ -32,6 +36,19 @@ class ModelSpec:
 
 def build_model(spec: ModelSpec) -> nn.Module:
     """Instantiate the model described by ``spec``."""
+    if spec.name.startswith(HF_PREFIX):
+        return HFClassifier.from_pretrained(spec.name.removeprefix(HF_PREFIX), spec.num_outputs)
+    if spec.name == "bow":
+        if spec.vocab_size < 1:
+            raise ConfigError(
+                "the bow model needs text inputs: use a text benchmark (split-wordnet)"
+            )
+        hidden = spec.hidden or (64,)
+        return BagOfWords(spec.vocab_size, spec.num_outputs, dim=hidden[0], hidden=hidden[-1])
+    if spec.vocab_size:
+        raise ConfigError(
+            f"the {spec.name} model does not read text; use --model bow or --model hf:PATH"
+        )
     if spec.name == "mlp":
         if any(size < 1 for size in spec.hidden):
             raise ConfigError(f"hidden sizes must be positive, got {spec.hidden}")

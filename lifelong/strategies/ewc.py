@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import torch
 
-from lifelong.components.fisher import diagonal_fisher, task_samples
+from lifelong.components.fisher import diagonal_fisher, task_samples, trainable
 from lifelong.components.penalty import QuadraticPenalty
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
@@ -50,9 +50,9 @@ class EWCConfig(StrategyConfig):
         "Fisher labels: true (empirical), drawn from the model (sampled), expectation (exact)",
     )
     fisher_samples: int = field(1000, "N: training samples of the task used to estimate F")
-    fisher_method: Literal["auto", "vmap", "factored"] = field(
+    fisher_method: Literal["auto", "vmap", "factored", "loop"] = field(
         "auto",
-        "per-sample gradients: vmap (any model), factored (Linear layers only, faster), auto",
+        "per-sample gradients: vmap, factored (Linear layers only, faster), loop (transformers), auto",
     )
 
     def __post_init__(self) -> None:
@@ -71,7 +71,7 @@ class EWC(Strategy):
 
     def __init__(self, model: torch.nn.Module, config: EWCConfig, context: Context) -> None:
         super().__init__(model, config, context)
-        self.penalty = QuadraticPenalty(self.model.named_parameters())
+        self.penalty = QuadraticPenalty(trainable(self.model).items())  # adapter + head under LoRA
 
     def loss(self, batch: Batch) -> torch.Tensor:
         loss = self.classification_loss(batch)

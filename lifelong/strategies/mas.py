@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 import torch
 
-from lifelong.components.fisher import output_sensitivity, task_samples
+from lifelong.components.fisher import output_sensitivity, task_samples, trainable
 from lifelong.components.penalty import QuadraticPenalty
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
@@ -44,9 +44,9 @@ class MASConfig(StrategyConfig):
         0.3, "lambda: penalty weight, lambda sum_i Omega_i (theta_i - theta*_i)^2"
     )
     importance_samples: int = field(1000, "N: training samples of the task used to estimate Omega")
-    importance_method: Literal["auto", "vmap", "factored"] = field(
+    importance_method: Literal["auto", "vmap", "factored", "loop"] = field(
         "auto",
-        "per-sample gradients: vmap (any model), factored (Linear layers only, faster), auto",
+        "per-sample gradients: vmap, factored (Linear layers only, faster), loop (transformers), auto",
     )
 
     def __post_init__(self) -> None:
@@ -68,7 +68,7 @@ class MAS(Strategy):
 
     def __init__(self, model: torch.nn.Module, config: MASConfig, context: Context) -> None:
         super().__init__(model, config, context)
-        self.penalty = QuadraticPenalty(self.model.named_parameters())
+        self.penalty = QuadraticPenalty(trainable(self.model).items())  # adapter + head under LoRA
 
     def loss(self, batch: Batch) -> torch.Tensor:
         loss = self.classification_loss(batch)

@@ -30,6 +30,7 @@ from typing import Any
 
 import torch
 
+from lifelong.components.fisher import trainable
 from lifelong.components.penalty import QuadraticPenalty
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
@@ -62,15 +63,15 @@ class SI(Strategy):
 
     def __init__(self, model: torch.nn.Module, config: SIConfig, context: Context) -> None:
         super().__init__(model, config, context)
-        self.penalty = QuadraticPenalty(self.model.named_parameters())
+        self.penalty = QuadraticPenalty(trainable(self.model).items())  # adapter + head under LoRA
         self.names = list(self.penalty.names)
-        for i, (_, p) in enumerate(self.model.named_parameters()):
+        for i, p in enumerate(self._params()):
             self.register_buffer(f"path_integral_{i}", torch.zeros_like(p))  # W
             self.register_buffer(f"task_start_{i}", p.detach().clone())  # theta at the task start
         self._step: list[tuple[torch.Tensor, torch.Tensor]] = []  # (g, theta before the step)
 
     def _params(self) -> list[torch.nn.Parameter]:
-        return list(self.model.parameters())
+        return list(trainable(self.model).values())
 
     def _tensors(self, kind: str) -> list[torch.Tensor]:
         return [getattr(self, f"{kind}_{i}") for i in range(len(self.names))]
