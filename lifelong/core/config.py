@@ -43,7 +43,7 @@ class DataConfig:
     # text benchmarks (issue 12)
     max_length: int | None = field(None, "text benchmarks: tokens per text (default 32)")
     samples_per_class: int | None = field(
-        None, "text benchmarks: training examples per class (default 100; test: 40 per class)"
+        None, "text benchmarks: training examples per class (default 100; test: 20 per class)"
     )
 
     def __post_init__(self) -> None:

@@ -110,3 +110,33 @@ def evaluate(
         return task_accuracies(predict, scenario, chosen, sets, batch_size)
     finally:
         model.train(was_training)
+
+
+@torch.no_grad()
+def domain_losses(
+    model: nn.Module, domains: Sequence[torch.Tensor], batch_size: int = 256
+) -> list[float]:
+    """A language model's mean loss on each text domain: one row of the loss matrix.
+
+    Args:
+        model: has ``token_loss(x) -> (B,)``, the mean next-token loss of each text (e.g.
+            :class:`lifelong.models.hf.HFCausalLM`); evaluated in eval mode (restored afterwards).
+        domains: one token tensor (N, 2, L) per domain (see :mod:`lifelong.data.text`).
+
+    Returns:
+        Per domain, the mean over its texts of their mean per-token loss (nats; lower is better).
+        After each domain of your own loop it gives a row ``L[i]`` for :func:`lifelong.metrics.summarize_losses`.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        losses = []
+        for x in domains:
+            total = sum(
+                float(model.token_loss(x[i : i + batch_size]).sum())  # type: ignore[operator]
+                for i in range(0, len(x), batch_size)
+            )
+            losses.append(total / max(1, len(x)))
+        return losses
+    finally:
+        model.train(was_training)

@@ -127,7 +127,7 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
             5,
             "class",
             "WordNet 3.0 noun glosses by supersense (animal, plant, food, ...) in 5 tasks of 2 "
-            "(text: 100 train + 40 test synsets per class, tokenized)",
+            "(text: 100 train + 20 test synsets per class, tokenized)",
         ),
         BenchmarkSpec(
             "split-cifar100",
@@ -647,7 +647,7 @@ def build_scenario(
             tokenizer; any other model the offline word-hash tokenizer).
         max_length: text benchmarks: tokens per text (default 32).
         samples_per_class: text benchmarks: training examples drawn per class (default 100; the
-            test set has 40 per class).
+            test set has 20 per class).
     """
     if benchmark not in BENCHMARKS:
         raise unknown_name("benchmark", benchmark, BENCHMARKS)

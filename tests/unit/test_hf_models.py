@@ -60,7 +60,15 @@ def test_minilm_lora_replay_run_freezes_the_encoder(minilm, wordnet_data):
 def test_tiny_causal_lm_token_loss_matches_transformers():
     transformers = pytest.importorskip("transformers")
     torch.manual_seed(0)
-    config = transformers.GPT2Config(vocab_size=40, n_positions=16, n_embd=16, n_layer=1, n_head=2)
+    config = transformers.GPT2Config(
+        vocab_size=40,
+        n_positions=16,
+        n_embd=16,
+        n_layer=1,
+        n_head=2,
+        bos_token_id=0,
+        eos_token_id=0,
+    )
     model = HFCausalLM.from_config(config).eval()
     ids = torch.randint(0, 40, (2, 6))
     mask = torch.ones_like(ids)
@@ -74,3 +82,44 @@ def test_tiny_causal_lm_token_loss_matches_transformers():
         # padding after a text does not change its loss
         padded = torch.cat([x, torch.zeros(2, 2, 3, dtype=torch.long)], 2)
         torch.testing.assert_close(model.token_loss(padded), ours, rtol=1e-5, atol=1e-5)
+
+
+def test_tiny_causal_lm_forgets_a_text_domain(wordnet_data):
+    """A randomly initialised GPT-2 (no pretrained causal LM ships offline) trained on WordNet
+    animal glosses, then on time glosses: its animal loss rises, and the LM metrics say so."""
+    transformers = pytest.importorskip("transformers")
+    from lifelong import metrics as M
+    from lifelong.core.evaluation import domain_losses
+    from lifelong.data.text import WordHashTokenizer, load_wordnet_text
+
+    data = load_wordnet_text(
+        wordnet_data,
+        tokenizer=WordHashTokenizer(vocab_size=1024),
+        supersenses=("noun.animal", "noun.time"),
+        train_per_class=16,
+        test_per_class=1,
+        max_length=12,
+    )
+    domains = [data.train_x[data.train_y == d] for d in (0, 1)]
+    torch.manual_seed(0)
+    config = transformers.GPT2Config(
+        vocab_size=data.vocab_size,
+        n_positions=12,
+        n_embd=16,
+        n_layer=1,
+        n_head=2,
+        bos_token_id=0,
+        eos_token_id=0,
+    )
+    model = HFCausalLM.from_config(config)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    L = []
+    for x in domains:
+        for _ in range(20):
+            optimizer.zero_grad()
+            model.token_loss(x).mean().backward()
+            optimizer.step()
+        L.append(domain_losses(model, domains))
+    assert L[0][0] < L[0][1]  # after the animal domain, animal glosses are the better predicted
+    assert M.loss_forgetting_per_task(L)[0] == pytest.approx(L[1][0] - L[0][0])
+    assert M.average_loss_forgetting(L) > 0.5  # animal loss rose by more than half a nat
