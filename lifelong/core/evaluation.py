@@ -132,9 +132,9 @@ def domain_losses(
     try:
         losses = []
         for x in domains:
+            token_loss: Callable[[torch.Tensor], torch.Tensor] = model.token_loss  # type: ignore[assignment]
             total = sum(
-                float(model.token_loss(x[i : i + batch_size]).sum())  # type: ignore[operator]
-                for i in range(0, len(x), batch_size)
+                float(token_loss(x[i : i + batch_size]).sum()) for i in range(0, len(x), batch_size)
             )
             losses.append(total / max(1, len(x)))
         return losses
