@@ -35,8 +35,10 @@ if TYPE_CHECKING:
         scenario_from_dataset,
         scenario_from_folder,
         scenario_from_tensors,
+        scenario_from_texts,
     )
     from lifelong.data.scenarios import Scenario, Task, build_scenario, list_benchmarks
+    from lifelong.data.text import read_texts
     from lifelong.errors import ConfigError, LifelongError, UnsupportedSettingError
     from lifelong.models.user import UserModel
 
@@ -67,6 +69,8 @@ _EXPORTS = {
     "scenario_from_dataset": "lifelong.data.custom",
     "scenario_from_folder": "lifelong.data.custom",
     "scenario_from_tensors": "lifelong.data.custom",
+    "scenario_from_texts": "lifelong.data.custom",
+    "read_texts": "lifelong.data.text",
     "Scenario": "lifelong.data.scenarios",
     "Task": "lifelong.data.scenarios",
     "build_scenario": "lifelong.data.scenarios",
@@ -128,5 +132,7 @@ __all__ = [
     "scenario_from_dataset",
     "scenario_from_folder",
     "scenario_from_tensors",
+    "scenario_from_texts",
+    "read_texts",
 ]
 __version__ = "0.1.0"

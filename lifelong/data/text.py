@@ -241,3 +241,35 @@ def load_wordnet_text(
         tokenizer=chosen.name,
         texts=(train_texts, test_texts),
     )
+
+
+# ------------------------------------------------------------------------------ users' files
+def read_texts(
+    path: str | Path, *, text: str = "text", label: str = "label", task: str | None = None
+) -> tuple[list[str], list[str], list[int] | None]:
+    """(texts, labels, task labels or None) from a CSV file (with a header row) or a JSON Lines
+    file (``.jsonl``: one object per line), by column name; labels are kept as strings (class
+    names), task labels must be integers 0 .. T-1. For :func:`lifelong.scenario_from_texts`."""
+    import csv
+    import json
+
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            if path.suffix.lower() in (".jsonl", ".ndjson"):
+                rows = [json.loads(line) for line in handle if line.strip()]
+            else:
+                rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise DataError(f"{path}: cannot read ({_first_line(err)})") from None
+    if not rows:
+        raise DataError(f"{path}: no rows")
+    for n, row in enumerate(rows, start=1):
+        missing = [c for c in (text, label, task) if c is not None and c not in row]
+        if not isinstance(row, dict) or missing:
+            raise DataError(f"{path}: row {n} has no column '{missing[0] if missing else text}'")
+    try:
+        tasks = None if task is None else [int(row[task]) for row in rows]
+    except (TypeError, ValueError):
+        raise DataError(f"{path}: column '{task}' must hold integer task labels") from None
+    return [str(row[text]) for row in rows], [str(row[label]) for row in rows], tasks

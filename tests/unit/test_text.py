@@ -204,3 +204,40 @@ def test_language_model_metrics_by_hand():
     summary = M.summarize_losses(L)
     assert summary["average_perplexity"] == pytest.approx(math.exp(5.0 / 3))
     assert M.average_loss_forgetting([[1.0]]) == 0.0
+
+
+def test_own_texts_from_csv_and_jsonl_become_a_token_scenario(tmp_path):
+    rows = [(f"a {kind} number {i} {kind}", kind) for i in range(10) for kind in "abcd"]
+    (tmp_path / "t.csv").write_text(
+        "text,label\n" + "".join(f"{t},{k}\n" for t, k in rows), encoding="utf-8"
+    )
+    import json
+
+    (tmp_path / "t.jsonl").write_text(
+        "".join(
+            json.dumps({"body": t, "kind": k, "task": "abcd".index(k) // 2}) + "\n" for t, k in rows
+        )
+    )
+    texts, labels, tasks = lifelong.read_texts(tmp_path / "t.csv")
+    assert texts[:2] == ["a a number 0 a", "a b number 0 b"] and tasks is None
+    scenario = lifelong.scenario_from_texts(texts, labels, num_tasks=2, max_length=8)
+    assert scenario.dataset.class_names == ("a", "b", "c", "d")
+    assert [t.dataset_classes for t in scenario] == [(0, 1), (2, 3)]
+    assert scenario.input_shape == (2, 8) and scenario.dataset.train_x.dtype == torch.long
+    held = len(scenario[0].eval_indices) + len(scenario[1].eval_indices)
+    assert held == 8  # a stratified 20% of 40 texts
+    # every training input is the tokenization of the text with that label
+    tokens = tokenize(texts, WordHashTokenizer(), 8)
+    for row, label in zip(scenario.dataset.train_x, scenario.dataset.train_y, strict=True):
+        match = (tokens == row).flatten(1).all(1).nonzero().flatten().tolist()
+        assert {labels[i] for i in match} == {"abcd"[int(label)]}
+    texts, labels, tasks = lifelong.read_texts(
+        tmp_path / "t.jsonl", text="body", label="kind", task="task"
+    )
+    by_task = lifelong.scenario_from_texts(texts, labels, task_labels=tasks, setting="task")
+    config = lifelong.RunConfig(
+        strategy="er", model="bow", iterations=2, batch_size=4, eval_every=0
+    )
+    assert len(lifelong.run(config, scenario=by_task, write=False).accuracy_matrix) == 2
+    with pytest.raises(lifelong.LifelongError, match="no column 'txt'"):
+        lifelong.read_texts(tmp_path / "t.csv", text="txt")
