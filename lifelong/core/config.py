@@ -77,6 +77,9 @@ class ModelConfig:
         "layers the LoRA adapter wraps (default: hf models query,value; else every linear "
         "layer but the output layer)",
     )
+    freeze: tuple[str, ...] = field(
+        (), "freeze the parameters under these module names (e.g. encoder.embeddings)"
+    )
 
     def __post_init__(self) -> None:
         check(self.lora_rank >= 0, "lora_rank must be >= 0")
@@ -209,6 +212,7 @@ class RunConfig:
         flat["hidden"] = list(self.model.hidden) if self.model.hidden is not None else None
         flat["plugins"] = list(self.plugins)
         flat["lora_targets"] = list(self.model.lora_targets)
+        flat["freeze"] = list(self.model.freeze)
         return flat
 
     @property

@@ -44,6 +44,7 @@ OMITTED_AT_DEFAULT: dict[str, Any] = {
     "lora_rank": 0,
     "lora_alpha": 16.0,
     "lora_targets": [],
+    "freeze": [],
 }
 
 # Keys renamed since results were first stored: the fingerprint uses the first name, so a rename

@@ -41,7 +41,7 @@ from lifelong.core.strategy import Context, Strategy
 from lifelong.core.tuned_defaults import tuned_params
 from lifelong.data.scenarios import BENCHMARKS, Scenario, build_scenario
 from lifelong.errors import ConfigError, LifelongError
-from lifelong.models.adapters import add_lora
+from lifelong.models.adapters import add_lora, freeze
 from lifelong.models.build import ModelSpec, build_model
 from lifelong.models.hf import HF_PREFIX
 from lifelong.models.user import USER_MODEL_PREFIX, ModelSource, UserModel, as_user_model
@@ -183,6 +183,8 @@ def build_strategy(
         model = UserModel(lambda: build_model(spec))
     seed_everything(config.seed)
     network, output_layer = as_user_model(model).build(scenario.num_outputs)
+    if config.model.freeze:
+        freeze(network, config.model.freeze, output_layer)
     if config.model.lora_rank:
         if config.strategy in ("lora", "lora-continual"):
             raise ConfigError(

@@ -72,3 +72,16 @@ def add_lora(
     for name, p in model.named_parameters():
         p.requires_grad_("lora_" in name or id(p) in head_params)
     return model
+
+
+def freeze(model: nn.Module, modules: Sequence[str], output_layer: str) -> None:
+    """Stop training the parameters of ``modules`` (dotted module names, each covering its
+    sub-modules, e.g. ``encoder.embeddings`` or ``encoder.encoder.layer.0``)."""
+    names = {name for name, _ in model.named_modules()}
+    for module in modules:
+        if module not in names:
+            raise ConfigError(f"freeze: no module '{module}' in {type(model).__name__}")
+        if output_layer == module or output_layer.startswith(module + "."):
+            raise ConfigError(f"freeze: '{module}' holds the output layer '{output_layer}'")
+        for p in model.get_submodule(module).parameters():
+            p.requires_grad_(False)

@@ -241,3 +241,33 @@ def test_own_texts_from_csv_and_jsonl_become_a_token_scenario(tmp_path):
     assert len(lifelong.run(config, scenario=by_task, write=False).accuracy_matrix) == 2
     with pytest.raises(lifelong.LifelongError, match="no column 'txt'"):
         lifelong.read_texts(tmp_path / "t.csv", text="txt")
+
+
+def test_freeze_stops_training_the_named_modules():
+    config = lifelong.RunConfig(
+        benchmark="split-digits", hidden=(16,), iterations=3, tasks=2, eval_every=0, freeze=["body"]
+    )
+    first = lifelong.run(config.replace(iterations=1), write=False).model.state_dict()
+    result = lifelong.run(config, write=False)
+    after = result.model.state_dict()
+    assert torch.equal(first["body.1.weight"], after["body.1.weight"])  # frozen from the start
+    assert not torch.equal(first["head.weight"], after["head.weight"])
+    assert result.metrics["parameters"]["trainable"] == 16 * 10 + 10
+    with pytest.raises(ConfigError, match="no module 'nope'"):
+        lifelong.run(config.replace(freeze=["nope"]), write=False)
+    with pytest.raises(ConfigError, match="holds the output layer"):
+        lifelong.run(config.replace(freeze=["head"]), write=False)
+
+
+def test_bf16_autocast_trains_in_mixed_precision():
+    config = lifelong.RunConfig(
+        benchmark="split-digits", hidden=(32,), epochs=20, tasks=2, eval_every=0
+    )
+    full = lifelong.run(config, write=False)
+    mixed = lifelong.run(config.replace(precision="bf16"), write=False)
+    assert all(p.dtype == torch.float32 for p in mixed.model.parameters())  # weights stay float32
+    assert not torch.equal(full.model.head.weight, mixed.model.head.weight)  # bf16 matmuls differ
+    assert (
+        mixed.accuracy_matrix[1][1] > 0.8
+        and abs(mixed.accuracy_matrix[1][1] - full.accuracy_matrix[1][1]) < 0.1
+    )
