@@ -30,6 +30,7 @@ from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Strategy, StrategyConfig
 from lifelong.data.scenarios import Task
+from lifelong.data.text import is_tokens
 from lifelong.errors import ConfigError
 from lifelong.models.vae import VAE
 
@@ -69,6 +70,10 @@ class GenerativeReplay(Strategy):
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)
+        if is_tokens(context.scenario.dataset):
+            raise ConfigError(
+                f"{self.name} generates inputs with a VAE; text (token) inputs are not supported"
+            )
         self.generator = VAE(
             context.scenario.input_shape,
             config.generator_hidden,

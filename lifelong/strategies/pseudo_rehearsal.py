@@ -25,6 +25,8 @@ from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Strategy, StrategyConfig
 from lifelong.data.scenarios import Task
+from lifelong.data.text import is_tokens
+from lifelong.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,10 @@ class PseudoRehearsal(Strategy):
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)
+        if is_tokens(context.scenario.dataset):
+            raise ConfigError(
+                f"{self.name} replays random continuous inputs; text (token) inputs are not supported"
+            )
         self.teacher = Frozen(model)
         self.register_buffer("has_teacher", torch.zeros((), dtype=torch.bool))
 

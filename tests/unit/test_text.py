@@ -271,3 +271,17 @@ def test_bf16_autocast_trains_in_mixed_precision():
         mixed.accuracy_matrix[1][1] > 0.8
         and abs(mixed.accuracy_matrix[1][1] - full.accuracy_matrix[1][1]) < 0.1
     )
+
+
+@pytest.mark.parametrize("strategy", ["generative-replay", "pseudo-rehearsal"])
+def test_strategies_that_generate_inputs_refuse_text(wordnet_data, strategy):
+    config = lifelong.RunConfig(
+        benchmark="split-wordnet",
+        strategy=strategy,
+        model="bow",
+        samples_per_class=2,
+        iterations=1,
+        data_root=str(wordnet_data),
+    )
+    with pytest.raises(ConfigError, match="text"):
+        lifelong.run(config, write=False)
