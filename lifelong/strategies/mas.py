@@ -19,6 +19,10 @@ Omega is accumulated (summed) over tasks. The paper uses all training samples; h
 
 Default strength: the value selected on a validation split of Split MNIST Task-IL (MLP 2x400, Adam;
 ``bench/regularization.py``, docs/results.md); it is scale-dependent: tune it for other streams.
+
+Parameters: the importance and the penalty cover the trainable parameters: all of them, unless
+``--freeze`` or a LoRA adapter (``--lora-rank``) leaves part of the network frozen; under LoRA they
+are the adapter and the head, which makes this strategy "LoRA + <method>".
 """
 
 from __future__ import annotations
