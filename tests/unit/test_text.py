@@ -285,3 +285,29 @@ def test_strategies_that_generate_inputs_refuse_text(wordnet_data, strategy):
     )
     with pytest.raises(ConfigError, match="text"):
         lifelong.run(config, write=False)
+
+
+def _text_contract_checks() -> list:
+    from tests.conftest import SHARED_DATA
+
+    from lifelong.testing import contract_checks
+
+    checks = contract_checks(
+        "er",
+        params={"buffer_size": 12, "replay_batch_size": 4},
+        model=lambda: BagOfWords(16384, 10, dim=8, hidden=8),  # the word-hash vocabulary
+        benchmark="split-wordnet",
+        samples_per_class=4,
+        iterations=3,
+        batch_size=4,
+        lora_rank=2,
+        data_root=str(SHARED_DATA),
+    )
+    return [c for c in checks if c.name != "valid-accuracy-matrix"]  # bow runs are checked above
+
+
+@pytest.mark.parametrize("check", _text_contract_checks(), ids=str)
+def test_lora_replay_on_text_keeps_the_strategy_contract(check, wordnet_data, tmp_path):
+    """LoRA + replay on token inputs (class-incremental): deterministic, checkpoints round trip, a
+    run resumed mid-task ends identical, training batches are not edited in place."""
+    check(tmp_path)
