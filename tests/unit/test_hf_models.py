@@ -29,9 +29,9 @@ def test_minilm_loads_offline_and_embeds_meaning(minilm):
 
 
 def test_minilm_lora_replay_run_freezes_the_encoder(minilm, wordnet_data):
-    config = lifelong.RunConfig(
+    config = lifelong.RunConfig.of(
         benchmark="split-wordnet",
-        scenario="task",
+        setting="task",
         strategy="er",
         strategy_params={"buffer_size": 8, "replay_batch_size": 4},
         model=f"hf:{minilm}",

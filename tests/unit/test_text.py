@@ -109,7 +109,7 @@ def test_replay_buffer_keeps_token_ids_exactly(wordnet_data):
     ("strategy", "params"), [("er", {"buffer_size": 20}), ("ewc", {"fisher_samples": 8})]
 )
 def test_bag_of_words_runs_on_split_wordnet(wordnet_data, strategy, params):
-    config = lifelong.RunConfig(
+    config = lifelong.RunConfig.of(
         benchmark="split-wordnet",
         strategy=strategy,
         strategy_params=params,
@@ -129,7 +129,7 @@ def test_bag_of_words_runs_on_split_wordnet(wordnet_data, strategy, params):
 
 
 def test_image_model_on_text_is_a_clear_error(wordnet_data):
-    config = lifelong.RunConfig(
+    config = lifelong.RunConfig.of(
         benchmark="split-wordnet", model="mlp", data_root=str(wordnet_data), iterations=1
     )
     with pytest.raises(ConfigError, match="does not read text"):
@@ -137,7 +137,7 @@ def test_image_model_on_text_is_a_clear_error(wordnet_data):
 
 
 def test_lora_rank_freezes_the_base_and_trains_adapter_and_head():
-    config = lifelong.RunConfig(
+    config = lifelong.RunConfig.of(
         benchmark="split-digits",
         strategy="ewc",
         strategy_params={"fisher_samples": 20},
@@ -165,7 +165,7 @@ def test_lora_rank_freezes_the_base_and_trains_adapter_and_head():
 
 
 def test_lora_rank_refuses_adapter_strategies_and_unknown_targets():
-    base = lifelong.RunConfig(benchmark="split-digits", lora_rank=2, iterations=1, tasks=2)
+    base = lifelong.RunConfig.of(benchmark="split-digits", lora_rank=2, iterations=1, tasks=2)
     with pytest.raises(ConfigError, match="adds its own adapters"):
         lifelong.run(base.replace(strategy="lora", scenario="task"), write=False)
     with pytest.raises(ConfigError, match="no layer 'nope'"):
@@ -235,7 +235,7 @@ def test_own_texts_from_csv_and_jsonl_become_a_token_scenario(tmp_path):
         tmp_path / "t.jsonl", text="body", label="kind", task="task"
     )
     by_task = lifelong.scenario_from_texts(texts, labels, task_labels=tasks, setting="task")
-    config = lifelong.RunConfig(
+    config = lifelong.RunConfig.of(
         strategy="er", model="bow", iterations=2, batch_size=4, eval_every=0
     )
     assert len(lifelong.run(config, scenario=by_task, write=False).accuracy_matrix) == 2
@@ -244,7 +244,7 @@ def test_own_texts_from_csv_and_jsonl_become_a_token_scenario(tmp_path):
 
 
 def test_freeze_stops_training_the_named_modules():
-    config = lifelong.RunConfig(
+    config = lifelong.RunConfig.of(
         benchmark="split-digits", hidden=(16,), iterations=3, tasks=2, eval_every=0, freeze=["body"]
     )
     first = lifelong.run(config.replace(iterations=1), write=False).model.state_dict()
@@ -260,7 +260,7 @@ def test_freeze_stops_training_the_named_modules():
 
 
 def test_bf16_autocast_trains_in_mixed_precision():
-    config = lifelong.RunConfig(
+    config = lifelong.RunConfig.of(
         benchmark="split-digits", hidden=(32,), epochs=20, tasks=2, eval_every=0
     )
     full = lifelong.run(config, write=False)
@@ -275,7 +275,7 @@ def test_bf16_autocast_trains_in_mixed_precision():
 
 @pytest.mark.parametrize("strategy", ["generative-replay", "pseudo-rehearsal"])
 def test_strategies_that_generate_inputs_refuse_text(wordnet_data, strategy):
-    config = lifelong.RunConfig(
+    config = lifelong.RunConfig.of(
         benchmark="split-wordnet",
         strategy=strategy,
         model="bow",
