@@ -111,7 +111,9 @@ def main() -> None:
             "",
             f"Full fine-tuning of MiniLM-L6 + head on Split WordNet task 0, batch 8, 32 tokens, "
             f"{args.iterations} iterations, {args.repeats} alternating repeats; "
-            "`OMP_NUM_THREADS=1 python bench/hf_throughput.py --data-root DATA`.",
+            "`OMP_NUM_THREADS=1 python bench/hf_throughput.py --data-root DATA --iterations "
+            f"{args.iterations} --repeats {args.repeats}` (a shared, busy machine: per-repeat "
+            "ratios varied by about +-10%).",
             "",
             "| loop | samples/s (median, CPU time) |",
             "|---|---|",

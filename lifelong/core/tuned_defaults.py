@@ -35,6 +35,7 @@ FAMILIES: dict[str, str] = {
     "rotated-fashion-mnist": "mnist",
     "split-cifar10": "cifar",
     "split-cifar100": "cifar",
+    "split-wordnet": "wordnet",
 }
 
 
