@@ -35,7 +35,14 @@ NOT_IN_FINGERPRINT = frozenset(
 
 # Settings added after results were first stored, with the value that reproduces the earlier
 # behaviour: left out of the fingerprint at that value, so earlier runs keep their identity.
-OMITTED_AT_DEFAULT: dict[str, Any] = {}
+OMITTED_AT_DEFAULT: dict[str, Any] = {
+    # online streams (issue 14)
+    "online": False,
+    "boundaries": "known",
+    "blurry": 0.0,
+    "anytime_every": None,
+    "prequential": True,
+}
 
 # Keys renamed since results were first stored: the fingerprint uses the first name, so a rename
 # never changes a run's identity.

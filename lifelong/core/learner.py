@@ -4,6 +4,7 @@ and checkpoints; strategies only answer its hooks (see :mod:`lifelong.core.strat
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import time
 import warnings
@@ -41,6 +42,18 @@ class Progress:
     task_starts: list[int] = field(default_factory=list)
     train_seconds: float = 0.0
     parameters: list[dict[str, int]] = field(default_factory=list)
+    # online streams: samples consumed, anytime points, prequential counts, compute
+    samples: int = 0
+    anytime_samples: list[int] = field(default_factory=list)
+    anytime_accuracy: list[list[float]] = field(default_factory=list)
+    anytime_tasks: list[int] = field(default_factory=list)
+    online_correct: int = 0
+    online_tested: int = 0
+    forward_samples: int = 0
+    backward_samples: int = 0
+    eval_seconds: float = 0.0
+    train_cpu_seconds: float = 0.0  # online: process CPU time of training (evaluation excluded)
+    eval_cpu_seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -70,6 +83,8 @@ class Learner:
         training: budget, optimizer, clipping and checkpoint schedule.
         evaluation: intermediate evaluation for the curves.
         seed: seed of the batch order and of the curve subsets.
+        boundaries: online runs: how task boundaries appear in the stream (known, hidden,
+            blurry; see :mod:`lifelong.data.online`), and ``blurriness`` its b.
         observers: read-only observers (progress, logs).
         checkpoint: called with a checkpoint dict at task ends (and every ``checkpoint_every``
             iterations); the caller decides where it is written and what it adds.
@@ -83,6 +98,8 @@ class Learner:
         training: TrainingConfig,
         evaluation: EvaluationConfig | None = None,
         seed: int = 0,
+        boundaries: str = "known",
+        blurriness: float = 0.0,
         observers: list[Observer] | None = None,
         checkpoint: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
@@ -91,6 +108,7 @@ class Learner:
         self.training = training
         self.evaluation = evaluation or EvaluationConfig()
         self.seed = seed
+        self.boundaries, self.blurriness = boundaries, blurriness
         self.context = strategy.context
         self.observers = Observers(observers or [])
         self.checkpoint = checkpoint
@@ -117,6 +135,8 @@ class Learner:
             training=config.training,
             evaluation=config.evaluation,
             seed=config.seed,
+            boundaries=config.data.boundaries,
+            blurriness=config.data.blurry,
             **kwargs,
         )
 
@@ -132,6 +152,7 @@ class Learner:
     ) -> list[float]:
         """Accuracy on each task's evaluation set (all tasks, or ``tasks``; ``subsets`` to use fewer
         samples)."""
+        started, cpu = time.perf_counter(), time.process_time()
         if predictor is None:
             predictor = (
                 self.strategy.predict
@@ -148,6 +169,8 @@ class Learner:
             predictor, self.scenario, chosen, sets, self.evaluation.eval_batch_size
         )
         self.strategy.train(was_training)
+        self.progress.eval_seconds += time.perf_counter() - started
+        self.progress.eval_cpu_seconds += time.process_time() - cpu
         return accuracies
 
     # ------------------------------------------------------------------ checkpoints
@@ -214,6 +237,9 @@ class Learner:
 
     def _train_step(self, batch: Batch, task: int, iteration: int) -> float:
         loss = self.strategy.loss(batch)
+        if loss is None:  # the strategy only stores this batch (GDumb)
+            self.strategy.after_step(batch)
+            return math.nan
         value = float(loss.detach())
         if not math.isfinite(value):
             raise DivergenceError(task, iteration, value)
@@ -230,14 +256,41 @@ class Learner:
         self.strategy.after_step(batch)
         return value
 
-    def fit(self) -> Progress:
-        """Train on every remaining task; returns the filled :class:`Progress`."""
-        progress, scenario, strategy = self.progress, self.scenario, self.strategy
+    def _retrain(self) -> None:
+        """Train on the strategy's :meth:`~Strategy.retraining` batches, if any, with a fresh
+        optimizer (cross-entropy, the run's optimizer, learning rate and clipping)."""
+        batches = self.strategy.retraining()
+        first = next(batches, None)
+        if first is None:
+            return
+        self.strategy.train()
+        params = self.strategy.trainable_parameters()
+        optimizer = make_optimizer(params, self.training)
+        for batch in itertools.chain([first], batches):
+            loss = self.strategy.classification_loss(batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if self.training.grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(params, self.training.grad_clip)
+            optimizer.step()
+
+    def _measure_initial_accuracy(self) -> None:
+        progress = self.progress
         if progress.initial_accuracy is None:
             # b_j is measured the way R[j-1][j] is: with the output units of the tasks seen by then
             progress.initial_accuracy = [
-                self.evaluate(tasks_seen=max(j, 1), tasks=[j])[0] for j in range(scenario.num_tasks)
+                self.evaluate(tasks_seen=max(j, 1), tasks=[j])[0]
+                for j in range(self.scenario.num_tasks)
             ]
+
+    def fit(self) -> Progress:
+        """Train on every remaining task; returns the filled :class:`Progress`."""
+        if self.training.online:
+            from lifelong.core.online import fit_online
+
+            return fit_online(self)
+        progress, scenario, strategy = self.progress, self.scenario, self.strategy
+        self._measure_initial_accuracy()
         self.observers.run_started({"tasks": scenario.num_tasks, "setting": scenario.setting})
         resuming = progress.phase > 0 or progress.iteration > 0
         while progress.task < scenario.num_tasks:
@@ -313,13 +366,18 @@ class Learner:
         if every is None:
             every = max(1, total // 10)
         if every and iteration % every == 0 and iteration < total:
+            self._retrain()
             accs = self.evaluate(subsets=self._curve_subsets)
             self.progress.curve_iterations.append(self.progress.global_iteration)
             self.progress.curve_accuracy.append(accs)
             self.observers.evaluated(self.progress.global_iteration, task, accs)
 
-    def _finish_task(self, task: int) -> None:
+    def _finish_task(
+        self, task: int, record: Callable[[list[float]], None] | None = None
+    ) -> list[float]:
+        """Evaluate the row of ``task``; ``record`` stores more of it before the checkpoint."""
         progress = self.progress
+        self._retrain()
         row = self.evaluate()
         progress.rows.append(row)
         for name, predictor in self.strategy.predictors().items():
@@ -328,5 +386,8 @@ class Learner:
         progress.curve_accuracy.append(row)
         progress.parameters.append(self.strategy.parameter_counts())
         progress.task, progress.phase, progress.iteration = task + 1, 0, 0
+        if record is not None:
+            record(row)
         self.observers.task_done(task, row)
         self._save_checkpoint()
+        return row
