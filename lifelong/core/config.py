@@ -214,9 +214,9 @@ class RunConfig:
         return self.seed if self.data.scenario_seed is None else self.data.scenario_seed
 
     def default_out(self) -> Path:
-        setting = self.data.setting or "default"
+        setting: str = self.data.setting or "default"
         if self.training.online:
-            setting += f"-online-{self.data.boundaries}"
+            setting = f"{setting}-online-{self.data.boundaries}"
         return Path("runs") / f"{self.data.benchmark}-{setting}-{self.strategy}-s{self.seed}"
 
 
