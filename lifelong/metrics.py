@@ -161,3 +161,68 @@ def summarize_losses(L: Matrix) -> dict[str, object]:
         "average_loss_forgetting": average_loss_forgetting(L),
         "loss_backward_transfer": loss_backward_transfer(L),
     }
+
+
+# ---------------------------------------------------------------------- online streams (issue 14)
+# Notation: an online run is evaluated at K points; point k comes after n_k stream samples
+# (0 < n_1 < ... < n_K = N, the stream's length), gives accuracies A[k][j] on every task j, and
+# s_k tasks have appeared in the stream by then (at least one of their samples was seen).
+
+
+def anytime_accuracy(accuracies: Matrix, tasks_appeared: Sequence[int]) -> list[float]:
+    """a_k = (1/s_k) * sum_{j<s_k} A[k][j]: mean accuracy on the tasks that have appeared by point k.
+
+    Tasks appear in stream order (task j before task j+1), so they are the first s_k columns.
+    """
+    A = np.asarray(accuracies, dtype=float)
+    if A.ndim != 2 or len(A) != len(tasks_appeared):
+        raise ValueError("one row of accuracies and one task count per evaluation point")
+    if any(not 1 <= s <= A.shape[1] for s in tasks_appeared):
+        raise ValueError(f"task counts must be in [1, {A.shape[1]}], got {list(tasks_appeared)}")
+    return [float(A[k, :s].mean()) for k, s in enumerate(tasks_appeared)]
+
+
+def area_under_anytime_curve(samples: Sequence[int], anytime: Sequence[float]) -> float:
+    """AUC = (1/n_K) * sum_k a_k * (n_k - n_{k-1}), n_0 = 0: the anytime accuracy averaged over the
+    stream, each point standing for the samples since the previous one (Koh et al. 2022, "Online
+    Continual Learning on Class Incremental Blurry Task Configuration with Anytime Inference",
+    A_AUC, normalised by the stream length)."""
+    n = np.asarray(samples, dtype=float)
+    a = np.asarray(anytime, dtype=float)
+    if len(n) == 0 or len(n) != len(a) or np.any(np.diff(n) <= 0) or n[0] <= 0:
+        raise ValueError("need increasing positive sample counts, one per anytime accuracy")
+    widths = np.diff(np.concatenate([[0.0], n]))
+    return float((a * widths).sum() / n[-1])
+
+
+def anytime_forgetting(accuracies: Matrix, tasks_appeared: Sequence[int]) -> list[float]:
+    """g_j = max_{k: s_k > j} A[k][j] - A[K][j] for each task j < T-1 that appeared: the drop from a
+    task's best accuracy at any evaluation point after it appeared to its final accuracy (forgetting
+    relative to the best, as Chaudhry et al. 2018, on the anytime points instead of task ends).
+    The last task is omitted (as in :func:`forgetting_per_task`)."""
+    A = np.asarray(accuracies, dtype=float)
+    s = np.asarray(tasks_appeared)
+    if A.ndim != 2 or len(A) != len(s) or len(A) == 0:
+        raise ValueError("one row of accuracies and one task count per evaluation point")
+    T = A.shape[1]
+    return [float(A[s > j, j].max() - A[-1, j]) for j in range(T - 1) if (s > j).any()]
+
+
+def online_accuracy(correct: int, tested: int) -> float | None:
+    """Prequential (test-then-train) accuracy: correct / tested over the incoming samples, each
+    predicted before the model trains on it; ``None`` when nothing was tested."""
+    return correct / tested if tested else None
+
+
+def compute_cost(samples: int, seconds: float, forward: int, backward: int) -> dict[str, float]:
+    """Compute per incoming sample: ``samples_per_second = N / seconds`` (training time, evaluation
+    excluded), ``forward_per_sample = F / N`` and ``backward_per_sample = B / N`` where F and B
+    count samples passed forward and backward through the model in training (1 and 1 for plain
+    fine-tuning; replay, MIR's search and GDumb's retraining add to them)."""
+    if samples <= 0:
+        raise ValueError("the stream has no samples")
+    return {
+        "samples_per_second": samples / seconds if seconds > 0 else float("inf"),
+        "forward_per_sample": forward / samples,
+        "backward_per_sample": backward / samples,
+    }

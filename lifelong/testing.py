@@ -84,7 +84,11 @@ class _Case:
         """The settings checked: the strategy's, or the one of the user's scenario."""
         if self.scenario is not None:
             return [self.scenario.setting]
-        return sorted(self.strategy.settings)
+        settings = sorted(self.strategy.settings)
+        if self.overrides.get("online") and self.overrides.get("boundaries", "known") != "known":
+            # a task-free online stream has no task ids, so no task-incremental setting
+            settings = [s for s in settings if s != "task"]
+        return settings
 
     @property
     def name(self) -> str:
@@ -94,8 +98,8 @@ class _Case:
         if self.scenario is not None:
             setting = self.scenario.setting
         elif setting is None:
-            supported = self.strategy.settings
-            setting = "class" if "class" in supported else sorted(supported)[0]
+            supported = self.settings
+            setting = "class" if "class" in supported else supported[0]
         tiny = dict(TINY_RUN)
         if self.scenario is not None:  # the scenario says what it is and how many tasks it has
             del tiny["benchmark"], tiny["tasks"]
@@ -132,6 +136,15 @@ class ContractCheck:
 
     def __str__(self) -> str:
         return f"{self.case.name}-{self.name}"
+
+
+def _iterations_per_task(config: RunConfig) -> int:
+    """Training batches per task: ``iterations``, or the batches of an online task."""
+    if config.training.online:
+        assert config.data.train_samples_per_task is not None
+        return -(-config.data.train_samples_per_task // config.training.batch_size)
+    assert config.training.iterations is not None
+    return config.training.iterations
 
 
 def _fail(case: _Case, check: str, message: str) -> None:
@@ -212,8 +225,8 @@ def interruption_point(iterations: int, tasks: int) -> tuple[int, int]:
 def _resume_mid_task(case: _Case, workdir: Path) -> None:
     config = case.config()
     resolved = case.resolve(config)
-    assert resolved.training.iterations is not None and resolved.data.tasks is not None
-    at, every = interruption_point(resolved.training.iterations, resolved.data.tasks)
+    assert resolved.data.tasks is not None
+    at, every = interruption_point(_iterations_per_task(resolved), resolved.data.tasks)
     reference = case.run(config, write=False)
     interrupted = config.replace(out=str(workdir / "resumed"), checkpoint_every=every)
     try:
@@ -332,7 +345,8 @@ def contract_checks(
             small) instead of split-digits; the checks then run in its setting only.
         **overrides: run settings replacing the tiny defaults of :data:`TINY_RUN` (e.g.
             ``benchmark="split-mnist", train_samples_per_task=200``); ``iterations`` must stay
-            set (at least 3), and ``tasks`` at least 2.
+            set (at least 3), and ``tasks`` at least 2. ``online=True`` (with ``boundaries``)
+            checks the strategy on a single-pass stream: 2 tasks of 30 samples in batches of 10.
     """
     cls = get_strategy(strategy) if isinstance(strategy, str) else strategy
     try:
@@ -344,6 +358,15 @@ def contract_checks(
             f"{cls.__qualname__} is not the strategy registered as '{cls.name}'; decorate it "
             "with @register"
         )
+    if overrides.get("online"):
+        # one pass over a few samples per task instead of a number of iterations
+        overrides = {
+            "iterations": None,
+            "train_samples_per_task": 30,
+            "batch_size": 10,
+            "tasks": 2,
+            **overrides,
+        }
     case = _Case(cls, dict(params or {}), model, dict(overrides), scenario)
     if scenario is not None and scenario.setting not in cls.settings:
         raise UnsupportedSettingError(
@@ -351,8 +374,11 @@ def contract_checks(
             "of the given scenario"
         )
     resolved = case.resolve(case.config())
-    if resolved.training.iterations is None or resolved.training.iterations < 3:
+    online = resolved.training.online
+    if not online and (resolved.training.iterations is None or resolved.training.iterations < 3):
         raise ConfigError("contract checks: set iterations (>= 3) per task, not epochs")
+    if online and _iterations_per_task(resolved) < 3:
+        raise ConfigError("contract checks: an online task needs at least 3 batches")
     if resolved.data.tasks is None or resolved.data.tasks < 2:
         raise ConfigError("contract checks: the stream needs at least 2 tasks")
     skipped = (

@@ -66,7 +66,10 @@ def main(args: argparse.Namespace) -> int:
             settings = ", ".join(s for s in ("task", "domain", "class") if s in cls.settings)
             module = plugin_module(cls)
             origin = f"  (plugin: {module})" if module else ""
-            print(f"{name}  [{settings}]  {cls.paper}{origin}")
+            task_free = (
+                "  (task-free: runs with --boundaries hidden/blurry)" if cls.task_free else ""
+            )
+            print(f"{name}  [{settings}]  {cls.paper}{origin}{task_free}")
             for field_name, type_name, default, help_text in config_help(cls.config_class):
                 print(f"    {field_name} ({type_name}, default {default}): {help_text}")
             for line in _tuned_lines(name):

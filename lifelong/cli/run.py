@@ -33,6 +33,11 @@ def print_summary(metrics: dict[str, Any]) -> None:
     print(
         f"\n{config['strategy']} on {config['benchmark']} ({config['setting']}-incremental), "
         f"seed {config['seed']}"
+        + (
+            f", online ({config['boundaries']} boundaries, batch {config['batch_size']})"
+            if config.get("online")
+            else ""
+        )
     )
     print("\nAccuracy matrix (row i: after training task i; column j: task j)")
     print(
@@ -54,6 +59,20 @@ def print_summary(metrics: dict[str, Any]) -> None:
     ]
     for name, extra in metrics.get("extra_accuracy_matrices", {}).items():
         rows.append([f"average accuracy ({name})", extra["average_accuracy"]])
+    online = metrics.get("online")
+    if online:
+        forgetting = online["anytime_forgetting"]
+        rows += [
+            ["anytime accuracy AUC", online["anytime_auc"]],
+            [
+                "forgetting from best (anytime)",
+                sum(forgetting) / len(forgetting) if forgetting else None,
+            ],
+            ["online (prequential) accuracy", online["online_accuracy"]],
+            ["samples per second (training)", online["samples_per_second"]],
+            ["forward passes per sample", online["forward_per_sample"]],
+            ["backward passes per sample", online["backward_per_sample"]],
+        ]
     print()
     print(format_table(["metric", "value"], rows))
 

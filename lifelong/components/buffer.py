@@ -205,14 +205,20 @@ class ReplayBuffer(nn.Module):
         y: torch.Tensor,
         task_ids: torch.Tensor,
         logits: torch.Tensor | None,
+        *,
+        unique: bool = False,
     ) -> None:
-        """Write batch rows ``source`` into ``slots``; with repeated slots the last row wins."""
-        if len(slots) == 0:
+        """Write batch rows ``source`` into ``slots``; with repeated slots the last row wins
+        (``unique``: the caller knows no slot repeats, which saves the resolution)."""
+        if slots.shape[0] == 0:
             return
-        winner = torch.full((self.capacity,), -1, dtype=torch.long, device=slots.device)
-        winner.scatter_reduce_(0, slots, torch.arange(len(slots), device=slots.device), "amax")
-        slots = torch.nonzero(winner >= 0).flatten()
-        rows = source[winner[slots]]
+        if unique or slots.shape[0] == 1:
+            rows = source
+        else:
+            winner = torch.full((self.capacity,), -1, dtype=torch.long, device=slots.device)
+            winner.scatter_reduce_(0, slots, torch.arange(len(slots), device=slots.device), "amax")
+            slots = torch.nonzero(winner >= 0).flatten()
+            rows = source[winner[slots]]
         self.x[slots] = self._encode(x[rows].detach())
         self.y[slots] = y[rows].to(self.y.dtype)
         self.task_ids[slots] = task_ids[rows].to(self.task_ids.dtype)
@@ -230,15 +236,20 @@ class ReplayBuffer(nn.Module):
         logits: torch.Tensor | None = None,
     ) -> None:
         """Offer a batch to reservoir sampling (one vectorised step for the whole batch)."""
-        device = self.y.device
-        n = int(self.seen) + torch.arange(len(y))  # stream position of each example
-        draw = (torch.rand(len(y), generator=generator, dtype=torch.float64) * (n + 1)).long()
+        # shapes, in-place counters and no-op moves skipped: this runs once per online batch
+        count, seen = y.shape[0], int(self.seen)
+        n = torch.arange(seen, seen + count)  # stream position of each example
+        draw = (torch.rand(count, generator=generator, dtype=torch.float64) * (n + 1)).long()
         slots = torch.where(n < self.capacity, n, draw)
-        keep = slots < self.capacity
-        source = torch.nonzero(keep).flatten()
-        self._write(slots[keep].to(device), source.to(device), x, y, task_ids, logits)
-        self.seen += len(y)
-        self.size.fill_(min(self.capacity, int(self.seen)))
+        source = torch.nonzero(slots < self.capacity).flatten()
+        if source.shape[0]:  # late in a long stream many batches store nothing
+            slots, device = slots[source], self.y.device
+            if device != slots.device:
+                slots, source = slots.to(device), source.to(device)
+            filling = seen + count <= self.capacity  # slots are the positions: no repeats
+            self._write(slots, source, x, y, task_ids, logits, unique=filling)
+        self.seen.add_(count)
+        self.size.fill_(min(self.capacity, seen + count))
 
     def add_balanced(
         self,
@@ -302,6 +313,54 @@ class ReplayBuffer(nn.Module):
         self._write(slots, torch.arange(len(keys), device=keys.device), x, y, task_ids, logits)
         self.seen_per_key += torch.bincount(keys, minlength=num_keys)
         self.size.copy_(self.seen_per_key.clamp(max=self.ring_quota).sum())
+
+    def add_greedy_balanced(
+        self, x: torch.Tensor, y: torch.Tensor, task_ids: torch.Tensor, generator: torch.Generator
+    ) -> None:
+        """GDumb's greedy class-balanced sampler (Prabhu et al. 2020, Algorithm 1): an example is
+        stored while the memory has room; once full, it is stored if its class holds fewer than
+        capacity / (classes seen) examples, evicting a random example of the largest class.
+
+        Vectorised over the batch: the examples that fit are appended in order; the others are
+        admitted while their class is under the quota (counting admitted examples of the batch
+        before them), and as many evictions are taken together from the largest classes (the
+        levels one-at-a-time evictions reach; ties go to the lower class index).
+        """
+        keys = y.long().cpu()
+        num_keys = len(self.seen_per_key)
+        self.seen_per_key += torch.bincount(keys, minlength=num_keys).to(self.seen_per_key.device)
+        quota = self.capacity / int((self.seen_per_key > 0).sum())
+        free = self.capacity - int(self.size)
+        if free > 0:
+            self.append(x[:free], y[:free], task_ids[:free])
+        if len(keys) <= free:
+            return
+        rest = torch.arange(free, len(keys))
+        counts = torch.bincount(self.y[: self.capacity].long().cpu(), minlength=num_keys)
+        onehot = torch.nn.functional.one_hot(keys[rest], num_keys)
+        before = (onehot.cumsum(0) - onehot)[torch.arange(len(rest)), keys[rest]]
+        admitted = rest[counts[keys[rest]] + before < quota]
+        if len(admitted) == 0:
+            return
+        # the eviction levels: the largest L with sum_c max(count_c - L, 0) <= evictions
+        levels = torch.arange(int(counts.max()) + 1)
+        removed = (counts[None, :] - levels[:, None]).clamp(min=0).sum(1)
+        level = int(torch.nonzero(removed <= len(admitted)).min())
+        target = counts.clamp(max=level)
+        extra = len(admitted) - int(removed[level])
+        at_level = torch.nonzero(target == level).flatten()[:extra]
+        target[at_level] -= 1
+        # keep a random target[c] examples of each class c
+        stored = self.y[: self.capacity].long().cpu()
+        shuffled = torch.randperm(self.capacity, generator=generator)
+        order = shuffled[torch.sort(stored[shuffled], stable=True).indices]
+        rank = torch.empty_like(order)
+        rank[order] = (
+            torch.arange(self.capacity) - (torch.cumsum(counts, 0) - counts)[stored[order]]
+        )
+        self._compact((rank < target[stored]).to(self.y.device))
+        chosen = admitted.to(y.device)
+        self.append(x[chosen], y[chosen], task_ids[chosen])
 
     def append(
         self,
@@ -379,6 +438,12 @@ class ReplayBuffer(nn.Module):
 
     def sample(self, n: int, generator: torch.Generator, tasks_before: int | None = None) -> Replay:
         """``n`` examples drawn uniformly without replacement (all of them if fewer are stored)."""
+        if tasks_before is None:  # all slots: draw positions directly (the same draws)
+            size = int(self.size)
+            slots = (
+                torch.randperm(size, generator=generator)[:n] if size > n else torch.arange(size)
+            )
+            return self.get(slots if slots.device == self.y.device else slots.to(self.y.device))
         slots = self.indices(tasks_before)
         if len(slots) > n:
             slots = slots[torch.randperm(len(slots), generator=generator)[:n].to(slots.device)]

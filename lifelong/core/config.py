@@ -45,8 +45,20 @@ class DataConfig:
     samples_per_class: int | None = field(
         None, "text benchmarks: training examples per class (default 100; test: 20 per class)"
     )
+    # online streams (issue 14): how the tasks' boundaries appear in an --online stream
+    boundaries: Literal["known", "hidden", "blurry"] = field(
+        "known", "online task boundaries: known, hidden (task-free) or blurry (task-free, mixed)"
+    )
+    blurry: float = field(
+        0.0, "blurriness b in (0, 1]: tasks mix over b task lengths around each boundary"
+    )
 
     def __post_init__(self) -> None:
+        check(0.0 <= self.blurry <= 1.0, "blurry must be in [0, 1]")
+        check(
+            (self.boundaries == "blurry") == (self.blurry > 0),
+            "give --boundaries blurry together with --blurry b (0 < b <= 1)",
+        )
         check(self.tasks is None or self.tasks >= 1, "tasks must be >= 1")
         check(self.first_tasks is None or self.first_tasks >= 1, "first_tasks must be >= 1")
         check(0.0 <= self.validation_fraction < 1.0, "validation_fraction must be in [0, 1)")
@@ -109,8 +121,19 @@ class TrainingConfig:
         "fp32, or bf16: compute the training loss under bfloat16 autocast (faster on GPUs and "
         "CPUs with bfloat16 units; results differ from fp32)",
     )
+    # online streams (issue 14)
+    online: bool = field(
+        False, "online: one pass over the stream in batches of --batch-size (no epochs)"
+    )
+    prequential: bool = field(
+        True, "online: test each incoming batch before training on it (online accuracy)"
+    )
 
     def __post_init__(self) -> None:
+        check(
+            not self.online or (self.epochs is None and self.iterations is None),
+            "an online stream is a single pass: drop epochs and iterations",
+        )
         check(self.epochs is None or self.epochs >= 1, "epochs must be >= 1")
         check(self.iterations is None or self.iterations >= 1, "iterations must be >= 1")
         check(self.epochs is None or self.iterations is None, "give epochs or iterations, not both")
@@ -135,8 +158,12 @@ class EvaluationConfig:
     )
     curve_samples: int = field(1000, "test samples per task for intermediate curve points")
     eval_batch_size: int = field(1000, "evaluation batch size")
+    anytime_every: int | None = field(
+        None, "online: evaluate every N samples (anytime accuracy; default 10 points/task; 0: off)"
+    )
 
     def __post_init__(self) -> None:
+        check(self.anytime_every is None or self.anytime_every >= 0, "anytime_every must be >= 0")
         check(self.curve_samples >= 1 and self.eval_batch_size >= 1, "sample counts must be >= 1")
         check(self.eval_every is None or self.eval_every >= 0, "eval_every must be >= 0")
 
@@ -188,6 +215,16 @@ class RunConfig:
         if self.strategy_params is None:
             object.__setattr__(self, "strategy_params", {})
         check(self.threads is None or self.threads >= 1, "threads must be >= 1")
+        # online streams (issue 14): settings of different parts that must agree
+        check(
+            self.training.online or self.data.boundaries == "known",
+            f"--boundaries {self.data.boundaries} needs --online (offline tasks have known "
+            "boundaries)",
+        )
+        check(
+            not (self.training.online and self.evaluation.eval_every),
+            "online runs evaluate every --anytime-every samples, not --eval-every iterations",
+        )
 
     @classmethod
     def of(cls, **values: Any) -> RunConfig:
@@ -220,7 +257,9 @@ class RunConfig:
         return self.seed if self.data.scenario_seed is None else self.data.scenario_seed
 
     def default_out(self) -> Path:
-        setting = self.data.setting or "default"
+        setting: str = self.data.setting or "default"
+        if self.training.online:
+            setting = f"{setting}-online-{self.data.boundaries}"
         return Path("runs") / f"{self.data.benchmark}-{setting}-{self.strategy}-s{self.seed}"
 
 

@@ -45,6 +45,12 @@ OMITTED_AT_DEFAULT: dict[str, Any] = {
     "lora_alpha": 16.0,
     "lora_targets": [],
     "freeze": [],
+    # online streams (issue 14)
+    "online": False,
+    "boundaries": "known",
+    "blurry": 0.0,
+    "anytime_every": None,
+    "prequential": True,
 }
 
 # Keys renamed since results were first stored: the fingerprint uses the first name, so a rename

@@ -4,6 +4,7 @@ and checkpoints; strategies only answer its hooks (see :mod:`lifelong.core.strat
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import time
 import warnings
@@ -58,6 +59,18 @@ class Progress:
     task_starts: list[int] = field(default_factory=list)
     train_seconds: float = 0.0
     parameters: list[dict[str, int]] = field(default_factory=list)
+    # online streams: samples consumed, anytime points, prequential counts, compute
+    samples: int = 0
+    anytime_samples: list[int] = field(default_factory=list)
+    anytime_accuracy: list[list[float]] = field(default_factory=list)
+    anytime_tasks: list[int] = field(default_factory=list)
+    online_correct: int = 0
+    online_tested: int = 0
+    forward_samples: int = 0
+    backward_samples: int = 0
+    eval_seconds: float = 0.0
+    train_cpu_seconds: float = 0.0  # online: process CPU time of training (evaluation excluded)
+    eval_cpu_seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -87,6 +100,8 @@ class Learner:
         training: budget, optimizer, clipping and checkpoint schedule.
         evaluation: intermediate evaluation for the curves.
         seed: seed of the batch order and of the curve subsets.
+        boundaries: online runs: how task boundaries appear in the stream (known, hidden,
+            blurry; see :mod:`lifelong.data.online`), and ``blurriness`` its b.
         observers: read-only observers (progress, logs).
         checkpoint: called with a checkpoint dict at task ends (and every ``checkpoint_every``
             iterations); the caller decides where it is written and what it adds.
@@ -100,6 +115,8 @@ class Learner:
         training: TrainingConfig,
         evaluation: EvaluationConfig | None = None,
         seed: int = 0,
+        boundaries: str = "known",
+        blurriness: float = 0.0,
         observers: list[Observer] | None = None,
         checkpoint: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
@@ -108,6 +125,7 @@ class Learner:
         self.training = training
         self.evaluation = evaluation or EvaluationConfig()
         self.seed = seed
+        self.boundaries, self.blurriness = boundaries, blurriness
         self.context = strategy.context
         self.observers = Observers(observers or [])
         self.checkpoint = checkpoint
@@ -136,6 +154,8 @@ class Learner:
             training=config.training,
             evaluation=config.evaluation,
             seed=config.seed,
+            boundaries=config.data.boundaries,
+            blurriness=config.data.blurry,
             **kwargs,
         )
 
@@ -151,6 +171,7 @@ class Learner:
     ) -> list[float]:
         """Accuracy on each task's evaluation set (all tasks, or ``tasks``; ``subsets`` to use fewer
         samples)."""
+        started, cpu = time.perf_counter(), time.process_time()
         if predictor is None:
             predictor = (
                 self.strategy.predict
@@ -167,6 +188,8 @@ class Learner:
             predictor, self.scenario, chosen, sets, self.evaluation.eval_batch_size
         )
         self.strategy.train(was_training)
+        self.progress.eval_seconds += time.perf_counter() - started
+        self.progress.eval_cpu_seconds += time.process_time() - cpu
         return accuracies
 
     # ------------------------------------------------------------------ checkpoints
@@ -232,12 +255,17 @@ class Learner:
             )
 
     def _train_step(self, batch: Batch) -> torch.Tensor:
-        """One optimizer step; returns the detached loss without reading it (no host sync)."""
+        """One optimizer step; returns the detached loss without reading it (no host sync). A
+        strategy that only stores the batch (``loss`` is None: GDumb) takes no step; its loss is
+        reported as 0."""
         if self._bf16:
             with torch.autocast(self.context.device.type, dtype=torch.bfloat16):
                 loss = self.strategy.loss(batch)
         else:
             loss = self.strategy.loss(batch)
+        if loss is None:
+            self.strategy.after_step(batch)
+            return torch.zeros((), device=self.context.device)
         assert self.optimizer is not None
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -265,14 +293,41 @@ class Learner:
             self._check_loss_growth(value, task, in_phase)
             self.observers.iteration_done(task, iteration, global_iteration, value)
 
-    def fit(self) -> Progress:
-        """Train on every remaining task; returns the filled :class:`Progress`."""
-        progress, scenario, strategy = self.progress, self.scenario, self.strategy
+    def _retrain(self) -> None:
+        """Train on the strategy's :meth:`~Strategy.retraining` batches, if any, with a fresh
+        optimizer (cross-entropy, the run's optimizer, learning rate and clipping)."""
+        batches = self.strategy.retraining()
+        first = next(batches, None)
+        if first is None:
+            return
+        self.strategy.train()
+        params = self.strategy.trainable_parameters()
+        optimizer = make_optimizer(params, self.training)
+        for batch in itertools.chain([first], batches):
+            loss = self.strategy.classification_loss(batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if self.training.grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(params, self.training.grad_clip)
+            optimizer.step()
+
+    def _measure_initial_accuracy(self) -> None:
+        progress = self.progress
         if progress.initial_accuracy is None:
             # b_j is measured the way R[j-1][j] is: with the output units of the tasks seen by then
             progress.initial_accuracy = [
-                self.evaluate(tasks_seen=max(j, 1), tasks=[j])[0] for j in range(scenario.num_tasks)
+                self.evaluate(tasks_seen=max(j, 1), tasks=[j])[0]
+                for j in range(self.scenario.num_tasks)
             ]
+
+    def fit(self) -> Progress:
+        """Train on every remaining task; returns the filled :class:`Progress`."""
+        if self.training.online:
+            from lifelong.core.online import fit_online
+
+            return fit_online(self)
+        progress, scenario, strategy = self.progress, self.scenario, self.strategy
+        self._measure_initial_accuracy()
         self.observers.run_started({"tasks": scenario.num_tasks, "setting": scenario.setting})
         resuming = progress.phase > 0 or progress.iteration > 0
         while progress.task < scenario.num_tasks:
@@ -359,14 +414,19 @@ class Learner:
     def _evaluate_curve(self, task: int) -> None:
         """A curve point on the tasks trained so far (0..task): the curves of later tasks start
         at their task's start, from the full evaluation that ends the previous task."""
+        self._retrain()
         accs = self.evaluate(subsets=self._curve_subsets, tasks=list(range(task + 1)))
         unseen: list[float | None] = [None] * (self.scenario.num_tasks - len(accs))
         self.progress.curve_iterations.append(self.progress.global_iteration)
         self.progress.curve_accuracy.append([*accs, *unseen])
         self.observers.evaluated(self.progress.global_iteration, task, accs)
 
-    def _finish_task(self, task: int) -> None:
+    def _finish_task(
+        self, task: int, record: Callable[[list[float]], None] | None = None
+    ) -> list[float]:
+        """Evaluate the row of ``task``; ``record`` stores more of it before the checkpoint."""
         progress = self.progress
+        self._retrain()
         row = self.evaluate()
         progress.rows.append(row)
         for name, predictor in self.strategy.predictors().items():
@@ -375,5 +435,8 @@ class Learner:
         progress.curve_accuracy.append(list(row))
         progress.parameters.append(self.strategy.parameter_counts())
         progress.task, progress.phase, progress.iteration = task + 1, 0, 0
+        if record is not None:
+            record(row)
         self.observers.task_done(task, row)
         self._save_checkpoint()
+        return row

@@ -96,7 +96,8 @@ def resolve(config: RunConfig, scenario: Scenario | None = None) -> RunConfig:
             changes["strategy_params"] = {**tuned, **config.strategy_params}
     if config.data.tasks is None:
         changes["tasks"] = tasks
-    if config.training.epochs is None and config.training.iterations is None:
+    online = config.training.online
+    if config.training.epochs is None and config.training.iterations is None and not online:
         changes["epochs"] = epochs
     if config.model.hidden is None and not config.model.name.startswith(
         (USER_MODEL_PREFIX, HF_PREFIX)
@@ -204,6 +205,7 @@ def build_strategy(
         batch_size=config.training.batch_size,
         rng=torch.Generator().manual_seed(config.seed + 1),
         output_layer=output_layer,
+        task_free=config.training.online and config.data.boundaries != "known",
     )
     return strategy_class(network, strategy_config, context).to(device)
 
@@ -252,6 +254,7 @@ def collect_metrics(
             "task_starts": progress.task_starts,
         },
         "scenario": scenario.describe(),
+        **({"online": online_metrics(progress)} if config.training.online else {}),
         "config": config.to_dict(),
         "inputs": inputs,
         "fingerprint": fingerprint(config.to_dict(), inputs),
@@ -262,6 +265,45 @@ def collect_metrics(
             "threads": torch.get_num_threads(),
             "platform": platform.platform(),
         },
+    }
+
+
+def online_metrics(progress: Progress) -> dict[str, Any]:
+    """The ``online`` section of metrics.json: anytime curve and its area, forgetting from the best
+    anytime point, prequential accuracy, and compute per incoming sample (see lifelong.metrics)."""
+    anytime = (
+        M.anytime_accuracy(progress.anytime_accuracy, progress.anytime_tasks)
+        if progress.anytime_samples
+        else []
+    )
+    return {
+        "samples": progress.samples,
+        "anytime": {
+            "samples": progress.anytime_samples,
+            "accuracy": progress.anytime_accuracy,
+            "tasks_appeared": progress.anytime_tasks,
+            "average": anytime,
+        },
+        "anytime_auc": M.area_under_anytime_curve(progress.anytime_samples, anytime)
+        if anytime
+        else None,
+        "anytime_forgetting": M.anytime_forgetting(
+            progress.anytime_accuracy, progress.anytime_tasks
+        )
+        if anytime
+        else [],
+        "online_accuracy": M.online_accuracy(progress.online_correct, progress.online_tested),
+        "online_tested": progress.online_tested,
+        "eval_seconds": progress.eval_seconds,
+        "samples_per_cpu_second": progress.samples / progress.train_cpu_seconds
+        if progress.train_cpu_seconds > 0
+        else None,
+        **M.compute_cost(
+            progress.samples,
+            progress.train_seconds,
+            progress.forward_samples,
+            progress.backward_samples,
+        ),
     }
 
 

@@ -14,7 +14,18 @@ each task::
             optimizer step
             after_step(batch)             # SI path integral, buffer updates
     after_task(task)                      # Fisher, herding, pruning
+    retraining()                          # batches trained on before evaluating (GDumb)
     evaluate with predict(x, task_ids)    # task routing, nearest-mean-of-exemplars
+
+Online runs (``--online``, :mod:`lifelong.data.online`) call the same hooks on one pass of small
+batches. With known boundaries ``before_task``/``after_task`` fire at each task's start and end, as
+offline. With hidden or blurry boundaries (task-free) the learner is told nothing about tasks:
+``before_task`` fires once, at the start of the stream, with a task that names nothing (index 0, no
+classes, no data), ``after_task`` never; batches carry task id 0; ``context.tasks_seen`` stays 1;
+the class-incremental output mask covers the labels observed so far (``observed_units``, a buffer
+of the strategy that only the loop writes).
+Only strategies with ``task_free = True`` run there. ``loss`` may return ``None``: no gradient step
+on that batch (GDumb only stores it); ``after_step`` still runs.
 
 Strategies never call ``backward()``, ``step()`` or ``zero_grad()``. Everything a hook stores must be
 part of ``state_dict()`` (as parameters, buffers, sub-modules, or in :meth:`extra_state`), so that a
@@ -23,7 +34,7 @@ checkpoint taken at any iteration resumes exactly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -81,6 +92,8 @@ class Context:
         output_layer: dotted name of the model's output ``nn.Linear`` (``"head"`` for lifelong's
             models; see :mod:`lifelong.models.user`). A copy of the model (a teacher, a snapshot)
             is a deep copy of ``strategy.model``, which works for any network.
+        task_free: the run is an online stream with hidden or blurry boundaries: no task ids, no
+            task ends (see :mod:`lifelong.core.online`).
     """
 
     scenario: Scenario
@@ -91,6 +104,7 @@ class Context:
     iterations_per_task: int = 0
     tasks_seen: int = 0
     extras: dict[str, Any] = field(default_factory=dict)
+    task_free: bool = False
 
 
 class Strategy(nn.Module):
@@ -101,12 +115,16 @@ class Strategy(nn.Module):
         config_class: the frozen dataclass of hyperparameters.
         settings: the settings this strategy supports.
         paper: short citation shown by ``lifelong list``.
+        task_free: runs on online streams with hidden or blurry task boundaries (it needs no
+            ``after_task`` and no task id).
     """
 
     name: ClassVar[str] = "base"
     config_class: ClassVar[type[StrategyConfig]] = StrategyConfig
     settings: ClassVar[frozenset[str]] = frozenset(SETTINGS)
     paper: ClassVar[str] = ""
+    task_free: ClassVar[bool] = False
+    observed_units: torch.Tensor  # task-free runs only: the labels observed so far
 
     def __init__(self, model: nn.Module, config: StrategyConfig, context: Context) -> None:
         super().__init__()
@@ -118,6 +136,11 @@ class Strategy(nn.Module):
         self.model = model
         self.config = config
         self.context = context
+        if context.task_free:
+            self.register_buffer(
+                "observed_units",
+                torch.zeros(context.scenario.num_outputs, dtype=torch.bool, device=context.device),
+            )
 
     # ----------------------------------------------------------------- hooks (override)
     def before_task(self, task: Task) -> None:
@@ -134,8 +157,9 @@ class Strategy(nn.Module):
         """Indices of the tasks whose training data is streamed while learning ``task``."""
         return [task.index]
 
-    def loss(self, batch: Batch) -> torch.Tensor:
-        """The training objective for one batch (default: cross-entropy on the allowed units)."""
+    def loss(self, batch: Batch) -> torch.Tensor | None:
+        """The training objective for one batch (default: cross-entropy on the allowed units);
+        ``None``: no gradient step on this batch."""
         return self.classification_loss(batch)
 
     def after_backward(self, batch: Batch) -> None:
@@ -146,6 +170,11 @@ class Strategy(nn.Module):
 
     def after_task(self, task: Task) -> None:
         """Called once after training on ``task``, before it is evaluated."""
+
+    def retraining(self) -> Iterator[Batch]:
+        """Batches the loop trains on (with a fresh optimizer, its own steps) before each
+        evaluation; none by default. GDumb retrains from scratch on its memory here."""
+        return iter(())
 
     def forward(self, x: torch.Tensor, task_ids: torch.Tensor | None = None) -> torch.Tensor:
         """Logits over all output units. ``task_ids`` is ``None`` unless task-incremental."""
@@ -206,6 +235,17 @@ class Strategy(nn.Module):
         """Task ids a model may use for routing: only in the task-incremental setting."""
         return batch.task_ids if self.context.scenario.setting == "task" else None
 
+    def output_mask(
+        self, task_ids: torch.Tensor | None, *, tasks_seen: int | None = None
+    ) -> torch.Tensor | None:
+        """Units that may be predicted now: the scenario's mask for the tasks seen (``tasks_seen``
+        defaults to the context's), or, on a task-free stream in the class-incremental setting,
+        the labels observed so far."""
+        if self.context.task_free and self.context.scenario.setting == "class":
+            return self.observed_units
+        seen = self.context.tasks_seen if tasks_seen is None else tasks_seen
+        return self.context.scenario.output_mask(task_ids, seen)
+
     def masked_logits(
         self,
         logits: torch.Tensor,
@@ -215,8 +255,7 @@ class Strategy(nn.Module):
     ) -> torch.Tensor:
         """Set units that may not be predicted to a large negative value (finite: safe for KD);
         ``tasks_seen`` defaults to the context's."""
-        seen = self.context.tasks_seen if tasks_seen is None else tasks_seen
-        mask = self.context.scenario.output_mask(task_ids, seen)
+        mask = self.output_mask(task_ids, tasks_seen=tasks_seen)
         if mask is None:
             return logits
         return logits.masked_fill(~mask, -1e9)

@@ -231,6 +231,7 @@ def write_comparison_report(collection: Collection, out: Path, *, title: str = "
                 "memory a strategy keeps besides the model.",
             )
         )
+        figures += _online_figures(finished, [e.strategy for e in ok], out)
     else:
         for name in ("curves.png", "heatmaps.png", "bars.png", "cost.png"):
             (out / name).unlink(missing_ok=True)
@@ -277,6 +278,50 @@ def write_comparison_report(collection: Collection, out: Path, *, title: str = "
     )
     atomic_write_text(out / "report.html", document)
     return entries
+
+
+def _online_figures(
+    finished: Sequence[dict[str, Any]], strategies: Sequence[str], out: Path
+) -> list[tuple[Path, str]]:
+    """anytime.png and online_cost.png for the strategies whose runs are online (issue 14)."""
+    from lifelong.report.plots import plot_anytime, plot_online_cost
+
+    series, points = [], []
+    for name in strategies:
+        online = [
+            r["metrics"]["online"]
+            for r in finished
+            if r["strategy"] == name and r["metrics"].get("online")
+        ]
+        curves = [o["anytime"]["average"] for o in online if o["anytime"]["average"]]
+        if not curves or len({len(c) for c in curves}) != 1:
+            continue
+        values = np.asarray(curves, dtype=float)
+        std = values.std(0, ddof=1) if len(values) > 1 else np.zeros(values.shape[1])
+        series.append(
+            (name, online[0]["anytime"]["samples"], values.mean(0).tolist(), std.tolist())
+        )
+        passes = [o["forward_per_sample"] + o["backward_per_sample"] for o in online]
+        auc = [o["anytime_auc"] for o in online if o["anytime_auc"] is not None]
+        points.append((name, float(np.mean(auc)), float(np.mean(passes))))
+    for name in ("anytime.png", "online_cost.png"):
+        (out / name).unlink(missing_ok=True)
+    if not series:
+        return []
+    plot_anytime(series, out / "anytime.png")
+    plot_online_cost(points, out / "online_cost.png")
+    return [
+        (
+            out / "anytime.png",
+            "Online runs: anytime accuracy (mean over the tasks that have appeared) along the "
+            "stream; band: one standard deviation over seeds.",
+        ),
+        (
+            out / "online_cost.png",
+            "Online runs: area under the anytime-accuracy curve against forward + backward "
+            "passes per incoming sample (replay, MIR's search, GDumb's retraining cost more).",
+        ),
+    ]
 
 
 def mean_matrix(metrics: Sequence[dict[str, Any]]) -> list[list[float]]:

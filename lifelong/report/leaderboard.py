@@ -38,6 +38,24 @@ COLUMNS: list[tuple[str, str, Callable[[dict[str, Any]], Any], bool | None]] = [
     ("parameters", "parameters", _parameters, None),
     ("strategy_memory_mb", "extra memory MB", _mb("strategy_memory_bytes"), False),
     ("peak_memory_mb", "peak RSS MB", _mb("peak_memory_bytes"), None),
+    # online runs (issue 14); empty for offline runs
+    ("anytime_auc", "anytime AUC", lambda m: (m.get("online") or {}).get("anytime_auc"), True),
+    (
+        "online_accuracy",
+        "online accuracy",
+        lambda m: (m.get("online") or {}).get("online_accuracy"),
+        True,
+    ),
+    (
+        "passes_per_sample",
+        "passes/sample",
+        lambda m: (
+            m["online"]["forward_per_sample"] + m["online"]["backward_per_sample"]
+            if m.get("online")
+            else None
+        ),
+        False,
+    ),
 ]
 # Shown in the terminal and in markdown; the CSV has every column.
 SHOWN = [

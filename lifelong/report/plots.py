@@ -189,3 +189,46 @@ def plot_forgetting_vs_rank(rows: list[dict[str, Any]], path: Path, title: str) 
     ax.grid(alpha=0.3)
     ax.legend()
     save(fig, path)
+
+
+def plot_anytime(
+    series: Sequence[tuple[str, Sequence[float], Sequence[float], Sequence[float]]], path: Path
+) -> None:
+    """Anytime accuracy over the stream, one line per strategy with a band of ± one standard
+    deviation over seeds.
+
+    Args:
+        series: (strategy, stream samples, mean anytime accuracy, std) per strategy.
+    """
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    for label, samples, mean, std in series:
+        (line,) = ax.plot(samples, mean, label=label, linewidth=1.5)
+        low = [m - s for m, s in zip(mean, std, strict=True)]
+        high = [m + s for m, s in zip(mean, std, strict=True)]
+        ax.fill_between(samples, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+    ax.set_xlabel("stream samples seen")
+    ax.set_ylabel("anytime accuracy (tasks seen)")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title("Anytime accuracy over the stream (mean ± std over seeds)")
+    save(fig, path)
+
+
+def plot_online_cost(points: Sequence[tuple[str, float, float]], path: Path) -> None:
+    """Anytime AUC against compute: forward + backward passes per incoming sample (log scale).
+
+    Args:
+        points: (strategy, mean anytime AUC, mean passes per incoming sample).
+    """
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for label, auc, passes in points:
+        ax.plot(passes, auc, "o", markersize=7)
+        ax.annotate(label, (passes, auc), textcoords="offset points", xytext=(6, 4), fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("forward + backward passes per incoming sample")
+    ax.set_ylabel("anytime accuracy AUC")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.set_title("Online: accuracy against compute (mean over seeds)")
+    save(fig, path)

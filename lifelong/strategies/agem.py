@@ -10,6 +10,10 @@ Deviation: by default the memory of a task is a reservoir sample of its stream
 (``buffer_policy=task-reservoir``); ``buffer_policy=ring`` fills per-class blocks first-in
 first-out, as the paper's code does (see :mod:`lifelong.components.memory`). Memory losses use the
 setting's masked logits.
+
+Task-free variant (online streams with hidden or blurry boundaries, where there are no task
+memories): one reservoir memory of ``buffer_size`` examples over the whole stream, and g_ref from a
+batch of all of it (as "A-GEM with reservoir" in online benchmarks, e.g. Mammoth's ``agem_r``).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ class AGEM(Strategy):
     name = "agem"
     config_class = AGEMConfig
     paper = "Chaudhry et al. 2019, Efficient Lifelong Learning with A-GEM"
+    task_free = True
     config: AGEMConfig
     buffer: ReplayBuffer
     projections: torch.Tensor
@@ -56,7 +61,8 @@ class AGEM(Strategy):
         self.register_buffer("projections", torch.zeros((), dtype=torch.long))
 
     def after_backward(self, batch: Batch) -> None:
-        current = self.context.tasks_seen - 1
+        # past tasks' memories; task-free: the whole reservoir
+        current = None if self.context.task_free else self.context.tasks_seen - 1
         if current == 0 or len(self.buffer.indices(current)) == 0:
             return
         memory = self.buffer.sample(self.config.replay_batch_size, self.context.rng, current)
@@ -69,6 +75,9 @@ class AGEM(Strategy):
             assign_flat_grad(params, agem_project(g, g_ref))
 
     def after_step(self, batch: Batch) -> None:
+        if self.context.task_free:
+            self.buffer.add_reservoir(batch.x, batch.y, batch.task_ids, self.context.rng)
+            return
         scenario = self.context.scenario
         store_step(
             self.config.buffer_policy, self.buffer, batch, self.context.rng, scenario.num_tasks

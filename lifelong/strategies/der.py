@@ -48,6 +48,7 @@ class DER(Strategy):
     name = "der"
     config_class = DERConfig
     paper = "Buzzega et al. 2020, Dark Experience for General Continual Learning"
+    task_free = True
     config: DERConfig
     buffer: ReplayBuffer
 

@@ -48,6 +48,7 @@ class ER(Strategy):
     name = "er"
     config_class = ERConfig
     paper = "Chaudhry et al. 2019, On tiny episodic memories in continual learning"
+    task_free = True
     config: ERConfig
     buffer: ReplayBuffer
 

@@ -24,3 +24,4 @@ class Naive(Strategy):
     name = "naive"
     config_class = NaiveConfig
     paper = "fine-tuning baseline (McCloskey & Cohen 1989)"
+    task_free = True

@@ -18,3 +18,12 @@ FAST_PARAMS.update(
         "pseudo-rehearsal": {"replay_batch_size": 16},
     }
 )
+
+# online methods (issue 14)
+FAST_PARAMS.update(
+    {
+        "mir": {"buffer_size": 60, "replay_batch_size": 8, "candidates": 16},
+        "er-ace": {"buffer_size": 60, "replay_batch_size": 16},
+        "gdumb": {"buffer_size": 60, "epochs": 2, "retrain_batch_size": 16},
+    }
+)

@@ -21,6 +21,26 @@ CHECKS = [
 ]
 
 
+# Online streams (issue 14): the task-free methods on a hidden-boundary stream, and the methods that
+# need boundaries on a stream with known ones (a few: each online check is a few tiny runs).
+TASK_FREE = sorted(name for name in BUILT_IN if list_strategies()[name].task_free)
+ONLINE_CHECKS = [
+    check
+    for name, boundaries in [(n, "hidden") for n in TASK_FREE]
+    + [("agem", "known"), ("ewc", "known")]
+    for check in contract_checks(
+        name, params=FAST_PARAMS.get(name), online=True, boundaries=boundaries
+    )
+]
+
+
 @pytest.mark.parametrize("check", CHECKS, ids=str)
 def test_contract(check, tmp_path):
+    check(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "check", ONLINE_CHECKS, ids=lambda c: f"{c}-online-{c.case.overrides['boundaries']}"
+)
+def test_contract_online(check, tmp_path):
     check(tmp_path)
