@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from lifelong.errors import LifelongError
 
-ORDER = ["run", "list", "compare", "report", "demo", "sweep", "lora_vs_full"]
+ORDER = ["run", "list", "data", "compare", "report", "demo", "sweep", "lora_vs_full"]
 
 
 def _command_modules() -> list:  # type: ignore[type-arg]
