@@ -8,7 +8,7 @@ import sys
 from lifelong.cli._common import add_plugin_flag, format_table
 
 NAME = "list"
-HELP = "list benchmarks, scenarios, models and strategies (with hyperparameters and defaults)"
+HELP = "list benchmarks, settings, models and strategies (with hyperparameters and defaults)"
 
 SETTING_HELP = {
     "task": "task-incremental: the task id is given at train and test time (one head per task)",
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "what",
         nargs="?",
-        choices=["benchmarks", "scenarios", "models", "strategies"],
+        choices=["benchmarks", "settings", "scenarios", "models", "strategies"],
         help="only this section",
     )
     add_plugin_flag(parser)
@@ -52,7 +52,7 @@ def main(args: argparse.Namespace) -> int:
             )
         )
         print()
-    if show in (None, "scenarios"):
+    if show in (None, "settings", "scenarios"):  # "scenarios": the old name
         print("Settings (--setting)\n")
         print(format_table(["name", "meaning"], list(SETTING_HELP.items())))
         print()
