@@ -132,10 +132,14 @@ def _loop_sums(
             picked = [values[k] for k in columns]  # indexed with grad on: they keep their graph
         for j, k in enumerate(columns):
             grads = torch.autograd.grad(
-                picked[j], list(params.values()), retain_graph=j < len(columns) - 1
+                picked[j],
+                list(params.values()),
+                retain_graph=j < len(columns) - 1,
+                allow_unused=True,  # a parameter outside the graph has a zero gradient
             )
             for n, g in zip(params, grads, strict=True):
-                sums[n] += weights[i, k] * (g * g if power == 2 else g.abs())
+                if g is not None:
+                    sums[n] += weights[i, k] * (g * g if power == 2 else g.abs())
     return sums
 
 

@@ -59,6 +59,9 @@ def _load(loader: Any, path: str, what: str) -> nn.Module:
 class HFClassifier(nn.Module):
     """A Hugging Face encoder, mean pooling over the attention mask, and lifelong's linear head.
 
+    The encoder's own pooler (BERT's dense layer over the [CLS] token), if any, is not used and
+    is frozen, so it is neither trained nor counted as trainable.
+
     Args:
         encoder: a ``transformers`` model returning ``last_hidden_state``.
         num_outputs: output units of the scenario.
@@ -71,6 +74,9 @@ class HFClassifier(nn.Module):
         self.encoder = encoder
         self.feature_dim = int(getattr(encoder, "config").hidden_size)  # noqa: B009 - a HF config
         self.head = nn.Linear(self.feature_dim, num_outputs)
+        pooler = getattr(encoder, "pooler", None)
+        if isinstance(pooler, nn.Module):  # BERT's [CLS] pooler: unused under mean pooling
+            pooler.requires_grad_(False)
 
     @classmethod
     def from_pretrained(cls, path: str, num_outputs: int) -> HFClassifier:
