@@ -50,6 +50,7 @@ METHODS: dict[str, tuple[dict[str, Any], str]] = {
     "gdumb": ({"buffer_size": MEMORY, "epochs": 30, "retrain_batch_size": 16}, "hidden"),
     "derpp": ({"buffer_size": MEMORY, "replay_batch_size": 10}, "hidden"),
     "agem": ({"buffer_size": MEMORY, "replay_batch_size": 256}, "known"),
+    "tf-mas": ({}, "hidden"),  # its own hard buffer of 30; no replay memory
 }
 PROTOCOL = {
     "benchmark": "split-mnist",

@@ -49,6 +49,7 @@ OMITTED_AT_DEFAULT: dict[str, Any] = {
     "online": False,
     "boundaries": "known",
     "blurry": 0.0,
+    "drift": 0.0,
     "anytime_every": None,
     "prequential": True,
 }

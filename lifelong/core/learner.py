@@ -101,7 +101,8 @@ class Learner:
         evaluation: intermediate evaluation for the curves.
         seed: seed of the batch order and of the curve subsets.
         boundaries: online runs: how task boundaries appear in the stream (known, hidden,
-            blurry; see :mod:`lifelong.data.online`), and ``blurriness`` its b.
+            blurry, gradual; see :mod:`lifelong.data.online`), ``blurriness`` the blurry mode's b
+            and ``drift`` the gradual mode's w.
         observers: read-only observers (progress, logs).
         checkpoint: called with a checkpoint dict at task ends (and every ``checkpoint_every``
             iterations); the caller decides where it is written and what it adds.
@@ -117,6 +118,7 @@ class Learner:
         seed: int = 0,
         boundaries: str = "known",
         blurriness: float = 0.0,
+        drift: float = 0.0,
         observers: list[Observer] | None = None,
         checkpoint: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
@@ -125,7 +127,7 @@ class Learner:
         self.training = training
         self.evaluation = evaluation or EvaluationConfig()
         self.seed = seed
-        self.boundaries, self.blurriness = boundaries, blurriness
+        self.boundaries, self.blurriness, self.drift = boundaries, blurriness, drift
         self.context = strategy.context
         self.observers = Observers(observers or [])
         self.checkpoint = checkpoint
@@ -156,6 +158,7 @@ class Learner:
             seed=config.seed,
             boundaries=config.data.boundaries,
             blurriness=config.data.blurry,
+            drift=config.data.drift,
             **kwargs,
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -75,6 +76,46 @@ def test_blurry_stream_mixes_neighbouring_tasks_by_the_stated_amount(scenario):
     assert stream.tasks_appeared(1) == 1 and stream.tasks_appeared(stream.samples) == 5
 
 
+class _Sizes(list):
+    """A stand-in scenario with only what OnlineStream reads: tasks' training indices, a device."""
+
+    device = torch.device("cpu")
+
+
+def _sized_scenario(*sizes: int) -> _Sizes:
+    return _Sizes(SimpleNamespace(train_indices=torch.arange(n)) for n in sizes)
+
+
+@pytest.mark.parametrize("width", [1.0, 0.4])
+def test_gradual_stream_ramps_the_next_task_linearly(width):
+    n = 40_000
+    stream = OnlineStream(_sized_scenario(n, n, n), 10, boundaries="gradual", drift=width, seed=1)
+    ids = stream.task_ids
+    # the ramp around the 0|1 boundary spans stream positions n(1 - w/2) .. n(1 + w/2); in its
+    # quarters task 1's share should be 1/8, 3/8, 5/8, 7/8 (P = 1/2 + s/w, linear in s)
+    start, quarter = int(n * (1 - width / 2)), int(n * width / 4)
+    shares = [
+        float((ids[start + k * quarter : start + (k + 1) * quarter] == 1).float().mean())
+        for k in range(4)
+    ]
+    assert shares == pytest.approx([0.125, 0.375, 0.625, 0.875], abs=0.03)
+    # outside the window the stream is pure (w < 1) and tasks never skip a neighbour
+    if width < 1:
+        assert int((ids[: start - quarter] != 0).sum()) == 0
+    assert int((ids[: int(n * 1.4)] == 2).sum()) == 0
+    # every sample exactly once
+    assert torch.bincount(ids).tolist() == [n, n, n]
+
+
+def test_gradual_stream_needs_a_drift_width():
+    with pytest.raises(ConfigError, match="drift width"):
+        OnlineStream(_sized_scenario(10, 10), 2, boundaries="gradual", drift=0.0)
+    with pytest.raises(ConfigError, match="--boundaries gradual together with --drift"):
+        RunConfig.of(online=True, boundaries="gradual")
+    with pytest.raises(ConfigError, match="needs --online"):
+        RunConfig.of(boundaries="gradual", drift=0.5)
+
+
 def test_stream_options_are_validated():
     with pytest.raises(ConfigError, match="needs --online"):
         RunConfig.of(boundaries="hidden")
@@ -113,10 +154,11 @@ def _spy_run(boundaries: str, **changes):
     return calls, result
 
 
-@pytest.mark.parametrize("boundaries", ["hidden", "blurry"])
+@pytest.mark.parametrize("boundaries", ["hidden", "blurry", "gradual"])
 def test_task_free_learner_is_told_no_task_id_and_no_boundary(boundaries):
     blur = 0.5 if boundaries == "blurry" else 0.0
-    calls, result = _spy_run(boundaries, blurry=blur)
+    drift = 1.0 if boundaries == "gradual" else 0.0
+    calls, result = _spy_run(boundaries, blurry=blur, drift=drift)
     assert len(calls["before"]) == 1
     assert calls["before"][0].classes == () and len(calls["before"][0].train_indices) == 0
     assert calls["after"] == []
