@@ -68,6 +68,7 @@ def print_summary(metrics: dict[str, Any]) -> None:
                 "forgetting from best (anytime)",
                 sum(forgetting) / len(forgetting) if forgetting else None,
             ],
+            ["class forgetting from best (anytime)", online.get("average_class_forgetting")],
             ["online (prequential) accuracy", online["online_accuracy"]],
             ["samples per second (training)", online["samples_per_second"]],
             ["forward passes per sample", online["forward_per_sample"]],

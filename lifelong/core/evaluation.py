@@ -35,17 +35,39 @@ def task_accuracies(
     Every batch comes from ``scenario.eval_batches`` (a lazy dataset reads them through one
     DataLoader).
     """
+    correct, total = class_counts(predict, scenario, tasks, index_sets, batch_size)
+    return [
+        int(c.sum()) / max(1, len(indices)) for c, indices in zip(correct, index_sets, strict=True)
+    ]
+
+
+@torch.no_grad()
+def class_counts(
+    predict: Predictor,
+    scenario: Scenario,
+    tasks: Sequence[int],
+    index_sets: Sequence[torch.Tensor],
+    batch_size: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Correct predictions and evaluated samples per (task, target unit): two (len(tasks),
+    num_outputs) integer tensors on the CPU, from one pass over ``index_sets`` (as
+    :func:`task_accuracies`)."""
     owners = [
         (position, chunk)
         for position, indices in enumerate(index_sets)
         for chunk in indices.split(batch_size)
     ]
     chunks = [(tasks[position], chunk) for position, chunk in owners]
-    correct = [0] * len(tasks)
+    shape = (len(tasks), scenario.num_outputs)
+    correct = torch.zeros(shape, dtype=torch.long, device=scenario.device)
+    total = torch.zeros(shape, dtype=torch.long, device=scenario.device)
     for (position, _), (x, y) in zip(owners, scenario.eval_batches(chunks), strict=True):
         ids = torch.full_like(y, tasks[position]) if scenario.setting == "task" else None
-        correct[position] += int((predict(x, ids).argmax(1) == y).sum())
-    return [c / max(1, len(indices)) for c, indices in zip(correct, index_sets, strict=True)]
+        hit = (predict(x, ids).argmax(1) == y).long()
+        y = y.to(correct.device)
+        correct[position].index_add_(0, y, hit.to(correct.device))
+        total[position].index_add_(0, y, torch.ones_like(y))
+    return correct.cpu(), total.cpu()
 
 
 def masked_predictor(model: nn.Module, scenario: Scenario, tasks_seen: int) -> Predictor:

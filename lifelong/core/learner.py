@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from lifelong.core.config import EvaluationConfig, RunConfig, TrainingConfig
-from lifelong.core.evaluation import task_accuracies
+from lifelong.core.evaluation import class_counts
 from lifelong.core.events import Observer, Observers
 from lifelong.core.strategy import Batch, Strategy
 from lifelong.data.scenarios import Scenario
@@ -64,6 +64,8 @@ class Progress:
     anytime_samples: list[int] = field(default_factory=list)
     anytime_accuracy: list[list[float]] = field(default_factory=list)
     anytime_tasks: list[int] = field(default_factory=list)
+    # per anytime point, accuracy per output unit on the tasks that have appeared (None: no sample)
+    anytime_class_accuracy: list[list[float | None]] = field(default_factory=list)
     online_correct: int = 0
     online_tested: int = 0
     forward_samples: int = 0
@@ -174,6 +176,26 @@ class Learner:
     ) -> list[float]:
         """Accuracy on each task's evaluation set (all tasks, or ``tasks``; ``subsets`` to use fewer
         samples)."""
+        chosen, sets, (correct, _) = self._evaluate_counts(predictor, tasks_seen, subsets, tasks)
+        return [int(c.sum()) / max(1, len(s)) for c, s in zip(correct, sets, strict=True)]
+
+    @torch.no_grad()
+    def evaluate_by_class(
+        self, subsets: list[torch.Tensor] | None = None
+    ) -> tuple[list[float], torch.Tensor, torch.Tensor]:
+        """Accuracy on every task, and correct / evaluated samples per (task, target unit): two
+        (tasks, outputs) CPU tensors (see :func:`lifelong.core.evaluation.class_counts`)."""
+        _, sets, (correct, total) = self._evaluate_counts(None, None, subsets, None)
+        accuracies = [int(c.sum()) / max(1, len(s)) for c, s in zip(correct, sets, strict=True)]
+        return accuracies, correct, total
+
+    def _evaluate_counts(
+        self,
+        predictor: Callable | None,
+        tasks_seen: int | None,
+        subsets: list[torch.Tensor] | None,
+        tasks: list[int] | None,
+    ) -> tuple[list[int], list[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
         started, cpu = time.perf_counter(), time.process_time()
         if predictor is None:
             predictor = (
@@ -187,13 +209,13 @@ class Learner:
         sets = [
             subsets[t] if subsets is not None else self.scenario[t].eval_indices for t in chosen
         ]
-        accuracies = task_accuracies(
+        counts = class_counts(
             predictor, self.scenario, chosen, sets, self.evaluation.eval_batch_size
         )
         self.strategy.train(was_training)
         self.progress.eval_seconds += time.perf_counter() - started
         self.progress.eval_cpu_seconds += time.process_time() - cpu
-        return accuracies
+        return chosen, sets, counts
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:

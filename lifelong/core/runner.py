@@ -283,6 +283,7 @@ def online_metrics(progress: Progress) -> dict[str, Any]:
             "accuracy": progress.anytime_accuracy,
             "tasks_appeared": progress.anytime_tasks,
             "average": anytime,
+            "class_accuracy": progress.anytime_class_accuracy,
         },
         "anytime_auc": M.area_under_anytime_curve(progress.anytime_samples, anytime)
         if anytime
@@ -292,6 +293,16 @@ def online_metrics(progress: Progress) -> dict[str, Any]:
         )
         if anytime
         else [],
+        "class_forgetting": M.anytime_class_forgetting(progress.anytime_class_accuracy)
+        if progress.anytime_class_accuracy
+        else [],
+        "average_class_forgetting": M.average_class_forgetting(
+            progress.anytime_class_accuracy,
+            progress.anytime_tasks,
+            len(progress.anytime_accuracy[0]),
+        )
+        if progress.anytime_class_accuracy
+        else None,
         "online_accuracy": M.online_accuracy(progress.online_correct, progress.online_tested),
         "online_tested": progress.online_tested,
         "eval_seconds": progress.eval_seconds,

@@ -41,6 +41,12 @@ COLUMNS: list[tuple[str, str, Callable[[dict[str, Any]], Any], bool | None]] = [
     # online runs (issue 14); empty for offline runs
     ("anytime_auc", "anytime AUC", lambda m: (m.get("online") or {}).get("anytime_auc"), True),
     (
+        "class_forgetting",
+        "class forgetting",
+        lambda m: (m.get("online") or {}).get("average_class_forgetting"),
+        False,
+    ),
+    (
         "online_accuracy",
         "online accuracy",
         lambda m: (m.get("online") or {}).get("online_accuracy"),

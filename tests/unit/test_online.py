@@ -15,6 +15,7 @@ from lifelong import metrics as M
 from lifelong.cli import main
 from lifelong.components.buffer import ReplayBuffer
 from lifelong.core.config import RunConfig
+from lifelong.core.evaluation import class_counts, task_accuracies
 from lifelong.core.identity import identity
 from lifelong.core.runner import build_run_scenario, resolve, run
 from lifelong.core.strategy import Batch
@@ -210,6 +211,33 @@ def test_anytime_metrics_hand_computed():
         M.area_under_anytime_curve([200, 100], [0.5, 0.5])
 
 
+def test_class_forgetting_hand_computed():
+    # 3 points, 4 classes; classes 2, 3 come with the second (last) task at point 2
+    C = [[0.9, 0.7, None, None], [0.6, 0.8, None, None], [0.5, 0.8, 1.0, 0.4]]
+    assert M.anytime_class_forgetting(C) == pytest.approx([0.4, 0.0, 0.0, 0.0])
+    # the classes of the last task (2, 3) are left out of the mean: (0.4 + 0.0) / 2
+    assert M.average_class_forgetting(C, [1, 1, 2], 2) == pytest.approx(0.2)
+    assert M.anytime_class_forgetting([[0.5, None]]) == [0.0, None]
+    assert M.average_class_forgetting([[0.5]], [1], 1) is None
+
+
+def test_class_counts_add_up_to_task_accuracies(scenario):
+    def predict(x, ids):  # predicts unit 0 or 1 from the first pixel: right on some samples
+        return torch.stack([x.flatten(1)[:, 0], 0.5 * torch.ones(len(x))], 1)
+
+    tasks = [0, 1]
+    sets = [scenario[t].eval_indices[:50] for t in tasks]
+    correct, total = class_counts(predict, scenario, tasks, sets, 16)
+    accuracies = task_accuracies(predict, scenario, tasks, sets, 16)
+    assert correct.shape == total.shape == (2, scenario.num_outputs)
+    assert total.sum(1).tolist() == [50, 50]
+    assert (correct.sum(1) / 50).tolist() == pytest.approx(accuracies)
+    # only units 0 and 1 are ever predicted, so only their classes can be right
+    assert int(correct[:, 2:].sum()) == 0 and int(correct.sum()) > 0
+    _, y = next(scenario.eval_batches([(0, sets[0])]))
+    assert total[0].tolist() == torch.bincount(y, minlength=scenario.num_outputs).tolist()
+
+
 def test_online_run_writes_metrics_and_counts_passes(tmp_path):
     config = RunConfig.of(**{**TINY, "strategy": "naive", "out": str(tmp_path / "run")})
     run(config)
@@ -222,6 +250,14 @@ def test_online_run_writes_metrics_and_counts_passes(tmp_path):
         M.area_under_anytime_curve(online["anytime"]["samples"], online["anytime"]["average"])
     )
     assert 0 <= online["online_accuracy"] <= 1
+    classes = online["anytime"]["class_accuracy"]
+    assert len(classes) == len(online["anytime"]["samples"])
+    # class-incremental split-digits: classes 2k, 2k+1 come with task k (two points per task)
+    assert [sum(v is not None for v in row) for row in classes] == [2, 2, 4, 4, 6, 6, 8, 8, 10, 10]
+    assert online["class_forgetting"] == pytest.approx(M.anytime_class_forgetting(classes))
+    assert online["average_class_forgetting"] == pytest.approx(
+        sum(online["class_forgetting"][:8]) / 8
+    )
     er = run(
         config.replace(
             strategy="er", strategy_params={"buffer_size": 100, "replay_batch_size": 5}, out=None
