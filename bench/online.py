@@ -92,6 +92,7 @@ def reproduce(methods: list[str], seeds: list[int]) -> None:
                 "average_forgetting": metrics["average_forgetting"],
                 "accuracy_matrix": metrics["accuracy_matrix"],
                 "online": online,
+                "strategy_metrics": metrics.get("strategy_metrics", {}),
                 "config": metrics["config"],
                 "wall_seconds": time.time() - started,
             }

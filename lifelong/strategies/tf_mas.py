@@ -2,18 +2,17 @@
 
 Memory Aware Synapses (:mod:`lifelong.strategies.mas`) made online by a protocol deciding (i) when
 to update the importance, (ii) on which data and (iii) how to accumulate it; no task boundary or task
-id is used, so it runs on task-free streams (``--boundaries hidden|blurry``) and on any other stream.
+id is used, so it runs on task-free streams (``--boundaries hidden|blurry|gradual``) and on any other stream.
 
 Each step trains on the incoming batch B and a small *hard buffer* H of the examples with the
 highest loss seen recently::
 
     L(theta) = CE(B) + CE(H) + lambda * sum_i Omega_i (theta_i - theta*_i)^2
 
-(i) **When**: the mean loss of B is pushed into a window of the last ``window`` steps, with mean
-mu and variance sigma^2. A *peak* is flagged once ``mu > mu_last + sigma_last`` (mean and deviation
-at the last update; the start of the stream counts as a peak). At a *plateau* after a peak, when
-``mu < mean_threshold`` and ``sigma^2 < variance_threshold``, the importance is updated and
-``(mu_last, sigma_last) <- (mu, sigma)``: a plateau means the current distribution has been learnt.
+(i) **When**: at a plateau of the loss after a peak (:mod:`lifelong.components.plateau`): the mean
+loss of B enters a window of the last ``window`` steps; a plateau is a window mean below
+``mean_threshold`` with a variance below ``variance_threshold``, after the window mean rose above
+its value at the last update plus one standard deviation (the start counts as a rise).
 (ii) **Data**: the importance is MAS's, ``1/|H| sum_{x in H} |d ||f(x)||_2^2 / d theta_i|``, on the
 hard buffer (the units allowed in training, as in MAS).
 (iii) **Accumulation**: the k-th update is a running average ``Omega <- (1 - 1/k) Omega +
@@ -40,6 +39,7 @@ import torch.nn.functional as F
 from lifelong.components.buffer import ReplayBuffer, joined, make_buffer
 from lifelong.components.fisher import output_sensitivity, trainable
 from lifelong.components.penalty import QuadraticPenalty
+from lifelong.components.plateau import PlateauDetector
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Context, Strategy, StrategyConfig
@@ -74,41 +74,6 @@ class TFMASConfig(StrategyConfig):
             f"variance_threshold must be > 0, got {self.variance_threshold}",
         )
         check(self.update_every >= 0, f"update_every must be >= 0, got {self.update_every}")
-
-
-class PlateauDetector:
-    """Peak-then-plateau detection on a window of recent losses (the paper's update trigger)."""
-
-    def __init__(self, window: int, mean_threshold: float, variance_threshold: float) -> None:
-        self.window, self.mean_threshold, self.variance_threshold = (
-            window,
-            mean_threshold,
-            variance_threshold,
-        )
-        self.losses: list[float] = []
-        self.last_mean, self.last_std, self.peak = 0.0, 0.0, True
-
-    def observe(self, loss: float) -> bool:
-        """Add a loss; True when the window is a plateau after a peak (then the peak is reset)."""
-        self.losses = (self.losses + [loss])[-self.window :]
-        if len(self.losses) < self.window:
-            return False
-        values = torch.tensor(self.losses, dtype=torch.float64)
-        mean, variance = float(values.mean()), float(values.var(unbiased=False))
-        if not self.peak and mean > self.last_mean + self.last_std:
-            self.peak = True
-        if self.peak and mean < self.mean_threshold and variance < self.variance_threshold:
-            self.last_mean, self.last_std, self.peak = mean, variance**0.5, False
-            return True
-        return False
-
-    def state(self) -> dict[str, Any]:
-        return {"losses": self.losses, "last": [self.last_mean, self.last_std], "peak": self.peak}
-
-    def load(self, state: dict[str, Any]) -> None:
-        self.losses = list(state["losses"])
-        self.last_mean, self.last_std = state["last"]
-        self.peak = state["peak"]
 
 
 @register

@@ -9,11 +9,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from lifelong.components.plateau import PlateauDetector
 from lifelong.core.config import RunConfig
 from lifelong.core.runner import build_run_scenario, build_strategy, resolve, run
 from lifelong.core.strategy import Batch
 from lifelong.errors import ConfigError
-from lifelong.strategies.tf_mas import PlateauDetector, TFMASConfig
+from lifelong.strategies.tf_mas import TFMASConfig
 
 TINY = {
     "benchmark": "split-digits",
