@@ -142,7 +142,8 @@ def _spy_run(boundaries: str, **changes):
     def loss(self, batch):
         calls["ids"].append(batch.task_ids.clone())
         calls["seen"].append(self.context.tasks_seen)
-        calls["mask"].append(self.output_mask(None).clone())
+        mask = self.output_mask(None)
+        calls["mask"].append(None if mask is None else mask.clone())
         return original_loss(self, batch)
 
     with (
@@ -169,6 +170,18 @@ def test_task_free_learner_is_told_no_task_id_and_no_boundary(boundaries):
     masks = torch.stack(calls["mask"]).int()
     assert (masks[1:] >= masks[:-1]).all() and masks[-1].all()
     assert len(result.accuracy_matrix) == 5  # the evaluator still records rows
+
+
+def test_gradual_drift_on_permuted_digits_leaks_no_task_to_the_learner():
+    # domain-incremental: batches mixing two permutations are transformed per sample
+    calls, result = _spy_run(
+        "gradual", drift=1.0, benchmark="permuted-digits", setting="domain", tasks=3
+    )
+    assert len(calls["before"]) == 1 and calls["after"] == []
+    assert all(int(ids.abs().sum()) == 0 for ids in calls["ids"]) and set(calls["seen"]) == {1}
+    assert len(result.accuracy_matrix) == 3
+    tested = result.metrics["online"]["online_tested"]
+    assert tested == result.metrics["online"]["samples"] == 120
 
 
 def test_known_boundaries_are_told_at_each_task():
