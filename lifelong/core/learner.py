@@ -176,7 +176,7 @@ class Learner:
     ) -> list[float]:
         """Accuracy on each task's evaluation set (all tasks, or ``tasks``; ``subsets`` to use fewer
         samples)."""
-        chosen, sets, (correct, _) = self._evaluate_counts(predictor, tasks_seen, subsets, tasks)
+        sets, (correct, _) = self._evaluate_counts(predictor, tasks_seen, subsets, tasks)
         return [int(c.sum()) / max(1, len(s)) for c, s in zip(correct, sets, strict=True)]
 
     @torch.no_grad()
@@ -185,7 +185,7 @@ class Learner:
     ) -> tuple[list[float], torch.Tensor, torch.Tensor]:
         """Accuracy on every task, and correct / evaluated samples per (task, target unit): two
         (tasks, outputs) CPU tensors (see :func:`lifelong.core.evaluation.class_counts`)."""
-        _, sets, (correct, total) = self._evaluate_counts(None, None, subsets, None)
+        sets, (correct, total) = self._evaluate_counts(None, None, subsets, None)
         accuracies = [int(c.sum()) / max(1, len(s)) for c, s in zip(correct, sets, strict=True)]
         return accuracies, correct, total
 
@@ -195,7 +195,8 @@ class Learner:
         tasks_seen: int | None,
         subsets: list[torch.Tensor] | None,
         tasks: list[int] | None,
-    ) -> tuple[list[int], list[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    ) -> tuple[list[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+        """The evaluated index sets and :func:`class_counts` on them (evaluation time counted)."""
         started, cpu = time.perf_counter(), time.process_time()
         if predictor is None:
             predictor = (
@@ -215,7 +216,7 @@ class Learner:
         self.strategy.train(was_training)
         self.progress.eval_seconds += time.perf_counter() - started
         self.progress.eval_cpu_seconds += time.process_time() - cpu
-        return chosen, sets, counts
+        return sets, counts
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:

@@ -8,10 +8,11 @@ Events the strategy sees, per mode:
 * ``known``: ``before_task(task)`` before a task's first batch, ``after_task(task)`` after its last;
   batches carry their task ids; ``context.tasks_seen`` is the current task + 1; the optimizer is
   renewed at each task start if ``reset_optimizer``.
-* ``hidden`` / ``blurry`` / ``gradual`` (task-free): ``before_task`` once, at the start of the stream, with a task
-  that names nothing; never ``after_task``; task ids are 0; ``context.tasks_seen`` stays 1;
-  ``strategy.observed_units`` holds the labels observed so far (the class-incremental mask, written
-  after the prequential prediction of a batch); the optimizer is never renewed.
+* ``hidden`` / ``blurry`` / ``gradual`` (task-free): ``before_task`` once, at the start of the
+  stream, with a task that names nothing; never ``after_task``; task ids are 0;
+  ``context.tasks_seen`` stays 1; ``strategy.observed_units`` holds the labels observed so far (the
+  class-incremental mask, written after the prequential prediction of a batch); the optimizer is
+  never renewed.
 
 In every mode the evaluator (not the learner) records the accuracy-matrix row of task t when the
 stream passes the nominal end of task t, and an anytime point every ``anytime_every`` samples and at
