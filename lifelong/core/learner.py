@@ -15,12 +15,12 @@ from typing import Any
 import torch
 
 from lifelong.core.config import EvaluationConfig, RunConfig, TrainingConfig
-from lifelong.core.evaluation import task_accuracies
+from lifelong.core.evaluation import task_accuracies, task_losses
 from lifelong.core.events import Observer, Observers
 from lifelong.core.strategy import Batch, Strategy
 from lifelong.data.scenarios import Scenario
 from lifelong.data.stream import BatchStream
-from lifelong.errors import DivergenceError, LossGrowthWarning
+from lifelong.errors import ConfigError, DivergenceError, LossGrowthWarning
 
 # A loss this many times its value at the start of the task is reported as growing (not only NaN).
 LOSS_GROWTH = 1000.0
@@ -170,7 +170,8 @@ class Learner:
         tasks: list[int] | None = None,
     ) -> list[float]:
         """Accuracy on each task's evaluation set (all tasks, or ``tasks``; ``subsets`` to use fewer
-        samples)."""
+        samples); on a language-modelling stream, the mean next-token loss on each domain's texts
+        (a row of the loss matrix, which the progress rows and curves then hold)."""
         started, cpu = time.perf_counter(), time.process_time()
         if predictor is None:
             predictor = (
@@ -184,9 +185,18 @@ class Learner:
         sets = [
             subsets[t] if subsets is not None else self.scenario[t].eval_indices for t in chosen
         ]
-        accuracies = task_accuracies(
-            predictor, self.scenario, chosen, sets, self.evaluation.eval_batch_size
-        )
+        if self.scenario.objective == "lm":
+            accuracies = task_losses(
+                self.strategy.sequence_losses,
+                self.scenario,
+                chosen,
+                sets,
+                self.evaluation.eval_batch_size,
+            )
+        else:
+            accuracies = task_accuracies(
+                predictor, self.scenario, chosen, sets, self.evaluation.eval_batch_size
+            )
         self.strategy.train(was_training)
         self.progress.eval_seconds += time.perf_counter() - started
         self.progress.eval_cpu_seconds += time.process_time() - cpu
@@ -325,6 +335,11 @@ class Learner:
         if self.training.online:
             from lifelong.core.online import fit_online
 
+            if self.scenario.objective == "lm":
+                raise ConfigError(
+                    "online streams (--online) are for classification; a language-modelling "
+                    "stream trains by --epochs or --iterations"
+                )
             return fit_online(self)
         progress, scenario, strategy = self.progress, self.scenario, self.strategy
         self._measure_initial_accuracy()

@@ -13,6 +13,9 @@ the image models (task-incremental "multi-head" = masked logits).
 * :class:`HFCausalLM`: a causal language model (``AutoModelForCausalLM``, or built from a config),
   whose :meth:`~HFCausalLM.token_loss` is the mean next-token cross-entropy per text, for streams of
   text domains evaluated by loss / perplexity (:func:`lifelong.metrics.loss_forgetting`).
+* :func:`tiny_gpt` (``--model gpt-tiny``): a randomly initialised GPT-2 of a few layers, built from
+  a ``transformers`` config over the scenario's vocabulary, for language-modelling streams on a CPU
+  with no download (no pretrained causal LM ships offline).
 * :class:`BagOfWords` (``--model bow``): the mean of the text's token embeddings, one hidden ReLU
   layer, a head; fast on a CPU, for tests and as an offline baseline.
 """
@@ -126,6 +129,27 @@ class HFCausalLM(nn.Module):
         targets, valid = ids[:, 1:], mask[:, 1:].to(logits.dtype)
         losses = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
         return (losses * valid).sum(1) / valid.sum(1).clamp_min(1.0)
+
+
+def tiny_gpt(vocab_size: int, max_length: int, *, width: int = 64, layers: int = 2) -> HFCausalLM:
+    """A randomly initialised GPT-2 (Radford et al. 2019) with ``layers`` blocks of ``width``
+    units and 2 attention heads, over ``vocab_size`` token ids and ``max_length`` positions
+    (embeddings tied to the output layer, as in GPT-2; no dropout, so runs are deterministic)."""
+    transformers = require_package("transformers", "hf", "the gpt-tiny model")
+    config = transformers.GPT2Config(
+        vocab_size=vocab_size,
+        n_positions=max_length,
+        n_embd=width,
+        n_layer=layers,
+        n_head=2,
+        resid_pdrop=0.0,
+        embd_pdrop=0.0,
+        attn_pdrop=0.0,
+        bos_token_id=1,
+        eos_token_id=1,
+        pad_token_id=0,
+    )
+    return HFCausalLM.from_config(config)
 
 
 class BagOfWords(nn.Module):
