@@ -46,7 +46,10 @@ def print_lm_summary(metrics: dict[str, Any]) -> None:
         ["average loss (lower is better)", metrics["average_loss"]],
         ["average perplexity", metrics["average_perplexity"]],
         ["average loss forgetting (rise; lower is better)", metrics["average_loss_forgetting"]],
-        ["loss backward transfer (positive: later domains helped)", metrics["loss_backward_transfer"]],
+        [
+            "loss backward transfer (positive: later domains helped)",
+            metrics["loss_backward_transfer"],
+        ],
         ["loss forgetting per domain", " ".join(f"{f:.3f}" for f in forgetting) or "-"],
         ["training seconds", metrics["train_seconds"]],
         ["parameters", (metrics.get("parameters") or {}).get("total")],

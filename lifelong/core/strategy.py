@@ -50,7 +50,6 @@ from torch import nn
 from lifelong.data.scenarios import SETTINGS, Scenario, Task
 from lifelong.errors import UnsupportedSettingError
 
-
 _OBJECTIVE_NAMES = {"classify": "classification", "lm": "language-modelling"}
 
 
@@ -139,11 +138,6 @@ class Strategy(nn.Module):
 
     def __init__(self, model: nn.Module, config: StrategyConfig, context: Context) -> None:
         super().__init__()
-        if context.scenario.setting not in self.settings:
-            raise UnsupportedSettingError(
-                f"strategy '{self.name}' does not support the {context.scenario.setting}-incremental "
-                f"setting; supported: {', '.join(sorted(self.settings))}"
-            )
         objective = context.scenario.objective
         if objective not in self.objectives:
             from lifelong.core.registry import list_strategies
@@ -157,6 +151,11 @@ class Strategy(nn.Module):
             raise UnsupportedSettingError(
                 f"a language-modelling stream needs a causal language model with token_loss(x) "
                 f"(--model gpt-tiny or hf:PATH); got {type(model).__name__}"
+            )
+        if context.scenario.setting not in self.settings:
+            raise UnsupportedSettingError(
+                f"strategy '{self.name}' does not support the {context.scenario.setting}-incremental "
+                f"setting; supported: {', '.join(sorted(self.settings))}"
             )
         self._lm = objective == "lm"
         self.model = model

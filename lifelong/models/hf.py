@@ -124,11 +124,17 @@ class HFCausalLM(nn.Module):
 
     def token_loss(self, x: torch.Tensor) -> torch.Tensor:
         """Mean next-token cross-entropy of each text (B,), over its non-padding positions."""
-        ids, mask = split_tokens(x)
-        logits = self.forward(x)[:, :-1]
-        targets, valid = ids[:, 1:], mask[:, 1:].to(logits.dtype)
-        losses = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
-        return (losses * valid).sum(1) / valid.sum(1).clamp_min(1.0)
+        return next_token_losses(self.forward(x), x)
+
+
+def next_token_losses(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Each text's mean next-token cross-entropy (B,) from a causal LM's ``logits`` (B, L, V) on
+    token tensors ``x`` (B, 2, L): position t predicts token t + 1, padding excluded."""
+    ids, mask = split_tokens(x)
+    shifted = logits[:, :-1]
+    targets, valid = ids[:, 1:], mask[:, 1:].to(shifted.dtype)
+    losses = F.cross_entropy(shifted.transpose(1, 2), targets, reduction="none")
+    return (losses * valid).sum(1) / valid.sum(1).clamp_min(1.0)
 
 
 def tiny_gpt(vocab_size: int, max_length: int, *, width: int = 64, layers: int = 2) -> HFCausalLM:
