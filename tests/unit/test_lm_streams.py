@@ -11,7 +11,7 @@ import torch
 from lifelong import metrics as M
 from lifelong.core.config import RunConfig
 from lifelong.core.evaluation import task_losses
-from lifelong.core.results import check_same_objective, load_metrics
+from lifelong.core.results import load_metrics
 from lifelong.core.runner import resolve, run
 from lifelong.data.scenarios import build_scenario
 from lifelong.errors import ConfigError, LifelongError, UnsupportedSettingError
@@ -193,17 +193,41 @@ def test_replay_and_ewc_forget_less_than_naive_on_wordnet_glosses(wordnet_data):
     assert forgetting["er"] < forgetting["naive"] / 2
 
 
-def test_lm_results_on_disk_report_and_refuse_mixing(wordnet_data, tmp_path):
-    out = tmp_path / "lm"
-    result = run(tiny(wordnet_data, strategy="naive", out=str(out), plot=True), write=True)
+def test_lm_results_on_disk_reports_and_comparisons(wordnet_data, tmp_path):
+    from lifelong.report.build import collect, write_comparison_report, write_run_report
+
+    folders = {}
+    for strategy in ("naive", "er"):
+        folders[strategy] = tmp_path / strategy
+        params = {"buffer_size": 8} if strategy == "er" else {}
+        config = tiny(wordnet_data, strategy=strategy, strategy_params=params, plot=True)
+        result = run(config.replace(out=str(folders[strategy])), write=True)
+    out = folders["er"]
     assert (out / "loss_matrix.csv").read_text().splitlines()[0] == "trained_on,task_0,task_1"
-    assert not (out / "accuracy_matrix.csv").exists()
+    assert not (out / "accuracy_matrix.csv").exists() and (out / "curves.png").is_file()
     loaded = load_metrics(out)
     assert loaded["loss_matrix"] == result.loss_matrix
-    # another objective cannot be compared with it
-    classification = {"config": {}, "accuracy_matrix": [[1.0]]}
+    write_run_report(out, loaded)
+    page = (out / "report.html").read_text()
+    assert "Loss matrix" in page and "lower is better" in page and (out / "heatmap.png").is_file()
+
+    entries = write_comparison_report(collect(list(folders.values())), tmp_path / "cmp")
+    losses = [e.stats["average_loss"].mean for e in entries]
+    assert losses == sorted(losses)  # ranked by the lowest average loss
+    board = (tmp_path / "cmp" / "leaderboard.md").read_text()
+    assert "avg loss" in board and "loss forgetting" in board and "lower is better" in board
+    assert "avg accuracy" not in board and (tmp_path / "cmp" / "heatmaps.png").is_file()
+
+    classification = tmp_path / "classifier"
+    run(
+        resolve(
+            RunConfig.of(
+                benchmark="split-digits", iterations=1, out=str(classification), plot=False
+            )
+        )
+    )
     with pytest.raises(LifelongError, match="cannot compare language-modelling runs"):
-        check_same_objective({"lm run": loaded, "classifier": classification})
+        collect([out, classification])
     broken = dict(loaded)
     del broken["average_loss"]
     (tmp_path / "broken").mkdir()
