@@ -186,7 +186,7 @@ class Learner:
             subsets[t] if subsets is not None else self.scenario[t].eval_indices for t in chosen
         ]
         if self.scenario.objective == "lm":
-            accuracies = task_losses(
+            scores = task_losses(
                 self.strategy.sequence_losses,
                 self.scenario,
                 chosen,
@@ -194,13 +194,13 @@ class Learner:
                 self.evaluation.eval_batch_size,
             )
         else:
-            accuracies = task_accuracies(
+            scores = task_accuracies(
                 predictor, self.scenario, chosen, sets, self.evaluation.eval_batch_size
             )
         self.strategy.train(was_training)
         self.progress.eval_seconds += time.perf_counter() - started
         self.progress.eval_cpu_seconds += time.process_time() - cpu
-        return accuracies
+        return scores
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:
@@ -343,7 +343,10 @@ class Learner:
             return fit_online(self)
         progress, scenario, strategy = self.progress, self.scenario, self.strategy
         self._measure_initial_accuracy()
-        self.observers.run_started({"tasks": scenario.num_tasks, "setting": scenario.setting})
+        info = {"tasks": scenario.num_tasks, "setting": scenario.setting}
+        if scenario.objective != "classify":  # observers' evaluations are losses then
+            info["objective"] = scenario.objective
+        self.observers.run_started(info)
         resuming = progress.phase > 0 or progress.iteration > 0
         while progress.task < scenario.num_tasks:
             task = scenario[progress.task]

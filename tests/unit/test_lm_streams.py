@@ -205,6 +205,8 @@ def test_lm_results_on_disk_reports_and_comparisons(wordnet_data, tmp_path):
     out = folders["er"]
     assert (out / "loss_matrix.csv").read_text().splitlines()[0] == "trained_on,task_0,task_1"
     assert not (out / "accuracy_matrix.csv").exists() and (out / "curves.png").is_file()
+    kinds = {line.split(",")[0] for line in (out / "log.csv").read_text().splitlines()[1:]}
+    assert kinds == {"loss", "test_loss"}
     loaded = load_metrics(out)
     assert loaded["loss_matrix"] == result.loss_matrix
     write_run_report(out, loaded)
