@@ -100,6 +100,10 @@ class HFTokenizer:
             raise ConfigError(
                 f"hf:{path}: cannot load its tokenizer ({_first_line(err)})"
             ) from None
+        if self._tokenizer.pad_token is None and self._tokenizer.eos_token is not None:
+            # causal LMs (GPT-2) have no padding token: pad with end-of-text, which the attention
+            # mask (and the next-token loss) then ignore
+            self._tokenizer.pad_token = self._tokenizer.eos_token
         self.name = f"hf:{path}"
         self.vocab_size = int(len(self._tokenizer))
 

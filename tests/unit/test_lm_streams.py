@@ -277,3 +277,44 @@ def test_lm_fingerprint_differs_from_the_same_texts_classified():
     )
     assert lm._copy(objective="classify").fingerprint() == classified.fingerprint()
     assert lm.fingerprint() != classified.fingerprint()
+
+
+def test_hf_path_loads_a_causal_lm_and_its_padless_tokenizer(wordnet_data, tmp_path):
+    """``--model hf:PATH`` on a language-modelling stream: AutoModelForCausalLM and its tokenizer
+    (a GPT-2-like one without a padding token pads with end-of-text), from a local folder."""
+    import tokenizers
+    import transformers
+
+    from lifelong.models.hf import HFCausalLM
+
+    words = ["<unk>", "<s>"] + [
+        "a",
+        "the",
+        "of",
+        "and",
+        "animal",
+        "plant",
+        "food",
+        "large",
+        "small",
+    ]
+    tokenizer = tokenizers.Tokenizer(
+        tokenizers.models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>")
+    )
+    tokenizer.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    fast = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, unk_token="<unk>", bos_token="<s>", eos_token="<s>"
+    )
+    assert fast.pad_token is None
+    fast.save_pretrained(tmp_path)
+    config = transformers.GPT2Config(
+        vocab_size=len(words), n_positions=16, n_embd=8, n_layer=1, n_head=2, eos_token_id=1
+    )
+    transformers.GPT2LMHeadModel(config).save_pretrained(tmp_path)
+    result = run(
+        tiny(wordnet_data, model=f"hf:{tmp_path}", hidden=None, max_length=16), write=False
+    )
+    assert isinstance(result.model, HFCausalLM)
+    assert type(result.model.lm).__name__ == "GPT2LMHeadModel"
+    assert result.strategy.context.scenario.dataset.vocab_size == len(words)
+    assert len(result.loss_matrix) == 2
