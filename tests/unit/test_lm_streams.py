@@ -82,6 +82,13 @@ def test_models_match_the_objective(wordnet_data):
         )
 
 
+def test_the_matrix_below_covers_every_strategy_that_declares_lm():
+    from lifelong import list_strategies
+
+    declared = {name for name, cls in list_strategies().items() if "lm" in cls.objectives}
+    assert declared == set(LM_STRATEGIES)
+
+
 @pytest.mark.parametrize("strategy", LM_STRATEGIES)
 def test_every_lm_strategy_fills_a_loss_matrix(wordnet_data, strategy):
     config = tiny(wordnet_data, strategy=strategy, strategy_params=SMALL_PARAMS.get(strategy, {}))
