@@ -34,6 +34,15 @@ Two exact ways to get the per-sample gradients (``method``):
   ``supports_vmap = False``). Its cost grows with N x (units with non-zero weight), so on a
   transformer prefer few ``fisher_samples`` or the ``sampled`` / ``empirical`` modes (one unit).
 
+Language-modelling streams (a causal LM over token tensors, see :mod:`lifelong.models.hf`) have no
+labels and one prediction per position: :func:`text_fisher` and :func:`text_output_sensitivity`
+take text n's value to be its mean over positions (as the training loss is), i.e. the Fisher of
+``log p_theta(text_n) / |text_n|``, with the tokens of the text (``empirical``, the gradient of the
+language-modelling loss itself) or tokens drawn from the model's next-token distribution at every
+position (``sampled``; ``exact``, an expectation over the whole vocabulary at every position, is
+estimated this way too), and MAS's ``||f(x_n)||^2`` the mean over positions of the squared norm of
+the next-token logits.
+
 ``auto`` picks ``factored`` when it applies, else ``vmap``, or ``loop`` for models that declare
 ``supports_vmap = False``; all give the same numbers (tested against each other).
 """
@@ -335,3 +344,81 @@ def task_samples(strategy: Strategy, task: Task, samples: int) -> tuple[torch.Te
     if mask is None:
         mask = torch.ones(len(x), scenario.num_outputs, dtype=torch.bool, device=x.device)
     return x, y, mask.expand(len(x), -1)
+
+
+# ---------------------------------------------------------------------- language-modelling streams
+def _text_log_likelihood(
+    logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
+    """(B, 1): each text's mean log-probability of ``targets`` at positions 1.. (teacher forcing)."""
+    log_probs = F.log_softmax(logits[:, :-1].float(), dim=-1)
+    picked = log_probs.gather(2, targets[:, 1:].unsqueeze(-1)).squeeze(-1)
+    valid = mask[:, 1:].to(picked.dtype)
+    return ((picked * valid).sum(1) / valid.sum(1).clamp_min(1.0)).unsqueeze(1)
+
+
+@torch.no_grad()
+def _sampled_tokens(
+    model: nn.Module, x: torch.Tensor, generator: torch.Generator | None, chunk_size: int
+) -> torch.Tensor:
+    """Token ids (N, L) whose position t >= 1 is drawn from the model's next-token distribution
+    given the text's true tokens before t (position 0 keeps the text's first token)."""
+    was_training = model.training
+    model.eval()
+    tokens = x[:, 0].clone()
+    for start in range(0, len(x), chunk_size):
+        probs = F.softmax(model(x[start : start + chunk_size])[:, :-1].float(), dim=-1)
+        drawn = torch.multinomial(probs.reshape(-1, probs.shape[-1]).cpu(), 1, generator=generator)
+        tokens[start : start + chunk_size, 1:] = drawn.view(probs.shape[:2]).to(x.device)
+    model.train(was_training)
+    return tokens
+
+
+def text_fisher(
+    model: nn.Module,
+    x: torch.Tensor,
+    mode: str = "empirical",
+    *,
+    generator: torch.Generator | None = None,
+    method: str = "auto",
+    chunk_size: int = 16,
+) -> dict[str, torch.Tensor]:
+    """The diagonal Fisher of a causal language model over N texts ``x`` (N, 2, L):
+    ``F_i = 1/N sum_n (d/d theta_i (1/|x_n|) sum_t log p_theta(w_{n,t} | x_{n,<t}))^2`` with
+    ``w`` the texts' own tokens (``empirical``) or tokens drawn from the model (``sampled``,
+    ``exact``; see the module docstring)."""
+    if mode not in FISHER_MODES:
+        raise ValueError(f"Fisher mode must be one of {', '.join(FISHER_MODES)}, got '{mode}'")
+    mask = x[:, 1]
+    targets = x[:, 0] if mode == "empirical" else _sampled_tokens(model, x, generator, chunk_size)
+    weights = torch.ones(len(x), 1, device=x.device)
+    sums = per_sample_gradient_sums(
+        model,
+        x,
+        _text_log_likelihood,
+        weights,
+        targets,
+        mask,
+        power=2,
+        method=method,
+        chunk_size=chunk_size,
+    )
+    return {n: s / len(x) for n, s in sums.items()}
+
+
+def text_output_sensitivity(
+    model: nn.Module, x: torch.Tensor, *, method: str = "auto", chunk_size: int = 16
+) -> dict[str, torch.Tensor]:
+    """MAS importance of a causal language model over N texts ``x`` (N, 2, L):
+    ``1/N sum_n |d/d theta (1/|x_n|) sum_t ||f_theta(x_n)_t||_2^2|`` (f_t: next-token logits)."""
+
+    def squared_norm(logits: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+        valid = m.to(logits.dtype)
+        per_position = logits.pow(2).sum(-1)
+        return ((per_position * valid).sum(1) / valid.sum(1).clamp_min(1.0)).unsqueeze(1)
+
+    weights = torch.ones(len(x), 1, device=x.device)
+    sums = per_sample_gradient_sums(
+        model, x, squared_norm, weights, x[:, 1], power=1, method=method, chunk_size=chunk_size
+    )
+    return {n: s / len(x) for n, s in sums.items()}

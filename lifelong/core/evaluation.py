@@ -1,4 +1,5 @@
-"""Accuracy on a scenario's tasks: what fills the accuracy matrix, usable in your own loop.
+"""Accuracy on a scenario's tasks: what fills the accuracy matrix, usable in your own loop; on a
+language-modelling stream, the mean next-token loss per text domain, what fills the loss matrix.
 
 The training loop evaluates with the same function, so an accuracy matrix built with
 :func:`evaluate` after each task of your own loop is comparable with the ones ``lifelong run``
@@ -68,6 +69,33 @@ def class_counts(
         correct[position].index_add_(0, y, hit.to(correct.device))
         total[position].index_add_(0, y, torch.ones_like(y))
     return correct.cpu(), total.cpu()
+
+
+@torch.no_grad()
+def task_losses(
+    sequence_losses: Callable[[torch.Tensor], torch.Tensor],
+    scenario: Scenario,
+    tasks: Sequence[int],
+    index_sets: Sequence[torch.Tensor],
+    batch_size: int,
+) -> list[float]:
+    """For each task (text domain) of a language-modelling stream, the mean over its evaluation
+    texts (``index_sets``, one per task) of their mean next-token loss: one row ``L[i]`` of the
+    loss matrix (nats per token; lower is better).
+
+    ``sequence_losses(x)`` returns each text's mean next-token loss (B,) (e.g.
+    :meth:`lifelong.models.hf.HFCausalLM.token_loss`).
+    """
+    owners = [
+        (position, chunk)
+        for position, indices in enumerate(index_sets)
+        for chunk in indices.split(batch_size)
+    ]
+    chunks = [(tasks[position], chunk) for position, chunk in owners]
+    totals = [0.0] * len(tasks)
+    for (position, _), (x, _) in zip(owners, scenario.eval_batches(chunks), strict=True):
+        totals[position] += float(sequence_losses(x).float().sum())
+    return [t / max(1, len(indices)) for t, indices in zip(totals, index_sets, strict=True)]
 
 
 def masked_predictor(model: nn.Module, scenario: Scenario, tasks_seen: int) -> Predictor:

@@ -10,17 +10,17 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
 from lifelong.core.config import EvaluationConfig, RunConfig, TrainingConfig
-from lifelong.core.evaluation import class_counts
+from lifelong.core.evaluation import class_counts, task_losses
 from lifelong.core.events import Observer, Observers
 from lifelong.core.strategy import Batch, Strategy
 from lifelong.data.scenarios import Scenario
 from lifelong.data.stream import BatchStream
-from lifelong.errors import DivergenceError, LossGrowthWarning
+from lifelong.errors import ConfigError, DivergenceError, LossGrowthWarning
 
 # A loss this many times its value at the start of the task is reported as growing (not only NaN).
 LOSS_GROWTH = 1000.0
@@ -28,6 +28,8 @@ LOSS_GROWTH = 1000.0
 # iterations, and before every evaluation, checkpoint and task end: reading a loss makes the host
 # wait for the device, so the training step itself never synchronizes on a GPU.
 SYNC_EVERY = 50
+
+Measured = TypeVar("Measured")
 
 
 @dataclass
@@ -175,8 +177,27 @@ class Learner:
         tasks: list[int] | None = None,
     ) -> list[float]:
         """Accuracy on each task's evaluation set (all tasks, or ``tasks``; ``subsets`` to use fewer
-        samples)."""
-        sets, (correct, _) = self._evaluate_counts(predictor, tasks_seen, subsets, tasks)
+        samples); on a language-modelling stream, the mean next-token loss on each domain's texts
+        (a row of the loss matrix, which the progress rows and curves then hold)."""
+        size = self.evaluation.eval_batch_size
+        if self.scenario.objective == "lm":
+            _, losses = self._evaluated(
+                predictor,
+                tasks_seen,
+                subsets,
+                tasks,
+                lambda _, chosen, sets: task_losses(
+                    self.strategy.sequence_losses, self.scenario, chosen, sets, size
+                ),
+            )
+            return losses
+        sets, (correct, _) = self._evaluated(
+            predictor,
+            tasks_seen,
+            subsets,
+            tasks,
+            lambda predict, chosen, sets: class_counts(predict, self.scenario, chosen, sets, size),
+        )
         return [int(c.sum()) / max(1, len(s)) for c, s in zip(correct, sets, strict=True)]
 
     @torch.no_grad()
@@ -185,18 +206,27 @@ class Learner:
     ) -> tuple[list[float], torch.Tensor, torch.Tensor]:
         """Accuracy on every task, and correct / evaluated samples per (task, target unit): two
         (tasks, outputs) CPU tensors (see :func:`lifelong.core.evaluation.class_counts`)."""
-        sets, (correct, total) = self._evaluate_counts(None, None, subsets, None)
+        size = self.evaluation.eval_batch_size
+        sets, (correct, total) = self._evaluated(
+            None,
+            None,
+            subsets,
+            None,
+            lambda predict, chosen, sets: class_counts(predict, self.scenario, chosen, sets, size),
+        )
         accuracies = [int(c.sum()) / max(1, len(s)) for c, s in zip(correct, sets, strict=True)]
         return accuracies, correct, total
 
-    def _evaluate_counts(
+    def _evaluated(
         self,
         predictor: Callable | None,
         tasks_seen: int | None,
         subsets: list[torch.Tensor] | None,
         tasks: list[int] | None,
-    ) -> tuple[list[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
-        """The evaluated index sets and :func:`class_counts` on them (evaluation time counted)."""
+        measure: Callable[[Callable, list[int], list[torch.Tensor]], Measured],
+    ) -> tuple[list[torch.Tensor], Measured]:
+        """The evaluated index sets and ``measure(predictor, tasks, sets)`` on them, in evaluation
+        mode, with the evaluation time counted."""
         started, cpu = time.perf_counter(), time.process_time()
         if predictor is None:
             predictor = (
@@ -210,13 +240,11 @@ class Learner:
         sets = [
             subsets[t] if subsets is not None else self.scenario[t].eval_indices for t in chosen
         ]
-        counts = class_counts(
-            predictor, self.scenario, chosen, sets, self.evaluation.eval_batch_size
-        )
+        measured = measure(predictor, chosen, sets)
         self.strategy.train(was_training)
         self.progress.eval_seconds += time.perf_counter() - started
         self.progress.eval_cpu_seconds += time.process_time() - cpu
-        return sets, counts
+        return sets, measured
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:
@@ -351,10 +379,18 @@ class Learner:
         if self.training.online:
             from lifelong.core.online import fit_online
 
+            if self.scenario.objective == "lm":
+                raise ConfigError(
+                    "online streams (--online) are for classification; a language-modelling "
+                    "stream trains by --epochs or --iterations"
+                )
             return fit_online(self)
         progress, scenario, strategy = self.progress, self.scenario, self.strategy
         self._measure_initial_accuracy()
-        self.observers.run_started({"tasks": scenario.num_tasks, "setting": scenario.setting})
+        info = {"tasks": scenario.num_tasks, "setting": scenario.setting}
+        if scenario.objective != "classify":  # observers' evaluations are losses then
+            info["objective"] = scenario.objective
+        self.observers.run_started(info)
         resuming = progress.phase > 0 or progress.iteration > 0
         while progress.task < scenario.num_tasks:
             task = scenario[progress.task]

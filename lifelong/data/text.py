@@ -100,6 +100,10 @@ class HFTokenizer:
             raise ConfigError(
                 f"hf:{path}: cannot load its tokenizer ({_first_line(err)})"
             ) from None
+        if self._tokenizer.pad_token is None and self._tokenizer.eos_token is not None:
+            # causal LMs (GPT-2) have no padding token: pad with end-of-text, which the attention
+            # mask (and the next-token loss) then ignore
+            self._tokenizer.pad_token = self._tokenizer.eos_token
         self.name = f"hf:{path}"
         self.vocab_size = int(len(self._tokenizer))
 
@@ -119,10 +123,18 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
+# The built-in language model (``gpt-tiny``) predicts every token over its vocabulary: a smaller
+# hashed vocabulary keeps its output layer (and a CPU step) small.
+GPT_TINY_VOCAB = 4096
+
+
 def make_tokenizer(model: str | None) -> Tokenizer:
-    """The tokenizer for ``model``: a Hugging Face model's own (``hf:PATH``), else the fallback."""
+    """The tokenizer for ``model``: a Hugging Face model's own (``hf:PATH``), else the fallback
+    (4,096 ids for ``gpt-tiny``, 16,384 otherwise)."""
     if model is not None and model.startswith("hf:"):
         return HFTokenizer(model.removeprefix("hf:"))
+    if model == "gpt-tiny":
+        return WordHashTokenizer(vocab_size=GPT_TINY_VOCAB)
     return WordHashTokenizer()
 
 

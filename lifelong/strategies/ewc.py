@@ -19,6 +19,11 @@ exactly into one quadratic plus a constant (:class:`lifelong.components.penalty.
 so memory and per-step cost do not grow with the number of tasks. The Fisher is computed in eval
 mode on ``fisher_samples`` random training samples of the task (the paper does not state N).
 
+Language-modelling streams (text domains): CE_t is the mean next-token loss, and F is the Fisher of
+each text's mean token log-likelihood (:func:`lifelong.components.fisher.text_fisher`): ``empirical``
+uses the text's own tokens; ``sampled`` draws one token per position from the model; ``exact`` (a
+sum over the whole vocabulary at every position) is estimated as ``sampled`` there.
+
 Default strength: the value selected on a validation split of Split MNIST Task-IL (MLP 2x400, Adam;
 ``bench/regularization.py``, docs/results.md); it is scale-dependent: tune it for other streams.
 
@@ -34,7 +39,7 @@ from typing import Any, Literal
 
 import torch
 
-from lifelong.components.fisher import diagonal_fisher, task_samples, trainable
+from lifelong.components.fisher import diagonal_fisher, task_samples, text_fisher, trainable
 from lifelong.components.penalty import QuadraticPenalty
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
@@ -72,13 +77,14 @@ class EWC(Strategy):
     config_class = EWCConfig
     paper = "Kirkpatrick et al. 2017, Overcoming catastrophic forgetting in neural networks (PNAS)"
     config: EWCConfig
+    objectives = frozenset({"classify", "lm"})  # language modelling: its next-token loss
 
     def __init__(self, model: torch.nn.Module, config: EWCConfig, context: Context) -> None:
         super().__init__(model, config, context)
         self.penalty = QuadraticPenalty(trainable(self.model).items())  # adapter + head under LoRA
 
     def loss(self, batch: Batch) -> torch.Tensor:
-        loss = self.classification_loss(batch)
+        loss = self.task_loss(batch)
         if self.penalty.active and self.config.strength > 0:
             loss = loss + self.config.strength / 2 * self.penalty(self.model.named_parameters())
         return loss
@@ -86,6 +92,14 @@ class EWC(Strategy):
     def fisher(self, task: Task) -> dict[str, torch.Tensor]:
         """The diagonal Fisher of ``task`` at the current parameters."""
         x, y, mask = task_samples(self, task, self.config.fisher_samples)
+        if self.context.scenario.objective == "lm":
+            return text_fisher(
+                self.model,
+                x,
+                self.config.fisher_mode,
+                generator=self.context.rng,
+                method=self.config.fisher_method,
+            )
         return diagonal_fisher(
             self.model,
             x,
