@@ -145,8 +145,18 @@ def _disambiguate(records: list[dict[str, Any]]) -> None:
 
 
 # ---------------------------------------------------------------------------------- comparison
-def write_comparison_report(collection: Collection, out: Path, *, title: str = "") -> list[L.Entry]:
-    """Write leaderboard.csv/.md, curves/heatmaps/bars/cost.png and report.html to ``out``."""
+def write_comparison_report(
+    collection: Collection,
+    out: Path,
+    *,
+    title: str = "",
+    sections: Sequence[tuple[str, str]] = (),
+) -> list[L.Entry]:
+    """Write leaderboard.csv/.md, curves/heatmaps/bars/cost.png and report.html to ``out``.
+
+    Args:
+        sections: (heading, inner HTML) shown before the leaderboard (an experiment's own table).
+    """
     from lifelong.report.plots import plot_bars, plot_cost, plot_curves_grid, plot_heatmaps
 
     out = Path(out)
@@ -249,10 +259,10 @@ def write_comparison_report(collection: Collection, out: Path, *, title: str = "
         "leaderboard.csv). Forgetting: drop from a task's best to its final accuracy "
         "(Chaudhry et al. 2018); BWT/FWT: Lopez-Paz &amp; Ranzato 2017.</p>"
     )
-    sections = [("Leaderboard", f"<p>{summary}</p>{board}")]
+    parts = [*sections, ("Leaderboard", f"<p>{summary}</p>{board}")]
     failures = [r for r in records if r["metrics"] is None]
     if failures:
-        sections.append(
+        parts.append(
             (
                 "Failed or unfinished runs",
                 H.table(
@@ -262,19 +272,19 @@ def write_comparison_report(collection: Collection, out: Path, *, title: str = "
                 ),
             )
         )
-    sections.append(
+    parts.append(
         (
             "Figures",
             "".join(H.figure(path, caption) for path, caption in figures)
             or "<p>No finished run to plot.</p>",
         )
     )
-    sections.append(("Configuration", H.pre(collection.config_text)))
-    sections.append(("Environment", _environment_html(finished)))
+    parts.append(("Configuration", H.pre(collection.config_text)))
+    parts.append(("Environment", _environment_html(finished)))
     document = H.page(
         title or f"lifelong comparison: {stream}",
         f"{len(finished)} of {len(records)} runs finished; {len(entries)} strategies.",
-        sections,
+        parts,
     )
     atomic_write_text(out / "report.html", document)
     return entries

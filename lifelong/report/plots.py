@@ -232,3 +232,45 @@ def plot_online_cost(points: Sequence[tuple[str, float, float]], path: Path) -> 
     ax.grid(alpha=0.3)
     ax.set_title("Online: accuracy against compute (mean over seeds)")
     save(fig, path)
+
+
+def plot_fine_tuning(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None:
+    """Final accuracy, forgetting and learning accuracy per fine-tuning configuration (bars with
+    standard errors), and final accuracy against trainable parameters (log scale).
+
+    Args:
+        rows: :func:`lifelong.experiments.text_forgetting.summarize` rows.
+    """
+    fig, (bars, cost) = plt.subplots(1, 2, figsize=(12, 4.2), width_ratios=(3, 2))
+    metrics = [
+        ("average_accuracy", "final accuracy"),
+        ("average_forgetting", "forgetting"),
+        ("learning_accuracy", "learning accuracy"),
+    ]
+    width = 0.8 / len(metrics)
+    for k, (key, name) in enumerate(metrics):
+        xs = [i + (k - 1) * width for i in range(len(rows))]
+        errors = [r[f"{key}_sem"] or 0.0 for r in rows]
+        bars.bar(xs, [r[key] for r in rows], width, yerr=errors, capsize=3, label=name)
+    bars.set_xticks(range(len(rows)))
+    bars.set_xticklabels([r["label"] for r in rows], rotation=15, ha="right", fontsize=8)
+    bars.set_ylim(0, 1.05)
+    bars.set_ylabel("accuracy / forgetting")
+    bars.set_title(title, fontsize=10)
+    bars.grid(axis="y", alpha=0.3)
+    bars.legend(fontsize=8)
+    for i, r in enumerate(rows):
+        cost.scatter(r["trainable_parameters"], r["average_accuracy"], color=f"C{i}")
+        cost.annotate(
+            r["label"],
+            (r["trainable_parameters"], r["average_accuracy"]),
+            fontsize=7,
+            xytext=(4, 4),
+            textcoords="offset points",
+        )
+    cost.set_xscale("log")
+    cost.set_xlabel("trainable parameters")
+    cost.set_ylabel("final accuracy")
+    cost.set_ylim(0, 1.05)
+    cost.grid(alpha=0.3)
+    save(fig, path)
