@@ -258,17 +258,17 @@ class Learner:
         """One optimizer step; returns the detached loss without reading it (no host sync). A
         strategy that only stores the batch (``loss`` is None: GDumb) takes no step; its loss is
         reported as 0."""
-        if self._bf16:
-            with torch.autocast(self.context.device.type, dtype=torch.bfloat16):
-                loss = self.strategy.loss(batch)
+        assert self.optimizer is not None
+        if self.training.grad_accumulation > 1:
+            loss = self._accumulate(batch)
         else:
-            loss = self.strategy.loss(batch)
+            loss = self._loss(batch)
+            if loss is not None:
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
         if loss is None:
             self.strategy.after_step(batch)
             return torch.zeros((), device=self.context.device)
-        assert self.optimizer is not None
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
         self.strategy.after_backward(batch)
         if self.training.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(
@@ -277,6 +277,36 @@ class Learner:
         self.optimizer.step()
         self.strategy.after_step(batch)
         return loss.detach()
+
+    def _loss(self, batch: Batch) -> torch.Tensor | None:
+        if self._bf16:
+            with torch.autocast(self.context.device.type, dtype=torch.bfloat16):
+                return self.strategy.loss(batch)
+        return self.strategy.loss(batch)
+
+    def _accumulate(self, batch: Batch) -> torch.Tensor | None:
+        """Gradient accumulation: backpropagate ``grad_accumulation`` micro-batches one at a time,
+        each loss weighted by its share of the batch, so that the summed gradient is the batch's
+        (for a mean loss; a strategy's penalty or replay term, added to every micro-batch's loss,
+        counts once in total). Returns the batch's loss, or None when the strategy took none."""
+        assert self.optimizer is not None
+        self.optimizer.zero_grad(set_to_none=True)
+        total: torch.Tensor | None = None
+        n = len(batch)
+        parts = min(self.training.grad_accumulation, n)  # a short last batch: no empty parts
+        for x, y, ids in zip(
+            batch.x.tensor_split(parts),
+            batch.y.tensor_split(parts),
+            batch.task_ids.tensor_split(parts),
+            strict=True,
+        ):
+            loss = self._loss(Batch(x, y, ids))
+            if loss is None:
+                continue
+            share = loss * (len(y) / n)
+            share.backward()
+            total = share.detach() if total is None else total + share.detach()
+        return total
 
     def _sync_losses(self) -> None:
         """Read the pending losses in one transfer; check them in order (the first non-finite one
