@@ -10,7 +10,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -21,6 +21,9 @@ from lifelong.core.strategy import Batch, Strategy
 from lifelong.data.scenarios import Scenario
 from lifelong.data.stream import BatchStream
 from lifelong.errors import DivergenceError, LossGrowthWarning
+
+if TYPE_CHECKING:
+    from lifelong.core.distributed import DataParallel
 
 # A loss this many times its value at the start of the task is reported as growing (not only NaN).
 LOSS_GROWTH = 1000.0
@@ -105,6 +108,7 @@ class Learner:
         observers: read-only observers (progress, logs).
         checkpoint: called with a checkpoint dict at task ends (and every ``checkpoint_every``
             iterations); the caller decides where it is written and what it adds.
+        parallel: this process's rank in data-parallel training (torchrun), or None.
     """
 
     def __init__(
@@ -119,6 +123,7 @@ class Learner:
         blurriness: float = 0.0,
         observers: list[Observer] | None = None,
         checkpoint: Callable[[dict[str, Any]], None] | None = None,
+        parallel: DataParallel | None = None,
     ) -> None:
         self.strategy = strategy
         self.scenario = strategy.context.scenario if scenario is None else scenario
@@ -129,6 +134,7 @@ class Learner:
         self.context = strategy.context
         self.observers = Observers(observers or [])
         self.checkpoint = checkpoint
+        self.parallel = parallel
         self.progress = Progress()
         self.optimizer: torch.optim.Optimizer | None = None
         self._optimized: list[int] = []
@@ -259,7 +265,10 @@ class Learner:
         strategy that only stores the batch (``loss`` is None: GDumb) takes no step; its loss is
         reported as 0."""
         assert self.optimizer is not None
-        if self.training.grad_accumulation > 1:
+        loss: torch.Tensor | None
+        if self.parallel is not None:
+            loss = self._parallel_backward(batch)
+        elif self.training.grad_accumulation > 1:
             loss = self._accumulate(batch)
         else:
             loss = self._loss(batch)
@@ -307,6 +316,18 @@ class Learner:
             share.backward()
             total = share.detach() if total is None else total + share.detach()
         return total
+
+    def _parallel_backward(self, batch: Batch) -> torch.Tensor:
+        """Data-parallel training: backpropagate this rank's slice of the batch, average the
+        gradients and the loss over the ranks (see :mod:`lifelong.core.distributed`)."""
+        assert self.optimizer is not None and self.parallel is not None
+        part, scale = self.parallel.slice(batch)
+        loss = self._loss(part)
+        assert loss is not None, "data-parallel strategies always return a loss"
+        self.optimizer.zero_grad(set_to_none=True)
+        (loss * scale).backward()
+        grads = [p.grad for p in self.strategy.trainable_parameters() if p.grad is not None]
+        return self.parallel.average(grads, loss * scale)
 
     def _sync_losses(self) -> None:
         """Read the pending losses in one transfer; check them in order (the first non-finite one
