@@ -24,7 +24,9 @@ from lifelong.experiments.text_forgetting import table_cells  # noqa: E402
 SECTION = "text-forgetting-wordnet"
 
 
-def markdown(rows: list[dict[str, Any]], settings: dict[str, Any], argv: list[str]) -> str:
+def markdown(
+    rows: list[dict[str, Any]], settings: dict[str, Any], argv: list[str], missing: list[str]
+) -> str:
     run = settings["run"]
     head, cells = table_cells(rows)
     shown = " ".join(a if a != run.get("data_root") else "DATA" for a in argv)
@@ -55,6 +57,11 @@ def markdown(rows: list[dict[str, Any]], settings: dict[str, Any], argv: list[st
             "| " + " | ".join(head) + " |",
             "|" + "---|" * len(head),
             *("| " + " | ".join(row) + " |" for row in cells),
+            *(
+                ["", f"Runs not finished when this table was written: {', '.join(missing)}."]
+                if missing
+                else []
+            ),
         ]
     )
 
@@ -69,7 +76,8 @@ def main() -> int:
     import json
 
     settings = json.loads((out / "text_forgetting.json").read_text())["settings"]
-    text = markdown(rows, settings, [a for a in argv if a != "--no-docs"])
+    missing = [o.key for o in outcomes if not o.ok]
+    text = markdown(rows, settings, [a for a in argv if a != "--no-docs"], missing)
     print(text)
     if rows and not args.no_docs:
         setting = settings["run"]["setting"]

@@ -156,16 +156,34 @@ def run_all(
     *,
     jobs: int | None,
     overwrite: bool = False,
+    only_finished: bool = False,
     on_result: Callable[[Any], None] | None = None,
 ) -> list[Any]:
-    """Run (or reuse, or resume) every trial; refuse folders of other configurations up front."""
+    """Run (or reuse, or resume) every trial; refuse folders of other configurations up front.
+
+    Args:
+        only_finished: train nothing: the finished runs of the same configuration, the others
+            reported as not finished (a table while runs are still to come).
+    """
     from lifelong.core.rundir import clear_run_files
     from lifelong.core.runner import build_run_scenario, resolve
     from lifelong.experiments.compare import check_run_folders, plan_threads
-    from lifelong.experiments.executor import run_local
+    from lifelong.experiments.executor import TrialOutcome, finished_metrics, run_local
 
     jobs, threads = plan_threads(jobs, trials[0][1].threads)
     resolved = [(key, resolve(config.replace(threads=threads))) for key, config in trials]
+    if only_finished:
+        outcomes = []
+        for key, config in resolved:
+            metrics = finished_metrics(config)
+            outcomes.append(
+                TrialOutcome(key, "cached", config.to_dict(), metrics)
+                if metrics is not None
+                else TrialOutcome(key, "failed", config.to_dict(), error="not finished")
+            )
+            if on_result:
+                on_result(outcomes[-1])
+        return outcomes
     build_run_scenario(resolved[0][1])  # data present, tasks splittable: before any worker starts
     for _, config in resolved:
         if overwrite:

@@ -76,6 +76,11 @@ def test_text_forgetting_writes_table_figure_report_and_reuses_runs(wordnet_data
     assert "lora-ewc-s0 (already finished)" in capsys.readouterr().out
     assert main(args(wordnet_data, out, "--configurations", "lora-ewc", "--lr", "0.01")) == 2
     assert "another configuration (lr:" in capsys.readouterr().err
+    only = ["--configurations", "lora-ewc", "--seeds", "0,1", "--only-finished"]
+    assert main(args(wordnet_data, out, *only)) == 0
+    assert "1 of 2 runs finished" in capsys.readouterr().out
+    assert not (out / "runs" / "lora-ewc-s1").exists()  # nothing trained
+    assert json.loads((out / "text_forgetting.json").read_text())["rows"][0]["seeds"] == 1
     assert main(args(wordnet_data, out, "--configurations", "lora")) == 2
     assert "no configuration runs 'ewc'" in capsys.readouterr().err
 
