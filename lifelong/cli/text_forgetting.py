@@ -181,8 +181,7 @@ def run_experiment(args: argparse.Namespace) -> tuple[Path, list[dict[str, Any]]
                     + H.figure(
                         out / "fine_tuning.png",
                         "Left: final accuracy, forgetting and learning accuracy per configuration "
-                        "(error bars: standard error over seeds). Right: final accuracy against "
-                        "trainable parameters.",
+                        "(error bars: standard error over seeds). Right: trainable parameters.",
                     ),
                 )
             )

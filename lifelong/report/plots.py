@@ -236,7 +236,7 @@ def plot_online_cost(points: Sequence[tuple[str, float, float]], path: Path) -> 
 
 def plot_fine_tuning(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None:
     """Final accuracy, forgetting and learning accuracy per fine-tuning configuration (bars with
-    standard errors), and final accuracy against trainable parameters (log scale).
+    standard errors), and each configuration's trainable parameters (log scale).
 
     Args:
         rows: :func:`lifelong.experiments.text_forgetting.summarize` rows.
@@ -259,18 +259,16 @@ def plot_fine_tuning(rows: Sequence[dict[str, Any]], path: Path, title: str) -> 
     bars.set_title(title, fontsize=10)
     bars.grid(axis="y", alpha=0.3)
     bars.legend(fontsize=8)
-    for i, r in enumerate(rows):
-        cost.scatter(r["trainable_parameters"], r["average_accuracy"], color=f"C{i}")
-        cost.annotate(
-            r["label"],
-            (r["trainable_parameters"], r["average_accuracy"]),
-            fontsize=7,
-            xytext=(4, 4),
-            textcoords="offset points",
-        )
+    labels = [r["label"] for r in rows]
+    counts = [r["trainable_parameters"] for r in rows]
+    cost.barh(range(len(rows)), counts, color=[f"C{i}" for i in range(len(rows))])
+    for i, n in enumerate(counts):
+        cost.annotate(f"{n:,}", (n, i), xytext=(3, 0), textcoords="offset points", va="center")
+    cost.set_yticks(range(len(rows)))
+    cost.set_yticklabels(labels, fontsize=8)
+    cost.invert_yaxis()
     cost.set_xscale("log")
-    cost.set_xlabel("trainable parameters")
-    cost.set_ylabel("final accuracy")
-    cost.set_ylim(0, 1.05)
-    cost.grid(alpha=0.3)
+    cost.set_xlim(right=max(counts) * 30)
+    cost.set_xlabel("trainable parameters (log scale)")
+    cost.grid(axis="x", alpha=0.3)
     save(fig, path)
