@@ -18,9 +18,12 @@ NAME = "text-forgetting"
 HELP = "fine-tune a pretrained transformer on a text stream: full vs LoRA (+ EWC, + replay), joint"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from lifelong.experiments.text_forgetting import CONFIGURATIONS
+# The configurations of lifelong.experiments.text_forgetting (not imported here: --help stays
+# free of torch).
+CONFIGURATIONS = ("full", "lora", "lora-ewc", "lora-replay", "joint")
 
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_flags(parser, strategy=False)
     g = parser.add_argument_group("experiment")
     g.add_argument(

@@ -86,6 +86,10 @@ def test_text_forgetting_writes_table_figure_report_and_reuses_runs(wordnet_data
 
 
 def test_text_forgetting_rejects_unknown_configuration(tmp_path, capsys):
+    from lifelong.cli import text_forgetting
+    from lifelong.experiments.text_forgetting import CONFIGURATIONS
+
+    assert tuple(CONFIGURATIONS) == text_forgetting.CONFIGURATIONS  # --help's list, kept in step
     code = main(["text-forgetting", "--model", "bow", "--configurations", "lora,adam"])
     assert code == 2
     assert "unknown 'adam'" in capsys.readouterr().err
