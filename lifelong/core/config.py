@@ -123,6 +123,12 @@ class TrainingConfig:
     weight_decay: float = field(0.0, "weight decay (L2)")
     reset_optimizer: bool = field(True, "new optimizer state at every task")
     grad_clip: float | None = field(None, "clip the gradient norm to this value")
+    grad_accumulation: int = field(
+        1,
+        "split each training batch into N micro-batches, forward and backward one at a time "
+        "(losses scaled by their share of the batch), one optimizer step per batch: the updates "
+        "of --batch-size with the activation memory of batch_size / N",
+    )
     checkpoint_every: int = field(
         0,
         "also checkpoint every N iterations (0: task ends only); each writes the model, optimizer "
@@ -156,6 +162,11 @@ class TrainingConfig:
         )
         check(self.checkpoint_every >= 0, "checkpoint_every must be >= 0")
         check(self.grad_clip is None or self.grad_clip > 0, "grad_clip must be > 0")
+        check(self.grad_accumulation >= 1, "grad_accumulation must be >= 1")
+        check(
+            self.grad_accumulation <= self.batch_size,
+            "grad_accumulation must be <= batch_size (each micro-batch needs a sample)",
+        )
 
 
 @dataclass(frozen=True)

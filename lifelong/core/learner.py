@@ -10,7 +10,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import torch
 
@@ -21,6 +21,9 @@ from lifelong.core.strategy import Batch, Strategy
 from lifelong.data.scenarios import Scenario
 from lifelong.data.stream import BatchStream
 from lifelong.errors import ConfigError, DivergenceError, LossGrowthWarning
+
+if TYPE_CHECKING:
+    from lifelong.core.distributed import DataParallel
 
 # A loss this many times its value at the start of the task is reported as growing (not only NaN).
 LOSS_GROWTH = 1000.0
@@ -110,6 +113,7 @@ class Learner:
         observers: read-only observers (progress, logs).
         checkpoint: called with a checkpoint dict at task ends (and every ``checkpoint_every``
             iterations); the caller decides where it is written and what it adds.
+        parallel: this process's rank in data-parallel training (torchrun), or None.
     """
 
     def __init__(
@@ -125,6 +129,7 @@ class Learner:
         drift: float = 0.0,
         observers: list[Observer] | None = None,
         checkpoint: Callable[[dict[str, Any]], None] | None = None,
+        parallel: DataParallel | None = None,
     ) -> None:
         self.strategy = strategy
         self.scenario = strategy.context.scenario if scenario is None else scenario
@@ -135,6 +140,7 @@ class Learner:
         self.context = strategy.context
         self.observers = Observers(observers or [])
         self.checkpoint = checkpoint
+        self.parallel = parallel
         self.progress = Progress()
         self.optimizer: torch.optim.Optimizer | None = None
         self._optimized: list[int] = []
@@ -312,17 +318,20 @@ class Learner:
         """One optimizer step; returns the detached loss without reading it (no host sync). A
         strategy that only stores the batch (``loss`` is None: GDumb) takes no step; its loss is
         reported as 0."""
-        if self._bf16:
-            with torch.autocast(self.context.device.type, dtype=torch.bfloat16):
-                loss = self.strategy.loss(batch)
+        assert self.optimizer is not None
+        loss: torch.Tensor | None
+        if self.parallel is not None:
+            loss = self._parallel_backward(batch)
+        elif self.training.grad_accumulation > 1:
+            loss = self._accumulate(batch)
         else:
-            loss = self.strategy.loss(batch)
+            loss = self._loss(batch)
+            if loss is not None:
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
         if loss is None:
             self.strategy.after_step(batch)
             return torch.zeros((), device=self.context.device)
-        assert self.optimizer is not None
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
         self.strategy.after_backward(batch)
         if self.training.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(
@@ -331,6 +340,48 @@ class Learner:
         self.optimizer.step()
         self.strategy.after_step(batch)
         return loss.detach()
+
+    def _loss(self, batch: Batch) -> torch.Tensor | None:
+        if self._bf16:
+            with torch.autocast(self.context.device.type, dtype=torch.bfloat16):
+                return self.strategy.loss(batch)
+        return self.strategy.loss(batch)
+
+    def _accumulate(self, batch: Batch) -> torch.Tensor | None:
+        """Gradient accumulation: backpropagate ``grad_accumulation`` micro-batches one at a time,
+        each loss weighted by its share of the batch, so that the summed gradient is the batch's
+        (for a mean loss; a strategy's penalty or replay term, added to every micro-batch's loss,
+        counts once in total). Returns the batch's loss, or None when the strategy took none."""
+        assert self.optimizer is not None
+        self.optimizer.zero_grad(set_to_none=True)
+        total: torch.Tensor | None = None
+        n = len(batch)
+        parts = min(self.training.grad_accumulation, n)  # a short last batch: no empty parts
+        for x, y, ids in zip(
+            batch.x.tensor_split(parts),
+            batch.y.tensor_split(parts),
+            batch.task_ids.tensor_split(parts),
+            strict=True,
+        ):
+            loss = self._loss(Batch(x, y, ids))
+            if loss is None:
+                continue
+            share = loss * (len(y) / n)
+            share.backward()
+            total = share.detach() if total is None else total + share.detach()
+        return total
+
+    def _parallel_backward(self, batch: Batch) -> torch.Tensor:
+        """Data-parallel training: backpropagate this rank's slice of the batch, average the
+        gradients and the loss over the ranks (see :mod:`lifelong.core.distributed`)."""
+        assert self.optimizer is not None and self.parallel is not None
+        part, scale = self.parallel.slice(batch)
+        loss = self._loss(part)
+        assert loss is not None, "data-parallel strategies always return a loss"
+        self.optimizer.zero_grad(set_to_none=True)
+        (loss * scale).backward()
+        grads = [p.grad for p in self.strategy.trainable_parameters() if p.grad is not None]
+        return self.parallel.average(grads, loss * scale)
 
     def _sync_losses(self) -> None:
         """Read the pending losses in one transfer; check them in order (the first non-finite one

@@ -28,6 +28,7 @@ from lifelong.core.config import (
     run_config_from_mapping,
     save_yaml,
 )
+from lifelong.core.distributed import DataParallel, device_of_rank, from_environment
 from lifelong.core.events import Observer
 from lifelong.core.fields import build_config
 from lifelong.core.identity import NOT_IN_FINGERPRINT, fingerprint, identity, module_digest
@@ -409,7 +410,8 @@ def run(
     config = resolve(config, scenario)
     if config.threads:
         torch.set_num_threads(config.threads)
-    device = resolve_device(config.device)
+    device = device_of_rank(resolve_device(config.device))
+    parallel = from_environment(device, config)
     user_scenario = scenario is not None
     if scenario is not None:
         scenario = scenario.to(device)
@@ -424,15 +426,41 @@ def run(
         inputs["scenario"] = scenario.fingerprint()
     if model is not None:
         inputs["model"] = module_digest(strategy.model)
-    if not (write and config.out):
+    if parallel is not None and parallel.rank != 0:
+        # Only rank 0 writes; the others resume from the checkpoint rank 0 resumes from, if any.
+        resumed = parallel.share(None)
+        state = load_checkpoint(Path(resumed) / CHECKPOINT) if resumed else None
         return _train(
-            config, scenario, strategy, device, observers=observers, out=None, inputs=inputs
+            config,
+            scenario,
+            strategy,
+            device,
+            observers=(),
+            out=None,
+            state=state,
+            inputs=inputs,
+            parallel=parallel,
+        )
+    if not (write and config.out):
+        if parallel is not None:
+            parallel.share(None)
+        return _train(
+            config,
+            scenario,
+            strategy,
+            device,
+            observers=observers,
+            out=None,
+            inputs=inputs,
+            parallel=parallel,
         )
     out = Path(config.out)
     with locked(out, "lifelong run"):
         found = prepare_run_folder(
             out, identity(config.to_dict(), inputs), resume=resume, overwrite=overwrite
         )
+        if parallel is not None:
+            parallel.share(str(out) if found else None)
         state = load_checkpoint(out / CHECKPOINT) if found else None
         return _train(
             config,
@@ -443,6 +471,7 @@ def run(
             out=out,
             state=state,
             inputs=inputs,
+            parallel=parallel,
         )
 
 
@@ -456,6 +485,7 @@ def _train(
     out: Path | None,
     state: dict[str, Any] | None = None,
     inputs: dict[str, str] | None = None,
+    parallel: DataParallel | None = None,
 ) -> RunResult:
     """The learner over ``strategy``, logs and checkpoints in ``out`` (if any), results written.
 
@@ -488,6 +518,7 @@ def _train(
         checkpoint=(lambda state: atomic_torch_save(checkpoint_path, {**state, **saved_with}))
         if checkpoint_path
         else None,
+        parallel=parallel,
     )
     if state is not None:
         restore(learner, state, checkpoint_path)

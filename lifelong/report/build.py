@@ -150,9 +150,19 @@ def _disambiguate(records: list[dict[str, Any]]) -> None:
 
 
 # ---------------------------------------------------------------------------------- comparison
-def write_comparison_report(collection: Collection, out: Path, *, title: str = "") -> list[L.Entry]:
+def write_comparison_report(
+    collection: Collection,
+    out: Path,
+    *,
+    title: str = "",
+    sections: Sequence[tuple[str, str]] = (),
+) -> list[L.Entry]:
     """Write leaderboard.csv/.md, curves/heatmaps/bars/cost.png and report.html to ``out``
-    (language-modelling runs: loss curves, loss-matrix heatmaps, loss bars; no cost figure)."""
+    (language-modelling runs: loss curves, loss-matrix heatmaps, loss bars; no cost figure).
+
+    Args:
+        sections: (heading, inner HTML) shown before the leaderboard (an experiment's own table).
+    """
     from lifelong.report.plots import (
         plot_bars,
         plot_cost,
@@ -270,10 +280,10 @@ def write_comparison_report(collection: Collection, out: Path, *, title: str = "
         '<p class="note">mean ± sample standard deviation over seeds (standard errors in '
         f"leaderboard.csv). {note}</p>"
     )
-    sections = [("Leaderboard", f"<p>{summary}</p>{board}")]
+    parts = [*sections, ("Leaderboard", f"<p>{summary}</p>{board}")]
     failures = [r for r in records if r["metrics"] is None]
     if failures:
-        sections.append(
+        parts.append(
             (
                 "Failed or unfinished runs",
                 H.table(
@@ -283,19 +293,19 @@ def write_comparison_report(collection: Collection, out: Path, *, title: str = "
                 ),
             )
         )
-    sections.append(
+    parts.append(
         (
             "Figures",
             "".join(H.figure(path, caption) for path, caption in figures)
             or "<p>No finished run to plot.</p>",
         )
     )
-    sections.append(("Configuration", H.pre(collection.config_text)))
-    sections.append(("Environment", _environment_html(finished)))
+    parts.append(("Configuration", H.pre(collection.config_text)))
+    parts.append(("Environment", _environment_html(finished)))
     document = H.page(
         title or f"lifelong comparison: {stream}",
         f"{len(finished)} of {len(records)} runs finished; {len(entries)} strategies.",
-        sections,
+        parts,
     )
     atomic_write_text(out / "report.html", document)
     return entries

@@ -288,3 +288,43 @@ def plot_online_cost(points: Sequence[tuple[str, float, float]], path: Path) -> 
     ax.grid(alpha=0.3)
     ax.set_title("Online: accuracy against compute (mean over seeds)")
     save(fig, path)
+
+
+def plot_fine_tuning(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None:
+    """Final accuracy, forgetting and learning accuracy per fine-tuning configuration (bars with
+    standard errors), and each configuration's trainable parameters (log scale).
+
+    Args:
+        rows: :func:`lifelong.experiments.text_forgetting.summarize` rows.
+    """
+    fig, (bars, cost) = plt.subplots(1, 2, figsize=(12, 4.2), width_ratios=(3, 2))
+    metrics = [
+        ("average_accuracy", "final accuracy"),
+        ("average_forgetting", "forgetting"),
+        ("learning_accuracy", "learning accuracy"),
+    ]
+    width = 0.8 / len(metrics)
+    for k, (key, name) in enumerate(metrics):
+        xs = [i + (k - 1) * width for i in range(len(rows))]
+        errors = [r[f"{key}_sem"] or 0.0 for r in rows]
+        bars.bar(xs, [r[key] for r in rows], width, yerr=errors, capsize=3, label=name)
+    bars.set_xticks(range(len(rows)))
+    bars.set_xticklabels([r["label"] for r in rows], rotation=15, ha="right", fontsize=8)
+    bars.set_ylim(0, 1.05)
+    bars.set_ylabel("accuracy / forgetting")
+    bars.set_title(title, fontsize=10)
+    bars.grid(axis="y", alpha=0.3)
+    bars.legend(fontsize=8)
+    labels = [r["label"] for r in rows]
+    counts = [r["trainable_parameters"] for r in rows]
+    cost.barh(range(len(rows)), counts, color=[f"C{i}" for i in range(len(rows))])
+    for i, n in enumerate(counts):
+        cost.annotate(f"{n:,}", (n, i), xytext=(3, 0), textcoords="offset points", va="center")
+    cost.set_yticks(range(len(rows)))
+    cost.set_yticklabels(labels, fontsize=8)
+    cost.invert_yaxis()
+    cost.set_xscale("log")
+    cost.set_xlim(right=max(counts) * 30)
+    cost.set_xlabel("trainable parameters (log scale)")
+    cost.grid(axis="x", alpha=0.3)
+    save(fig, path)
