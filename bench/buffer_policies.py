@@ -153,7 +153,8 @@ def command_report(args: argparse.Namespace) -> None:
         "hyperparameters at their defaults, 10% of each task's training data held out. Each run "
         "trains twice on the same data: evaluated on the held-out validation split (the choice "
         "looks only at it) and on the test set (reported). Final average accuracy and average "
-        f"forgetting in %, mean +- standard error over seeds {','.join(map(str, args.seeds))}. "
+        f"forgetting in %, mean +- standard error over the seeds finished (column seeds; the "
+        f"protocol: {','.join(map(str, args.seeds))}). "
         "**Bold**: the best validation accuracy of a strategy in a setting; *current*: today's "
         "default. Policies: `reservoir` (over the stream, during training), `task-reservoir` (a "
         "reservoir per task), `ring` (per class, first-in first-out; Chaudhry et al. 2019), "
@@ -181,14 +182,28 @@ def command_report(args: argparse.Namespace) -> None:
                         if record is not None:
                             found[split].append(record)
                 rows.append((policy, found))
-            complete = [
-                (statistics.fmean(r["average_accuracy"] for r in f["validation"]), p)
-                for p, f in rows
-                if len(f["validation"]) == len(args.seeds)
-            ]
-            best = max(complete)[1] if len(complete) == len(POLICIES) else None
+            # The choice compares the policies on the seeds every one of them has finished.
+            common = set(args.seeds)
+            for _, found in rows:
+                common &= {r["config"]["seed"] for r in found["validation"]}
+            scores = (
+                [
+                    (
+                        statistics.fmean(
+                            r["average_accuracy"]
+                            for r in f["validation"]
+                            if r["config"]["seed"] in common
+                        ),
+                        p,
+                    )
+                    for p, f in rows
+                ]
+                if common
+                else []
+            )
+            best = max(scores)[1] if scores else None
             if best is not None:
-                picks.append((benchmark, setting, strategy, best, current))
+                picks.append((benchmark, setting, strategy, best, current, sorted(common)))
             for policy, found in rows:
                 cells = [str(min(len(found["validation"]), len(found["test"])))]
                 for split, key in (
@@ -207,14 +222,20 @@ def command_report(args: argparse.Namespace) -> None:
                 label = f"`{policy}`" + (" *current*" if policy == current else "")
                 lines.append(f"| {strategy} | {label} | " + " | ".join(cells) + " |")
         lines.append("")
-    lines.append("Chosen on validation (best mean final validation accuracy over the seeds):")
+    lines.append(
+        "Chosen on validation (best mean final validation accuracy over the seeds every policy "
+        "has finished):"
+    )
     lines.append("")
-    for benchmark, setting, strategy, best, current in picks:
+    for benchmark, setting, strategy, best, current, seeds in picks:
         verdict = "the current default" if best == current else f"today's default is `{current}`"
-        lines.append(f"* {benchmark} {setting}-incremental, {strategy}: `{best}` ({verdict})")
+        lines.append(
+            f"* {benchmark} {setting}-incremental, {strategy}: `{best}` ({verdict}; seeds "
+            f"{','.join(map(str, seeds))})"
+        )
     lines += [
         "",
-        f"Command: `{COMMAND}` (resumable; `--shard 0/2` and `1/2` in two processes), "
+        f"Command: `{COMMAND}` (resumable; `--shard K/N` splits it over N processes), "
         "then `python bench/buffer_policies.py report`.",
     ]
     text = "\n".join(lines)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -81,13 +82,24 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--from-log", help="write the table from an interrupted run's output")
+    parser.add_argument("--load", help="with --from-log: the load averages to state")
     args = parser.parse_args()
     import torch
 
     times: dict[str, list[float]] = {"fresh": [], "warm": []}
     loads = []
-    identical = True
-    for repeat in range(args.repeats):
+    identical: bool | None = True
+    if args.from_log:
+        # An interrupted measurement: the per-arm lines it printed (accuracies not compared).
+        for line in Path(args.from_log).read_text().splitlines():
+            match = re.fullmatch(r"repetition (\d+) (fresh|warm): ([\d.]+) s", line.strip())
+            if match:
+                times[match[2]].append(float(match[3]))
+        count = min(len(times["fresh"]), len(times["warm"]))
+        times = {arm: values[:count] for arm, values in times.items()}
+        args.repeats, identical, loads = count, None, [args.load or "not recorded"]
+    for repeat in range(0 if args.from_log else args.repeats):
         order = ("fresh", "warm") if repeat % 2 == 0 else ("warm", "fresh")
         matrices = {}
         loads.append("/".join(f"{x:.1f}" for x in os.getloadavg()))
@@ -95,8 +107,10 @@ def main() -> None:
             seconds, matrices[arm] = batch(arm == "fresh", args.jobs)
             times[arm].append(seconds)
             print(f"repetition {repeat} {arm}: {seconds:.1f} s", flush=True)
-        identical &= matrices["fresh"] == matrices["warm"]
-    loads.append("/".join(f"{x:.1f}" for x in os.getloadavg()))
+        identical = identical and matrices["fresh"] == matrices["warm"]
+        print(f"repetition {repeat} identical: {matrices['fresh'] == matrices['warm']}")
+    if not args.from_log:
+        loads.append("/".join(f"{x:.1f}" for x in os.getloadavg()))
     count = len(STRATEGIES) * len(SEEDS)
     fresh, warm = statistics.median(times["fresh"]), statistics.median(times["warm"])
     ratios = [f / w for f, w in zip(times["fresh"], times["warm"], strict=True)]
@@ -123,8 +137,14 @@ def main() -> None:
         "",
         f"Fresh / warm, per repetition: {', '.join(f'{r:.2f}' for r in ratios)} (median "
         f"**{statistics.median(ratios):.2f}x**). Accuracy matrices of the two arms "
-        f"{'bit-identical in every repetition' if identical else 'DIFFERED'} "
-        "(`tests/unit/test_warm_workers.py` checks the same: warm equals fresh, and a trial run "
+        + (
+            "bit-identical in every repetition "
+            if identical
+            else "not compared in this measurement "
+            if identical is None
+            else "DIFFERED "
+        )
+        + "(`tests/unit/test_warm_workers.py` checks the same: warm equals fresh, and a trial run "
         "after another in one worker equals the trial alone).",
         "",
         f"Command: `OMP_NUM_THREADS=1 python bench/sweep_startup.py --repeats {args.repeats} "
