@@ -125,8 +125,9 @@ def main() -> None:
         "sweep` use (`lifelong.experiments.executor.WorkerPool`: workers start once, a sweep's "
         "tuning and evaluation stages share them). Wall time of the whole batch from the parent; "
         f"{args.repeats} repetitions, the two arms alternating (and which goes first), so the "
-        "load of the shared 2-core machine falls on both alike; load average (1/5/15 min) at "
-        f"each repetition's start and the end: {', '.join(loads)}.",
+        "load of the shared 2-core machine falls on both alike; load average (1/5/15 min) "
+        + ("" if args.from_log else "at each repetition's start and at the end")
+        + f": {', '.join(loads)}.",
         "",
         "| arm | wall per repetition (s) | median (s) | per trial (s) |",
         "|---|---|---|---|",
