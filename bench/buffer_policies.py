@@ -235,6 +235,16 @@ def command_report(args: argparse.Namespace) -> None:
         )
     lines += [
         "",
+        "The defaults were **not** changed from this table: hyperparameters a run does not set "
+        "are left out of its stored configuration, so a new class default would give stored runs "
+        "(e.g. `bench/results/defaults/check/*/er`, `bench/results/online/`) another meaning "
+        "under the same fingerprint, and a per-family entry in `lifelong/core/tuned_defaults.json` "
+        "would change the fingerprint of every default run of these strategies on MNIST (such "
+        "entries are chosen by `bench/defaults.py select` at the benchmark's default budget, not "
+        "this reduced one). Where the choice above differs from today's default, pass `--set "
+        "buffer_policy=...`; making it the default needs the policy recorded in the run's "
+        "identity (`lifelong/core/identity.py`) and a check at the full budget and three seeds.",
+        "",
         f"Command: `{COMMAND}` (resumable; `--shard K/N` splits it over N processes), "
         "then `python bench/buffer_policies.py report`.",
     ]
