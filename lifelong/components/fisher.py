@@ -9,8 +9,12 @@ gradient (whose square would underestimate the Fisher by a factor of up to the b
       F_i = 1/N sum_n sum_c w_{n,c} (d log p_theta(c | x_n) / d theta_i)^2
 
   ``empirical``: w = 1 for the true label c = y_n only; ``sampled``: w = 1 for one label drawn from
-  the model's predictive distribution p_theta(. | x_n); ``exact``: w_{n,c} = p_theta(c | x_n) for
-  every output unit c (the expectation over labels, computed exactly).
+  the model's predictive distribution p_theta(. | x_n); ``predicted``: w = 1 for the model's most
+  probable label argmax_c p_theta(c | x_n) (what van de Ven & Tolias 2019's code computes; their
+  current code's ``fisher_labels='pred'``); ``exact``: w_{n,c} = p_theta(c | x_n) for every output
+  unit c (the expectation over labels, computed exactly). On a confident model ``predicted`` is
+  far smaller than ``exact``: with two units and p = p_theta(predicted | x), the squared
+  logit-gradient is 2 (1 - p)^2 against 2 p (1 - p), a factor p / (1 - p) apart.
 * MAS (Aljundi et al. 2018)::
 
       Omega_i = 1/N sum_n | d ||f_theta(x_n)||_2^2 / d theta_i |
@@ -63,7 +67,7 @@ if TYPE_CHECKING:
     from lifelong.core.strategy import Strategy
     from lifelong.data.scenarios import Task
 
-FISHER_MODES = ("empirical", "sampled", "exact")
+FISHER_MODES = ("empirical", "sampled", "predicted", "exact")
 METHODS = ("auto", "vmap", "factored", "loop")
 
 # objective(logits (B, O), *extras (B, ...)) -> per-sample values (B, K)
@@ -277,7 +281,7 @@ def diagonal_fisher(
         model: the network (logits over all output units).
         x: N inputs; y: their true target units (used by ``empirical`` only).
         mask: (N, outputs) bool, the units each sample may predict (as in training).
-        mode: ``empirical``, ``sampled`` or ``exact``.
+        mode: ``empirical``, ``sampled``, ``predicted`` or ``exact``.
         generator: CPU generator for the labels drawn in ``sampled`` mode.
         method, chunk_size: see :func:`per_sample_gradient_sums`.
     """
@@ -293,11 +297,12 @@ def diagonal_fisher(
     if mode == "exact":
         objective, weights, extras = _log_likelihood, probs, (mask,)
     else:
-        labels = (
-            y
-            if mode == "empirical"
-            else torch.multinomial(probs.cpu(), 1, generator=generator).squeeze(1).to(x.device)
-        )
+        if mode == "empirical":
+            labels = y
+        elif mode == "predicted":
+            labels = probs.argmax(1)
+        else:
+            labels = torch.multinomial(probs.cpu(), 1, generator=generator).squeeze(1).to(x.device)
 
         def label_log_likelihood(
             logits: torch.Tensor, m: torch.Tensor, t: torch.Tensor

@@ -11,7 +11,8 @@ log-likelihood, on the masked logits of the units the task may predict in traini
 (:func:`lifelong.components.fisher.diagonal_fisher`). The label of each sample's log-likelihood is
 chosen by ``fisher_mode`` (van de Ven 2025, "On the computation of the Fisher information in
 continual learning"): ``empirical`` (the true label), ``sampled`` (one label drawn from the model's
-predictive distribution) or ``exact`` (the expectation over all units, weighted by the model's
+predictive distribution), ``predicted`` (the model's most probable label, as van de Ven & Tolias
+2019's code) or ``exact`` (the expectation over all units, weighted by the model's
 probabilities; the default, the true Fisher of the model's predictive distribution).
 
 Implementation notes (no change of the objective): the separate per-task quadratics are merged
@@ -54,9 +55,10 @@ class EWCConfig(StrategyConfig):
     strength: float = field(
         1e6, "lambda: penalty weight, (lambda/2) sum_i F_i (theta_i - theta*_i)^2"
     )
-    fisher_mode: Literal["empirical", "sampled", "exact"] = field(
+    fisher_mode: Literal["empirical", "sampled", "predicted", "exact"] = field(
         "exact",
-        "Fisher labels: true (empirical), drawn from the model (sampled), expectation (exact)",
+        "Fisher labels: true (empirical), drawn from the model (sampled), its most probable "
+        "(predicted), expectation (exact)",
     )
     fisher_samples: int = field(1000, "N: training samples of the task used to estimate F")
     fisher_method: Literal["auto", "vmap", "factored", "loop"] = field(
