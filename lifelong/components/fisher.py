@@ -363,18 +363,28 @@ def _text_log_likelihood(
 
 
 @torch.no_grad()
-def _sampled_tokens(
-    model: nn.Module, x: torch.Tensor, generator: torch.Generator | None, chunk_size: int
+def _model_tokens(
+    model: nn.Module,
+    x: torch.Tensor,
+    generator: torch.Generator | None,
+    chunk_size: int,
+    *,
+    most_probable: bool = False,
 ) -> torch.Tensor:
     """Token ids (N, L) whose position t >= 1 is drawn from the model's next-token distribution
-    given the text's true tokens before t (position 0 keeps the text's first token)."""
+    given the text's true tokens before t, or its most probable token (``most_probable``);
+    position 0 keeps the text's first token."""
     was_training = model.training
     model.eval()
     tokens = x[:, 0].clone()
     for start in range(0, len(x), chunk_size):
         probs = F.softmax(model(x[start : start + chunk_size])[:, :-1].float(), dim=-1)
-        drawn = torch.multinomial(probs.reshape(-1, probs.shape[-1]).cpu(), 1, generator=generator)
-        tokens[start : start + chunk_size, 1:] = drawn.view(probs.shape[:2]).to(x.device)
+        if most_probable:
+            chosen = probs.argmax(-1)
+        else:
+            flat = probs.reshape(-1, probs.shape[-1]).cpu()
+            chosen = torch.multinomial(flat, 1, generator=generator).view(probs.shape[:2])
+        tokens[start : start + chunk_size, 1:] = chosen.to(x.device)
     model.train(was_training)
     return tokens
 
@@ -390,12 +400,16 @@ def text_fisher(
 ) -> dict[str, torch.Tensor]:
     """The diagonal Fisher of a causal language model over N texts ``x`` (N, 2, L):
     ``F_i = 1/N sum_n (d/d theta_i (1/|x_n|) sum_t log p_theta(w_{n,t} | x_{n,<t}))^2`` with
-    ``w`` the texts' own tokens (``empirical``) or tokens drawn from the model (``sampled``,
-    ``exact``; see the module docstring)."""
+    ``w`` the texts' own tokens (``empirical``), tokens drawn from the model (``sampled``,
+    ``exact``; see the module docstring) or its most probable tokens (``predicted``)."""
     if mode not in FISHER_MODES:
         raise ValueError(f"Fisher mode must be one of {', '.join(FISHER_MODES)}, got '{mode}'")
     mask = x[:, 1]
-    targets = x[:, 0] if mode == "empirical" else _sampled_tokens(model, x, generator, chunk_size)
+    if mode == "empirical":
+        targets = x[:, 0]
+    else:
+        predicted = mode == "predicted"
+        targets = _model_tokens(model, x, generator, chunk_size, most_probable=predicted)
     weights = torch.ones(len(x), 1, device=x.device)
     sums = per_sample_gradient_sums(
         model,

@@ -175,6 +175,30 @@ def test_text_fisher_empirical_is_the_squared_gradient_of_each_text_loss():
         torch.testing.assert_close(fisher[n], expected[n], rtol=1e-4, atol=1e-9)
 
 
+def test_text_fisher_predicted_uses_the_most_probable_next_tokens():
+    """fisher_mode=predicted (van de Ven & Tolias's label choice) on text: the gradient of the
+    log-probability of the model's most probable token at each position, given the true prefix."""
+    from lifelong.components.fisher import text_fisher
+    from lifelong.models.hf import tiny_gpt
+
+    torch.manual_seed(1)
+    model = tiny_gpt(40, 5, width=8, layers=1)
+    ids = torch.randint(2, 40, (2, 5))
+    x = torch.stack([ids, torch.ones_like(ids)], 1)
+    fisher = text_fisher(model, x, "predicted")
+    with torch.no_grad():
+        best = model(x)[:, :-1].argmax(-1)
+    expected = {n: torch.zeros_like(p) for n, p in model.named_parameters()}
+    for i in range(2):
+        model.zero_grad()
+        log_probs = torch.log_softmax(model(x[i : i + 1])[0, :-1], -1)
+        log_probs.gather(1, best[i].unsqueeze(1)).mean().backward()
+        for n, p in model.named_parameters():
+            expected[n] += p.grad**2 / 2
+    for n in expected:
+        torch.testing.assert_close(fisher[n], expected[n], rtol=1e-4, atol=1e-9)
+
+
 def test_replay_and_ewc_forget_less_than_naive_on_wordnet_glosses(wordnet_data):
     """Animal/plant glosses, then food/artifact glosses: the rise of the first domain's test
     loss is at least halved by EWC (empirical Fisher of the LM loss) and by replay."""
