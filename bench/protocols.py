@@ -148,6 +148,11 @@ VANDEVEN_SPLIT = Protocol(
             "si",
             "si",
             grid={"strength": (1.0, 10.0, 100.0, 1000.0, 10000.0)},
+            note=(
+                "task-incremental: seed 2 ends at 94.0 (its first task, digits 8/7, at 74.0%) "
+                "with the selected c = 1, a near tie on the validation split; the paper's c = 50 "
+                "gives 99.52 on that seed (`vandeven-diagnosis`)."
+            ),
             published={
                 "task": _p(99.09, 0.15, VDV),
                 "domain": _p(65.36, 1.57, VDV),
@@ -398,6 +403,42 @@ AGEM_DIAGNOSIS = Protocol(
     ),
 )
 
+# ------------------------------------- van de Ven & Tolias: diagnosis of the Split MNIST task gaps
+VANDEVEN_DIAGNOSIS = Protocol(
+    name="vandeven-diagnosis",
+    title="van de Ven & Tolias Split MNIST task-incremental: EWC and SI as the paper's code sets them",
+    description=(
+        "Why lifelong's EWC beats the published number and why one SI seed is low. The "
+        "`vandeven-split` task-incremental protocol (same seeds, digit orders, network, Adam, "
+        "2000 iterations per task) with the paper's own hyperparameters (its code's defaults for "
+        "splitMNIST task-IL: EWC lambda 1e7, SI c 50, damping 0.1) and, for EWC, its Fisher: the "
+        "log-likelihood of the model's most probable label (`fisher_mode=predicted`) over every "
+        "training sample of the task, instead of lifelong's expectation over labels on 1000 "
+        "samples. Three seeds, no selection (a diagnosis, not a reproduction)."
+    ),
+    base=VANDEVEN_SPLIT.base,
+    settings=("task",),
+    seeds=(0, 1, 2),
+    expected_seconds=400.0,
+    methods=(
+        Method(
+            "ewc-paper-fisher",
+            "ewc",
+            params={"strength": 1e7, "fisher_mode": "predicted", "fisher_samples": 60000},
+            published={"task": _p(98.64, 0.22, VDV)},
+            note="the paper's Fisher (predicted labels, every training sample) at its lambda 1e7",
+        ),
+        Method(
+            "si-c50",
+            "si",
+            params={"strength": 50.0},
+            published={"task": _p(99.09, 0.15, VDV)},
+            note="the paper's c (lifelong's selection chose 1)",
+            cost=2.0,
+        ),
+    ),
+)
+
 # ----------------------------------------------------------------- Buzzega et al.: Seq-MNIST
 _DER_PUBLISHED: dict[tuple[str, int], tuple[float, float]] = {
     ("er", 200): (80.43, 1.89),
@@ -545,6 +586,7 @@ PROTOCOLS: dict[str, Protocol] = {
     p.name: p
     for p in (
         VANDEVEN_SPLIT,
+        VANDEVEN_DIAGNOSIS,
         AGEM_DIAGNOSIS,
         HSU_SPLIT_CLASS,
         DER_SEQ_MNIST,

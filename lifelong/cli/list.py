@@ -67,7 +67,9 @@ def main(args: argparse.Namespace) -> int:
             module = plugin_module(cls)
             origin = f"  (plugin: {module})" if module else ""
             task_free = (
-                "  (task-free: runs with --boundaries hidden/blurry)" if cls.task_free else ""
+                "  (task-free: runs with --boundaries hidden/blurry/gradual)"
+                if cls.task_free
+                else ""
             )
             print(f"{name}  [{settings}]  {cls.paper}{origin}{task_free}")
             for field_name, type_name, default, help_text in config_help(cls.config_class):

@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from lifelong.report.build import collect, write_comparison_report, write_run_report
-    from lifelong.report.leaderboard import headings, table_rows
+    from lifelong.report.leaderboard import headings, is_language_model, table_rows
 
     collection = collect(args.folders)
     if collection.single_run is not None and not args.out:
@@ -38,9 +38,9 @@ def main(args: argparse.Namespace) -> int:
         return 0
     out = Path(args.out or (args.folders[0] if len(args.folders) == 1 else "report"))
     entries = write_comparison_report(collection, out, title=args.title)
-    print(format_table(headings(), table_rows(entries)))
+    print(format_table(headings(entries), table_rows(entries)))
     print(
         f"\nreport: {out}/report.html, leaderboard.csv, leaderboard.md, curves.png, heatmaps.png, "
-        "bars.png, cost.png"
+        "bars.png" + ("" if is_language_model(entries) else ", cost.png")
     )
     return 0

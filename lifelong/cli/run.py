@@ -26,7 +26,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tensorboard", action="store_true", help="also write TensorBoard events")
 
 
+def print_lm_summary(metrics: dict[str, Any]) -> None:
+    """The loss matrix and language-modelling metrics of a run (lower is better)."""
+    L = metrics["loss_matrix"]
+    config = metrics["config"]
+    print(
+        f"\n{config['strategy']} on {config['benchmark']} (language modelling, "
+        f"{len(L)} domains), seed {config['seed']}"
+    )
+    print("\nLoss matrix, nats/token (row i: after training domain i; column j: domain j)")
+    print(
+        format_table(
+            ["after"] + [f"domain {j + 1}" for j in range(len(L))],
+            [[f"domain {i + 1}"] + list(row) for i, row in enumerate(L)],
+        )
+    )
+    forgetting = metrics["loss_forgetting_per_task"]
+    rows = [
+        ["average loss (lower is better)", metrics["average_loss"]],
+        ["average perplexity", metrics["average_perplexity"]],
+        ["average loss forgetting (rise; lower is better)", metrics["average_loss_forgetting"]],
+        [
+            "loss backward transfer (positive: later domains helped)",
+            metrics["loss_backward_transfer"],
+        ],
+        ["loss forgetting per domain", " ".join(f"{f:.3f}" for f in forgetting) or "-"],
+        ["training seconds", metrics["train_seconds"]],
+        ["parameters", (metrics.get("parameters") or {}).get("total")],
+    ]
+    print()
+    print(format_table(["metric", "value"], rows))
+
+
 def print_summary(metrics: dict[str, Any]) -> None:
+    if metrics.get("objective") == "lm":
+        print_lm_summary(metrics)
+        return
     R = metrics["accuracy_matrix"]
     T = len(R)
     config = metrics["config"]
@@ -68,6 +103,7 @@ def print_summary(metrics: dict[str, Any]) -> None:
                 "forgetting from best (anytime)",
                 sum(forgetting) / len(forgetting) if forgetting else None,
             ],
+            ["class forgetting from best (anytime)", online.get("average_class_forgetting")],
             ["online (prequential) accuracy", online["online_accuracy"]],
             ["samples per second (training)", online["samples_per_second"]],
             ["forward passes per sample", online["forward_per_sample"]],
@@ -127,5 +163,6 @@ def main(args: argparse.Namespace) -> int:
         result = run(config, observers=observers_for(args, config.out), overwrite=args.overwrite)
     print_summary(result.metrics)
     if result.out is not None:
-        print(f"\nresults: {result.out}/metrics.json, accuracy_matrix.csv, curves.png")
+        matrix = "loss_matrix" if result.metrics.get("objective") == "lm" else "accuracy_matrix"
+        print(f"\nresults: {result.out}/metrics.json, {matrix}.csv, curves.png")
     return 0

@@ -103,6 +103,9 @@ def main(args: argparse.Namespace) -> int:
     finally:
         if started:
             import_ray().shutdown()
+        close = getattr(backend, "close", None)
+        if close is not None:
+            close()
     print(f"\nProtocol: {result.protocol.describe()}\n")
     print(leaderboard_markdown(result, spec))
     failed = sum(r["status"] != "ok" for r in result.rows)

@@ -9,8 +9,12 @@ gradient (whose square would underestimate the Fisher by a factor of up to the b
       F_i = 1/N sum_n sum_c w_{n,c} (d log p_theta(c | x_n) / d theta_i)^2
 
   ``empirical``: w = 1 for the true label c = y_n only; ``sampled``: w = 1 for one label drawn from
-  the model's predictive distribution p_theta(. | x_n); ``exact``: w_{n,c} = p_theta(c | x_n) for
-  every output unit c (the expectation over labels, computed exactly).
+  the model's predictive distribution p_theta(. | x_n); ``predicted``: w = 1 for the model's most
+  probable label argmax_c p_theta(c | x_n) (what van de Ven & Tolias 2019's code computes; their
+  current code's ``fisher_labels='pred'``); ``exact``: w_{n,c} = p_theta(c | x_n) for every output
+  unit c (the expectation over labels, computed exactly). On a confident model ``predicted`` is
+  far smaller than ``exact``: with two units and p = p_theta(predicted | x), the squared
+  logit-gradient is 2 (1 - p)^2 against 2 p (1 - p), a factor p / (1 - p) apart.
 * MAS (Aljundi et al. 2018)::
 
       Omega_i = 1/N sum_n | d ||f_theta(x_n)||_2^2 / d theta_i |
@@ -34,6 +38,15 @@ Two exact ways to get the per-sample gradients (``method``):
   ``supports_vmap = False``). Its cost grows with N x (units with non-zero weight), so on a
   transformer prefer few ``fisher_samples`` or the ``sampled`` / ``empirical`` modes (one unit).
 
+Language-modelling streams (a causal LM over token tensors, see :mod:`lifelong.models.hf`) have no
+labels and one prediction per position: :func:`text_fisher` and :func:`text_output_sensitivity`
+take text n's value to be its mean over positions (as the training loss is), i.e. the Fisher of
+``log p_theta(text_n) / |text_n|``, with the tokens of the text (``empirical``, the gradient of the
+language-modelling loss itself) or tokens drawn from the model's next-token distribution at every
+position (``sampled``; ``exact``, an expectation over the whole vocabulary at every position, is
+estimated this way too), and MAS's ``||f(x_n)||^2`` the mean over positions of the squared norm of
+the next-token logits.
+
 ``auto`` picks ``factored`` when it applies, else ``vmap``, or ``loop`` for models that declare
 ``supports_vmap = False``; all give the same numbers (tested against each other).
 """
@@ -54,7 +67,7 @@ if TYPE_CHECKING:
     from lifelong.core.strategy import Strategy
     from lifelong.data.scenarios import Task
 
-FISHER_MODES = ("empirical", "sampled", "exact")
+FISHER_MODES = ("empirical", "sampled", "predicted", "exact")
 METHODS = ("auto", "vmap", "factored", "loop")
 
 # objective(logits (B, O), *extras (B, ...)) -> per-sample values (B, K)
@@ -268,7 +281,7 @@ def diagonal_fisher(
         model: the network (logits over all output units).
         x: N inputs; y: their true target units (used by ``empirical`` only).
         mask: (N, outputs) bool, the units each sample may predict (as in training).
-        mode: ``empirical``, ``sampled`` or ``exact``.
+        mode: ``empirical``, ``sampled``, ``predicted`` or ``exact``.
         generator: CPU generator for the labels drawn in ``sampled`` mode.
         method, chunk_size: see :func:`per_sample_gradient_sums`.
     """
@@ -284,11 +297,12 @@ def diagonal_fisher(
     if mode == "exact":
         objective, weights, extras = _log_likelihood, probs, (mask,)
     else:
-        labels = (
-            y
-            if mode == "empirical"
-            else torch.multinomial(probs.cpu(), 1, generator=generator).squeeze(1).to(x.device)
-        )
+        if mode == "empirical":
+            labels = y
+        elif mode == "predicted":
+            labels = probs.argmax(1)
+        else:
+            labels = torch.multinomial(probs.cpu(), 1, generator=generator).squeeze(1).to(x.device)
 
         def label_log_likelihood(
             logits: torch.Tensor, m: torch.Tensor, t: torch.Tensor
@@ -335,3 +349,95 @@ def task_samples(strategy: Strategy, task: Task, samples: int) -> tuple[torch.Te
     if mask is None:
         mask = torch.ones(len(x), scenario.num_outputs, dtype=torch.bool, device=x.device)
     return x, y, mask.expand(len(x), -1)
+
+
+# ---------------------------------------------------------------------- language-modelling streams
+def _text_log_likelihood(
+    logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
+    """(B, 1): each text's mean log-probability of ``targets`` at positions 1.. (teacher forcing)."""
+    log_probs = F.log_softmax(logits[:, :-1].float(), dim=-1)
+    picked = log_probs.gather(2, targets[:, 1:].unsqueeze(-1)).squeeze(-1)
+    valid = mask[:, 1:].to(picked.dtype)
+    return ((picked * valid).sum(1) / valid.sum(1).clamp_min(1.0)).unsqueeze(1)
+
+
+@torch.no_grad()
+def _model_tokens(
+    model: nn.Module,
+    x: torch.Tensor,
+    generator: torch.Generator | None,
+    chunk_size: int,
+    *,
+    most_probable: bool = False,
+) -> torch.Tensor:
+    """Token ids (N, L) whose position t >= 1 is drawn from the model's next-token distribution
+    given the text's true tokens before t, or its most probable token (``most_probable``);
+    position 0 keeps the text's first token."""
+    was_training = model.training
+    model.eval()
+    tokens = x[:, 0].clone()
+    for start in range(0, len(x), chunk_size):
+        probs = F.softmax(model(x[start : start + chunk_size])[:, :-1].float(), dim=-1)
+        if most_probable:
+            chosen = probs.argmax(-1)
+        else:
+            flat = probs.reshape(-1, probs.shape[-1]).cpu()
+            chosen = torch.multinomial(flat, 1, generator=generator).view(probs.shape[:2])
+        tokens[start : start + chunk_size, 1:] = chosen.to(x.device)
+    model.train(was_training)
+    return tokens
+
+
+def text_fisher(
+    model: nn.Module,
+    x: torch.Tensor,
+    mode: str = "empirical",
+    *,
+    generator: torch.Generator | None = None,
+    method: str = "auto",
+    chunk_size: int = 16,
+) -> dict[str, torch.Tensor]:
+    """The diagonal Fisher of a causal language model over N texts ``x`` (N, 2, L):
+    ``F_i = 1/N sum_n (d/d theta_i (1/|x_n|) sum_t log p_theta(w_{n,t} | x_{n,<t}))^2`` with
+    ``w`` the texts' own tokens (``empirical``), tokens drawn from the model (``sampled``,
+    ``exact``; see the module docstring) or its most probable tokens (``predicted``)."""
+    if mode not in FISHER_MODES:
+        raise ValueError(f"Fisher mode must be one of {', '.join(FISHER_MODES)}, got '{mode}'")
+    mask = x[:, 1]
+    if mode == "empirical":
+        targets = x[:, 0]
+    else:
+        predicted = mode == "predicted"
+        targets = _model_tokens(model, x, generator, chunk_size, most_probable=predicted)
+    weights = torch.ones(len(x), 1, device=x.device)
+    sums = per_sample_gradient_sums(
+        model,
+        x,
+        _text_log_likelihood,
+        weights,
+        targets,
+        mask,
+        power=2,
+        method=method,
+        chunk_size=chunk_size,
+    )
+    return {n: s / len(x) for n, s in sums.items()}
+
+
+def text_output_sensitivity(
+    model: nn.Module, x: torch.Tensor, *, method: str = "auto", chunk_size: int = 16
+) -> dict[str, torch.Tensor]:
+    """MAS importance of a causal language model over N texts ``x`` (N, 2, L):
+    ``1/N sum_n |d/d theta (1/|x_n|) sum_t ||f_theta(x_n)_t||_2^2|`` (f_t: next-token logits)."""
+
+    def squared_norm(logits: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+        valid = m.to(logits.dtype)
+        per_position = logits.pow(2).sum(-1)
+        return ((per_position * valid).sum(1) / valid.sum(1).clamp_min(1.0)).unsqueeze(1)
+
+    weights = torch.ones(len(x), 1, device=x.device)
+    sums = per_sample_gradient_sums(
+        model, x, squared_norm, weights, x[:, 1], power=1, method=method, chunk_size=chunk_size
+    )
+    return {n: s / len(x) for n, s in sums.items()}

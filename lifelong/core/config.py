@@ -46,11 +46,18 @@ class DataConfig:
         None, "text benchmarks: training examples per class (default 100; test: 20 per class)"
     )
     # online streams (issue 14): how the tasks' boundaries appear in an --online stream
-    boundaries: Literal["known", "hidden", "blurry"] = field(
-        "known", "online task boundaries: known, hidden (task-free) or blurry (task-free, mixed)"
+    boundaries: Literal["known", "hidden", "blurry", "gradual"] = field(
+        "known",
+        "online task boundaries: known, hidden (task-free), blurry (task-free, mixed) or gradual "
+        "(task-free, drifting)",
     )
     blurry: float = field(
         0.0, "blurriness b in (0, 1]: tasks mix over b task lengths around each boundary"
+    )
+    drift: float = field(
+        0.0,
+        "gradual drift width w in (0, 1]: the next task's share ramps linearly from 0 to 1 over "
+        "w task lengths around each boundary",
     )
 
     def __post_init__(self) -> None:
@@ -58,6 +65,11 @@ class DataConfig:
         check(
             (self.boundaries == "blurry") == (self.blurry > 0),
             "give --boundaries blurry together with --blurry b (0 < b <= 1)",
+        )
+        check(0.0 <= self.drift <= 1.0, "drift must be in [0, 1]")
+        check(
+            (self.boundaries == "gradual") == (self.drift > 0),
+            "give --boundaries gradual together with --drift w (0 < w <= 1)",
         )
         check(self.tasks is None or self.tasks >= 1, "tasks must be >= 1")
         check(self.first_tasks is None or self.first_tasks >= 1, "first_tasks must be >= 1")
@@ -111,6 +123,12 @@ class TrainingConfig:
     weight_decay: float = field(0.0, "weight decay (L2)")
     reset_optimizer: bool = field(True, "new optimizer state at every task")
     grad_clip: float | None = field(None, "clip the gradient norm to this value")
+    grad_accumulation: int = field(
+        1,
+        "split each training batch into N micro-batches, forward and backward one at a time "
+        "(losses scaled by their share of the batch), one optimizer step per batch: the updates "
+        "of --batch-size with the activation memory of batch_size / N",
+    )
     checkpoint_every: int = field(
         0,
         "also checkpoint every N iterations (0: task ends only); each writes the model, optimizer "
@@ -144,6 +162,11 @@ class TrainingConfig:
         )
         check(self.checkpoint_every >= 0, "checkpoint_every must be >= 0")
         check(self.grad_clip is None or self.grad_clip > 0, "grad_clip must be > 0")
+        check(self.grad_accumulation >= 1, "grad_accumulation must be >= 1")
+        check(
+            self.grad_accumulation <= self.batch_size,
+            "grad_accumulation must be <= batch_size (each micro-batch needs a sample)",
+        )
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The figure of one run: accuracy of every task over training (``curves.png``).
+"""The figure of one run: accuracy of every task over training (``curves.png``); for a
+language-modelling run, the loss of every text domain.
 
 Drawn with matplotlib's object-oriented API (no pyplot, no global backend state); matplotlib is an
 optional dependency, imported only when a figure is drawn.
@@ -20,10 +21,13 @@ def plot_curves(
 
     This is the seed notebook's figure: the lines of earlier tasks fall when a new task starts.
     A task's line starts at its task's start; points of tasks not yet trained are ``None``.
+    A language-modelling run's lines are its domains' losses (they rise when forgotten).
     """
     curve = metrics["curve"]
     iterations = curve["iterations"]
-    accuracy = list(zip(*curve["accuracy"], strict=True)) if curve["accuracy"] else []
+    lm = metrics.get("objective") == "lm"
+    points_key = "loss" if lm else "accuracy"
+    accuracy = list(zip(*curve[points_key], strict=True)) if curve[points_key] else []
     own = ax is None
     if own:
         from matplotlib.figure import Figure
@@ -38,7 +42,8 @@ def plot_curves(
             if it >= start and v is not None
         ]
         xs, ys = [it for it, _ in points], [v for _, v in points]
-        ax.plot(xs, ys, marker="o", markersize=2.5, linewidth=1.4, label=f"task {j + 1}")
+        label = f"{'domain' if lm else 'task'} {j + 1}"
+        ax.plot(xs, ys, marker="o", markersize=2.5, linewidth=1.4, label=label)
     for start in curve["task_starts"][1:]:
         ax.axvline(start, color="grey", linestyle="--", linewidth=0.8)
     config = metrics.get("config", {})
@@ -48,10 +53,13 @@ def plot_curves(
         f"({config.get('setting', '')}-incremental)"
     )
     ax.set_xlabel("training iteration")
-    ax.set_ylabel("test accuracy")
-    ax.set_ylim(-0.02, 1.02)
+    if lm:
+        ax.set_ylabel("test loss, nats/token (lower is better)")
+    else:
+        ax.set_ylabel("test accuracy")
+        ax.set_ylim(-0.02, 1.02)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", fontsize=8, ncol=2)
+    ax.legend(loc="upper right" if lm else "lower left", fontsize=8, ncol=2)
     if own:
         assert path is not None
         fig.tight_layout()

@@ -1,4 +1,5 @@
-"""Accuracy on a scenario's tasks: what fills the accuracy matrix, usable in your own loop.
+"""Accuracy on a scenario's tasks: what fills the accuracy matrix, usable in your own loop; on a
+language-modelling stream, the mean next-token loss per text domain, what fills the loss matrix.
 
 The training loop evaluates with the same function, so an accuracy matrix built with
 :func:`evaluate` after each task of your own loop is comparable with the ones ``lifelong run``
@@ -35,17 +36,66 @@ def task_accuracies(
     Every batch comes from ``scenario.eval_batches`` (a lazy dataset reads them through one
     DataLoader).
     """
+    correct, total = class_counts(predict, scenario, tasks, index_sets, batch_size)
+    return [
+        int(c.sum()) / max(1, len(indices)) for c, indices in zip(correct, index_sets, strict=True)
+    ]
+
+
+@torch.no_grad()
+def class_counts(
+    predict: Predictor,
+    scenario: Scenario,
+    tasks: Sequence[int],
+    index_sets: Sequence[torch.Tensor],
+    batch_size: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Correct predictions and evaluated samples per (task, target unit): two (len(tasks),
+    num_outputs) integer tensors on the CPU, from one pass over ``index_sets`` (as
+    :func:`task_accuracies`)."""
     owners = [
         (position, chunk)
         for position, indices in enumerate(index_sets)
         for chunk in indices.split(batch_size)
     ]
     chunks = [(tasks[position], chunk) for position, chunk in owners]
-    correct = [0] * len(tasks)
+    shape = (len(tasks), scenario.num_outputs)
+    correct = torch.zeros(shape, dtype=torch.long, device=scenario.device)
+    total = torch.zeros(shape, dtype=torch.long, device=scenario.device)
     for (position, _), (x, y) in zip(owners, scenario.eval_batches(chunks), strict=True):
         ids = torch.full_like(y, tasks[position]) if scenario.setting == "task" else None
-        correct[position] += int((predict(x, ids).argmax(1) == y).sum())
-    return [c / max(1, len(indices)) for c, indices in zip(correct, index_sets, strict=True)]
+        hit = (predict(x, ids).argmax(1) == y).long()
+        y = y.to(correct.device)
+        correct[position].index_add_(0, y, hit.to(correct.device))
+        total[position].index_add_(0, y, torch.ones_like(y))
+    return correct.cpu(), total.cpu()
+
+
+@torch.no_grad()
+def task_losses(
+    sequence_losses: Callable[[torch.Tensor], torch.Tensor],
+    scenario: Scenario,
+    tasks: Sequence[int],
+    index_sets: Sequence[torch.Tensor],
+    batch_size: int,
+) -> list[float]:
+    """For each task (text domain) of a language-modelling stream, the mean over its evaluation
+    texts (``index_sets``, one per task) of their mean next-token loss: one row ``L[i]`` of the
+    loss matrix (nats per token; lower is better).
+
+    ``sequence_losses(x)`` returns each text's mean next-token loss (B,) (e.g.
+    :meth:`lifelong.models.hf.HFCausalLM.token_loss`).
+    """
+    owners = [
+        (position, chunk)
+        for position, indices in enumerate(index_sets)
+        for chunk in indices.split(batch_size)
+    ]
+    chunks = [(tasks[position], chunk) for position, chunk in owners]
+    totals = [0.0] * len(tasks)
+    for (position, _), (x, _) in zip(owners, scenario.eval_batches(chunks), strict=True):
+        totals[position] += float(sequence_losses(x).float().sum())
+    return [t / max(1, len(indices)) for t, indices in zip(totals, index_sets, strict=True)]
 
 
 def masked_predictor(model: nn.Module, scenario: Scenario, tasks_seen: int) -> Predictor:

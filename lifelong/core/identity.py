@@ -38,6 +38,7 @@ NOT_IN_FINGERPRINT = frozenset(
 # behaviour: left out of the fingerprint at that value, so earlier runs keep their identity.
 OMITTED_AT_DEFAULT: dict[str, Any] = {
     "precision": "fp32",  # issue 15: bf16 autocast of the training loss
+    "grad_accumulation": 1,  # issue 12: micro-batches per optimizer step
     # text and pretrained transformers (issue 12)
     "max_length": None,
     "samples_per_class": None,
@@ -49,6 +50,7 @@ OMITTED_AT_DEFAULT: dict[str, Any] = {
     "online": False,
     "boundaries": "known",
     "blurry": 0.0,
+    "drift": 0.0,
     "anytime_every": None,
     "prequential": True,
 }

@@ -10,17 +10,20 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import torch
 
 from lifelong.core.config import EvaluationConfig, RunConfig, TrainingConfig
-from lifelong.core.evaluation import task_accuracies
+from lifelong.core.evaluation import class_counts, task_losses
 from lifelong.core.events import Observer, Observers
 from lifelong.core.strategy import Batch, Strategy
 from lifelong.data.scenarios import Scenario
 from lifelong.data.stream import BatchStream
-from lifelong.errors import DivergenceError, LossGrowthWarning
+from lifelong.errors import ConfigError, DivergenceError, LossGrowthWarning
+
+if TYPE_CHECKING:
+    from lifelong.core.distributed import DataParallel
 
 # A loss this many times its value at the start of the task is reported as growing (not only NaN).
 LOSS_GROWTH = 1000.0
@@ -28,6 +31,8 @@ LOSS_GROWTH = 1000.0
 # iterations, and before every evaluation, checkpoint and task end: reading a loss makes the host
 # wait for the device, so the training step itself never synchronizes on a GPU.
 SYNC_EVERY = 50
+
+Measured = TypeVar("Measured")
 
 
 @dataclass
@@ -64,6 +69,8 @@ class Progress:
     anytime_samples: list[int] = field(default_factory=list)
     anytime_accuracy: list[list[float]] = field(default_factory=list)
     anytime_tasks: list[int] = field(default_factory=list)
+    # per anytime point, accuracy per output unit on the tasks that have appeared (None: no sample)
+    anytime_class_accuracy: list[list[float | None]] = field(default_factory=list)
     online_correct: int = 0
     online_tested: int = 0
     forward_samples: int = 0
@@ -101,10 +108,12 @@ class Learner:
         evaluation: intermediate evaluation for the curves.
         seed: seed of the batch order and of the curve subsets.
         boundaries: online runs: how task boundaries appear in the stream (known, hidden,
-            blurry; see :mod:`lifelong.data.online`), and ``blurriness`` its b.
+            blurry, gradual; see :mod:`lifelong.data.online`), ``blurriness`` the blurry mode's b
+            and ``drift`` the gradual mode's w.
         observers: read-only observers (progress, logs).
         checkpoint: called with a checkpoint dict at task ends (and every ``checkpoint_every``
             iterations); the caller decides where it is written and what it adds.
+        parallel: this process's rank in data-parallel training (torchrun), or None.
     """
 
     def __init__(
@@ -117,18 +126,21 @@ class Learner:
         seed: int = 0,
         boundaries: str = "known",
         blurriness: float = 0.0,
+        drift: float = 0.0,
         observers: list[Observer] | None = None,
         checkpoint: Callable[[dict[str, Any]], None] | None = None,
+        parallel: DataParallel | None = None,
     ) -> None:
         self.strategy = strategy
         self.scenario = strategy.context.scenario if scenario is None else scenario
         self.training = training
         self.evaluation = evaluation or EvaluationConfig()
         self.seed = seed
-        self.boundaries, self.blurriness = boundaries, blurriness
+        self.boundaries, self.blurriness, self.drift = boundaries, blurriness, drift
         self.context = strategy.context
         self.observers = Observers(observers or [])
         self.checkpoint = checkpoint
+        self.parallel = parallel
         self.progress = Progress()
         self.optimizer: torch.optim.Optimizer | None = None
         self._optimized: list[int] = []
@@ -156,6 +168,7 @@ class Learner:
             seed=config.seed,
             boundaries=config.data.boundaries,
             blurriness=config.data.blurry,
+            drift=config.data.drift,
             **kwargs,
         )
 
@@ -170,7 +183,56 @@ class Learner:
         tasks: list[int] | None = None,
     ) -> list[float]:
         """Accuracy on each task's evaluation set (all tasks, or ``tasks``; ``subsets`` to use fewer
-        samples)."""
+        samples); on a language-modelling stream, the mean next-token loss on each domain's texts
+        (a row of the loss matrix, which the progress rows and curves then hold)."""
+        size = self.evaluation.eval_batch_size
+        if self.scenario.objective == "lm":
+            _, losses = self._evaluated(
+                predictor,
+                tasks_seen,
+                subsets,
+                tasks,
+                lambda _, chosen, sets: task_losses(
+                    self.strategy.sequence_losses, self.scenario, chosen, sets, size
+                ),
+            )
+            return losses
+        sets, (correct, _) = self._evaluated(
+            predictor,
+            tasks_seen,
+            subsets,
+            tasks,
+            lambda predict, chosen, sets: class_counts(predict, self.scenario, chosen, sets, size),
+        )
+        return [int(c.sum()) / max(1, len(s)) for c, s in zip(correct, sets, strict=True)]
+
+    @torch.no_grad()
+    def evaluate_by_class(
+        self, subsets: list[torch.Tensor] | None = None
+    ) -> tuple[list[float], torch.Tensor, torch.Tensor]:
+        """Accuracy on every task, and correct / evaluated samples per (task, target unit): two
+        (tasks, outputs) CPU tensors (see :func:`lifelong.core.evaluation.class_counts`)."""
+        size = self.evaluation.eval_batch_size
+        sets, (correct, total) = self._evaluated(
+            None,
+            None,
+            subsets,
+            None,
+            lambda predict, chosen, sets: class_counts(predict, self.scenario, chosen, sets, size),
+        )
+        accuracies = [int(c.sum()) / max(1, len(s)) for c, s in zip(correct, sets, strict=True)]
+        return accuracies, correct, total
+
+    def _evaluated(
+        self,
+        predictor: Callable | None,
+        tasks_seen: int | None,
+        subsets: list[torch.Tensor] | None,
+        tasks: list[int] | None,
+        measure: Callable[[Callable, list[int], list[torch.Tensor]], Measured],
+    ) -> tuple[list[torch.Tensor], Measured]:
+        """The evaluated index sets and ``measure(predictor, tasks, sets)`` on them, in evaluation
+        mode, with the evaluation time counted."""
         started, cpu = time.perf_counter(), time.process_time()
         if predictor is None:
             predictor = (
@@ -184,13 +246,11 @@ class Learner:
         sets = [
             subsets[t] if subsets is not None else self.scenario[t].eval_indices for t in chosen
         ]
-        accuracies = task_accuracies(
-            predictor, self.scenario, chosen, sets, self.evaluation.eval_batch_size
-        )
+        measured = measure(predictor, chosen, sets)
         self.strategy.train(was_training)
         self.progress.eval_seconds += time.perf_counter() - started
         self.progress.eval_cpu_seconds += time.process_time() - cpu
-        return accuracies
+        return sets, measured
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:
@@ -258,17 +318,20 @@ class Learner:
         """One optimizer step; returns the detached loss without reading it (no host sync). A
         strategy that only stores the batch (``loss`` is None: GDumb) takes no step; its loss is
         reported as 0."""
-        if self._bf16:
-            with torch.autocast(self.context.device.type, dtype=torch.bfloat16):
-                loss = self.strategy.loss(batch)
+        assert self.optimizer is not None
+        loss: torch.Tensor | None
+        if self.parallel is not None:
+            loss = self._parallel_backward(batch)
+        elif self.training.grad_accumulation > 1:
+            loss = self._accumulate(batch)
         else:
-            loss = self.strategy.loss(batch)
+            loss = self._loss(batch)
+            if loss is not None:
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
         if loss is None:
             self.strategy.after_step(batch)
             return torch.zeros((), device=self.context.device)
-        assert self.optimizer is not None
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
         self.strategy.after_backward(batch)
         if self.training.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(
@@ -277,6 +340,48 @@ class Learner:
         self.optimizer.step()
         self.strategy.after_step(batch)
         return loss.detach()
+
+    def _loss(self, batch: Batch) -> torch.Tensor | None:
+        if self._bf16:
+            with torch.autocast(self.context.device.type, dtype=torch.bfloat16):
+                return self.strategy.loss(batch)
+        return self.strategy.loss(batch)
+
+    def _accumulate(self, batch: Batch) -> torch.Tensor | None:
+        """Gradient accumulation: backpropagate ``grad_accumulation`` micro-batches one at a time,
+        each loss weighted by its share of the batch, so that the summed gradient is the batch's
+        (for a mean loss; a strategy's penalty or replay term, added to every micro-batch's loss,
+        counts once in total). Returns the batch's loss, or None when the strategy took none."""
+        assert self.optimizer is not None
+        self.optimizer.zero_grad(set_to_none=True)
+        total: torch.Tensor | None = None
+        n = len(batch)
+        parts = min(self.training.grad_accumulation, n)  # a short last batch: no empty parts
+        for x, y, ids in zip(
+            batch.x.tensor_split(parts),
+            batch.y.tensor_split(parts),
+            batch.task_ids.tensor_split(parts),
+            strict=True,
+        ):
+            loss = self._loss(Batch(x, y, ids))
+            if loss is None:
+                continue
+            share = loss * (len(y) / n)
+            share.backward()
+            total = share.detach() if total is None else total + share.detach()
+        return total
+
+    def _parallel_backward(self, batch: Batch) -> torch.Tensor:
+        """Data-parallel training: backpropagate this rank's slice of the batch, average the
+        gradients and the loss over the ranks (see :mod:`lifelong.core.distributed`)."""
+        assert self.optimizer is not None and self.parallel is not None
+        part, scale = self.parallel.slice(batch)
+        loss = self._loss(part)
+        assert loss is not None, "data-parallel strategies always return a loss"
+        self.optimizer.zero_grad(set_to_none=True)
+        (loss * scale).backward()
+        grads = [p.grad for p in self.strategy.trainable_parameters() if p.grad is not None]
+        return self.parallel.average(grads, loss * scale)
 
     def _sync_losses(self) -> None:
         """Read the pending losses in one transfer; check them in order (the first non-finite one
@@ -325,10 +430,18 @@ class Learner:
         if self.training.online:
             from lifelong.core.online import fit_online
 
+            if self.scenario.objective == "lm":
+                raise ConfigError(
+                    "online streams (--online) are for classification; a language-modelling "
+                    "stream trains by --epochs or --iterations"
+                )
             return fit_online(self)
         progress, scenario, strategy = self.progress, self.scenario, self.strategy
         self._measure_initial_accuracy()
-        self.observers.run_started({"tasks": scenario.num_tasks, "setting": scenario.setting})
+        info = {"tasks": scenario.num_tasks, "setting": scenario.setting}
+        if scenario.objective != "classify":  # observers' evaluations are losses then
+            info["objective"] = scenario.objective
+        self.observers.run_started(info)
         resuming = progress.phase > 0 or progress.iteration > 0
         while progress.task < scenario.num_tasks:
             task = scenario[progress.task]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from lifelong.core.events import Observer
 
@@ -12,7 +13,7 @@ class CsvLog(Observer):
     """Append ``kind,task,iteration,global_iteration,value...`` rows to a CSV file.
 
     Loss rows are written every iteration; accuracy rows at every evaluation (``global_iteration``
-    -1: the evaluation at the end of ``task``). Lines are flushed as written, so a killed run's log
+    -1: the evaluation at the end of ``task``; ``test_loss`` rows on a language-modelling stream). Lines are flushed as written, so a killed run's log
     is complete up to the kill.
 
     Args:
@@ -36,15 +37,19 @@ class CsvLog(Observer):
             ]
             self.path.write_text(self.HEADER + "".join(kept))
         self.handle = self.path.open("w" if new else "a", buffering=1)
+        self.evaluation_kind = "accuracy"
         if new:
             self.handle.write(self.HEADER)
+
+    def run_started(self, info: dict[str, Any]) -> None:
+        self.evaluation_kind = "test_loss" if info.get("objective") == "lm" else "accuracy"
 
     def iteration_done(self, task: int, iteration: int, global_iteration: int, loss: float) -> None:
         self.handle.write(f"loss,{task},{iteration},{global_iteration},{loss:.6g}\n")
 
     def evaluated(self, global_iteration: int, task: int, accuracies: Sequence[float]) -> None:
         values = ";".join(f"{a:.4f}" for a in accuracies)
-        self.handle.write(f"accuracy,{task},,{global_iteration},{values}\n")
+        self.handle.write(f"{self.evaluation_kind},{task},,{global_iteration},{values}\n")
 
     def task_done(self, task: int, accuracies: Sequence[float]) -> None:
         self.evaluated(-1, task, accuracies)

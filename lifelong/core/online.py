@@ -8,13 +8,15 @@ Events the strategy sees, per mode:
 * ``known``: ``before_task(task)`` before a task's first batch, ``after_task(task)`` after its last;
   batches carry their task ids; ``context.tasks_seen`` is the current task + 1; the optimizer is
   renewed at each task start if ``reset_optimizer``.
-* ``hidden`` / ``blurry`` (task-free): ``before_task`` once, at the start of the stream, with a task
-  that names nothing; never ``after_task``; task ids are 0; ``context.tasks_seen`` stays 1;
-  ``strategy.observed_units`` holds the labels observed so far (the class-incremental mask, written
-  after the prequential prediction of a batch); the optimizer is never renewed.
+* ``hidden`` / ``blurry`` / ``gradual`` (task-free): ``before_task`` once, at the start of the
+  stream, with a task that names nothing; never ``after_task``; task ids are 0;
+  ``context.tasks_seen`` stays 1; ``strategy.observed_units`` holds the labels observed so far (the
+  class-incremental mask, written after the prequential prediction of a batch); the optimizer is
+  never renewed.
 
 In every mode the evaluator (not the learner) records the accuracy-matrix row of task t when the
-stream passes the nominal end of task t, and an anytime point every ``anytime_every`` samples.
+stream passes the nominal end of task t, and an anytime point every ``anytime_every`` samples and at
+each row (per task, and per output unit on the curve subsets of the tasks that have appeared).
 With ``prequential``, each incoming batch is predicted (eval mode, no gradient) before training on it.
 """
 
@@ -75,6 +77,7 @@ def fit_online(learner: Learner) -> Progress:
         training.batch_size,
         boundaries=learner.boundaries,
         blurriness=learner.blurriness,
+        drift=learner.drift,
         seed=learner.seed,
     )
     learner._measure_initial_accuracy()
@@ -158,11 +161,19 @@ def fit_online(learner: Learner) -> Progress:
                 strategy.after_task(scenario[task])
             if b in rows:
                 sync()
-                learner._finish_task(rows[b], lambda row: _record_anytime(progress, stream, row))
+                learner._finish_task(
+                    rows[b],
+                    lambda row: _record_anytime(
+                        progress,
+                        stream,
+                        row,
+                        *learner.evaluate_by_class(learner._curve_subsets)[1:],
+                    ),
+                )
             elif every and progress.samples // every > before // every:
                 learner._retrain()
-                accuracies = learner.evaluate(subsets=learner._curve_subsets)
-                _record_anytime(progress, stream, accuracies)
+                accuracies, *class_counts = learner.evaluate_by_class(learner._curve_subsets)
+                _record_anytime(progress, stream, accuracies, *class_counts)
                 progress.curve_iterations.append(progress.global_iteration)
                 progress.curve_accuracy.append(list[float | None](accuracies))
                 learner.observers.evaluated(progress.global_iteration, task, accuracies)
@@ -178,7 +189,20 @@ def fit_online(learner: Learner) -> Progress:
     return progress
 
 
-def _record_anytime(progress: Progress, stream: OnlineStream, accuracies: list[float]) -> None:
+def _record_anytime(
+    progress: Progress,
+    stream: OnlineStream,
+    accuracies: list[float],
+    correct: torch.Tensor,
+    total: torch.Tensor,
+) -> None:
+    """An anytime point: task accuracies, and per output unit the accuracy over the (curve subsets
+    of the) tasks that have appeared, from the (tasks, outputs) counts."""
+    appeared = stream.tasks_appeared(progress.samples)
+    hits, count = correct[:appeared].sum(0).tolist(), total[:appeared].sum(0).tolist()
     progress.anytime_samples.append(progress.samples)
     progress.anytime_accuracy.append(accuracies)
-    progress.anytime_tasks.append(stream.tasks_appeared(progress.samples))
+    progress.anytime_tasks.append(appeared)
+    progress.anytime_class_accuracy.append(
+        [h / n if n else None for h, n in zip(hits, count, strict=True)]
+    )

@@ -42,6 +42,18 @@ def run_name(strategy: str, seed: int) -> str:
 
 
 REQUIRED = ("accuracy_matrix", "average_accuracy", "average_forgetting", "config", "curve")
+# A language-modelling run (``"objective": "lm"``) holds a loss matrix instead (lower is better).
+REQUIRED_LM = ("loss_matrix", "average_loss", "average_loss_forgetting", "config", "curve")
+
+
+def objective(metrics: Mapping[str, Any]) -> str:
+    """What a run's tasks were learned for: ``classify`` or ``lm`` (language modelling)."""
+    return str(metrics.get("objective", "classify"))
+
+
+def result_matrix(metrics: Mapping[str, Any]) -> list[list[float]]:
+    """The run's matrix: the accuracy matrix, or a language-modelling run's loss matrix."""
+    return metrics["loss_matrix" if objective(metrics) == "lm" else "accuracy_matrix"]
 
 
 def load_metrics(folder: str | Path) -> dict[str, Any]:
@@ -55,14 +67,16 @@ def load_metrics(folder: str | Path) -> dict[str, Any]:
         raise LifelongError(f"{path}: corrupt results file ({str(err).splitlines()[0]})") from None
     if not isinstance(metrics, dict):
         raise LifelongError(f"{path}: corrupt results file (not a mapping)")
-    missing = [key for key in REQUIRED if key not in metrics]
+    lm = objective(metrics) == "lm"
+    missing = [key for key in (REQUIRED_LM if lm else REQUIRED) if key not in metrics]
     if missing:
         raise LifelongError(f"{path}: corrupt results file (missing '{missing[0]}')")
     if isinstance(metrics.get("config"), dict):
         metrics["config"] = current_names(metrics["config"])
-    R = metrics["accuracy_matrix"]
+    R = result_matrix(metrics)
     if not (isinstance(R, list) and R and all(isinstance(r, list) and len(r) == len(R) for r in R)):
-        raise LifelongError(f"{path}: corrupt results file (accuracy_matrix is not square)")
+        name = "loss_matrix" if lm else "accuracy_matrix"
+        raise LifelongError(f"{path}: corrupt results file ({name} is not square)")
     return metrics
 
 
@@ -93,6 +107,19 @@ class Stat:
             return cls(mean, None, None, 1)
         std = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1))
         return cls(mean, std, std / math.sqrt(n), n)
+
+
+def check_same_objective(runs: Mapping[str, Mapping[str, Any]]) -> None:
+    """Runs compared together (``name -> metrics``) must all be classification runs (accuracy,
+    higher is better) or all language-modelling runs (loss, lower is better)."""
+    kinds: dict[str, list[str]] = {}
+    for name, metrics in runs.items():
+        kinds.setdefault(objective(metrics), []).append(name)
+    if len(kinds) > 1:
+        raise LifelongError(
+            f"cannot compare language-modelling runs (loss, lower is better: {kinds['lm'][0]}) "
+            f"with classification runs (accuracy, higher is better: {kinds['classify'][0]})"
+        )
 
 
 def check_same_stream(configs: Mapping[str, Mapping[str, Any]]) -> None:

@@ -28,6 +28,7 @@ from lifelong.core.config import (
     run_config_from_mapping,
     save_yaml,
 )
+from lifelong.core.distributed import DataParallel, device_of_rank, from_environment
 from lifelong.core.events import Observer
 from lifelong.core.fields import build_config
 from lifelong.core.identity import NOT_IN_FINGERPRINT, fingerprint, identity, module_digest
@@ -46,7 +47,13 @@ from lifelong.models.build import ModelSpec, build_model
 from lifelong.models.hf import HF_PREFIX
 from lifelong.models.user import USER_MODEL_PREFIX, ModelSource, UserModel, as_user_model
 
-DEFAULT_HIDDEN = {"mlp": (400, 400), "cnn": (256,), "resnet18": (20,), "bow": (64,)}
+DEFAULT_HIDDEN = {
+    "mlp": (400, 400),
+    "cnn": (256,),
+    "resnet18": (20,),
+    "bow": (64,),
+    "gpt-tiny": (64, 2),
+}
 
 
 @dataclass
@@ -59,13 +66,27 @@ class RunResult:
 
     @property
     def accuracy_matrix(self) -> list[list[float]]:
+        if "accuracy_matrix" not in self.metrics:
+            raise LifelongError("a language-modelling run has a loss matrix, no accuracy matrix")
         return self.metrics["accuracy_matrix"]
+
+    @property
+    def loss_matrix(self) -> list[list[float]]:
+        """Language-modelling runs: L[i][j], mean next-token loss on domain j after domain i."""
+        if "loss_matrix" not in self.metrics:
+            raise LifelongError("a classification run has an accuracy matrix, no loss matrix")
+        return self.metrics["loss_matrix"]
 
     @property
     def model(self) -> torch.nn.Module:
         """The trained network (the strategy's ``model``)."""
         return self.strategy.model
 
+
+LM_DIRECTION = (
+    "lower is better: losses are mean next-token cross-entropies (nats per token) on each domain's "
+    "test texts; forgetting is the rise of a domain's loss after later domains"
+)
 
 # Config fields that shape a built-in benchmark's scenario; a user's scenario is built with them.
 _SCENARIO_FIELDS = ("shuffle_classes", "train_samples_per_task", "validation_fraction", "padding")
@@ -180,10 +201,13 @@ def build_strategy(
             scenario.num_outputs,
             tuple(config.model.hidden or ()),
             vocab_size=getattr(scenario.dataset, "vocab_size", 0),
+            objective=scenario.objective,
         )
         model = UserModel(lambda: build_model(spec))
     seed_everything(config.seed)
-    network, output_layer = as_user_model(model).build(scenario.num_outputs)
+    network, output_layer = as_user_model(model).build(
+        scenario.num_outputs, language_model=scenario.objective == "lm"
+    )
     if config.model.freeze:
         freeze(network, config.model.freeze, output_layer)
     if config.model.lora_rank:
@@ -229,11 +253,32 @@ def collect_metrics(
     """The metrics.json content."""
     inputs = inputs or {}
     R = progress.rows
-    summary = M.summarize(R, progress.initial_accuracy)
+    if scenario.objective == "lm":
+        # the progress rows and curve hold losses (see Learner.evaluate)
+        scores: dict[str, Any] = {
+            "objective": "lm",
+            "direction": LM_DIRECTION,
+            **M.summarize_losses(R),
+            "initial_loss": progress.initial_accuracy,
+            "curve": {
+                "iterations": progress.curve_iterations,
+                "loss": progress.curve_accuracy,
+                "task_starts": progress.task_starts,
+            },
+        }
+    else:
+        scores = {
+            "accuracy_matrix": R,
+            **M.summarize(R, progress.initial_accuracy),
+            "initial_accuracy": progress.initial_accuracy,
+            "curve": {
+                "iterations": progress.curve_iterations,
+                "accuracy": progress.curve_accuracy,
+                "task_starts": progress.task_starts,
+            },
+        }
     return {
-        "accuracy_matrix": R,
-        **summary,
-        "initial_accuracy": progress.initial_accuracy,
+        **scores,
         "train_seconds": progress.train_seconds,
         "parameters": progress.parameters[-1] if progress.parameters else None,
         "parameters_per_task": progress.parameters,
@@ -248,11 +293,6 @@ def collect_metrics(
             for name, rows in progress.extra_rows.items()
         },
         "strategy_metrics": strategy.extra_metrics(),
-        "curve": {
-            "iterations": progress.curve_iterations,
-            "accuracy": progress.curve_accuracy,
-            "task_starts": progress.task_starts,
-        },
         "scenario": scenario.describe(),
         **({"online": online_metrics(progress)} if config.training.online else {}),
         "config": config.to_dict(),
@@ -283,6 +323,7 @@ def online_metrics(progress: Progress) -> dict[str, Any]:
             "accuracy": progress.anytime_accuracy,
             "tasks_appeared": progress.anytime_tasks,
             "average": anytime,
+            "class_accuracy": progress.anytime_class_accuracy,
         },
         "anytime_auc": M.area_under_anytime_curve(progress.anytime_samples, anytime)
         if anytime
@@ -292,6 +333,16 @@ def online_metrics(progress: Progress) -> dict[str, Any]:
         )
         if anytime
         else [],
+        "class_forgetting": M.anytime_class_forgetting(progress.anytime_class_accuracy)
+        if progress.anytime_class_accuracy
+        else [],
+        "average_class_forgetting": M.average_class_forgetting(
+            progress.anytime_class_accuracy,
+            progress.anytime_tasks,
+            len(progress.anytime_accuracy[0]),
+        )
+        if progress.anytime_class_accuracy
+        else None,
         "online_accuracy": M.online_accuracy(progress.online_correct, progress.online_tested),
         "online_tested": progress.online_tested,
         "eval_seconds": progress.eval_seconds,
@@ -308,15 +359,18 @@ def online_metrics(progress: Progress) -> dict[str, Any]:
 
 
 def write_results(out: Path, result_metrics: dict[str, Any]) -> None:
-    """metrics.json, config.yaml, accuracy_matrix.csv and curves.png (when matplotlib is installed
+    """metrics.json, config.yaml, accuracy_matrix.csv (loss_matrix.csv for a language-modelling
+    stream) and curves.png (when matplotlib is installed
     and the config's ``plot`` is on).
 
     config.yaml is written with the results, never before, so a folder's files always describe one
     configuration."""
-    R = result_metrics["accuracy_matrix"]
+    lm = result_metrics.get("objective") == "lm"
+    R = result_metrics["loss_matrix" if lm else "accuracy_matrix"]
     header = "trained_on," + ",".join(f"task_{j}" for j in range(len(R)))
     lines = [header] + [f"task_{i}," + ",".join(f"{v:.6f}" for v in row) for i, row in enumerate(R)]
-    atomic_write_text(out / "accuracy_matrix.csv", "\n".join(lines) + "\n")
+    name = "loss_matrix.csv" if lm else "accuracy_matrix.csv"
+    atomic_write_text(out / name, "\n".join(lines) + "\n")
     save_yaml(result_metrics["config"], out / "config.yaml")
     if result_metrics["config"].get("plot", True) and importlib.util.find_spec("matplotlib"):
         from lifelong.core.curves import plot_curves
@@ -356,7 +410,8 @@ def run(
     config = resolve(config, scenario)
     if config.threads:
         torch.set_num_threads(config.threads)
-    device = resolve_device(config.device)
+    device = device_of_rank(resolve_device(config.device))
+    parallel = from_environment(device, config)
     user_scenario = scenario is not None
     if scenario is not None:
         scenario = scenario.to(device)
@@ -371,15 +426,41 @@ def run(
         inputs["scenario"] = scenario.fingerprint()
     if model is not None:
         inputs["model"] = module_digest(strategy.model)
-    if not (write and config.out):
+    if parallel is not None and parallel.rank != 0:
+        # Only rank 0 writes; the others resume from the checkpoint rank 0 resumes from, if any.
+        resumed = parallel.share(None)
+        state = load_checkpoint(Path(resumed) / CHECKPOINT) if resumed else None
         return _train(
-            config, scenario, strategy, device, observers=observers, out=None, inputs=inputs
+            config,
+            scenario,
+            strategy,
+            device,
+            observers=(),
+            out=None,
+            state=state,
+            inputs=inputs,
+            parallel=parallel,
+        )
+    if not (write and config.out):
+        if parallel is not None:
+            parallel.share(None)
+        return _train(
+            config,
+            scenario,
+            strategy,
+            device,
+            observers=observers,
+            out=None,
+            inputs=inputs,
+            parallel=parallel,
         )
     out = Path(config.out)
     with locked(out, "lifelong run"):
         found = prepare_run_folder(
             out, identity(config.to_dict(), inputs), resume=resume, overwrite=overwrite
         )
+        if parallel is not None:
+            parallel.share(str(out) if found else None)
         state = load_checkpoint(out / CHECKPOINT) if found else None
         return _train(
             config,
@@ -390,6 +471,7 @@ def run(
             out=out,
             state=state,
             inputs=inputs,
+            parallel=parallel,
         )
 
 
@@ -403,6 +485,7 @@ def _train(
     out: Path | None,
     state: dict[str, Any] | None = None,
     inputs: dict[str, str] | None = None,
+    parallel: DataParallel | None = None,
 ) -> RunResult:
     """The learner over ``strategy``, logs and checkpoints in ``out`` (if any), results written.
 
@@ -435,6 +518,7 @@ def _train(
         checkpoint=(lambda state: atomic_torch_save(checkpoint_path, {**state, **saved_with}))
         if checkpoint_path
         else None,
+        parallel=parallel,
     )
     if state is not None:
         restore(learner, state, checkpoint_path)

@@ -27,6 +27,11 @@ of the strategy that only the loop writes).
 Only strategies with ``task_free = True`` run there. ``loss`` may return ``None``: no gradient step
 on that batch (GDumb only stores it); ``after_step`` still runs.
 
+Language-modelling streams (``scenario.objective == "lm"``: text domains, no labels) use the same
+hooks: :meth:`Strategy.task_loss` is then the mean next-token loss of the batch's texts instead of
+the cross-entropy of their labels, and evaluation reads :meth:`Strategy.sequence_losses`. Only
+strategies whose ``objectives`` include ``"lm"`` run there (the others need labels or output units).
+
 Strategies never call ``backward()``, ``step()`` or ``zero_grad()``. Everything a hook stores must be
 part of ``state_dict()`` (as parameters, buffers, sub-modules, or in :meth:`extra_state`), so that a
 checkpoint taken at any iteration resumes exactly.
@@ -44,6 +49,8 @@ from torch import nn
 
 from lifelong.data.scenarios import SETTINGS, Scenario, Task
 from lifelong.errors import UnsupportedSettingError
+
+_OBJECTIVE_NAMES = {"classify": "classification", "lm": "language-modelling"}
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,8 @@ class Strategy(nn.Module):
         paper: short citation shown by ``lifelong list``.
         task_free: runs on online streams with hidden or blurry task boundaries (it needs no
             ``after_task`` and no task id).
+        objectives: what the scenario's tasks may be learned for: ``"classify"`` (labels) and/or
+            ``"lm"`` (language modelling: the strategy's loss goes through :meth:`task_loss`).
     """
 
     name: ClassVar[str] = "base"
@@ -124,15 +133,31 @@ class Strategy(nn.Module):
     settings: ClassVar[frozenset[str]] = frozenset(SETTINGS)
     paper: ClassVar[str] = ""
     task_free: ClassVar[bool] = False
+    objectives: ClassVar[frozenset[str]] = frozenset({"classify"})
     observed_units: torch.Tensor  # task-free runs only: the labels observed so far
 
     def __init__(self, model: nn.Module, config: StrategyConfig, context: Context) -> None:
         super().__init__()
+        objective = context.scenario.objective
+        if objective not in self.objectives:
+            from lifelong.core.registry import list_strategies
+
+            able = [n for n, s in sorted(list_strategies().items()) if objective in s.objectives]
+            raise UnsupportedSettingError(
+                f"strategy '{self.name}' cannot train on a {_OBJECTIVE_NAMES[objective]} stream; "
+                f"strategies that can: {', '.join(able)}"
+            )
+        if objective == "lm" and not callable(getattr(model, "token_loss", None)):
+            raise UnsupportedSettingError(
+                f"a language-modelling stream needs a causal language model with token_loss(x) "
+                f"(--model gpt-tiny or hf:PATH); got {type(model).__name__}"
+            )
         if context.scenario.setting not in self.settings:
             raise UnsupportedSettingError(
                 f"strategy '{self.name}' does not support the {context.scenario.setting}-incremental "
                 f"setting; supported: {', '.join(sorted(self.settings))}"
             )
+        self._lm = objective == "lm"
         self.model = model
         self.config = config
         self.context = context
@@ -158,9 +183,9 @@ class Strategy(nn.Module):
         return [task.index]
 
     def loss(self, batch: Batch) -> torch.Tensor | None:
-        """The training objective for one batch (default: cross-entropy on the allowed units);
-        ``None``: no gradient step on this batch."""
-        return self.classification_loss(batch)
+        """The training objective for one batch (default: :meth:`task_loss`); ``None``: no
+        gradient step on this batch."""
+        return self.task_loss(batch)
 
     def after_backward(self, batch: Batch) -> None:
         """Edit ``p.grad`` in place after the backward pass (before the optimizer step)."""
@@ -267,6 +292,18 @@ class Strategy(nn.Module):
 
     def classification_loss(self, batch: Batch) -> torch.Tensor:
         return F.cross_entropy(self.batch_logits(batch), batch.y)
+
+    def task_loss(self, batch: Batch) -> torch.Tensor:
+        """The scenario's own loss on a batch: cross-entropy on the allowed units, or, on a
+        language-modelling stream, the mean over the batch's texts of their mean next-token loss."""
+        if self._lm:
+            return self.sequence_losses(batch.x).mean()
+        return self.classification_loss(batch)
+
+    def sequence_losses(self, x: torch.Tensor) -> torch.Tensor:
+        """Language-modelling streams: each text's mean next-token loss (B,), the quantity the loss
+        matrix averages (override to route texts, e.g. through a per-task adapter)."""
+        return self.model.token_loss(x)  # type: ignore[operator]
 
     # ----------------------------------------------------------------- nn.Module plumbing
     def get_extra_state(self) -> dict[str, Any]:

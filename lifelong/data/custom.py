@@ -793,6 +793,60 @@ def scenario_from_texts(
     return scenario._copy(dataset=text_data.to(scenario.device))
 
 
+def scenario_from_text_domains(
+    texts: Sequence[str],
+    domains: Sequence[Any] | ArrayLike,
+    *,
+    test: tuple[Sequence[str], Sequence[Any] | ArrayLike] | None = None,
+    test_fraction: float | None = None,
+    domain_order: Sequence[str] | None = None,
+    model: str | None = None,
+    max_length: int = 32,
+    **options: Unpack[ScenarioOptions],
+) -> Scenario:
+    """A language-modelling stream over your own texts: one task per text domain, learned with the
+    next-token loss and evaluated by each domain's mean loss (a loss matrix, lower is better).
+
+    Args:
+        texts: one string per text.
+        domains: each text's domain: names (domains in order of first appearance, or
+            ``domain_order``) or integers 0 .. D-1 (in that order). E.g. from a CSV or JSON Lines
+            file: ``texts, domains, _ = lifelong.read_texts(path, text="text", label="domain")``.
+        test: a separate test set ``(texts, domains)``; else ``test_fraction`` (default 0.2) of each
+            domain's texts is held out.
+        model: the model the text is for: ``hf:PATH`` tokenizes with that model's tokenizer;
+            ``gpt-tiny`` (or None) with the offline word-hash tokenizer.
+        max_length: tokens per text (padded or truncated).
+        **options: ``seed``, ``train_samples_per_task``, ``validation_fraction``,
+            ``evaluate_on``, ``name``, ``device`` (see :class:`ScenarioOptions`).
+    """
+    refused = {"setting", "num_tasks", "classes_per_task", "task_classes", "class_order"}
+    given = sorted(refused & set(options))
+    if given:
+        raise ConfigError(f"{given[0]}: text domains are the tasks, one per domain, in order")
+    values = list(domains) if not isinstance(domains, (torch.Tensor, np.ndarray)) else []
+    names: Sequence[str] | None = domain_order
+    if names is None and values and isinstance(values[0], str):
+        names = list(dict.fromkeys(values))
+    named: ScenarioOptions = {
+        "name": "text-domains",
+        **options,
+        "setting": "domain",
+        "classes_per_task": 1,
+    }
+    scenario = scenario_from_texts(
+        texts,
+        domains,
+        test=test,
+        test_fraction=test_fraction,
+        class_names=names,
+        model="gpt-tiny" if model is None else model,
+        max_length=max_length,
+        **named,
+    )
+    return scenario._copy(objective="lm")
+
+
 def _text_labels(
     labels: Sequence[Any] | ArrayLike, names: Sequence[str] | None, what: str
 ) -> tuple[torch.Tensor, tuple[str, ...] | None]:

@@ -1,5 +1,5 @@
-"""Online streams: a scenario consumed in one pass, in small batches, with known, hidden or blurry
-task boundaries.
+"""Online streams: a scenario consumed in one pass, in small batches, with known, hidden, blurry or
+gradual task boundaries.
 
 The whole stream order is built once, as two index tensors (task of each sample, index into the
 training data), from which every batch is a slice: no per-sample Python runs while training, and
@@ -17,6 +17,15 @@ Boundary modes:
   width ``b`` task lengths centred on each boundary, the two tasks' samples are uniformly mixed
   (half and half), and a fraction ``b / (1 + b)`` of each middle task's samples lies in a window.
   ``b -> 0`` gives the hidden-boundary stream.
+* ``gradual`` (task-free): the distribution drifts from each task to the next, with the next task's
+  share ramping *linearly* from 0 to 1 over a window of ``w`` task lengths (drift width ``w`` in
+  (0, 1]) centred on each boundary. Sample i of task t gets the stream time
+  ``t - w/2 + u_i + w * v_i`` with ``u_i, v_i ~ U(0, 1)``: the sum of a uniform of width 1 and one
+  of width w has a trapezoidal density, rising linearly over [t - w/2, t + w/2], flat up to
+  t + 1 - w/2 and falling linearly over [t + 1 - w/2, t + 1 + w/2]. Neighbouring ramps add up to
+  the flat level, so at stream time t + 1 + s (|s| <= w/2) a sample comes from task t + 1 with
+  probability ``1/2 + s/w``. ``w = 1`` leaves no pure stretch: the stream drifts all along, e.g.
+  a rotated MNIST with many small angle steps becomes a continuously rotating stream.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ import torch
 from lifelong.data.scenarios import Scenario
 from lifelong.errors import ConfigError
 
-BOUNDARIES = ("known", "hidden", "blurry")
+BOUNDARIES = ("known", "hidden", "blurry", "gradual")
 
 
 class OnlineStream:
@@ -37,8 +46,9 @@ class OnlineStream:
     Args:
         scenario: the tasks (all of them are streamed, in order).
         batch_size: samples per incoming batch (a final batch of one sample joins the one before).
-        boundaries: ``known``, ``hidden`` or ``blurry`` (see the module docstring).
+        boundaries: ``known``, ``hidden``, ``blurry`` or ``gradual`` (see the module docstring).
         blurriness: ``b`` of the blurry mode (0 otherwise).
+        drift: ``w`` of the gradual mode (0 otherwise).
         seed: determines the order within tasks (and the mixing of the blurry mode).
     """
 
@@ -49,12 +59,15 @@ class OnlineStream:
         *,
         boundaries: str = "known",
         blurriness: float = 0.0,
+        drift: float = 0.0,
         seed: int = 0,
     ) -> None:
         if boundaries not in BOUNDARIES:
             raise ConfigError(f"boundaries must be one of {', '.join(BOUNDARIES)}: {boundaries}")
         if boundaries == "blurry" and not 0.0 < blurriness <= 1.0:
             raise ConfigError(f"blurry boundaries need a blurriness in (0, 1], got {blurriness}")
+        if boundaries == "gradual" and not 0.0 < drift <= 1.0:
+            raise ConfigError(f"gradual boundaries need a drift width in (0, 1], got {drift}")
         generator = torch.Generator().manual_seed(seed * 1_000_003 + 17)
         sizes = [len(t.train_indices) for t in scenario]
         if min(sizes, default=0) == 0:
@@ -64,6 +77,9 @@ class OnlineStream:
         u = torch.rand(len(indices), generator=generator, dtype=torch.float64)
         b = blurriness if boundaries == "blurry" else 0.0
         time = task_ids.double() - b / 2 + (1 + b) * u
+        if boundaries == "gradual":
+            v = torch.rand(len(indices), generator=generator, dtype=torch.float64)
+            time = task_ids.double() - drift / 2 + u + drift * v
         order = torch.sort(time, stable=True).indices
         self.boundaries = boundaries
         self.task_ids = task_ids[order].to(scenario.device)

@@ -42,6 +42,9 @@ from lifelong.data.transforms import Permute, Rotate, TaskTransform
 from lifelong.errors import ConfigError, unknown_name
 
 SETTINGS: tuple[str, ...] = ("task", "domain", "class")
+# What a scenario's tasks are learned for: labels (the accuracy matrix) or the text itself (language
+# modelling: next-token loss, a loss matrix; see :mod:`lifelong.core.evaluation`).
+OBJECTIVES: tuple[str, ...] = ("classify", "lm")
 Normalization = tuple[Sequence[float], Sequence[float]]  # per-channel (mean, std)
 
 
@@ -55,6 +58,7 @@ class BenchmarkSpec:
     default_tasks: int
     default_setting: str
     description: str
+    objective: str = "classify"
 
 
 BENCHMARKS: dict[str, BenchmarkSpec] = {
@@ -130,6 +134,16 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
             "(text: 100 train + 20 test synsets per class, tokenized)",
         ),
         BenchmarkSpec(
+            "wordnet-domains",
+            "wordnet",
+            "split",
+            5,
+            "domain",
+            "language modelling: WordNet 3.0 noun glosses as 5 text domains of 2 supersenses "
+            "(animal/plant, food/artifact, ...), next-token loss per domain (a loss matrix)",
+            objective="lm",
+        ),
+        BenchmarkSpec(
             "split-cifar100",
             "cifar100",
             "split",
@@ -193,8 +207,19 @@ class Scenario:
         padding: int = 0,
         normalization: Normalization | None = None,
         device: torch.device | str = "cpu",
+        objective: str = "classify",
     ) -> None:
+        if objective not in OBJECTIVES:
+            raise unknown_name("objective", objective, OBJECTIVES)
+        if objective == "lm" and not is_tokens(dataset):
+            raise ConfigError("a language-modelling scenario needs text (token) inputs")
+        if objective == "lm" and setting != "domain":
+            raise ConfigError(
+                f"a language-modelling stream has no {setting}-incremental setting: its domains "
+                "share one model and are evaluated by loss (setting 'domain')"
+            )
         self.name = name
+        self.objective = objective
         self.setting = setting
         self.dataset = dataset
         self.tasks = tasks
@@ -276,6 +301,7 @@ class Scenario:
             "padding": self.padding,
             "normalization": self.normalization,
             "device": self.device,
+            "objective": self.objective,
         }
         return Scenario(**{**fields, **changes})
 
@@ -340,6 +366,8 @@ class Scenario:
                 ],
                 self.target_table,
                 self.transform,
+                # only language-modelling scenarios add it: classification fingerprints are unchanged
+                *(("objective", self.objective) if self.objective != "classify" else ()),
             ),
         )
         return hasher.hexdigest()
@@ -436,6 +464,8 @@ class Scenario:
         }
         if self.dataset.class_names is not None:
             described["class_names"] = list(self.dataset.class_names)
+        if self.objective != "classify":
+            described["objective"] = self.objective
         return described
 
 
@@ -716,6 +746,7 @@ def build_scenario(
         eval_split=evaluate_on,
         padding=padding,
         normalization=_NORMALISATION.get(spec.dataset),
+        objective=spec.objective,
     )
     return scenario.to(device)
 

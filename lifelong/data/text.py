@@ -100,6 +100,10 @@ class HFTokenizer:
             raise ConfigError(
                 f"hf:{path}: cannot load its tokenizer ({_first_line(err)})"
             ) from None
+        if self._tokenizer.pad_token is None and self._tokenizer.eos_token is not None:
+            # causal LMs (GPT-2) have no padding token: pad with end-of-text, which the attention
+            # mask (and the next-token loss) then ignore
+            self._tokenizer.pad_token = self._tokenizer.eos_token
         self.name = f"hf:{path}"
         self.vocab_size = int(len(self._tokenizer))
 
@@ -119,10 +123,18 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
+# The built-in language model (``gpt-tiny``) predicts every token over its vocabulary: a smaller
+# hashed vocabulary keeps its output layer (and a CPU step) small.
+GPT_TINY_VOCAB = 4096
+
+
 def make_tokenizer(model: str | None) -> Tokenizer:
-    """The tokenizer for ``model``: a Hugging Face model's own (``hf:PATH``), else the fallback."""
+    """The tokenizer for ``model``: a Hugging Face model's own (``hf:PATH``), else the fallback
+    (4,096 ids for ``gpt-tiny``, 16,384 otherwise)."""
     if model is not None and model.startswith("hf:"):
         return HFTokenizer(model.removeprefix("hf:"))
+    if model == "gpt-tiny":
+        return WordHashTokenizer(vocab_size=GPT_TINY_VOCAB)
     return WordHashTokenizer()
 
 
@@ -245,15 +257,32 @@ def load_wordnet_text(
 
 # ------------------------------------------------------------------------------ users' files
 def read_texts(
-    path: str | Path, *, text: str = "text", label: str = "label", task: str | None = None
-) -> tuple[list[str], list[str], list[int] | None]:
-    """(texts, labels, task labels or None) from a CSV file (with a header row) or a JSON Lines
-    file (``.jsonl``: one object per line), by column name; labels are kept as strings (class
-    names), task labels must be integers 0 .. T-1. For :func:`lifelong.scenario_from_texts`."""
+    path: str | Path,
+    *,
+    text: str = "text",
+    label: str = "label",
+    task: str | None = None,
+    split: str | None = None,
+) -> tuple[list[str], list[str] | list[int], list[int] | None]:
+    """(texts, labels, task labels or None) by column name from a CSV file (with a header row), a
+    JSON Lines file (``.jsonl``: one object per line) or a Hugging Face ``datasets`` folder
+    (written by ``save_to_disk``). For :func:`lifelong.scenario_from_texts`.
+
+    Labels of a CSV or JSON Lines file are kept as strings (class names); a ``datasets`` column
+    keeps its type (integers, or strings), and a ``ClassLabel`` column gives its class names. Task
+    labels must be integers 0 .. T-1.
+
+    Args:
+        split: a ``DatasetDict`` folder's split (default ``train``), e.g. ``test``.
+    """
     import csv
     import json
 
     path = Path(path)
+    if path.is_dir():
+        return _read_dataset_folder(path, text, label, task, split)
+    if split is not None:
+        raise DataError(f"{path}: split= is for a datasets folder (save_to_disk), not a file")
     try:
         with open(path, encoding="utf-8", newline="") as handle:
             if path.suffix.lower() in (".jsonl", ".ndjson"):
@@ -273,3 +302,43 @@ def read_texts(
     except (TypeError, ValueError):
         raise DataError(f"{path}: column '{task}' must hold integer task labels") from None
     return [str(row[text]) for row in rows], [str(row[label]) for row in rows], tasks
+
+
+def _read_dataset_folder(
+    path: Path, text: str, label: str, task: str | None, split: str | None
+) -> tuple[list[str], list[str] | list[int], list[int] | None]:
+    """:func:`read_texts` of a ``datasets.save_to_disk`` folder (a Dataset or a DatasetDict)."""
+    datasets = require_package("datasets", "datasets", f"reading {path} (a datasets folder)")
+    try:
+        data = datasets.load_from_disk(str(path))
+    except (OSError, ValueError) as err:
+        raise DataError(
+            f"{path}: not a Hugging Face datasets folder written by save_to_disk "
+            f"({_first_line(err)})"
+        ) from None
+    if isinstance(data, datasets.DatasetDict):
+        name = split or "train"
+        if name not in data:
+            raise DataError(
+                f"{path}: no split '{name}'; splits: {', '.join(data)} (choose one with split=)"
+            )
+        data = data[name]
+    elif split is not None:
+        raise DataError(f"{path}: a single dataset, without splits; drop split='{split}'")
+    columns = data.column_names
+    missing = [c for c in (text, label, task) if c is not None and c not in columns]
+    if missing:
+        raise DataError(f"{path}: no column '{missing[0]}'; columns: {', '.join(columns)}")
+    if len(data) == 0:
+        raise DataError(f"{path}: no rows")
+    labels = list(data[label])
+    feature = data.features[label]
+    if isinstance(feature, datasets.ClassLabel):
+        labels = [feature.int2str(int(v)) for v in labels]
+    elif not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in labels):
+        raise DataError(f"{path}: column '{label}' must hold class names or integer labels")
+    try:
+        tasks = None if task is None else [int(v) for v in data[task]]
+    except (TypeError, ValueError):
+        raise DataError(f"{path}: column '{task}' must hold integer task labels") from None
+    return [str(v) for v in data[text]], labels, tasks

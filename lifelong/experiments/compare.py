@@ -27,7 +27,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lifelong.core.config import (
     RunConfig,
@@ -42,6 +42,9 @@ from lifelong.core.io import atomic_write_json, atomic_write_text
 from lifelong.core.results import COMPARE_FILE, OUTCOMES_FILE, run_name
 from lifelong.core.rundir import RunFolderError, clear_run_files, locked, saved_identity
 from lifelong.errors import ConfigError
+
+if TYPE_CHECKING:
+    from lifelong.experiments.executor import WorkerPool
 
 # RunConfig fields a comparison sets per run, so they may not be given as shared settings.
 PER_RUN = {"strategy": "strategies", "seed": "seeds", "out": "out"}
@@ -208,12 +211,20 @@ def run_comparison(
         lock: hold the output folder's writer lock (off: the caller holds it, e.g. to also write
             the report under it).
     """
-    config = resolve_comparison(config)
-    out = Path(config.out)  # type: ignore[arg-type]
-    if not lock:
-        return _run_locked(config, out, on_result, overwrite)
-    with locked(out, "lifelong compare"):
-        return _run_locked(config, out, on_result, overwrite)
+    from lifelong.experiments.executor import WorkerPool
+
+    jobs, threads = plan_threads(config.jobs, config.run.get("threads"))
+    jobs = min(jobs, len(config.strategies) * len(config.seeds))
+    # The workers start (interpreter, torch) while this process validates and loads the data.
+    with WorkerPool(jobs, threads) as pool:
+        if jobs > 1:
+            pool.start(config.run.get("plugins") or ())
+        config = resolve_comparison(config)
+        out = Path(config.out)  # type: ignore[arg-type]
+        if not lock:
+            return _run_locked(config, out, on_result, overwrite, pool if jobs > 1 else None)
+        with locked(out, "lifelong compare"):
+            return _run_locked(config, out, on_result, overwrite, pool if jobs > 1 else None)
 
 
 def _run_locked(
@@ -221,6 +232,7 @@ def _run_locked(
     out: Path,
     on_result: Callable[[Any], None] | None,
     overwrite: bool,
+    pool: WorkerPool | None,
 ) -> list[dict[str, Any]]:
     from lifelong.core.runner import resolve
     from lifelong.experiments.executor import run_local
@@ -239,7 +251,7 @@ def _run_locked(
     else:
         check_run_folders(trials)
     save_yaml(config.to_dict(), out / COMPARE_FILE)
-    outcomes = run_local(trials, jobs=jobs, threads=threads, on_result=on_result)
+    outcomes = run_local(trials, jobs=jobs, threads=threads, on_result=on_result, pool=pool)
     records = [
         {
             "run": o.key,

@@ -3,7 +3,10 @@
 Each trial is one Ray task executing :func:`lifelong.experiments.executor.run_trial` (the same
 function the local executor runs), with ``num_cpus`` / ``num_gpus`` reserved for it; Ray schedules
 as many at once as the cluster's resources allow. The torch thread count of a trial is the same as
-in the local backend, so both compute bit-identical results for the same seeds.
+in the local backend, so both compute bit-identical results for the same seeds. Ray keeps its
+worker processes and runs task after task in them (its default for tasks without GPUs; GPU tasks
+get a new process each, ``max_calls=1``, to release the device's memory), so trials are warm here
+too, and ``run_trial`` restores the process state between them as in the local pool.
 
 On a multi-node cluster, every node needs lifelong installed and the dataset files (set
 ``data_root`` in the run settings, or ``LIFELONG_DATA``, which is forwarded to the workers).

@@ -24,9 +24,9 @@ ADAPTER = "default"
 
 
 def default_targets(model: nn.Module, output_layer: str) -> list[str]:
-    """peft's default layers for a Hugging Face encoder's model type (BERT: ``query``, ``value``),
-    else every ``nn.Linear`` / ``nn.Conv2d`` except the output layer."""
-    encoder = getattr(model, "encoder", None)
+    """peft's default layers for a Hugging Face model's type (BERT: ``query``, ``value``; GPT-2:
+    ``c_attn``), else every ``nn.Linear`` / ``nn.Conv2d`` except the output layer."""
+    encoder = getattr(model, "encoder", None) or getattr(model, "lm", None)
     model_type = getattr(getattr(encoder, "config", None), "model_type", None)
     if model_type is not None:
         from peft.utils import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as MAPPING
@@ -49,10 +49,11 @@ def add_lora(
     targets: Sequence[str] = (),
 ) -> nn.Module:
     """Inject a LoRA adapter of rank ``rank`` into ``targets`` (default :func:`default_targets`),
-    freeze the rest except ``output_layer``; returns ``model`` (changed in place)."""
+    freeze the rest except ``output_layer`` (``""``: a causal language model, whose output layer
+    is its vocabulary and stays frozen); returns ``model`` (changed in place)."""
     peft = require_package("peft", "lora", "a LoRA adapter (--lora-rank)")
     chosen = list(targets) or default_targets(model, output_layer)
-    if output_layer in chosen:
+    if output_layer and output_layer in chosen:
         raise ConfigError(f"lora_targets: the output layer '{output_layer}' trains in full already")
     names = {name for name, _ in model.named_modules()}
     unknown = [t for t in chosen if t not in names and not any(n.endswith("." + t) for n in names)]
@@ -67,8 +68,8 @@ def add_lora(
         lora_dropout=0.0,
     )
     peft.inject_adapter_in_model(config, model, adapter_name=ADAPTER)
-    head = model.get_submodule(output_layer)
-    head_params = {id(p) for p in head.parameters()}
+    head = model.get_submodule(output_layer) if output_layer else None
+    head_params = {id(p) for p in head.parameters()} if head is not None else set()
     for name, p in model.named_parameters():
         p.requires_grad_("lora_" in name or id(p) in head_params)
     return model

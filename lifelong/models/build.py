@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from lifelong.errors import ConfigError, unknown_name
-from lifelong.models.hf import HF_PREFIX, BagOfWords, HFClassifier
+from lifelong.models.hf import HF_PREFIX, BagOfWords, HFCausalLM, HFClassifier, tiny_gpt
 from lifelong.models.networks import MLP, ReducedResNet18, SmallCNN
 
 MODELS = {
@@ -16,8 +16,13 @@ MODELS = {
     "cnn": "two conv blocks + one hidden layer (--hidden gives the dense width, default 256)",
     "resnet18": "reduced ResNet-18 (20 base filters, as in GEM); --hidden sets the base width",
     "bow": "text: mean token embedding + one hidden layer (--hidden: embedding,hidden; default 64)",
-    "hf:PATH": "text: a Hugging Face encoder (local folder or hub name), mean-pooled, + linear head",
+    "hf:PATH": "text: a Hugging Face encoder (local folder or hub name), mean-pooled, + linear head; "
+    "on a language-modelling stream, its causal language model (AutoModelForCausalLM)",
+    "gpt-tiny": "language modelling: a randomly initialised tiny GPT-2 (no download; --hidden: "
+    "width,layers; default 64,2)",
 }
+# Models that learn language-modelling streams (the others classify).
+LANGUAGE_MODELS = ("gpt-tiny", "hf:PATH")
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,7 @@ class ModelSpec:
     num_outputs: int
     hidden: tuple[int, ...] = (400, 400)
     vocab_size: int = 0  # text models: token ids of the scenario's tokenizer
+    objective: str = "classify"  # the scenario's: "lm" builds a causal language model
 
     def build(self) -> nn.Module:
         return build_model(self)
@@ -36,6 +42,13 @@ class ModelSpec:
 
 def build_model(spec: ModelSpec) -> nn.Module:
     """Instantiate the model described by ``spec``."""
+    if spec.objective == "lm":
+        return _language_model(spec)
+    if spec.name == "gpt-tiny":
+        raise ConfigError(
+            "the gpt-tiny model is a language model: use a language-modelling benchmark "
+            "(wordnet-domains)"
+        )
     if spec.name.startswith(HF_PREFIX):
         return HFClassifier.from_pretrained(spec.name.removeprefix(HF_PREFIX), spec.num_outputs)
     if spec.name == "bow":
@@ -66,3 +79,18 @@ def build_model(spec: ModelSpec) -> nn.Module:
     if spec.name == "resnet18":
         return ReducedResNet18(c, spec.num_outputs, width=spec.hidden[0] if spec.hidden else 20)
     raise unknown_name("model", spec.name, MODELS)
+
+
+def _language_model(spec: ModelSpec) -> nn.Module:
+    """A causal language model for a language-modelling stream (token inputs (2, L))."""
+    if spec.name.startswith(HF_PREFIX):
+        return HFCausalLM.from_pretrained(spec.name.removeprefix(HF_PREFIX))
+    if spec.name != "gpt-tiny":
+        raise ConfigError(
+            f"a language-modelling stream needs a causal language model, not {spec.name}: "
+            f"use --model {' or '.join(LANGUAGE_MODELS)}"
+        )
+    width, layers = (tuple(spec.hidden) + (64, 2)[len(spec.hidden) :])[:2]
+    if width < 2 or width % 2 or layers < 1:
+        raise ConfigError(f"gpt-tiny needs an even width >= 2 and >= 1 layer, got {spec.hidden}")
+    return tiny_gpt(spec.vocab_size, spec.input_shape[-1], width=width, layers=layers)

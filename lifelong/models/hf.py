@@ -13,6 +13,9 @@ the image models (task-incremental "multi-head" = masked logits).
 * :class:`HFCausalLM`: a causal language model (``AutoModelForCausalLM``, or built from a config),
   whose :meth:`~HFCausalLM.token_loss` is the mean next-token cross-entropy per text, for streams of
   text domains evaluated by loss / perplexity (:func:`lifelong.metrics.loss_forgetting`).
+* :func:`tiny_gpt` (``--model gpt-tiny``): a randomly initialised GPT-2 of a few layers, built from
+  a ``transformers`` config over the scenario's vocabulary, for language-modelling streams on a CPU
+  with no download (no pretrained causal LM ships offline).
 * :class:`BagOfWords` (``--model bow``): the mean of the text's token embeddings, one hidden ReLU
   layer, a head; fast on a CPU, for tests and as an offline baseline.
 """
@@ -121,11 +124,38 @@ class HFCausalLM(nn.Module):
 
     def token_loss(self, x: torch.Tensor) -> torch.Tensor:
         """Mean next-token cross-entropy of each text (B,), over its non-padding positions."""
-        ids, mask = split_tokens(x)
-        logits = self.forward(x)[:, :-1]
-        targets, valid = ids[:, 1:], mask[:, 1:].to(logits.dtype)
-        losses = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
-        return (losses * valid).sum(1) / valid.sum(1).clamp_min(1.0)
+        return next_token_losses(self.forward(x), x)
+
+
+def next_token_losses(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Each text's mean next-token cross-entropy (B,) from a causal LM's ``logits`` (B, L, V) on
+    token tensors ``x`` (B, 2, L): position t predicts token t + 1, padding excluded."""
+    ids, mask = split_tokens(x)
+    shifted = logits[:, :-1]
+    targets, valid = ids[:, 1:], mask[:, 1:].to(shifted.dtype)
+    losses = F.cross_entropy(shifted.transpose(1, 2), targets, reduction="none")
+    return (losses * valid).sum(1) / valid.sum(1).clamp_min(1.0)
+
+
+def tiny_gpt(vocab_size: int, max_length: int, *, width: int = 64, layers: int = 2) -> HFCausalLM:
+    """A randomly initialised GPT-2 (Radford et al. 2019) with ``layers`` blocks of ``width``
+    units and 2 attention heads, over ``vocab_size`` token ids and ``max_length`` positions
+    (embeddings tied to the output layer, as in GPT-2; no dropout, so runs are deterministic)."""
+    transformers = require_package("transformers", "hf", "the gpt-tiny model")
+    config = transformers.GPT2Config(
+        vocab_size=vocab_size,
+        n_positions=max_length,
+        n_embd=width,
+        n_layer=layers,
+        n_head=2,
+        resid_pdrop=0.0,
+        embd_pdrop=0.0,
+        attn_pdrop=0.0,
+        bos_token_id=1,
+        eos_token_id=1,
+        pad_token_id=0,
+    )
+    return HFCausalLM.from_config(config)
 
 
 class BagOfWords(nn.Module):

@@ -55,8 +55,9 @@ class UserModel:
             return type(self.source).__name__
         return getattr(self.source, "__name__", type(self.source).__name__)
 
-    def build(self, num_outputs: int) -> tuple[nn.Module, str]:
-        """A fresh network with ``num_outputs`` outputs, and the name of its output layer."""
+    def build(self, num_outputs: int, *, language_model: bool = False) -> tuple[nn.Module, str]:
+        """A fresh network with ``num_outputs`` outputs, and the name of its output layer; a
+        ``language_model`` is kept as it is (its outputs are its vocabulary; layer name ``""``)."""
         if isinstance(self.source, nn.Module):
             try:
                 network = copy.deepcopy(self.source)
@@ -71,6 +72,8 @@ class UserModel:
                 raise LifelongError(
                     f"model factory {self.name} returned {type(network).__name__}, not an nn.Module"
                 )
+        if language_model:
+            return network, ""
         layer = find_output_layer(network, self.output_layer)
         fit_output_layer(network, layer, num_outputs)
         return network, layer

@@ -7,8 +7,9 @@ by ``lifelong compare``).
 
 from __future__ import annotations
 
+import html
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,11 @@ from lifelong.core.io import atomic_write_text
 from lifelong.core.results import (
     COMPARE_FILE,
     OUTCOMES_FILE,
+    check_same_objective,
     check_same_stream,
     load_metrics,
+    objective,
+    result_matrix,
     run_name,
 )
 from lifelong.errors import LifelongError
@@ -108,11 +112,12 @@ def collect(paths: Sequence[str | Path]) -> Collection:
                 f"{folder}: not a run or comparison folder (no metrics.json or {COMPARE_FILE})"
             )
     finished = {
-        f"{r['strategy']} seed {r['seed']}": r["metrics"]["config"]
+        f"{r['strategy']} seed {r['seed']}": r["metrics"]
         for r in records
         if r["metrics"] is not None
     }
-    check_same_stream(finished)
+    check_same_objective(finished)
+    check_same_stream({name: m["config"] for name, m in finished.items()})
     _disambiguate(records)
     if len(paths) == 1 and not texts:
         config = dict(records[0]["metrics"]["config"])
@@ -145,9 +150,26 @@ def _disambiguate(records: list[dict[str, Any]]) -> None:
 
 
 # ---------------------------------------------------------------------------------- comparison
-def write_comparison_report(collection: Collection, out: Path, *, title: str = "") -> list[L.Entry]:
-    """Write leaderboard.csv/.md, curves/heatmaps/bars/cost.png and report.html to ``out``."""
-    from lifelong.report.plots import plot_bars, plot_cost, plot_curves_grid, plot_heatmaps
+def write_comparison_report(
+    collection: Collection,
+    out: Path,
+    *,
+    title: str = "",
+    sections: Sequence[tuple[str, str]] = (),
+) -> list[L.Entry]:
+    """Write leaderboard.csv/.md, curves/heatmaps/bars/cost.png and report.html to ``out``
+    (language-modelling runs: loss curves, loss-matrix heatmaps, loss bars; no cost figure).
+
+    Args:
+        sections: (heading, inner HTML) shown before the leaderboard (an experiment's own table).
+    """
+    from lifelong.report.plots import (
+        plot_bars,
+        plot_cost,
+        plot_curves_grid,
+        plot_heatmaps,
+        plot_loss_bars,
+    )
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -161,7 +183,11 @@ def write_comparison_report(collection: Collection, out: Path, *, title: str = "
     )
     ok = [e for e in entries if not e.failed]
     figures: list[tuple[Path, str]] = []
-    if ok:
+    lm = L.is_language_model(entries)
+    if ok and lm:
+        figures = _loss_figures(ok, finished, out, plot_curves_grid, plot_heatmaps, plot_loss_bars)
+        (out / "cost.png").unlink(missing_ok=True)
+    elif ok:
         first = {e.strategy: next(r for r in finished if r["strategy"] == e.strategy) for e in ok}
         plot_curves_grid(
             [(f"{name} (seed {r['seed']})", r["metrics"]) for name, r in first.items()],
@@ -239,20 +265,25 @@ def write_comparison_report(collection: Collection, out: Path, *, title: str = "
     rows = L.table_rows(entries)
     classes = ["failed" if e.failed else ("best" if i == 0 else "") for i, e in enumerate(entries)]
     board = H.table(
-        L.headings(),
+        L.headings(entries),
         rows,
         text_columns=(1, len(rows[0]) - 1) if rows else (1,),
         row_classes=classes,
     )
+    note = (
+        html.escape(L.LM_NOTE)
+        if lm
+        else "Forgetting: drop from a task's best to its final accuracy (Chaudhry et al. 2018); "
+        "BWT/FWT: Lopez-Paz &amp; Ranzato 2017."
+    )
     board += (
         '<p class="note">mean ± sample standard deviation over seeds (standard errors in '
-        "leaderboard.csv). Forgetting: drop from a task's best to its final accuracy "
-        "(Chaudhry et al. 2018); BWT/FWT: Lopez-Paz &amp; Ranzato 2017.</p>"
+        f"leaderboard.csv). {note}</p>"
     )
-    sections = [("Leaderboard", f"<p>{summary}</p>{board}")]
+    parts = [*sections, ("Leaderboard", f"<p>{summary}</p>{board}")]
     failures = [r for r in records if r["metrics"] is None]
     if failures:
-        sections.append(
+        parts.append(
             (
                 "Failed or unfinished runs",
                 H.table(
@@ -262,19 +293,19 @@ def write_comparison_report(collection: Collection, out: Path, *, title: str = "
                 ),
             )
         )
-    sections.append(
+    parts.append(
         (
             "Figures",
             "".join(H.figure(path, caption) for path, caption in figures)
             or "<p>No finished run to plot.</p>",
         )
     )
-    sections.append(("Configuration", H.pre(collection.config_text)))
-    sections.append(("Environment", _environment_html(finished)))
+    parts.append(("Configuration", H.pre(collection.config_text)))
+    parts.append(("Environment", _environment_html(finished)))
     document = H.page(
         title or f"lifelong comparison: {stream}",
         f"{len(finished)} of {len(records)} runs finished; {len(entries)} strategies.",
-        sections,
+        parts,
     )
     atomic_write_text(out / "report.html", document)
     return entries
@@ -324,24 +355,84 @@ def _online_figures(
     ]
 
 
+def _loss_figures(
+    ok: Sequence[L.Entry],
+    finished: Sequence[dict[str, Any]],
+    out: Path,
+    plot_curves_grid: Callable[..., None],
+    plot_heatmaps: Callable[..., None],
+    plot_loss_bars: Callable[..., None],
+) -> list[tuple[Path, str]]:
+    """The figures of a comparison of language-modelling runs (losses: lower is better)."""
+    first = {e.strategy: next(r for r in finished if r["strategy"] == e.strategy) for e in ok}
+    plot_curves_grid(
+        [(f"{name} (seed {r['seed']})", r["metrics"]) for name, r in first.items()],
+        out / "curves.png",
+    )
+    matrices = [
+        (e.strategy, mean_matrix([r["metrics"] for r in finished if r["strategy"] == e.strategy]))
+        for e in ok
+    ]
+    plot_heatmaps(matrices, out / "heatmaps.png", losses=True)
+    loss, forgetting = "average_loss", "average_loss_forgetting"
+    plot_loss_bars(
+        [
+            (
+                e.strategy,
+                e.stats[loss].mean,
+                e.stats[loss].std,
+                e.stats[forgetting].mean,
+                e.stats[forgetting].std,
+            )
+            for e in ok
+        ],
+        out / "bars.png",
+    )
+    return [
+        (
+            out / "curves.png",
+            "Test loss of every text domain during training (one seed per strategy; lower is "
+            "better, a rising line is forgetting); dashed lines mark domain boundaries.",
+        ),
+        (
+            out / "heatmaps.png",
+            "Loss matrix per strategy (mean over seeds; nats per token, lower is better): row i "
+            "after training domain i, column j evaluated on domain j.",
+        ),
+        (
+            out / "bars.png",
+            "Average final loss and average loss forgetting per strategy (lower is better); "
+            "error bars: one standard deviation over seeds.",
+        ),
+    ]
+
+
 def mean_matrix(metrics: Sequence[dict[str, Any]]) -> list[list[float]]:
-    return np.mean(
-        [np.asarray(m["accuracy_matrix"], dtype=float) for m in metrics], axis=0
-    ).tolist()
+    """The mean over runs of their accuracy (or, language modelling, loss) matrices."""
+    return np.mean([np.asarray(result_matrix(m), dtype=float) for m in metrics], axis=0).tolist()
 
 
 def _stream_name(metrics: dict[str, Any]) -> str:
     c = metrics["config"]
+    if objective(metrics) == "lm":
+        return f"{c.get('benchmark')} (language modelling, {len(result_matrix(metrics))} domains)"
     return f"{c.get('benchmark')} ({c.get('setting')}-incremental, {c.get('tasks')} tasks)"
 
 
 def _summary(entries: Sequence[L.Entry]) -> str:
-    import html
-
     ok = [e for e in entries if not e.failed]
     if not ok:
         return "No strategy finished a run."
     best = ok[0]
+    if best.language_model:
+        least = min(ok, key=lambda e: e.stats["average_loss_forgetting"].mean or 0.0)
+        return (
+            f"Lowest average loss: <b>{html.escape(best.strategy)}</b> "
+            f"({L.cell(best.stats['average_loss'], 'average_loss')} nats/token). Least loss "
+            f"forgetting: <b>{html.escape(least.strategy)}</b> "
+            f"({L.cell(least.stats['average_loss_forgetting'], 'average_loss_forgetting')}). "
+            "Lower is better for both."
+        )
     least = min(ok, key=lambda e: e.stats["average_forgetting"].mean or 0.0)
     acc = best.stats["average_accuracy"]
     fgt = least.stats["average_forgetting"]
@@ -379,6 +470,9 @@ def write_run_report(folder: Path, metrics: dict[str, Any]) -> None:
 
     folder = Path(folder)
     config = metrics["config"]
+    if objective(metrics) == "lm":
+        _write_lm_run_report(folder, metrics)
+        return
     plot_curves(metrics, folder / "curves.png")
     plot_heatmaps(
         [(f"{config.get('strategy')} (seed {config.get('seed')})", metrics["accuracy_matrix"])],
@@ -425,4 +519,54 @@ def write_run_report(folder: Path, metrics: dict[str, Any]) -> None:
         f"lifelong run: {config.get('strategy')} on {_stream_name(metrics)}, "
         f"seed {config.get('seed')}"
     )
+    atomic_write_text(folder / "report.html", H.page(title, str(folder), sections))
+
+
+def _write_lm_run_report(folder: Path, metrics: dict[str, Any]) -> None:
+    """curves.png (loss of every domain over training), heatmap.png (the loss matrix) and
+    report.html of a language-modelling run."""
+    from lifelong.report.plots import plot_curves, plot_heatmaps
+
+    config = metrics["config"]
+    plot_curves(metrics, folder / "curves.png")
+    name = f"{config.get('strategy')} (seed {config.get('seed')})"
+    plot_heatmaps([(name, metrics["loss_matrix"])], folder / "heatmap.png", losses=True)
+    loss_matrix = metrics["loss_matrix"]
+    matrix = H.table(
+        ["after training"] + [f"domain {j + 1}" for j in range(len(loss_matrix))],
+        [[f"domain {i + 1}"] + list(row) for i, row in enumerate(loss_matrix)],
+    )
+    forgetting = metrics.get("loss_forgetting_per_task", [])
+    rows: list[list[Any]] = [
+        ["average loss (nats/token, lower is better)", metrics.get("average_loss")],
+        ["average perplexity (lower is better)", metrics.get("average_perplexity")],
+        ["average loss forgetting (lower is better)", metrics.get("average_loss_forgetting")],
+        [
+            "loss backward transfer (positive: later domains helped)",
+            metrics.get("loss_backward_transfer"),
+        ],
+        ["loss forgetting per domain", " ".join(f"{f:.3f}" for f in forgetting) or "-"],
+        ["training seconds", metrics.get("train_seconds")],
+        ["parameters", (metrics.get("parameters") or {}).get("total")],
+    ]
+    sections = [
+        (
+            "Metrics",
+            H.table(["metric", "value"], rows)
+            + f"<p>{html.escape(metrics.get('direction', ''))}</p>",
+        ),
+        ("Loss matrix", "<p>Row i: after training domain i; column j: domain j.</p>" + matrix),
+        (
+            "Figures",
+            H.figure(
+                folder / "curves.png",
+                "Test loss of every domain during training (lower is better; a rising line is "
+                "forgetting); dashed lines mark domain boundaries.",
+            )
+            + H.figure(folder / "heatmap.png", "The loss matrix (nats per token)."),
+        ),
+        ("Configuration", H.pre(yaml.safe_dump(config, sort_keys=False))),
+        ("Environment", _environment_html([{"metrics": metrics}])),
+    ]
+    title = f"lifelong run: {config.get('strategy')} on {_stream_name(metrics)}, seed {config.get('seed')}"
     atomic_write_text(folder / "report.html", H.page(title, str(folder), sections))

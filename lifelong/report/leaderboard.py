@@ -1,5 +1,8 @@
 """The leaderboard: per strategy, mean, standard deviation and standard error over seeds.
 
+Language-modelling runs (``"objective": "lm"`` in metrics.json) get their own columns: average
+loss, perplexity, loss forgetting and loss backward transfer, ranked by the lowest average loss.
+
 ``std`` is the sample standard deviation (n - 1 in the denominator) and ``sem = std / sqrt(n)``;
 both are empty with a single seed. Failed runs are not averaged: a strategy lists how many of its
 runs finished and the first error.
@@ -16,6 +19,12 @@ from typing import Any
 from lifelong.core.results import Stat
 
 MB = 2**20
+LM_NOTE = (
+    "Language modelling: losses are mean next-token cross-entropies (nats per token) on each "
+    "domain's test texts, lower is better; loss forgetting is the rise of a domain's loss from its "
+    "best to its final value (lower is better); loss BWT is positive when later domains lowered "
+    "earlier domains' losses. "
+)
 
 
 def _parameters(m: dict[str, Any]) -> float | None:
@@ -41,6 +50,12 @@ COLUMNS: list[tuple[str, str, Callable[[dict[str, Any]], Any], bool | None]] = [
     # online runs (issue 14); empty for offline runs
     ("anytime_auc", "anytime AUC", lambda m: (m.get("online") or {}).get("anytime_auc"), True),
     (
+        "class_forgetting",
+        "class forgetting",
+        lambda m: (m.get("online") or {}).get("average_class_forgetting"),
+        False,
+    ),
+    (
         "online_accuracy",
         "online accuracy",
         lambda m: (m.get("online") or {}).get("online_accuracy"),
@@ -57,6 +72,21 @@ COLUMNS: list[tuple[str, str, Callable[[dict[str, Any]], Any], bool | None]] = [
         False,
     ),
 ]
+# Language-modelling runs: losses in nats per token, lower is better (but BWT: positive is good).
+LM_COLUMNS: list[tuple[str, str, Callable[[dict[str, Any]], Any], bool | None]] = [
+    ("average_loss", "avg loss", lambda m: m.get("average_loss"), False),
+    ("average_perplexity", "avg perplexity", lambda m: m.get("average_perplexity"), False),
+    (
+        "average_loss_forgetting",
+        "loss forgetting",
+        lambda m: m.get("average_loss_forgetting"),
+        False,
+    ),
+    ("loss_backward_transfer", "loss BWT", lambda m: m.get("loss_backward_transfer"), True),
+    *[c for c in COLUMNS if c[0] in ("train_seconds", "parameters", "strategy_memory_mb")],
+    *[c for c in COLUMNS if c[0] == "peak_memory_mb"],
+]
+LM_SHOWN = [key for key, *_ in LM_COLUMNS if key != "peak_memory_mb"]
 # Shown in the terminal and in markdown; the CSV has every column.
 SHOWN = [
     "average_accuracy",
@@ -84,12 +114,32 @@ class Entry:
     def failed(self) -> bool:
         return self.finished == 0
 
+    @property
+    def language_model(self) -> bool:
+        """A row of language-modelling runs (loss columns)."""
+        return "average_loss" in self.stats
+
+
+def is_language_model(entries: Sequence[Entry]) -> bool:
+    """Whether ``entries`` rank language-modelling runs (loss, lower is better)."""
+    return bool(entries) and entries[0].language_model
+
+
+def columns(language_model: bool) -> list[tuple[str, str, Callable[[dict[str, Any]], Any], Any]]:
+    return LM_COLUMNS if language_model else COLUMNS
+
+
+def shown(language_model: bool) -> list[str]:
+    return LM_SHOWN if language_model else SHOWN
+
 
 def build_leaderboard(records: Sequence[dict[str, Any]]) -> list[Entry]:
     """Aggregate run records ``{strategy, seed, status, error, metrics}`` into sorted rows.
 
-    Rows are sorted by mean average accuracy (best first); strategies without a finished run last.
+    Rows are sorted by mean average accuracy (best first), or for language-modelling runs by mean
+    average loss (lowest first); strategies without a finished run last.
     """
+    lm = any((r.get("metrics") or {}).get("objective") == "lm" for r in records)
     order: list[str] = []
     by_strategy: dict[str, list[dict[str, Any]]] = {}
     for record in records:
@@ -100,14 +150,17 @@ def build_leaderboard(records: Sequence[dict[str, Any]]) -> list[Entry]:
     for strategy in order:
         runs = by_strategy[strategy]
         ok = [r["metrics"] for r in runs if r.get("metrics") is not None]
-        stats = {key: Stat.of([get(m) for m in ok]) for key, _, get, _ in COLUMNS}
+        stats = {key: Stat.of([get(m) for m in ok]) for key, _, get, _ in columns(lm)}
         errors = [
             f"seed {r['seed']}: {r.get('error') or 'failed'}"
             for r in runs
             if r.get("metrics") is None
         ]
         entries.append(Entry(strategy, len(runs), len(ok), stats, errors))
-    entries.sort(key=lambda e: (e.failed, -(e.stats["average_accuracy"].mean or 0.0)))
+    if lm:
+        entries.sort(key=lambda e: (e.failed, e.stats["average_loss"].mean or 0.0))
+    else:
+        entries.sort(key=lambda e: (e.failed, -(e.stats["average_accuracy"].mean or 0.0)))
     return entries
 
 
@@ -140,9 +193,11 @@ def status(entry: Entry) -> str:
     return f"{entry.runs - entry.finished} of {entry.runs} failed: {entry.errors[0]}"
 
 
-def headings() -> list[str]:
-    names = {key: heading for key, heading, _, _ in COLUMNS}
-    return ["rank", "strategy", "seeds"] + [names[k] for k in SHOWN] + ["status"]
+def headings(entries: Sequence[Entry] = ()) -> list[str]:
+    """Column headings of :func:`table_rows` (loss columns for language-modelling ``entries``)."""
+    lm = is_language_model(entries)
+    names = {key: heading for key, heading, _, _ in columns(lm)}
+    return ["rank", "strategy", "seeds"] + [names[k] for k in shown(lm)] + ["status"]
 
 
 def table_rows(entries: Sequence[Entry]) -> list[list[str]]:
@@ -155,7 +210,7 @@ def table_rows(entries: Sequence[Entry]) -> list[list[str]]:
                 entry.strategy,
                 f"{entry.finished}/{entry.runs}",
             ]
-            + [cell(entry.stats[k], k) for k in SHOWN]
+            + [cell(entry.stats[k], k) for k in shown(entry.language_model)]
             + [status(entry)]
         )
     return rows
@@ -166,12 +221,13 @@ def to_csv(entries: Sequence[Entry]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     header = ["rank", "strategy", "runs", "finished"]
-    for key, *_ in COLUMNS:
+    chosen = columns(is_language_model(entries))
+    for key, *_ in chosen:
         header += [f"{key}_mean", f"{key}_std", f"{key}_sem"]
     writer.writerow(header + ["status", "error"])
     for rank, entry in enumerate(entries, 1):
         row: list[Any] = ["" if entry.failed else rank, entry.strategy, entry.runs, entry.finished]
-        for key, *_ in COLUMNS:
+        for key, *_ in chosen:
             s = entry.stats[key]
             row += [_csv_num(s.mean), _csv_num(s.std), _csv_num(s.sem)]
         state = "ok" if entry.finished == entry.runs else "failed" if entry.failed else "partial"
@@ -189,7 +245,7 @@ def _md_escape(text: str) -> str:
 
 def to_markdown(entries: Sequence[Entry], *, caption: str = "") -> str:
     """A markdown table (mean ± std over seeds), with a caption line when given."""
-    head = headings()
+    head = headings(entries)
     lines = [f"{caption}\n" if caption else ""]
     lines.append("| " + " | ".join(head) + " |")
     lines.append(
@@ -197,9 +253,13 @@ def to_markdown(entries: Sequence[Entry], *, caption: str = "") -> str:
     )
     for row in table_rows(entries):
         lines.append("| " + " | ".join(_md_escape(c) for c in row) + " |")
+    note = (
+        LM_NOTE
+        if is_language_model(entries)
+        else "Forgetting: Chaudhry et al. 2018; BWT/FWT: Lopez-Paz & Ranzato 2017. "
+    )
     lines.append(
         "\nmean ± sample standard deviation over seeds; standard errors are in "
-        "leaderboard.csv. Forgetting: Chaudhry et al. 2018; BWT/FWT: Lopez-Paz & "
-        "Ranzato 2017. Extra memory: strategy state besides the model."
+        f"leaderboard.csv. {note}Extra memory: strategy state besides the model."
     )
     return "\n".join(line for line in lines if line is not None).lstrip("\n") + "\n"

@@ -49,14 +49,26 @@ def plot_curves_grid(runs: Sequence[tuple[str, dict[str, Any]]], path: Path) -> 
     save(fig, path)
 
 
-def draw_heatmap(ax: Any, matrix: Sequence[Sequence[float]], title: str) -> Any:
-    """The accuracy matrix as a heatmap: row i after training task i, column j on task j."""
+def draw_heatmap(
+    ax: Any,
+    matrix: Sequence[Sequence[float]],
+    title: str,
+    *,
+    scale: tuple[float, float] | None = None,
+) -> Any:
+    """The accuracy matrix as a heatmap: row i after training task i, column j on task j; with a
+    ``scale`` (low, high), a loss matrix (reversed colours: a low loss is bright, as a high
+    accuracy is)."""
     T = len(matrix)
-    image = ax.imshow(matrix, vmin=0.0, vmax=1.0, cmap="viridis")
+    low, high = scale or (0.0, 1.0)
+    cmap = "viridis" if scale is None else "viridis_r"
+    image = ax.imshow(matrix, vmin=low, vmax=high, cmap=cmap)
     if T <= 10:
         for i in range(T):
             for j in range(T):
                 value = matrix[i][j]
+                fraction = (value - low) / max(high - low, 1e-12)
+                bright = fraction > 0.6 if scale is None else fraction < 0.4
                 ax.text(
                     j,
                     i,
@@ -64,7 +76,7 @@ def draw_heatmap(ax: Any, matrix: Sequence[Sequence[float]], title: str) -> Any:
                     ha="center",
                     va="center",
                     fontsize=8,
-                    color="black" if value > 0.6 else "white",
+                    color="black" if bright else "white",
                 )
     ticks = list(range(T))
     ax.set_xticks(ticks, [str(t + 1) for t in ticks])
@@ -75,16 +87,60 @@ def draw_heatmap(ax: Any, matrix: Sequence[Sequence[float]], title: str) -> Any:
     return image
 
 
-def plot_heatmaps(matrices: Sequence[tuple[str, Sequence[Sequence[float]]]], path: Path) -> None:
-    """One accuracy-matrix heatmap per strategy (or run), sharing one colour scale."""
+def plot_heatmaps(
+    matrices: Sequence[tuple[str, Sequence[Sequence[float]]]],
+    path: Path,
+    *,
+    losses: bool = False,
+) -> None:
+    """One accuracy-matrix heatmap per strategy (or run), sharing one colour scale; ``losses``:
+    loss matrices of language-modelling runs (scale from their smallest to largest loss)."""
     fig, axes = _grid(len(matrices), 4.2, 3.8)
+    scale = None
+    if losses:
+        values = [v for _, matrix in matrices for row in matrix for v in row]
+        scale = (min(values), max(values))
     image = None
     for ax, (title, matrix) in zip(axes, matrices, strict=True):
-        image = draw_heatmap(ax, matrix, title)
+        image = draw_heatmap(ax, matrix, title, scale=scale)
+        if losses:
+            ax.set_xlabel("evaluated on domain")
+            ax.set_ylabel("after training domain")
     fig.tight_layout()
     if image is not None:
-        fig.colorbar(image, ax=axes, shrink=0.8, label="test accuracy")
+        label = "test loss, nats/token (lower is better)" if losses else "test accuracy"
+        fig.colorbar(image, ax=axes, shrink=0.8, label=label)
     _write_png(fig, path, 110)
+
+
+def plot_loss_bars(
+    rows: Sequence[tuple[str, float | None, float | None, float | None, float | None]], path: Path
+) -> None:
+    """Language-modelling runs: average final loss and average loss forgetting per strategy (two
+    panels, each lower is better), error bars one standard deviation.
+
+    Args:
+        rows: (strategy, loss mean, loss std, loss forgetting mean, loss forgetting std).
+    """
+    names = [r[0] for r in rows]
+    fig, axes = plt.subplots(1, 2, figsize=(max(8.0, 2.0 * len(rows) + 3), 4.2))
+    panels = (
+        (axes[0], 1, "average loss, nats/token", "#3b75af"),
+        (axes[1], 3, "average loss forgetting (rise)", "#ef8636"),
+    )
+    for ax, column, title, color in panels:
+        ax.bar(
+            names,
+            [r[column] or 0.0 for r in rows],
+            yerr=[r[column + 1] or 0.0 for r in rows],
+            capsize=4,
+            color=color,
+        )
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        ax.set_title(f"{title} (lower is better)")
+        ax.tick_params(axis="x", rotation=20 if len(rows) > 4 else 0)
+        ax.grid(axis="y", alpha=0.3)
+    save(fig, path)
 
 
 def plot_bars(
@@ -231,4 +287,44 @@ def plot_online_cost(points: Sequence[tuple[str, float, float]], path: Path) -> 
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
     ax.set_title("Online: accuracy against compute (mean over seeds)")
+    save(fig, path)
+
+
+def plot_fine_tuning(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None:
+    """Final accuracy, forgetting and learning accuracy per fine-tuning configuration (bars with
+    standard errors), and each configuration's trainable parameters (log scale).
+
+    Args:
+        rows: :func:`lifelong.experiments.text_forgetting.summarize` rows.
+    """
+    fig, (bars, cost) = plt.subplots(1, 2, figsize=(12, 4.2), width_ratios=(3, 2))
+    metrics = [
+        ("average_accuracy", "final accuracy"),
+        ("average_forgetting", "forgetting"),
+        ("learning_accuracy", "learning accuracy"),
+    ]
+    width = 0.8 / len(metrics)
+    for k, (key, name) in enumerate(metrics):
+        xs = [i + (k - 1) * width for i in range(len(rows))]
+        errors = [r[f"{key}_sem"] or 0.0 for r in rows]
+        bars.bar(xs, [r[key] for r in rows], width, yerr=errors, capsize=3, label=name)
+    bars.set_xticks(range(len(rows)))
+    bars.set_xticklabels([r["label"] for r in rows], rotation=15, ha="right", fontsize=8)
+    bars.set_ylim(0, 1.05)
+    bars.set_ylabel("accuracy / forgetting")
+    bars.set_title(title, fontsize=10)
+    bars.grid(axis="y", alpha=0.3)
+    bars.legend(fontsize=8)
+    labels = [r["label"] for r in rows]
+    counts = [r["trainable_parameters"] for r in rows]
+    cost.barh(range(len(rows)), counts, color=[f"C{i}" for i in range(len(rows))])
+    for i, n in enumerate(counts):
+        cost.annotate(f"{n:,}", (n, i), xytext=(3, 0), textcoords="offset points", va="center")
+    cost.set_yticks(range(len(rows)))
+    cost.set_yticklabels(labels, fontsize=8)
+    cost.invert_yaxis()
+    cost.set_xscale("log")
+    cost.set_xlim(right=max(counts) * 30)
+    cost.set_xlabel("trainable parameters (log scale)")
+    cost.grid(axis="x", alpha=0.3)
     save(fig, path)

@@ -1,7 +1,8 @@
 """TensorBoard event files: training loss per iteration and task accuracies at every evaluation.
 
 Scalars: ``loss/train`` (x: global iteration), ``accuracy/task_<j>`` and ``accuracy/average_seen``
-at curve evaluations, and ``final/task_<j>`` after each task (x: number of tasks trained). View with
+at curve evaluations (``loss/task_<j>`` and ``loss/average_seen`` for a language-modelling run), and
+``final/task_<j>`` after each task (x: number of tasks trained). View with
 ``tensorboard --logdir RUN/tensorboard``.
 """
 
@@ -31,9 +32,11 @@ class TensorBoardLog(Observer):
         self.writer: Any = None  # created when the run starts, after its folder is checked
         self.last_global = 0
         self.tasks_seen = 0
+        self.scores = "accuracy"  # "loss" on a language-modelling stream
 
     def run_started(self, info: dict[str, Any]) -> None:
         self.writer = self._writer_class(log_dir=str(self.log_dir))
+        self.scores = "loss" if info.get("objective") == "lm" else "accuracy"
         self.writer.add_text("run", ", ".join(f"{k}: {v}" for k, v in info.items()))
 
     def task_started(self, task: int, iterations: int) -> None:
@@ -45,9 +48,10 @@ class TensorBoardLog(Observer):
 
     def evaluated(self, global_iteration: int, task: int, accuracies: Sequence[float]) -> None:
         for j, accuracy in enumerate(accuracies):
-            self.writer.add_scalar(f"accuracy/task_{j + 1}", accuracy, global_iteration)
+            self.writer.add_scalar(f"{self.scores}/task_{j + 1}", accuracy, global_iteration)
         seen = list(accuracies[: task + 1])
-        self.writer.add_scalar("accuracy/average_seen", sum(seen) / len(seen), global_iteration)
+        average = sum(seen) / len(seen)
+        self.writer.add_scalar(f"{self.scores}/average_seen", average, global_iteration)
 
     def task_done(self, task: int, accuracies: Sequence[float]) -> None:
         self.evaluated(self.last_global, task, accuracies)

@@ -25,6 +25,7 @@ class Cumulative(Strategy):
     name = "cumulative"
     config_class = CumulativeConfig
     paper = "cumulative (incremental joint) training"
+    objectives = frozenset({"classify", "lm"})  # language modelling: its next-token loss
 
     def training_tasks(self, task: Task) -> list[int]:
         return list(range(task.index + 1))

@@ -48,6 +48,7 @@ class ER(Strategy):
     name = "er"
     config_class = ERConfig
     paper = "Chaudhry et al. 2019, On tiny episodic memories in continual learning"
+    objectives = frozenset({"classify", "lm"})  # language modelling: its next-token loss
     task_free = True
     config: ERConfig
     buffer: ReplayBuffer
@@ -60,9 +61,9 @@ class ER(Strategy):
 
     def loss(self, batch: Batch) -> torch.Tensor:
         if len(self.buffer) == 0:
-            return self.classification_loss(batch)
+            return self.task_loss(batch)
         replay = self.buffer.sample(self.config.replay_batch_size, self.context.rng)
-        return self.classification_loss(joined(batch, replay))
+        return self.task_loss(joined(batch, replay))
 
     def after_step(self, batch: Batch) -> None:
         scenario = self.context.scenario

@@ -28,6 +28,7 @@ class Joint(Strategy):
     name = "joint"
     config_class = JointConfig
     paper = "joint (multi-task / offline) training upper bound"
+    objectives = frozenset({"classify", "lm"})  # language modelling: its next-token loss
 
     def training_tasks(self, task: Task) -> list[int]:
         last = self.context.scenario.num_tasks - 1

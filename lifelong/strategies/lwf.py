@@ -17,6 +17,10 @@ strength = 0.25. Which outputs are "old" depends on the setting (as in van de Ve
 * class-incremental: the units of all classes of previous tasks (one softmax over them);
 * domain-incremental: all output units (shared by every task).
 
+Language-modelling streams (text domains): CE_t is the mean next-token loss and the distilled outputs
+are the next-token distributions at every non-padding position of the current texts (L_old averaged
+over positions), as in distillation of language models (Hinton et al. 2015, applied per token).
+
 Deviation: the paper also warms up the new head with the body frozen, then fine-tunes everything;
 here all parameters are trained from the first iteration (as in van de Ven & Tolias 2019).
 
@@ -38,6 +42,7 @@ from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Context, Strategy, StrategyConfig
 from lifelong.data.scenarios import Task
+from lifelong.models.hf import next_token_losses
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class LwF(Strategy):
     config_class = LwFConfig
     paper = "Li & Hoiem 2016, Learning without Forgetting (ECCV)"
     config: LwFConfig
+    objectives = frozenset({"classify", "lm"})  # language modelling: per-token distillation
 
     def __init__(self, model: nn.Module, config: LwFConfig, context: Context) -> None:
         super().__init__(model, config, context)
@@ -83,7 +89,22 @@ class LwF(Strategy):
             return logits[:, old]
         return logits
 
+    def text_loss(self, batch: Batch) -> torch.Tensor:
+        """Language modelling: next-token loss plus distillation of the teacher's next-token
+        distributions at the texts' positions."""
+        logits = self.model(batch.x)
+        loss = next_token_losses(logits, batch.x).mean()
+        if self.teacher is not None and self.context.tasks_seen > 1 and self.config.strength > 0:
+            valid = batch.x[:, 1].bool()
+            kd = distillation_loss(
+                logits[valid], self.teacher(batch.x)[valid], self.config.temperature
+            )
+            loss = loss + self.config.strength * kd
+        return loss
+
     def loss(self, batch: Batch) -> torch.Tensor:
+        if self.context.scenario.objective == "lm":
+            return self.text_loss(batch)
         logits = self(batch.x, self.routing_ids(batch))
         loss = nn.functional.cross_entropy(
             self.masked_logits(logits, self.routing_ids(batch)), batch.y

@@ -17,6 +17,10 @@ restricted to the units the task may predict in training
 Omega is accumulated (summed) over tasks. The paper uses all training samples; here N is
 ``importance_samples`` random training samples of the task.
 
+Language-modelling streams (text domains): CE_t is the mean next-token loss and f the next-token
+logits, ||f(x_n)||^2 averaged over the text's positions
+(:func:`lifelong.components.fisher.text_output_sensitivity`).
+
 Default strength: the value selected on a validation split of Split MNIST Task-IL (MLP 2x400, Adam;
 ``bench/regularization.py``, docs/results.md); it is scale-dependent: tune it for other streams.
 
@@ -32,7 +36,12 @@ from typing import Any, Literal
 
 import torch
 
-from lifelong.components.fisher import output_sensitivity, task_samples, trainable
+from lifelong.components.fisher import (
+    output_sensitivity,
+    task_samples,
+    text_output_sensitivity,
+    trainable,
+)
 from lifelong.components.penalty import QuadraticPenalty
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
@@ -69,20 +78,24 @@ class MAS(Strategy):
     config_class = MASConfig
     paper = "Aljundi et al. 2018, Memory Aware Synapses (ECCV)"
     config: MASConfig
+    objectives = frozenset({"classify", "lm"})  # language modelling: its next-token loss
 
     def __init__(self, model: torch.nn.Module, config: MASConfig, context: Context) -> None:
         super().__init__(model, config, context)
         self.penalty = QuadraticPenalty(trainable(self.model).items())  # adapter + head under LoRA
 
     def loss(self, batch: Batch) -> torch.Tensor:
-        loss = self.classification_loss(batch)
+        loss = self.task_loss(batch)
         if self.penalty.active and self.config.strength > 0:
             loss = loss + self.config.strength * self.penalty(self.model.named_parameters())
         return loss
 
     def after_task(self, task: Task) -> None:
         x, _, mask = task_samples(self, task, self.config.importance_samples)
-        omega = output_sensitivity(self.model, x, mask, method=self.config.importance_method)
+        if self.context.scenario.objective == "lm":
+            omega = text_output_sensitivity(self.model, x, method=self.config.importance_method)
+        else:
+            omega = output_sensitivity(self.model, x, mask, method=self.config.importance_method)
         self.penalty.update(omega, dict(self.model.named_parameters()), decay=1.0)
 
     def extra_metrics(self) -> dict[str, Any]:

@@ -24,4 +24,5 @@ class Naive(Strategy):
     name = "naive"
     config_class = NaiveConfig
     paper = "fine-tuning baseline (McCloskey & Cohen 1989)"
+    objectives = frozenset({"classify", "lm"})  # language modelling: its next-token loss
     task_free = True

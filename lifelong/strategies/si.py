@@ -64,6 +64,7 @@ class SI(Strategy):
     config_class = SIConfig
     paper = "Zenke, Poole & Ganguli 2017, Continual learning through synaptic intelligence (ICML)"
     config: SIConfig
+    objectives = frozenset({"classify", "lm"})  # language modelling: its next-token loss
 
     def __init__(self, model: torch.nn.Module, config: SIConfig, context: Context) -> None:
         super().__init__(model, config, context)
@@ -81,7 +82,7 @@ class SI(Strategy):
         return [getattr(self, f"{kind}_{i}") for i in range(len(self.names))]
 
     def loss(self, batch: Batch) -> torch.Tensor:
-        loss = self.classification_loss(batch)
+        loss = self.task_loss(batch)
         if self.penalty.active and self.config.strength > 0:
             loss = loss + self.config.strength * self.penalty(self.model.named_parameters())
         return loss

@@ -25,5 +25,6 @@ FAST_PARAMS.update(
         "mir": {"buffer_size": 60, "replay_batch_size": 8, "candidates": 16},
         "er-ace": {"buffer_size": 60, "replay_batch_size": 16},
         "gdumb": {"buffer_size": 60, "epochs": 2, "retrain_batch_size": 16},
+        "tf-mas": {"hard_buffer_size": 8, "update_every": 3},
     }
 )

@@ -185,3 +185,30 @@ def test_result_file_is_small_and_keeps_the_matrix(results):
     data = json.loads(text)
     assert len(data["metrics"]["accuracy_matrix"]) == 5
     assert data["train_seconds"] > 0
+
+
+@pytest.mark.parametrize(
+    "diagnosis, reference, chosen, changed",
+    [  # the values lifelong's selection chose (docs/results.md)
+        ("ewc-paper-fisher", "ewc", 1e7, {"fisher_mode", "fisher_samples"}),
+        ("si-c50", "si", 1.0, {"strength"}),
+    ],
+)
+def test_vandeven_diagnosis_rows_change_only_the_papers_hyperparameters(
+    diagnosis, reference, chosen, changed
+):
+    # A diagnosis row is the reproduction's test run of the same seed with only the hyperparameters
+    # the paper's code sets differently: every run setting (data order, network, optimizer, budget)
+    # and every other strategy default is shared.
+    from bench.protocols import PROTOCOLS
+
+    ours, theirs = PROTOCOLS["vandeven-split"], PROTOCOLS["vandeven-diagnosis"]
+    reference_job = R.Job(ours, "task", ours.method(reference), (("strength", chosen),), 2, "test")
+    diagnosis_job = R.Job(theirs, "task", theirs.method(diagnosis), (), 2, "test")
+    a, b = R.full_config(reference_job), R.full_config(diagnosis_job)
+    assert {k for k in a if a[k] != b[k]} == {"strategy_params", "strategy_config"}
+    differing = {k for k, v in a["strategy_config"].items() if b["strategy_config"][k] != v}
+    assert differing == changed
+    assert b["strategy_config"].get("fisher_mode", "predicted") == "predicted"
+    if "fisher_samples" in changed:  # every training sample of a Split MNIST task (<= 13,007)
+        assert b["strategy_config"]["fisher_samples"] >= 13_007

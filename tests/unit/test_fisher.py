@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -41,7 +43,7 @@ def _loop(model, x, mask, weights_of) -> dict[str, torch.Tensor]:
     return {n: t / len(x) for n, t in total.items()}
 
 
-@pytest.mark.parametrize("mode", ["empirical", "sampled", "exact"])
+@pytest.mark.parametrize("mode", ["empirical", "sampled", "predicted", "exact"])
 @pytest.mark.parametrize(
     "model_name, method", [("mlp", "factored"), ("mlp", "vmap"), ("cnn", "vmap"), ("cnn", "auto")]
 )
@@ -62,6 +64,9 @@ def test_vectorized_fisher_equals_per_sample_loop(mode, model_name, method):
         probs = F.softmax(model(x).masked_fill(~mask, -1e9), 1).detach()
         labels = torch.multinomial(probs, 1, generator=torch.Generator().manual_seed(5)).squeeze(1)
         assert mask[torch.arange(len(x)), labels].all()
+    elif mode == "predicted":  # the most probable allowed unit
+        labels = model(x).masked_fill(~mask, -1e9).argmax(1)
+        assert not torch.equal(labels, y)  # a different case from empirical
     else:
         labels = y
     if mode == "exact":
@@ -72,6 +77,24 @@ def test_vectorized_fisher_equals_per_sample_loop(mode, model_name, method):
     for n in reference:
         torch.testing.assert_close(fisher[n], reference[n], rtol=1e-4, atol=1e-7)
     assert sum(f.sum() for f in fisher.values()) > 0
+
+
+@pytest.mark.parametrize("method", ["factored", "vmap"])
+def test_predicted_and_exact_fisher_of_a_two_unit_head_by_hand(method):
+    # Logits (log 9, 0): p = 0.9 for unit 0, the predicted one. d log p_c / d bias = e_c - p, so
+    # the predicted label gives (1 - p)^2 = 0.01 per bias and the expectation over labels
+    # p (1 - p)^2 + (1 - p) p^2 = p (1 - p) = 0.09: nine times more (p / (1 - p)).
+    model = nn.Linear(1, 2)
+    with torch.no_grad():
+        model.weight.zero_()
+        model.bias.copy_(torch.tensor([math.log(9.0), 0.0]))
+    x, y = torch.ones(1, 1), torch.tensor([1])
+    mask = torch.ones(1, 2, dtype=torch.bool)
+    predicted = diagonal_fisher(model, x, y, mask, "predicted", method=method)
+    exact = diagonal_fisher(model, x, y, mask, "exact", method=method)
+    torch.testing.assert_close(predicted["bias"], torch.tensor([0.01, 0.01]))
+    torch.testing.assert_close(exact["bias"], torch.tensor([0.09, 0.09]))
+    torch.testing.assert_close(predicted["weight"], torch.tensor([[0.01], [0.01]]))
 
 
 def test_fisher_is_a_mean_of_squares_not_the_square_of_the_mean_gradient():

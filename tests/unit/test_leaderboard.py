@@ -68,3 +68,19 @@ def test_sorted_by_accuracy_and_failures_reported_not_averaged():
     md = to_markdown(entries)
     assert "| 2 | naive | 2/2 | 0.3000 ± 0.1414 |" in md
     assert "failed: seed 0: RuntimeError: broken" in md
+
+
+def test_online_runs_add_class_forgetting_to_the_csv():
+    runs = [record("er", s, 0.5) for s in (0, 1)]
+    for run, value in zip(runs, (0.2, 0.4), strict=True):
+        run["metrics"]["online"] = {
+            "anytime_auc": 0.6,
+            "average_class_forgetting": value,
+            "online_accuracy": 0.7,
+            "forward_per_sample": 2.0,
+            "backward_per_sample": 2.0,
+        }
+    (entry,) = build_leaderboard(runs)
+    assert entry.stats["class_forgetting"].mean == pytest.approx(0.3)
+    rows = list(csv.DictReader(io.StringIO(to_csv([entry]))))
+    assert float(rows[0]["class_forgetting_mean"]) == pytest.approx(0.3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -14,6 +15,7 @@ from lifelong import metrics as M
 from lifelong.cli import main
 from lifelong.components.buffer import ReplayBuffer
 from lifelong.core.config import RunConfig
+from lifelong.core.evaluation import class_counts, task_accuracies
 from lifelong.core.identity import identity
 from lifelong.core.runner import build_run_scenario, resolve, run
 from lifelong.core.strategy import Batch
@@ -75,6 +77,46 @@ def test_blurry_stream_mixes_neighbouring_tasks_by_the_stated_amount(scenario):
     assert stream.tasks_appeared(1) == 1 and stream.tasks_appeared(stream.samples) == 5
 
 
+class _Sizes(list):
+    """A stand-in scenario with only what OnlineStream reads: tasks' training indices, a device."""
+
+    device = torch.device("cpu")
+
+
+def _sized_scenario(*sizes: int) -> _Sizes:
+    return _Sizes(SimpleNamespace(train_indices=torch.arange(n)) for n in sizes)
+
+
+@pytest.mark.parametrize("width", [1.0, 0.4])
+def test_gradual_stream_ramps_the_next_task_linearly(width):
+    n = 40_000
+    stream = OnlineStream(_sized_scenario(n, n, n), 10, boundaries="gradual", drift=width, seed=1)
+    ids = stream.task_ids
+    # the ramp around the 0|1 boundary spans stream positions n(1 - w/2) .. n(1 + w/2); in its
+    # quarters task 1's share should be 1/8, 3/8, 5/8, 7/8 (P = 1/2 + s/w, linear in s)
+    start, quarter = int(n * (1 - width / 2)), int(n * width / 4)
+    shares = [
+        float((ids[start + k * quarter : start + (k + 1) * quarter] == 1).float().mean())
+        for k in range(4)
+    ]
+    assert shares == pytest.approx([0.125, 0.375, 0.625, 0.875], abs=0.03)
+    # outside the window the stream is pure (w < 1) and tasks never skip a neighbour
+    if width < 1:
+        assert int((ids[: start - quarter] != 0).sum()) == 0
+    assert int((ids[: int(n * 1.4)] == 2).sum()) == 0
+    # every sample exactly once
+    assert torch.bincount(ids).tolist() == [n, n, n]
+
+
+def test_gradual_stream_needs_a_drift_width():
+    with pytest.raises(ConfigError, match="drift width"):
+        OnlineStream(_sized_scenario(10, 10), 2, boundaries="gradual", drift=0.0)
+    with pytest.raises(ConfigError, match="--boundaries gradual together with --drift"):
+        RunConfig.of(online=True, boundaries="gradual")
+    with pytest.raises(ConfigError, match="needs --online"):
+        RunConfig.of(boundaries="gradual", drift=0.5)
+
+
 def test_stream_options_are_validated():
     with pytest.raises(ConfigError, match="needs --online"):
         RunConfig.of(boundaries="hidden")
@@ -100,7 +142,8 @@ def _spy_run(boundaries: str, **changes):
     def loss(self, batch):
         calls["ids"].append(batch.task_ids.clone())
         calls["seen"].append(self.context.tasks_seen)
-        calls["mask"].append(self.output_mask(None).clone())
+        mask = self.output_mask(None)
+        calls["mask"].append(None if mask is None else mask.clone())
         return original_loss(self, batch)
 
     with (
@@ -113,10 +156,11 @@ def _spy_run(boundaries: str, **changes):
     return calls, result
 
 
-@pytest.mark.parametrize("boundaries", ["hidden", "blurry"])
+@pytest.mark.parametrize("boundaries", ["hidden", "blurry", "gradual"])
 def test_task_free_learner_is_told_no_task_id_and_no_boundary(boundaries):
     blur = 0.5 if boundaries == "blurry" else 0.0
-    calls, result = _spy_run(boundaries, blurry=blur)
+    drift = 1.0 if boundaries == "gradual" else 0.0
+    calls, result = _spy_run(boundaries, blurry=blur, drift=drift)
     assert len(calls["before"]) == 1
     assert calls["before"][0].classes == () and len(calls["before"][0].train_indices) == 0
     assert calls["after"] == []
@@ -126,6 +170,18 @@ def test_task_free_learner_is_told_no_task_id_and_no_boundary(boundaries):
     masks = torch.stack(calls["mask"]).int()
     assert (masks[1:] >= masks[:-1]).all() and masks[-1].all()
     assert len(result.accuracy_matrix) == 5  # the evaluator still records rows
+
+
+def test_gradual_drift_on_permuted_digits_leaks_no_task_to_the_learner():
+    # domain-incremental: batches mixing two permutations are transformed per sample
+    calls, result = _spy_run(
+        "gradual", drift=1.0, benchmark="permuted-digits", setting="domain", tasks=3
+    )
+    assert len(calls["before"]) == 1 and calls["after"] == []
+    assert all(int(ids.abs().sum()) == 0 for ids in calls["ids"]) and set(calls["seen"]) == {1}
+    assert len(result.accuracy_matrix) == 3
+    tested = result.metrics["online"]["online_tested"]
+    assert tested == result.metrics["online"]["samples"] == 120
 
 
 def test_known_boundaries_are_told_at_each_task():
@@ -168,6 +224,33 @@ def test_anytime_metrics_hand_computed():
         M.area_under_anytime_curve([200, 100], [0.5, 0.5])
 
 
+def test_class_forgetting_hand_computed():
+    # 3 points, 4 classes; classes 2, 3 come with the second (last) task at point 2
+    C = [[0.9, 0.7, None, None], [0.6, 0.8, None, None], [0.5, 0.8, 1.0, 0.4]]
+    assert M.anytime_class_forgetting(C) == pytest.approx([0.4, 0.0, 0.0, 0.0])
+    # the classes of the last task (2, 3) are left out of the mean: (0.4 + 0.0) / 2
+    assert M.average_class_forgetting(C, [1, 1, 2], 2) == pytest.approx(0.2)
+    assert M.anytime_class_forgetting([[0.5, None]]) == [0.0, None]
+    assert M.average_class_forgetting([[0.5]], [1], 1) is None
+
+
+def test_class_counts_add_up_to_task_accuracies(scenario):
+    def predict(x, ids):  # predicts unit 0 or 1 from the first pixel: right on some samples
+        return torch.stack([x.flatten(1)[:, 0], 0.5 * torch.ones(len(x))], 1)
+
+    tasks = [0, 1]
+    sets = [scenario[t].eval_indices[:50] for t in tasks]
+    correct, total = class_counts(predict, scenario, tasks, sets, 16)
+    accuracies = task_accuracies(predict, scenario, tasks, sets, 16)
+    assert correct.shape == total.shape == (2, scenario.num_outputs)
+    assert total.sum(1).tolist() == [50, 50]
+    assert (correct.sum(1) / 50).tolist() == pytest.approx(accuracies)
+    # only units 0 and 1 are ever predicted, so only their classes can be right
+    assert int(correct[:, 2:].sum()) == 0 and int(correct.sum()) > 0
+    _, y = next(scenario.eval_batches([(0, sets[0])]))
+    assert total[0].tolist() == torch.bincount(y, minlength=scenario.num_outputs).tolist()
+
+
 def test_online_run_writes_metrics_and_counts_passes(tmp_path):
     config = RunConfig.of(**{**TINY, "strategy": "naive", "out": str(tmp_path / "run")})
     run(config)
@@ -180,6 +263,14 @@ def test_online_run_writes_metrics_and_counts_passes(tmp_path):
         M.area_under_anytime_curve(online["anytime"]["samples"], online["anytime"]["average"])
     )
     assert 0 <= online["online_accuracy"] <= 1
+    classes = online["anytime"]["class_accuracy"]
+    assert len(classes) == len(online["anytime"]["samples"])
+    # class-incremental split-digits: classes 2k, 2k+1 come with task k (two points per task)
+    assert [sum(v is not None for v in row) for row in classes] == [2, 2, 4, 4, 6, 6, 8, 8, 10, 10]
+    assert online["class_forgetting"] == pytest.approx(M.anytime_class_forgetting(classes))
+    assert online["average_class_forgetting"] == pytest.approx(
+        sum(online["class_forgetting"][:8]) / 8
+    )
     er = run(
         config.replace(
             strategy="er", strategy_params={"buffer_size": 100, "replay_batch_size": 5}, out=None

@@ -243,6 +243,69 @@ def test_own_texts_from_csv_and_jsonl_become_a_token_scenario(tmp_path):
         lifelong.read_texts(tmp_path / "t.csv", text="txt")
 
 
+def test_own_texts_from_a_datasets_folder_by_column_names(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    names = ["world", "sports", "business", "science"]
+    features = datasets.Features(
+        {
+            "body": datasets.Value("string"),
+            "topic": datasets.ClassLabel(names=names),
+            "stage": datasets.Value("int64"),
+        }
+    )
+
+    def split(n: int) -> dict:
+        rows = [(f"{names[k]} story {i} {names[k]}", k) for i in range(n) for k in range(4)]
+        return {
+            "body": [t for t, _ in rows],
+            "topic": [k for _, k in rows],
+            "stage": [k // 2 for _, k in rows],
+        }
+
+    data = datasets.DatasetDict(
+        {
+            "train": datasets.Dataset.from_dict(split(6), features=features),
+            "test": datasets.Dataset.from_dict(split(2), features=features),
+        }
+    )
+    data.save_to_disk(str(tmp_path / "news"))
+    texts, labels, tasks = lifelong.read_texts(
+        tmp_path / "news", text="body", label="topic", task="stage"
+    )
+    assert (texts[1], labels[1], tasks[1]) == ("sports story 0 sports", "sports", 0)
+    assert len(texts) == 24 and tasks[-1] == 1
+    test_texts, test_labels, test_tasks = lifelong.read_texts(
+        tmp_path / "news", text="body", label="topic", task="stage", split="test"
+    )
+    assert len(test_texts) == 8 and test_labels[:4] == names
+    scenario = lifelong.scenario_from_texts(
+        texts,
+        labels,
+        task_labels=tasks,
+        test=(test_texts, test_labels),
+        test_task_labels=test_tasks,
+        class_names=names,
+        max_length=8,
+    )
+    assert [t.dataset_classes for t in scenario] == [(0, 1), (2, 3)]
+    assert [len(t.eval_indices) for t in scenario] == [4, 4]
+    # a single Dataset (no splits), integer labels kept as integers
+    plain = datasets.Dataset.from_dict({"text": ["a b", "c d", "e f"], "label": [0, 1, 1]})
+    plain.save_to_disk(str(tmp_path / "plain"))
+    assert lifelong.read_texts(tmp_path / "plain") == (["a b", "c d", "e f"], [0, 1, 1], None)
+    for kwargs, message in [
+        ({}, "no column 'text'; columns: body, topic, stage"),
+        ({"text": "body", "split": "validation"}, "no split 'validation'; splits: train, test"),
+    ]:
+        with pytest.raises(lifelong.LifelongError, match=message):
+            lifelong.read_texts(tmp_path / "news", **kwargs)
+    with pytest.raises(lifelong.LifelongError, match="without splits; drop split='test'"):
+        lifelong.read_texts(tmp_path / "plain", split="test")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(lifelong.LifelongError, match="not a Hugging Face datasets folder"):
+        lifelong.read_texts(tmp_path / "empty")
+
+
 def test_freeze_stops_training_the_named_modules():
     config = lifelong.RunConfig.of(
         benchmark="split-digits", hidden=(16,), iterations=3, tasks=2, eval_every=0, freeze=["body"]

@@ -20,7 +20,9 @@ BUILT_IN = {
 
 
 def test_every_built_in_benchmark_has_a_family():
-    assert set(tuned_defaults.FAMILIES) == set(BENCHMARKS)
+    # language-modelling streams (wordnet-domains) have no tuned values yet: class defaults apply
+    classification = {name for name, spec in BENCHMARKS.items() if spec.objective == "classify"}
+    assert set(tuned_defaults.FAMILIES) == classification
 
 
 def test_every_strategy_family_and_setting_has_an_entry():

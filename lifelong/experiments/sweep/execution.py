@@ -9,7 +9,13 @@ from pathlib import Path
 
 from lifelong.core.config import RunConfig
 from lifelong.core.io import atomic_write_json
-from lifelong.experiments.executor import TrialOutcome, finished_metrics, run_local
+from lifelong.experiments.executor import (
+    TrialOutcome,
+    WorkerPool,
+    default_jobs,
+    finished_metrics,
+    run_local,
+)
 from lifelong.experiments.sweep.space import format_params
 from lifelong.experiments.sweep.trials import Trial, config_hash, trial_key
 
@@ -18,15 +24,36 @@ Backend = Callable[
 ]
 
 
-def local_backend(jobs: int | None, threads: int) -> Backend:
-    """Worker processes on this machine (:func:`lifelong.experiments.executor.run_local`)."""
+class LocalBackend:
+    """Worker processes on this machine, kept warm from one batch of trials to the next (a sweep's
+    tuning and evaluation stages share them; :class:`lifelong.experiments.executor.WorkerPool`).
+    One job runs the trials in this process. ``close()`` (or a ``with`` block) stops the workers."""
 
-    def execute(
-        trials: Sequence[tuple[str, RunConfig]], on_result: Callable[[TrialOutcome], None]
+    def __init__(self, jobs: int | None, threads: int) -> None:
+        self.jobs, self.threads = jobs or default_jobs(), threads
+        self.pool = WorkerPool(self.jobs, threads) if self.jobs > 1 else None
+
+    def __call__(
+        self, trials: Sequence[tuple[str, RunConfig]], on_result: Callable[[TrialOutcome], None]
     ) -> list[TrialOutcome]:
-        return run_local(trials, jobs=jobs, threads=threads, on_result=on_result)
+        return run_local(
+            trials, jobs=self.jobs, threads=self.threads, on_result=on_result, pool=self.pool
+        )
 
-    return execute
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+
+    def __enter__(self) -> LocalBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def local_backend(jobs: int | None, threads: int) -> LocalBackend:
+    """Worker processes on this machine (see :class:`LocalBackend`)."""
+    return LocalBackend(jobs, threads)
 
 
 def execute_trials(

@@ -49,7 +49,20 @@ def _run_sweep(
     progress: Callable[[str], None] | None,
 ) -> SweepResult:
     threads = threads or max(1, int(spec.num_cpus))
-    backend = backend or local_backend(None, threads)
+    if backend is None:
+        with local_backend(None, threads) as local:
+            return _stages(spec, out, local, threads, retry_failed, progress)
+    return _stages(spec, out, backend, threads, retry_failed, progress)
+
+
+def _stages(
+    spec: SweepSpec,
+    out: Path,
+    backend: Backend,
+    threads: int,
+    retry_failed: bool,
+    progress: Callable[[str], None] | None,
+) -> SweepResult:
     tuning = tuning_trials(spec, out, threads)
     tuning_outcomes = execute_trials(tuning, backend, retry_failed=retry_failed, progress=progress)
     chosen = select(tuning, tuning_outcomes, spec.protocol)
