@@ -54,6 +54,20 @@ def require(available: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def require_module(name: str, extra: str, *, module_level: bool = False):
+    """Import the optional package ``name`` of lifelong's ``extra``; skip the test (or the whole
+    test module) saying how to install it when it is missing, fail instead under CI."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        reason = f"needs the optional package '{name}': pip install -e '.[{extra}]'"
+        if under_ci():
+            pytest.fail(f"{reason} (CI=true: required here, not skipped)", pytrace=False)
+        pytest.skip(reason, allow_module_level=module_level)
+
+
 def find_browser() -> str | None:
     """The first Chromium-like browser on PATH, or None."""
     return next((path for name in BROWSERS if (path := shutil.which(name))), None)

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 import lifelong
 from lifelong.data.text import HFTokenizer, tokenize
 from lifelong.models.hf import HFCausalLM, HFClassifier
+from tests.conftest import require_module
 
 
 def test_minilm_loads_offline_and_embeds_meaning(minilm):
@@ -58,7 +59,7 @@ def test_minilm_lora_replay_run_freezes_the_encoder(minilm, wordnet_data):
 
 
 def test_tiny_causal_lm_token_loss_matches_transformers():
-    transformers = pytest.importorskip("transformers")
+    transformers = require_module("transformers", "hf")
     torch.manual_seed(0)
     config = transformers.GPT2Config(
         vocab_size=40,
@@ -87,7 +88,7 @@ def test_tiny_causal_lm_token_loss_matches_transformers():
 def test_tiny_causal_lm_forgets_a_text_domain(wordnet_data):
     """A randomly initialised GPT-2 (no pretrained causal LM ships offline) trained on WordNet
     animal glosses, then on time glosses: its animal loss rises, and the LM metrics say so."""
-    transformers = pytest.importorskip("transformers")
+    transformers = require_module("transformers", "hf")
     from lifelong import metrics as M
     from lifelong.core.evaluation import domain_losses
     from lifelong.data.text import WordHashTokenizer, load_wordnet_text

@@ -15,8 +15,9 @@ from lifelong.core.results import load_metrics
 from lifelong.core.runner import resolve, run
 from lifelong.data.scenarios import build_scenario
 from lifelong.errors import ConfigError, LifelongError, UnsupportedSettingError
+from tests.conftest import require_module
 
-pytest.importorskip("transformers")
+require_module("transformers", "hf", module_level=True)
 
 LM_STRATEGIES = ("naive", "joint", "cumulative", "er", "ewc", "online-ewc", "si", "mas", "lwf")
 SMALL_PARAMS = {

@@ -25,6 +25,7 @@ from lifelong.data.text import (
 from lifelong.errors import ConfigError
 from lifelong.models.adapters import add_lora
 from lifelong.models.hf import BagOfWords, mean_pool
+from tests.conftest import require_module
 
 LINES = [
     "  1 This software and database is being provided to you\n",
@@ -244,7 +245,7 @@ def test_own_texts_from_csv_and_jsonl_become_a_token_scenario(tmp_path):
 
 
 def test_own_texts_from_a_datasets_folder_by_column_names(tmp_path):
-    datasets = pytest.importorskip("datasets")
+    datasets = require_module("datasets", "datasets")
     names = ["world", "sports", "business", "science"]
     features = datasets.Features(
         {
