@@ -39,6 +39,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._docs import ROOT, update_section  # noqa: E402
+from bench._records import stored_run  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "defaults"
 TABLE = ROOT / "lifelong" / "core" / "tuned_defaults.json"
@@ -65,32 +66,7 @@ def _number(text: str) -> Any:
 
 def run_once(config: Any, path: Path) -> dict[str, Any]:
     """Train ``config`` unless ``path`` holds a run of the same fingerprint; returns the record."""
-    from lifelong import run
-    from lifelong.core.identity import fingerprint
-    from lifelong.core.runner import resolve
-
-    config = resolve(config)
-    wanted = fingerprint(config.to_dict())
-    if path.is_file():
-        record = json.loads(path.read_text())
-        if record.get("fingerprint") == wanted:
-            return record
-    print(f"train {path.relative_to(RESULTS)}", flush=True)
-    metrics = run(config.replace(out=None), write=False).metrics
-    record = {
-        "fingerprint": wanted,
-        "config": config.to_dict(),
-        "average_accuracy": metrics["average_accuracy"],
-        "average_forgetting": metrics["average_forgetting"],
-        "accuracy_matrix": metrics["accuracy_matrix"],
-        "train_seconds": metrics["train_seconds"],
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1) + "\n")
-    os.replace(tmp, path)
-    print(f"  {100 * record['average_accuracy']:.2f}%", flush=True)
-    return record
+    return stored_run(config, path, RESULTS)
 
 
 def _base(benchmark: str, setting: str, strategy: str, seed: int, **changes: Any) -> Any:

@@ -1,0 +1,40 @@
+"""One small JSON record per finished benchmark run, reused only under its own fingerprint."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+def stored_run(config: Any, path: Path, root: Path) -> dict[str, Any]:
+    """Train ``config`` unless ``path`` holds a run of the same fingerprint; returns the record
+    (fingerprint, config, average accuracy and forgetting, accuracy matrix, train seconds),
+    written atomically. ``root`` only shortens the printed path."""
+    from lifelong import run
+    from lifelong.core.identity import fingerprint
+    from lifelong.core.runner import resolve
+
+    config = resolve(config)
+    wanted = fingerprint(config.to_dict())
+    if path.is_file():
+        record = json.loads(path.read_text())
+        if record.get("fingerprint") == wanted:
+            return record
+    print(f"train {path.relative_to(root)}", flush=True)
+    metrics = run(config.replace(out=None), write=False).metrics
+    record = {
+        "fingerprint": wanted,
+        "config": config.to_dict(),
+        "average_accuracy": metrics["average_accuracy"],
+        "average_forgetting": metrics["average_forgetting"],
+        "accuracy_matrix": metrics["accuracy_matrix"],
+        "train_seconds": metrics["train_seconds"],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=1) + "\n")
+    os.replace(tmp, path)
+    print(f"  {100 * record['average_accuracy']:.2f}%", flush=True)
+    return record
