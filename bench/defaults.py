@@ -111,7 +111,13 @@ def command_select(args: argparse.Namespace) -> None:
             accuracies.append(record["average_accuracy"])
         scores.append((statistics.fmean(accuracies), params))
     best_score, best = max(scores, key=lambda s: s[0])
-    edges = [n for n in names if len(grid[n]) > 1 and best[n] in (grid[n][0], grid[n][-1])]
+    edges = [  # only a numeric axis has edges to widen (a policy name does not)
+        n
+        for n in names
+        if len(grid[n]) > 1
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in grid[n])
+        and best[n] in (grid[n][0], grid[n][-1])
+    ]
     family = FAMILIES[args.benchmark]
     table = json.loads(TABLE.read_text()) if TABLE.is_file() else {}
     table.setdefault(args.strategy, {})[f"{family}/{args.setting}"] = {

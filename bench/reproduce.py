@@ -129,13 +129,18 @@ class Job:
         values = dict(self.values)
         run_values = {k: v for k, v in values.items() if k in RUN_FIELDS}
         strategy_values = {k: v for k, v in values.items() if k not in RUN_FIELDS}
+        strategy_params = {**self.method.params, **strategy_values}
+        benchmark = {**self.protocol.base, **self.method.config}["benchmark"]
+        strategy_params.update(
+            untuned(self.method.strategy, benchmark, self.setting, given=strategy_params)
+        )
         fields: dict[str, Any] = {
             **self.protocol.base,
             **self.method.config,
             **run_values,
             "setting": self.setting,
             "strategy": self.method.strategy,
-            "strategy_params": {**self.method.params, **strategy_values},
+            "strategy_params": strategy_params,
             "seed": self.seed,
             "threads": 1,
             "device": "cpu",
@@ -147,6 +152,28 @@ class Job:
             fields["validation_fraction"] = self.protocol.validation_fraction
             fields["evaluate_on"] = "validation"
         return resolve(RunConfig.of(**fields))
+
+
+def untuned(strategy: str, benchmark: str, setting: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The config class's defaults of the hyperparameters lifelong's defaults table tunes for this
+    stream (``lifelong/core/tuned_defaults.json``) and the protocol does not set: a reproduction runs
+    the paper's values (each strategy's class defaults follow its paper, see its docstring), never a
+    value selected for lifelong's own defaults."""
+    import dataclasses
+
+    from lifelong import get_strategy
+    from lifelong.core.tuned_defaults import tuned_params
+
+    defaults = {
+        f.name: f.default
+        for f in dataclasses.fields(get_strategy(strategy).config_class)
+        if f.default is not dataclasses.MISSING
+    }
+    return {
+        name: defaults[name]
+        for name in tuned_params(strategy, benchmark, setting)
+        if name not in given and name in defaults
+    }
 
 
 def comparable(config: dict[str, Any]) -> dict[str, Any]:
@@ -193,7 +220,12 @@ def same_config(stored: dict[str, Any], current: dict[str, Any], defaults: dict[
     """Whether a stored config describes the current run. A field added to the code since the
     file was written matches only at its default (the behaviour the old code had); a field the
     code no longer has matches only if it was unset (None)."""
+    both_resolved = "strategy_config" in stored and "strategy_config" in current
     for key in stored.keys() | current.keys():
+        if key == "strategy_params" and both_resolved:
+            # strategy_config holds every resolved hyperparameter: a value now given explicitly
+            # (e.g. pinned to its default, see untuned) is the same run as the default it equals.
+            continue
         if key in ("strategy_config",) and key in stored and key in current:
             if not same_config(stored[key], current[key], defaults.get(key, {})):
                 return False

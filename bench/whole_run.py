@@ -307,7 +307,22 @@ def write(
         value = med(row.get(key, 0.0) for row in items)
         lines.append(f"| {key} | {value:.3f} | {value / total:.1%} |")
     lines.append(f"| **whole process** | **{total:.2f}** | 100% |")
-    lines += ["", "Command: `OMP_NUM_THREADS=1 python bench/whole_run.py`"]
+
+    def share(key: str) -> str:
+        return f"{med(row.get(key, 0.0) for row in items) / total:.1%}"
+
+    lines += [
+        "",
+        "Costs the bare script does not pay, each optional: the learning curve "
+        f"({share('curve')} of the run; `--eval-every 0` removes it), the figure "
+        f"({share('plot (curves.png)')}; `--no-plot`) and the checkpoints at task ends that "
+        f"let an interrupted run resume ({share('checkpoints')}); the evaluation of every task before training (for forward "
+        'transfer) is part of "evaluation".',
+        "",
+        "Command: `OMP_NUM_THREADS=1 python bench/whole_run.py"
+        + (f" --repeats {args.repeats}" if args.repeats != 5 else "")
+        + "`",
+    ]
     start = [
         "## Start-up",
         "",

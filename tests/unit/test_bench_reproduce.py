@@ -71,6 +71,37 @@ def test_new_config_fields_match_only_at_their_default():
     assert not R.same_config({**stored, "removed": 3}, stored, defaults)
 
 
+def test_a_value_pinned_to_its_default_is_the_same_run():
+    stored = {"strategy_params": {}, "strategy_config": {"buffer_policy": "reservoir"}}
+    pinned = {
+        "strategy_params": {"buffer_policy": "reservoir"},
+        "strategy_config": {"buffer_policy": "reservoir"},
+    }
+    other = {
+        "strategy_params": {"buffer_policy": "ring"},
+        "strategy_config": {"buffer_policy": "ring"},
+    }
+    assert R.same_config(stored, pinned, {})
+    assert not R.same_config(stored, other, {})
+
+
+def test_lifelongs_tuned_defaults_never_reach_a_reproduction(monkeypatch):
+    """A reproduction runs the paper's values: a hyperparameter the defaults table tunes for the
+    stream and the protocol leaves unset takes the config class's default, not the tuned one."""
+    import lifelong.core.tuned_defaults as T
+
+    monkeypatch.setattr(T, "tuned_params", lambda *a: {"strength": 12345.0, "unknown": 1})
+    protocol = tiny_protocol()
+    config = job_of(protocol).config()
+    from lifelong.strategies.ewc import EWCConfig
+
+    assert config.strategy_params == {"fisher_samples": 50, "strength": EWCConfig().strength}
+    given = job_of(
+        tiny_protocol(methods=(Method("ewc", "ewc", params={"strength": 7.0}),))
+    ).config()
+    assert given.strategy_params == {"strength": 7.0}
+
+
 class Interrupt(Exception):
     pass
 
