@@ -56,6 +56,8 @@ def parse_grid(items: list[str]) -> dict[str, list[Any]]:
 
 
 def _number(text: str) -> Any:
+    if text.strip().lower() == "none":
+        return None  # a default of None (e.g. PackNet's schedule) as a grid value
     for kind in (int, float):
         try:
             return kind(text)

@@ -94,7 +94,7 @@ def _tuned_lines(strategy: str) -> list[str]:
         values = ", ".join(f"{k}={v}" for k, v in entry.params.items())
         source = entry.provenance
         lines.append(
-            f"    on {key} benchmarks: {values} (chosen on {source.get('benchmark')}, validation "
+            f"    on {key} benchmarks (offline): {values} (chosen on {source.get('benchmark')}, validation "
             f"split, seeds {source.get('seeds')}, grid {source.get('grid')}; {entry.reason})"
         )
     return lines

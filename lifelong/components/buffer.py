@@ -315,18 +315,28 @@ class ReplayBuffer(nn.Module):
         self.size.copy_(self.seen_per_key.clamp(max=self.ring_quota).sum())
 
     def add_greedy_balanced(
-        self, x: torch.Tensor, y: torch.Tensor, task_ids: torch.Tensor, generator: torch.Generator
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        task_ids: torch.Tensor,
+        generator: torch.Generator,
+        task_stride: int = 0,
     ) -> None:
         """GDumb's greedy class-balanced sampler (Prabhu et al. 2020, Algorithm 1): an example is
         stored while the memory has room; once full, it is stored if its class holds fewer than
         capacity / (classes seen) examples, evicting a random example of the largest class.
+
+        With ``task_stride`` > 0 the balanced key is the (task, class) pair,
+        ``task_id * task_stride + y`` (the buffer needs ``num_keys`` = tasks x stride): an extension
+        for domain-incremental streams, where every class appears in the first task and a
+        class-balanced memory would never admit a later task's example.
 
         Vectorised over the batch: the examples that fit are appended in order; the others are
         admitted while their class is under the quota (counting admitted examples of the batch
         before them), and as many evictions are taken together from the largest classes (the
         levels one-at-a-time evictions reach; ties go to the lower class index).
         """
-        keys = y.long().cpu()
+        keys = (y.long() + task_ids.long() * task_stride).cpu()
         num_keys = len(self.seen_per_key)
         self.seen_per_key += torch.bincount(keys, minlength=num_keys).to(self.seen_per_key.device)
         quota = self.capacity / int((self.seen_per_key > 0).sum())
@@ -336,7 +346,10 @@ class ReplayBuffer(nn.Module):
         if len(keys) <= free:
             return
         rest = torch.arange(free, len(keys))
-        counts = torch.bincount(self.y[: self.capacity].long().cpu(), minlength=num_keys)
+        stored = (
+            self.y[: self.capacity].long() + self.task_ids[: self.capacity].long() * task_stride
+        ).cpu()
+        counts = torch.bincount(stored, minlength=num_keys)
         onehot = torch.nn.functional.one_hot(keys[rest], num_keys)
         before = (onehot.cumsum(0) - onehot)[torch.arange(len(rest)), keys[rest]]
         admitted = rest[counts[keys[rest]] + before < quota]
@@ -351,7 +364,6 @@ class ReplayBuffer(nn.Module):
         at_level = torch.nonzero(target == level).flatten()[:extra]
         target[at_level] -= 1
         # keep a random target[c] examples of each class c
-        stored = self.y[: self.capacity].long().cpu()
         shuffled = torch.randperm(self.capacity, generator=generator)
         order = shuffled[torch.sort(stored[shuffled], stable=True).indices]
         rank = torch.empty_like(order)

@@ -55,11 +55,25 @@ def class_keys(scenario: Scenario) -> torch.Tensor:
 
 
 def policy_buffer(
-    policy: str, capacity: int, scenario: Scenario, storage: str, *, logits: bool = False
+    policy: str,
+    capacity: int,
+    scenario: Scenario,
+    storage: str,
+    *,
+    logits: bool = False,
+    task_free: bool = False,
 ) -> ReplayBuffer:
-    """The buffer ``policy`` needs (its keys and, for ``ring``, the block per key)."""
+    """The buffer ``policy`` needs (its keys and, for ``ring``, the block per key). A task-free
+    stream (no task ids, no task ends; one task as far as the learner knows) refuses ``ring`` (it
+    keys the memory by each task's classes) and the balanced policies (filled at task ends);
+    ``task-reservoir`` is a reservoir there."""
     if policy not in POLICIES:
         raise ConfigError(f"buffer_policy must be one of {', '.join(POLICIES)}, got '{policy}'")
+    if task_free and policy in ("ring", "task-balanced", "class-balanced"):
+        raise ConfigError(
+            f"buffer_policy={policy} needs task ids or task ends, which a task-free stream "
+            "(--boundaries hidden/blurry/gradual) does not give; use buffer_policy=reservoir"
+        )
     tasks, classes = scenario.num_tasks, int(scenario.task_output_mask.sum())
     keys = {"task-reservoir": tasks, "task-balanced": tasks, "ring": classes}
     keys["class-balanced"] = classes

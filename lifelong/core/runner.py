@@ -110,8 +110,10 @@ def resolve(config: RunConfig, scenario: Scenario | None = None) -> RunConfig:
         raise unknown_name("benchmark", config.data.benchmark, BENCHMARKS)
     if config.data.setting is None:
         changes["setting"] = setting
-    if scenario is None:
-        # Hyperparameters not given take the values tuned for this benchmark family and setting.
+    if scenario is None and not config.training.online:
+        # Hyperparameters not given take the values tuned for this benchmark family and setting
+        # (chosen on offline streams at their default budget; online streams keep the class
+        # defaults).
         tuned = tuned_params(config.strategy, config.data.benchmark, config.data.setting or setting)
         if any(name not in config.strategy_params for name in tuned):
             changes["strategy_params"] = {**tuned, **config.strategy_params}

@@ -7,7 +7,8 @@ benchmark family x supported setting, either values chosen by lifelong's validat
 a held-out split of the training data, the seeds and the command that chose them) or an explicit
 ``inherit`` entry that says the config class's default applies and why. ``lifelong run`` fills a
 hyperparameter the user did not set from this table (the resolved values are saved in config.yaml),
-and ``lifelong list strategies`` shows it.
+and ``lifelong list strategies`` shows it. The values were chosen on offline streams at the
+benchmark's default budget: online streams (``--online``) keep the config classes' defaults.
 
 The table lives in ``tuned_defaults.json`` beside this module and is written by
 ``bench/defaults.py select`` (never by hand for a tuned entry).

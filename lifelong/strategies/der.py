@@ -55,7 +55,12 @@ class DER(Strategy):
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)
         self.buffer = policy_buffer(
-            config.buffer_policy, config.buffer_size, context.scenario, config.storage, logits=True
+            config.buffer_policy,
+            config.buffer_size,
+            context.scenario,
+            config.storage,
+            logits=True,
+            task_free=context.task_free,
         )
         self._logits: torch.Tensor | None = None  # current batch's logits, from loss to after_step
 

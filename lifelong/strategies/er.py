@@ -56,7 +56,11 @@ class ER(Strategy):
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)
         self.buffer = policy_buffer(
-            config.buffer_policy, config.buffer_size, context.scenario, config.storage
+            config.buffer_policy,
+            config.buffer_size,
+            context.scenario,
+            config.storage,
+            task_free=context.task_free,
         )
 
     def loss(self, batch: Batch) -> torch.Tensor:

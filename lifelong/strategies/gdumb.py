@@ -9,6 +9,13 @@ the network is re-initialised and trained from scratch on the memory alone::
     theta = theta_0';  for ``epochs`` epochs over M in batches of ``retrain_batch_size``:
         theta <- step(theta, grad CE(f_theta(x), y))
 
+``balance=task-class`` (not in the paper) balances the memory over (task, class) pairs instead of
+classes. On a domain-incremental stream every class appears in the first task, so the paper's
+class-balanced memory is full of the first task's examples and admits none of a later task's; keyed
+by (task, class), it keeps about k / (tasks seen x classes) examples of each task's every class. It
+needs task ids while training, so it refuses task-free streams; ``balance=auto`` is task-class when
+the stream gives task ids and class on a task-free one.
+
 Deviations: the retraining uses the run's optimizer, learning rate and gradient clipping, with
 neither the paper's SGDR cosine schedule nor CutMix; re-initialisation calls ``reset_parameters()``
 of every sub-module that has one (with a seed drawn from the strategy's generator); the sampler
@@ -20,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
@@ -28,6 +35,7 @@ from lifelong.components.buffer import ReplayBuffer, make_buffer
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Strategy, StrategyConfig
+from lifelong.errors import ConfigError
 from lifelong.strategies.er import replay_metrics
 
 
@@ -37,12 +45,22 @@ class GDumbConfig(StrategyConfig):
     epochs: int = field(30, "epochs of retraining on the memory before each evaluation")
     retrain_batch_size: int = field(16, "batch size of the retraining")
     storage: str = field("auto", "dtype of the stored inputs (auto, float32, float16, uint8)")
+    balance: Literal["class", "task-class", "auto"] = field(
+        "class",
+        "what the memory balances: class (the paper), task-class (each (task, class) pair; for "
+        "domain-incremental streams, not in the paper) or auto (task-class when the stream gives "
+        "task ids, class on a task-free stream)",
+    )
 
     def __post_init__(self) -> None:
         check(self.buffer_size >= 1, "buffer_size must be >= 1")
         check(self.epochs >= 1, "epochs must be >= 1")
         check(self.retrain_batch_size >= 1, "retrain_batch_size must be >= 1")
         check(self.storage in ("auto", "float32", "float16", "uint8"), "storage: unknown dtype")
+        check(
+            self.balance in ("class", "task-class", "auto"),
+            f"balance must be class, task-class or auto, got {self.balance}",
+        )
 
 
 @register
@@ -59,7 +77,24 @@ class GDumb(Strategy):
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)
-        self.buffer = make_buffer(config.buffer_size, context.scenario, config.storage)
+        scenario = context.scenario
+        self.task_stride = 0
+        by_task = config.balance == "task-class" or (
+            config.balance == "auto" and not context.task_free
+        )
+        if by_task:
+            if context.task_free:
+                raise ConfigError(
+                    "gdumb: balance=task-class needs task ids, which a task-free stream does not "
+                    "give; use balance=class or auto"
+                )
+            self.task_stride = scenario.num_outputs
+        self.buffer = make_buffer(
+            config.buffer_size,
+            scenario,
+            config.storage,
+            num_keys=scenario.num_outputs * (scenario.num_tasks if self.task_stride else 1),
+        )
         # examples offered when the network was last retrained (-1: never)
         self.register_buffer("trained_on", torch.full((), -1, dtype=torch.long))
 
@@ -67,7 +102,9 @@ class GDumb(Strategy):
         return None  # the stream is stored, not trained on
 
     def after_step(self, batch: Batch) -> None:
-        self.buffer.add_greedy_balanced(batch.x, batch.y, batch.task_ids, self.context.rng)
+        self.buffer.add_greedy_balanced(
+            batch.x, batch.y, batch.task_ids, self.context.rng, self.task_stride
+        )
 
     def retraining(self) -> Iterator[Batch]:
         offered = int(self.buffer.seen_per_key.sum())

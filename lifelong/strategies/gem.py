@@ -98,7 +98,11 @@ class GEM(Strategy):
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)
         self.buffer = policy_buffer(
-            config.buffer_policy, config.buffer_size, context.scenario, config.storage
+            config.buffer_policy,
+            config.buffer_size,
+            context.scenario,
+            config.storage,
+            task_free=context.task_free,
         )
         self.register_buffer("projections", torch.zeros((), dtype=torch.long))
         self.register_buffer("qp_fallbacks", torch.zeros((), dtype=torch.long))

@@ -143,3 +143,21 @@ POLICY_CHECKS = [
 def test_policies_meet_the_strategy_contract(check, tmp_path):
     """Seeded, checkpointed and resumed mid-task exactly, as the default policies are."""
     check(tmp_path)
+
+
+@pytest.mark.parametrize("policy", ["ring", "task-balanced", "class-balanced"])
+def test_task_free_streams_refuse_policies_that_need_task_ids_or_ends(policy, tmp_path):
+    """Hidden boundaries give no task ids and no task ends: these policies would store nothing
+    (task-/class-balanced) or fail on the classes of unseen tasks (ring)."""
+    config = RunConfig.of(
+        benchmark="split-digits",
+        tasks=2,
+        strategy="er",
+        strategy_params={"buffer_policy": policy, "buffer_size": 40},
+        online=True,
+        boundaries="hidden",
+        threads=1,
+        out=str(tmp_path / "run"),
+    )
+    with pytest.raises(ConfigError, match=f"buffer_policy={policy} needs task ids or task ends"):
+        run(config, write=False)

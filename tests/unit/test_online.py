@@ -298,6 +298,41 @@ def test_greedy_balanced_memory_follows_gdumb_rule():
     assert len(buffer) == 4
 
 
+def test_greedy_memory_keyed_by_task_and_class_admits_later_domains():
+    """On a domain stream (every class in every task) the paper's class-balanced memory keeps only
+    the first task; keyed by (task, class) it keeps capacity / (tasks seen x classes) of each."""
+
+    def stream(task_stride: int) -> list[tuple[int, int]]:
+        buffer = ReplayBuffer(8, (1,), 2, num_keys=2 * 2)
+        g = torch.Generator().manual_seed(0)
+        for task in (0, 1):
+            y = torch.tensor([0, 1] * 6)
+            buffer.add_greedy_balanced(
+                y[:, None].float(), y, torch.full_like(y, task), g, task_stride
+            )
+        stored = len(buffer)
+        pairs = zip(buffer.task_ids[:stored].tolist(), buffer.y[:stored].tolist(), strict=True)
+        return sorted(pairs)
+
+    assert stream(0) == [(0, 0)] * 4 + [(0, 1)] * 4  # the paper's rule: task 1 never enters
+    assert stream(2) == [(0, 0)] * 2 + [(0, 1)] * 2 + [(1, 0)] * 2 + [(1, 1)] * 2
+
+
+def test_gdumb_task_class_balance_refuses_a_task_free_stream(tmp_path):
+    config = RunConfig.of(
+        benchmark="permuted-digits",
+        tasks=2,
+        strategy="gdumb",
+        strategy_params={"balance": "task-class", "buffer_size": 50, "epochs": 1},
+        online=True,
+        boundaries="hidden",
+        out=str(tmp_path / "run"),
+        threads=1,
+    )
+    with pytest.raises(ConfigError, match="balance=task-class needs task ids"):
+        run(config, write=False)
+
+
 def test_asymmetric_cross_entropy_normalises_over_present_classes():
     logits = torch.tensor([[1.0, 2.0, 3.0, 4.0]])
     masked = present_class_logits(logits, torch.tensor([1, 3]))

@@ -83,3 +83,5 @@ def test_resolve_fills_only_what_the_user_did_not_set(table_with_ewc):
     other = resolve(RunConfig.of(benchmark="split-mnist", strategy="ewc"))
     assert other.strategy_params == {}  # class-incremental split-mnist: class default
     assert resolve(config) == config  # resolving twice changes nothing
+    online = resolve(RunConfig.of(benchmark="permuted-mnist", strategy="ewc", online=True))
+    assert online.strategy_params == {}  # chosen offline: online streams keep the class defaults
