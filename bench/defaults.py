@@ -183,6 +183,7 @@ def command_init(args: argparse.Namespace) -> None:
 
 def command_check(args: argparse.Namespace) -> None:
     from lifelong import get_strategy
+    from lifelong.errors import ConfigError
 
     folder = RESULTS / "check" / f"{args.benchmark}-{args.setting}"
     for strategy in ["naive", *args.strategies]:
@@ -191,7 +192,13 @@ def command_check(args: argparse.Namespace) -> None:
             continue
         for seed in args.seeds:
             config = _base(args.benchmark, args.setting, strategy, seed)
-            run_once(config, folder / strategy / f"defaults-s{seed}.json")
+            try:
+                run_once(config, folder / strategy / f"defaults-s{seed}.json")
+            except ConfigError as error:
+                if "not supported" not in str(error):
+                    raise
+                print(f"skip {strategy}: {error}")  # e.g. a generator of images on text
+                break
 
 
 def _mean_sem(values: list[float]) -> tuple[float, float]:

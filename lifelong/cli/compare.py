@@ -63,6 +63,7 @@ def compare_values(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(args: argparse.Namespace) -> int:
     from lifelong.core.rundir import locked
+    from lifelong.data.scenarios import BENCHMARKS
     from lifelong.experiments.compare import (
         compare_config_from_mapping,
         plan_threads,
@@ -77,9 +78,15 @@ def main(args: argparse.Namespace) -> int:
     )
     total = len(config.strategies) * len(config.seeds)
     jobs, threads = plan_threads(config.jobs, config.run.get("threads"))
+    spec = BENCHMARKS.get(config.run["benchmark"])
+    stream = (
+        "language modelling, a domain per task"
+        if spec is not None and spec.objective == "lm"
+        else f"{config.run['setting']}-incremental"
+    )
     print(
         f"comparing {', '.join(config.strategies)} on {config.run['benchmark']} "
-        f"({config.run['setting']}-incremental), seeds {', '.join(map(str, config.seeds))}: "
+        f"({stream}), seeds {', '.join(map(str, config.seeds))}: "
         f"{total} runs, {jobs} in parallel x {threads} thread(s)",
         flush=True,
     )

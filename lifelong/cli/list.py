@@ -41,12 +41,20 @@ def main(args: argparse.Namespace) -> int:
     load_plugins(getattr(args, "plugins", ()))
     show = args.what
     if show in (None, "benchmarks"):
-        print("Benchmarks\n")
+        print("Benchmarks (defaults: setting, model, epochs per task)\n")
         print(
             format_table(
-                ["name", "dataset", "tasks", "default setting", "description"],
+                ["name", "dataset", "tasks", "setting", "model", "epochs", "description"],
                 [
-                    [b.name, b.dataset, b.default_tasks, b.default_setting, b.description]
+                    [
+                        b.name,
+                        b.dataset,
+                        b.default_tasks,
+                        b.default_setting,
+                        b.default_model,
+                        b.default_epochs,
+                        b.description,
+                    ]
                     for b in list_benchmarks()
                 ],
             )

@@ -86,7 +86,11 @@ class DataConfig:
 class ModelConfig:
     """The network (read by :func:`lifelong.core.runner.build_strategy`)."""
 
-    name: str = field("mlp", "mlp, cnn or resnet18 (user:<class>: a network given from Python)")
+    name: str | None = field(
+        None,
+        "mlp, cnn, resnet18, bow, gpt-tiny or hf:PATH (user:<class>: a network given from Python); "
+        "default: the benchmark's (mlp for images, bow for text, gpt-tiny for language modelling)",
+    )
     hidden: tuple[int, ...] | None = field(
         None, "hidden sizes, e.g. 400,400 (model-specific default)"
     )

@@ -100,10 +100,11 @@ def resolve(config: RunConfig, scenario: Scenario | None = None) -> RunConfig:
         _check_user_scenario(config, scenario)
         changes.update(benchmark=scenario.name, evaluate_on=scenario.eval_split)
         setting, tasks, epochs = scenario.setting, scenario.num_tasks, 1
+        default_model = _default_model(scenario)
     elif config.data.benchmark in BENCHMARKS:
         spec = BENCHMARKS[config.data.benchmark]
-        setting, tasks = spec.default_setting, spec.default_tasks
-        epochs = 40 if spec.dataset == "digits" else 1
+        setting, tasks, epochs = spec.default_setting, spec.default_tasks, spec.default_epochs
+        default_model = spec.default_model
     else:
         from lifelong.errors import unknown_name
 
@@ -122,13 +123,22 @@ def resolve(config: RunConfig, scenario: Scenario | None = None) -> RunConfig:
     online = config.training.online
     if config.training.epochs is None and config.training.iterations is None and not online:
         changes["epochs"] = epochs
-    if config.model.hidden is None and not config.model.name.startswith(
-        (USER_MODEL_PREFIX, HF_PREFIX)
-    ):
-        changes["hidden"] = list(DEFAULT_HIDDEN.get(config.model.name, (400, 400)))
+    if config.model.name is None:
+        changes["model"] = default_model
+    model: str = changes.get("model") or config.model.name or default_model
+    if config.model.hidden is None and not model.startswith((USER_MODEL_PREFIX, HF_PREFIX)):
+        changes["hidden"] = list(DEFAULT_HIDDEN.get(model, (400, 400)))
     if config.out is None:
         changes["out"] = str(config.replace(**changes).default_out())
     return config.replace(**changes) if changes else config
+
+
+def _default_model(scenario: Scenario) -> str:
+    """The built-in network that reads a user's scenario: text gets a bag of words (a language-
+    modelling stream a small causal transformer), anything else an MLP."""
+    if scenario.objective == "lm":
+        return "gpt-tiny"
+    return "bow" if getattr(scenario.dataset, "vocab_size", 0) else "mlp"
 
 
 def build_run_scenario(config: RunConfig, device: torch.device | str = "cpu") -> Scenario:
@@ -192,13 +202,14 @@ def build_strategy(
         strategy_class.config_class, config.strategy_params, where=f"strategy '{config.strategy}'"
     )
     if model is None:
-        if config.model.name.startswith(USER_MODEL_PREFIX):
+        name = config.model.name or _default_model(scenario)  # unresolved: what resolve() picks
+        if name.startswith(USER_MODEL_PREFIX):
             raise LifelongError(
-                f"this run used your own model ({config.model.name.removeprefix(USER_MODEL_PREFIX)}); "
+                f"this run used your own model ({name.removeprefix(USER_MODEL_PREFIX)}); "
                 "pass it again from Python: lifelong.run(config, model=..., resume=True)"
             )
         spec = ModelSpec(
-            config.model.name,
+            name,
             scenario.input_shape,
             scenario.num_outputs,
             tuple(config.model.hidden or ()),

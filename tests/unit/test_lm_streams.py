@@ -350,3 +350,48 @@ def test_hf_path_loads_a_causal_lm_and_its_padless_tokenizer(wordnet_data, tmp_p
     assert type(result.model.lm).__name__ == "GPT2LMHeadModel"
     assert result.strategy.context.scenario.dataset.vocab_size == len(words)
     assert len(result.loss_matrix) == 2
+
+
+def test_text_benchmarks_default_to_a_model_that_reads_them(wordnet_data):
+    """`lifelong run -b NAME` with no model: each text benchmark takes its own (the generic mlp
+    cannot read token ids), and its own budget; an explicit mlp is still a clear error."""
+    domains = resolve(RunConfig.of(benchmark="wordnet-domains", data_root=str(wordnet_data)))
+    assert (domains.model.name, domains.model.hidden, domains.training.epochs) == (
+        "gpt-tiny",
+        (64, 2),
+        5,
+    )
+    words = resolve(RunConfig.of(benchmark="split-wordnet", data_root=str(wordnet_data)))
+    assert (words.model.name, words.model.hidden, words.training.epochs) == ("bow", (64,), 20)
+    images = resolve(RunConfig.of(benchmark="split-digits"))
+    assert (images.model.name, images.training.epochs) == ("mlp", 40)
+    assert resolve(RunConfig.of(benchmark="split-mnist")).training.epochs == 1
+    result = run(
+        resolve(
+            RunConfig.of(
+                benchmark="wordnet-domains",
+                data_root=str(wordnet_data),
+                samples_per_class=4,
+                first_tasks=2,
+                iterations=2,
+                max_length=12,
+            )
+        ),
+        write=False,
+    )
+    assert len(result.loss_matrix) == 2
+    explicit = RunConfig.of(benchmark="split-wordnet", model="mlp", data_root=str(wordnet_data))
+    with pytest.raises(ConfigError, match="does not read text"):
+        run(resolve(explicit.replace(iterations=1)), write=False)
+
+
+def test_compare_names_a_language_modelling_stream(wordnet_data, tmp_path, capsys):
+    from lifelong.cli import main
+
+    args = ["compare", "--benchmark", "wordnet-domains", "--strategies", "naive", "--seeds", "0"]
+    args += ["--first-tasks", "2"]
+    args += ["--iterations", "2", "--samples-per-class", "4", "--max-length", "12", "--jobs", "1"]
+    args += ["--data-root", str(wordnet_data), "--out", str(tmp_path / "cmp"), "--threads", "1"]
+    assert main(args) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert "(language modelling, a domain per task)" in header and "incremental" not in header
