@@ -13,20 +13,23 @@ def stored_run(config: Any, path: Path, root: Path) -> dict[str, Any]:
     (fingerprint, config, average accuracy and forgetting, accuracy matrix, train seconds),
     written atomically. ``root`` only shortens the printed path."""
     from lifelong import run
-    from lifelong.core.identity import fingerprint
+    from lifelong.core.identity import fingerprint, resolved_hyperparameters
     from lifelong.core.runner import resolve
 
     config = resolve(config)
     wanted = fingerprint(config.to_dict())
+    hyperparameters = resolved_hyperparameters(config.to_dict())
     if path.is_file():
         record = json.loads(path.read_text())
-        if record.get("fingerprint") == wanted:
+        recorded = record.get("hyperparameters")  # absent in records written before they were kept
+        if record.get("fingerprint") == wanted and recorded in (None, hyperparameters):
             return record
     print(f"train {path.relative_to(root)}", flush=True)
     metrics = run(config.replace(out=None), write=False).metrics
     record = {
         "fingerprint": wanted,
         "config": config.to_dict(),
+        "hyperparameters": hyperparameters,
         "average_accuracy": metrics["average_accuracy"],
         "average_forgetting": metrics["average_forgetting"],
         "accuracy_matrix": metrics["accuracy_matrix"],

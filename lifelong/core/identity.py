@@ -5,10 +5,16 @@ resolved configuration written as canonical JSON, leaving out the settings that 
 fast a run goes but not what it computes (:data:`NOT_IN_FINGERPRINT`). Resuming, skipping a finished
 run, or reusing a result in a comparison or sweep is allowed only when fingerprints are equal; otherwise
 the keys that differ are named.
+
+The configuration names only the hyperparameters a user gave; the others take the strategy's
+defaults, which a later version may change. So a run also records every hyperparameter it trained
+with (:func:`run_identity`), and a folder whose recorded values differ from what the same
+configuration means now is never reused or resumed (:func:`same_identity`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
@@ -89,6 +95,46 @@ def module_digest(module: Any) -> str:
     return hasher.hexdigest()
 
 
+HYPERPARAMETERS = "hyperparameters"
+
+
+def resolved_hyperparameters(config: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Every hyperparameter of the configuration's strategy, defaults included, as plain JSON
+    values; None for a strategy this process does not know (a plugin not imported)."""
+    from lifelong.core.fields import build_config
+    from lifelong.core.registry import get_strategy
+    from lifelong.errors import LifelongError
+
+    try:
+        cls = get_strategy(str(config["strategy"]))
+        values = build_config(cls.config_class, config.get("strategy_params") or {})
+    except (KeyError, LifelongError):
+        return None
+    resolved: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(values), default=str))
+    return resolved
+
+
+def run_identity(
+    config: Mapping[str, Any], extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """:func:`identity` and, under :data:`HYPERPARAMETERS`, every hyperparameter the run trains
+    with (not part of the fingerprint: defaults are compared when a folder is reused)."""
+    values = identity(config, extra)
+    hyperparameters = resolved_hyperparameters(config)
+    if hyperparameters is not None:
+        values[HYPERPARAMETERS] = hyperparameters
+    return values
+
+
+def same_identity(saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    """Whether a stored run is a run of ``wanted``: equal identities, and equal hyperparameters
+    where both record them (runs written before they were recorded are compared without)."""
+    if HYPERPARAMETERS not in saved or HYPERPARAMETERS not in wanted:
+        saved = {k: v for k, v in saved.items() if k != HYPERPARAMETERS}
+        wanted = {k: v for k, v in wanted.items() if k != HYPERPARAMETERS}
+    return dict(saved) == dict(wanted)
+
+
 def fingerprint(config: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> str:
     """SHA-256 (hex) of :func:`identity`."""
     text = json.dumps(identity(config, extra), sort_keys=True, separators=(",", ":"))
@@ -109,8 +155,11 @@ def differing_keys(saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[
 
 
 def describe_difference(saved: Mapping[str, Any], wanted: Mapping[str, Any], limit: int = 4) -> str:
-    """``"iterations: 200 -> 300, strategy_params.strength: 10 -> 100"`` (at most ``limit`` keys)."""
+    """``"iterations: 200 -> 300, strategy_params.strength: 10 -> 100"`` (at most ``limit`` keys;
+    the resolved hyperparameters only when the configurations themselves are equal)."""
     keys = differing_keys(saved, wanted)
+    named = [k for k in keys if not k.startswith(HYPERPARAMETERS + ".")]
+    keys = named or keys
     parts = [f"{k}: {_lookup(saved, k)} -> {_lookup(wanted, k)}" for k in keys[:limit]]
     if len(keys) > limit:
         parts.append(f"and {len(keys) - limit} more")

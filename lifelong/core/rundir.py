@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from lifelong.core.identity import describe_difference, identity
+from lifelong.core.identity import HYPERPARAMETERS, describe_difference, identity, same_identity
 from lifelong.core.io import remove_stale_temporaries
 from lifelong.errors import LifelongError
 
@@ -95,16 +95,23 @@ def saved_identity(folder: Path) -> tuple[str, dict[str, Any]] | None:
     if metrics.is_file():
         try:
             data = json.loads(metrics.read_text())
-            return "finished run", identity(data["config"], data.get("inputs"))
+            return "finished run", recorded_identity(data)
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise RunFolderError(f"{metrics}: unreadable ({err}); use --overwrite") from None
     checkpoint = folder / CHECKPOINT
     if checkpoint.is_file():
         from lifelong.core.checkpoint import load_checkpoint
 
-        state = load_checkpoint(checkpoint)
-        return "interrupted run", identity(state["config"], state.get("inputs"))
+        return "interrupted run", recorded_identity(load_checkpoint(checkpoint))
     return None
+
+
+def recorded_identity(saved: Mapping[str, Any]) -> dict[str, Any]:
+    """The identity a metrics.json or checkpoint records, with its hyperparameters if it has them."""
+    values = identity(saved["config"], saved.get("inputs"))
+    if saved.get(HYPERPARAMETERS) is not None:
+        values[HYPERPARAMETERS] = saved[HYPERPARAMETERS]
+    return values
 
 
 def clear_run_files(folder: Path) -> None:
@@ -122,7 +129,7 @@ def prepare_run_folder(
 
     Args:
         folder: the run's output folder, locked by the caller.
-        wanted: :func:`~lifelong.core.identity.identity` of the run about to start.
+        wanted: :func:`~lifelong.core.identity.run_identity` of the run about to start.
         resume: continue an interrupted (or return a finished) run of the same configuration.
         overwrite: discard whatever run the folder holds.
 
@@ -141,7 +148,7 @@ def prepare_run_folder(
         clear_run_files(folder)  # a run killed before its first checkpoint: logs of no known run
         return False
     kind, saved = found
-    if saved != dict(wanted):
+    if not same_identity(saved, wanted):
         raise RunFolderError(
             f"{folder} holds a {kind} of another configuration "
             f"({describe_difference(saved, wanted)}); use another --out, or --overwrite to replace it"

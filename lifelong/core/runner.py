@@ -31,7 +31,14 @@ from lifelong.core.config import (
 from lifelong.core.distributed import DataParallel, device_of_rank, from_environment
 from lifelong.core.events import Observer
 from lifelong.core.fields import build_config
-from lifelong.core.identity import NOT_IN_FINGERPRINT, fingerprint, identity, module_digest
+from lifelong.core.identity import (
+    HYPERPARAMETERS,
+    NOT_IN_FINGERPRINT,
+    fingerprint,
+    module_digest,
+    resolved_hyperparameters,
+    run_identity,
+)
 from lifelong.core.io import atomic_torch_save, atomic_write_json, atomic_write_text
 from lifelong.core.learner import Learner, Progress
 from lifelong.core.registry import get_strategy, load_plugins
@@ -311,6 +318,7 @@ def collect_metrics(
         "config": config.to_dict(),
         "inputs": inputs,
         "fingerprint": fingerprint(config.to_dict(), inputs),
+        HYPERPARAMETERS: resolved_hyperparameters(config.to_dict()),
         "environment": {
             "python": platform.python_version(),
             "torch": torch.__version__,
@@ -470,7 +478,7 @@ def run(
     out = Path(config.out)
     with locked(out, "lifelong run"):
         found = prepare_run_folder(
-            out, identity(config.to_dict(), inputs), resume=resume, overwrite=overwrite
+            out, run_identity(config.to_dict(), inputs), resume=resume, overwrite=overwrite
         )
         if parallel is not None:
             parallel.share(str(out) if found else None)
@@ -522,7 +530,11 @@ def _train(
         )
     checkpoint_path = out / CHECKPOINT if out is not None else None
     # A checkpoint carries what it is a checkpoint of: the configuration and the user's inputs.
-    saved_with = {"config": config.to_dict(), "inputs": inputs}
+    saved_with = {
+        "config": config.to_dict(),
+        "inputs": inputs,
+        HYPERPARAMETERS: resolved_hyperparameters(config.to_dict()),
+    }
     learner = Learner.from_config(
         strategy,
         config,

@@ -37,7 +37,7 @@ from lifelong.core.config import (
     save_yaml,
 )
 from lifelong.core.fields import build_config, check, field
-from lifelong.core.identity import describe_difference, identity
+from lifelong.core.identity import describe_difference, run_identity, same_identity
 from lifelong.core.io import atomic_write_json, atomic_write_text
 from lifelong.core.results import COMPARE_FILE, OUTCOMES_FILE, run_name
 from lifelong.core.rundir import RunFolderError, clear_run_files, locked, saved_identity
@@ -275,8 +275,8 @@ def check_run_folders(trials: list[tuple[str, RunConfig]]) -> None:
     """Refuse, before any run starts, run folders that hold a run of another configuration."""
     for _, run_config in trials:
         found = saved_identity(Path(run_config.out))  # type: ignore[arg-type]
-        wanted = identity(run_config.to_dict())
-        if found is not None and found[1] != wanted:
+        wanted = run_identity(run_config.to_dict())
+        if found is not None and not same_identity(found[1], wanted):
             raise RunFolderError(
                 f"{run_config.out} holds a {found[0]} of another configuration "
                 f"({describe_difference(found[1], wanted)}); use another --out, or --overwrite "

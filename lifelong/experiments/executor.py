@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from lifelong.core.config import RunConfig, run_config_from_mapping
-from lifelong.core.identity import identity
+from lifelong.core.identity import run_identity, same_identity
+from lifelong.core.rundir import recorded_identity
 from lifelong.errors import LifelongError
 
 
@@ -60,10 +61,10 @@ def finished_metrics(config: RunConfig) -> dict[str, Any] | None:
     except (OSError, json.JSONDecodeError):
         return None
     try:
-        saved = identity(metrics["config"], metrics.get("inputs"))
+        saved = recorded_identity(metrics)
     except (KeyError, TypeError):
         return None
-    return metrics if saved == identity(config.to_dict()) else None
+    return metrics if same_identity(saved, run_identity(config.to_dict())) else None
 
 
 @contextlib.contextmanager

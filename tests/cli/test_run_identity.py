@@ -249,3 +249,46 @@ def test_a_users_data_and_model_are_part_of_the_identity(tmp_path):
         lifelong.run(config, scenario=scenario(), model=model(width=9), resume=True)
     again = lifelong.run(config, scenario=scenario(), model=model(), resume=True)
     assert again.metrics["accuracy_matrix"] == first.metrics["accuracy_matrix"]
+
+
+def test_a_run_under_changed_strategy_defaults_is_never_reused(tmp_path, tiny_config, capsys):
+    """The fingerprint names only the hyperparameters given; the run records all of them, so a
+    folder trained under other defaults (an older version's) is refused, not reused or resumed."""
+    import torch
+
+    from lifelong import run
+    from lifelong.core.checkpoint import load_checkpoint
+    from lifelong.core.runner import resolve
+    from lifelong.errors import LifelongError
+    from lifelong.experiments.executor import finished_metrics
+
+    out = tmp_path / "r"
+    config = resolve(tiny_config(out=str(out), tasks=2, strategy="ewc"))
+    first = run(config).metrics
+    default = first["hyperparameters"]["fisher_samples"]  # not given: the default, recorded
+    assert "fisher_samples" not in first["config"]["strategy_params"] and default > 0
+    assert run(config, resume=True).metrics["fingerprint"] == first["fingerprint"]  # reused
+    assert finished_metrics(config) is not None
+
+    older = {
+        **first,
+        "hyperparameters": {**first["hyperparameters"], "fisher_samples": default * 3},
+    }
+    (out / "metrics.json").write_text(json.dumps(older))
+    with pytest.raises(
+        LifelongError, match=rf"hyperparameters.fisher_samples: {default * 3} -> {default}"
+    ):
+        run(config, resume=True)
+    assert finished_metrics(config) is None  # a comparison or sweep trains it again
+
+    legacy = {k: v for k, v in first.items() if k != "hyperparameters"}  # written before recording
+    (out / "metrics.json").write_text(json.dumps(legacy))
+    assert finished_metrics(config) is not None and run(config, resume=True).metrics
+
+    (out / "metrics.json").unlink()  # an interrupted run: the checkpoint records them too
+    state = load_checkpoint(out / "checkpoint.pt")
+    assert state["hyperparameters"] == first["hyperparameters"]
+    state["hyperparameters"] = {**state["hyperparameters"], "fisher_samples": default + 1}
+    torch.save(state, out / "checkpoint.pt")
+    with pytest.raises(LifelongError, match="interrupted run of another configuration"):
+        run(config, resume=True)
