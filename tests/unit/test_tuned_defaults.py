@@ -51,7 +51,8 @@ def test_entries_are_valid_and_tuned_ones_say_where_they_come_from():
             provenance = entry.provenance
             for field in ("benchmark", "grid", "seeds", "command", "scores"):
                 assert provenance.get(field), f"{name} {key}: provenance lacks {field}"
-            assert tuned_defaults.FAMILIES[provenance["benchmark"]] == family
+            for benchmark in provenance["benchmark"].split(", "):  # one, or several of a family
+                assert tuned_defaults.FAMILIES[benchmark] == family
             for param, value in entry.params.items():
                 assert value in provenance["grid"][param]  # chosen from its grid
 
