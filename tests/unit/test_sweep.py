@@ -113,6 +113,7 @@ def test_random_search_is_seeded_and_respects_distributions():
         ({"run": {**TINY_RUN, "seed": 3}}, "'seed' is chosen by the sweep"),
         ({"colour": "red"}, "unknown key 'colour'"),
         ({"protocol": {"metric": "speed"}}, "metric must be one of"),
+        ({"benchmark": "wordnet-domains"}, "language-modelling stream and lifelong sweep ranks"),
     ],
 )
 def test_bad_sweep_files_fail_before_training(change, message, tmp_path):

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from lifelong.core.config import LEGACY_NAMES, load_yaml, run_config_from_mapping
 from lifelong.core.fields import build_config, check, field
+from lifelong.data.scenarios import BENCHMARKS
 from lifelong.errors import ConfigError
 from lifelong.experiments.sweep.space import RESERVED, candidates, split_params
 
@@ -145,6 +146,14 @@ def sweep_from_mapping(data: dict[str, Any], *, where: str = "sweep") -> SweepSp
             f"{where}: run setting '{bad[0]}' is chosen by the sweep and cannot be set"
         )
     common = run_config_from_mapping(run, where=f"{where}: run")  # validates the common settings
+    stream = BENCHMARKS.get(common.data.benchmark)
+    if stream is not None and stream.objective == "lm":
+        # Selection and the reported metrics are accuracies; a loss matrix has none to rank by.
+        raise ConfigError(
+            f"{where}: {common.data.benchmark} is a language-modelling stream and lifelong sweep "
+            "ranks candidates by accuracy; compare values with lifelong compare --set NAME=VALUE "
+            "(its leaderboard ranks by average loss)"
+        )
     load_plugins(common.plugins)  # so plugin strategies are known below
     seeds = _mapping(data.get("seeds"), f"{where}: seeds")
     tuning = _seeds(seeds.get("tuning", [0]), f"{where}: seeds.tuning")
