@@ -130,9 +130,9 @@ def resolve(config: RunConfig, scenario: Scenario | None = None) -> RunConfig:
     online = config.training.online
     if config.training.epochs is None and config.training.iterations is None and not online:
         changes["epochs"] = epochs
+    model = config.model.name or default_model
     if config.model.name is None:
-        changes["model"] = default_model
-    model: str = changes.get("model") or config.model.name or default_model
+        changes["model"] = model
     if config.model.hidden is None and not model.startswith((USER_MODEL_PREFIX, HF_PREFIX)):
         changes["hidden"] = list(DEFAULT_HIDDEN.get(model, (400, 400)))
     if config.out is None:
