@@ -8,6 +8,22 @@ from pathlib import Path
 from typing import Any
 
 
+def is_current(record: dict[str, Any], config: Any) -> bool:
+    """Whether a stored record is a run of the resolved ``config`` as today's code runs it: the
+    same fingerprint and, where the record keeps them, the same resolved hyperparameters (with the
+    strategy's revision). A record from before they were kept passes only if the strategy has not
+    been revised since."""
+    from lifelong.core.identity import REVISION, fingerprint, resolved_hyperparameters
+
+    hyperparameters = resolved_hyperparameters(config.to_dict())
+    recorded = record.get("hyperparameters")
+    if record.get("fingerprint") != fingerprint(config.to_dict()):
+        return False
+    if recorded is None:
+        return REVISION not in (hyperparameters or {})
+    return bool(recorded == hyperparameters)
+
+
 def stored_run(config: Any, path: Path, root: Path) -> dict[str, Any]:
     """Train ``config`` unless ``path`` holds a run of the same fingerprint; returns the record
     (fingerprint, config, average accuracy and forgetting, accuracy matrix, train seconds),
@@ -21,8 +37,7 @@ def stored_run(config: Any, path: Path, root: Path) -> dict[str, Any]:
     hyperparameters = resolved_hyperparameters(config.to_dict())
     if path.is_file():
         record = json.loads(path.read_text())
-        recorded = record.get("hyperparameters")  # absent in records written before they were kept
-        if record.get("fingerprint") == wanted and recorded in (None, hyperparameters):
+        if is_current(record, config):
             return record
     print(f"train {path.relative_to(root)}", flush=True)
     metrics = run(config.replace(out=None), write=False).metrics

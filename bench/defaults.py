@@ -40,7 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._docs import ROOT, update_section  # noqa: E402
-from bench._records import stored_run  # noqa: E402
+from bench._records import is_current, stored_run  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "defaults"
 TABLE = ROOT / "lifelong" / "core" / "tuned_defaults.json"
@@ -331,15 +331,15 @@ CAUSES: dict[tuple[str, str, str], str] = {
 }
 
 
-def _defaults_fingerprint(record: dict[str, Any]) -> str:
-    """The fingerprint a check run of the record's stream, strategy and seed has with today's
-    defaults (equal to the record's unless a default was re-selected since it was trained)."""
-    from lifelong.core.identity import fingerprint
+def _is_current(record: dict[str, Any]) -> bool:
+    """Whether a check record is a run of its stream, strategy and seed with today's defaults and
+    code (false when a default was re-selected or the strategy revised since it was trained)."""
     from lifelong.core.runner import resolve
 
     c = record["config"]
-    config = resolve(_base(c["benchmark"], c["setting"], c["strategy"], c["seed"]))
-    return fingerprint(config.to_dict())
+    return is_current(
+        record, resolve(_base(c["benchmark"], c["setting"], c["strategy"], c["seed"]))
+    )
 
 
 def _last_task(records: list[dict[str, Any]]) -> float:
@@ -366,7 +366,7 @@ def command_report(args: argparse.Namespace) -> None:
         for folder in sorted(d for d in stream.iterdir() if d.is_dir()):
             for path in sorted(folder.glob("*.json")):
                 record = json.loads(path.read_text())
-                if record["fingerprint"] != _defaults_fingerprint(record):
+                if not _is_current(record):
                     stale.append(f"{stream.name}/{folder.name}/{path.name}")
                     continue  # trained under other defaults than today's: never reported
                 records.setdefault(folder.name, []).append(record)
@@ -404,8 +404,8 @@ def command_report(args: argparse.Namespace) -> None:
     if stale:
         lines += [
             "",
-            f"Not shown: {len(stale)} stored run(s) trained under defaults that have changed since "
-            "(rerun `check` for their streams): " + ", ".join(stale) + ".",
+            f"Not shown: {len(stale)} stored run(s) trained under defaults or code that have "
+            "changed since (rerun `check` for their streams): " + ", ".join(stale) + ".",
         ]
     lines += [
         "",

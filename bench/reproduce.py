@@ -191,11 +191,15 @@ def full_config(job: Job) -> dict[str, Any]:
 
     from lifelong import get_strategy
     from lifelong.core.fields import build_config
+    from lifelong.core.identity import REVISION
 
     config = job.config()
     strategy_class = get_strategy(config.strategy)
     strategy = build_config(strategy_class.config_class, config.strategy_params)
-    return comparable({**config.to_dict(), "strategy_config": dataclasses.asdict(strategy)})
+    revision = {REVISION: strategy_class.revision} if strategy_class.revision > 1 else {}
+    return comparable(
+        {**config.to_dict(), "strategy_config": dataclasses.asdict(strategy), **revision}
+    )
 
 
 def field_defaults(strategy: str) -> dict[str, Any]:

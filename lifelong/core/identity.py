@@ -96,11 +96,13 @@ def module_digest(module: Any) -> str:
 
 
 HYPERPARAMETERS = "hyperparameters"
+REVISION = "code_revision"  # the strategy's revision, recorded with its hyperparameters when > 1
 
 
 def resolved_hyperparameters(config: Mapping[str, Any]) -> dict[str, Any] | None:
     """Every hyperparameter of the configuration's strategy, defaults included, as plain JSON
-    values; None for a strategy this process does not know (a plugin not imported)."""
+    values, and the strategy's :data:`REVISION` when it is above 1; None for a strategy this
+    process does not know (a plugin not imported)."""
     from lifelong.core.fields import build_config
     from lifelong.core.registry import get_strategy
     from lifelong.errors import LifelongError
@@ -111,6 +113,8 @@ def resolved_hyperparameters(config: Mapping[str, Any]) -> dict[str, Any] | None
     except (KeyError, LifelongError):
         return None
     resolved: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(values), default=str))
+    if cls.revision > 1:
+        resolved[REVISION] = cls.revision
     return resolved
 
 
@@ -128,7 +132,10 @@ def run_identity(
 
 def same_identity(saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     """Whether a stored run is a run of ``wanted``: equal identities, and equal hyperparameters
-    where both record them (runs written before they were recorded are compared without)."""
+    where both record them (runs written before they were recorded are compared without, unless
+    ``wanted``'s strategy has been revised since: those runs are of older code)."""
+    if REVISION in (wanted.get(HYPERPARAMETERS) or {}) and HYPERPARAMETERS not in saved:
+        return False
     if HYPERPARAMETERS not in saved or HYPERPARAMETERS not in wanted:
         saved = {k: v for k, v in saved.items() if k != HYPERPARAMETERS}
         wanted = {k: v for k, v in wanted.items() if k != HYPERPARAMETERS}

@@ -126,6 +126,10 @@ class Strategy(nn.Module):
             ``after_task`` and no task id).
         objectives: what the scenario's tasks may be learned for: ``"classify"`` (labels) and/or
             ``"lm"`` (language modelling: the strategy's loss goes through :meth:`task_loss`).
+        revision: raised by one whenever a change to the method alters what a run with the same
+            hyperparameters computes (a fix, a closer reading of the paper). Above 1 it is recorded
+            with the run's hyperparameters (``code_revision``), so a run of older code is never
+            reused, resumed or reported as a run of this one.
     """
 
     name: ClassVar[str] = "base"
@@ -134,6 +138,7 @@ class Strategy(nn.Module):
     paper: ClassVar[str] = ""
     task_free: ClassVar[bool] = False
     objectives: ClassVar[frozenset[str]] = frozenset({"classify"})
+    revision: ClassVar[int] = 1
     observed_units: torch.Tensor  # task-free runs only: the labels observed so far
 
     def __init__(self, model: nn.Module, config: StrategyConfig, context: Context) -> None:

@@ -14,7 +14,12 @@ T = 2 the default strength 1 is lambda_o = 4, and the paper's lambda_o = 1 (with
 strength = 0.25. Which outputs are "old" depends on the setting (as in van de Ven & Tolias 2019):
 
 * task-incremental: each previous task's head; L_KD is averaged over those heads;
-* class-incremental: the units of all classes of previous tasks (one softmax over them);
+* class-incremental: one softmax over the units of every class seen so far, the current task's
+  included; the teacher's probabilities are its softmax over the previous tasks' classes, with
+  zero probability on the current task's classes (van de Ven & Tolias 2019's code, ``loss_fn_kd``
+  with zero-padded targets). The distillation therefore also keeps the new classes' scores down on
+  the current inputs, which is what lifts LwF above naive in this setting; a softmax over the old
+  units alone would only preserve their order among themselves;
 * domain-incremental: all output units (shared by every task).
 
 Language-modelling streams (text domains): CE_t is the mean next-token loss and the distilled outputs
@@ -70,24 +75,32 @@ class LwF(Strategy):
     paper = "Li & Hoiem 2016, Learning without Forgetting (ECCV)"
     config: LwFConfig
     objectives = frozenset({"classify", "lm"})  # language modelling: per-token distillation
+    revision = 2  # 2: class-incremental distillation over every seen class (zero on the new ones)
 
     def __init__(self, model: nn.Module, config: LwFConfig, context: Context) -> None:
         super().__init__(model, config, context)
         self.register_module("teacher", None)
         self.teacher: Frozen | None
 
-    def old_outputs(self, logits: torch.Tensor, task: int) -> torch.Tensor:
-        """Logits distilled while learning ``task``: (B, units), or (B, old heads, units)."""
+    def distilled(
+        self, logits: torch.Tensor, teacher_logits: torch.Tensor, task: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Student and teacher logits distilled while learning ``task``: (B, units), or
+        (B, old heads, units) in the task-incremental setting. In the class-incremental setting
+        the teacher's logits of the current task's classes are -inf (zero probability)."""
         scenario = self.context.scenario
         if scenario.setting == "task":
             heads = torch.tensor(
                 [scenario.tasks[k].classes for k in range(task)], device=logits.device
             )
-            return logits[:, heads]
+            return logits[:, heads], teacher_logits[:, heads]
         if scenario.setting == "class":
-            old = scenario.task_output_mask[:task].any(0).nonzero().flatten().to(logits.device)
-            return logits[:, old]
-        return logits
+            masks = scenario.task_output_mask.to(logits.device)
+            seen = masks[: task + 1].any(0).nonzero().flatten()
+            old = masks[:task].any(0)
+            teacher_logits = teacher_logits.masked_fill(~old, float("-inf"))
+            return logits[:, seen], teacher_logits[:, seen]
+        return logits, teacher_logits
 
     def text_loss(self, batch: Batch) -> torch.Tensor:
         """Language modelling: next-token loss plus distillation of the teacher's next-token
@@ -111,11 +124,8 @@ class LwF(Strategy):
         )
         task = self.context.tasks_seen - 1
         if self.teacher is not None and task > 0 and self.config.strength > 0:
-            kd = distillation_loss(
-                self.old_outputs(logits, task),
-                self.old_outputs(self.teacher(batch.x), task),
-                self.config.temperature,
-            )
+            student, teacher = self.distilled(logits, self.teacher(batch.x), task)
+            kd = distillation_loss(student, teacher, self.config.temperature)
             loss = loss + self.config.strength * kd
         return loss
 

@@ -292,3 +292,32 @@ def test_a_run_under_changed_strategy_defaults_is_never_reused(tmp_path, tiny_co
     torch.save(state, out / "checkpoint.pt")
     with pytest.raises(LifelongError, match="interrupted run of another configuration"):
         run(config, resume=True)
+
+
+def test_a_run_of_a_strategy_revised_since_is_never_reused(tmp_path, tiny_config, monkeypatch):
+    """A strategy whose computation changed (``revision`` raised) records its revision with its
+    hyperparameters: the older code's folders, with or without a hyperparameters record, are
+    refused; unrevised strategies record nothing new (older folders stay valid)."""
+    from lifelong import get_strategy, run
+    from lifelong.core.identity import REVISION
+    from lifelong.core.runner import resolve
+    from lifelong.errors import LifelongError
+    from lifelong.experiments.executor import finished_metrics
+
+    out = tmp_path / "r"
+    config = resolve(tiny_config(out=str(out), tasks=2, strategy="mas"))
+    first = run(config).metrics
+    assert REVISION not in first["hyperparameters"]
+
+    monkeypatch.setattr(get_strategy("mas"), "revision", 2)  # the method was fixed since
+    assert finished_metrics(config) is None
+    with pytest.raises(LifelongError, match=rf"hyperparameters.{REVISION}: \(unset\) -> 2"):
+        run(config, resume=True)
+    legacy = {k: v for k, v in first.items() if k != "hyperparameters"}
+    (out / "metrics.json").write_text(json.dumps(legacy))
+    assert finished_metrics(config) is None
+    with pytest.raises(LifelongError, match="another configuration"):
+        run(config, resume=True)
+    again = run(config, overwrite=True).metrics
+    assert again["hyperparameters"][REVISION] == 2
+    assert finished_metrics(config) is not None

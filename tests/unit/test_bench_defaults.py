@@ -56,3 +56,22 @@ def test_check_runs_of_replaced_defaults_are_listed_as_stale_not_reported(harnes
     D.command_report(argparse.Namespace())
     assert "| split-digits | class | ewc | 1 |" in written["defaults-check"]
     assert "Not shown" not in written["defaults-check"]
+
+
+def test_check_runs_of_a_strategy_revised_since_are_stale_and_trained_again(harness, monkeypatch):
+    from lifelong import get_strategy
+
+    tmp_path, written = harness
+    _table(tmp_path / "tuned.json", 1.0)
+    args = argparse.Namespace(
+        benchmark="split-digits", setting="class", strategies=["ewc"], seeds=[0]
+    )
+    D.command_check(args)
+    monkeypatch.setattr(get_strategy("ewc"), "revision", 2)  # fixed since the run was stored
+    D.command_report(argparse.Namespace())
+    assert "| split-digits | class | ewc |" not in written["defaults-check"]
+    assert "split-digits-class/ewc/defaults-s0.json" in written["defaults-check"]
+    D.command_check(args)
+    D.command_report(argparse.Namespace())
+    assert "| split-digits | class | ewc | 1 |" in written["defaults-check"]
+    assert "Not shown" not in written["defaults-check"]

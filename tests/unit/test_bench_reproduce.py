@@ -59,6 +59,19 @@ def test_result_file_is_reused_only_under_the_same_config(results, monkeypatch):
     assert calls == [changed]
 
 
+def test_a_result_of_a_strategy_revised_since_is_trained_again(results, monkeypatch):
+    from lifelong import get_strategy
+
+    job = job_of(tiny_protocol())
+    first = R.ensure(job, train=True)
+    assert first is not None and "code_revision" not in first["config"]
+    monkeypatch.setattr(get_strategy("ewc"), "revision", 2)  # the method was fixed since
+    calls: list[R.Job] = []
+    monkeypatch.setattr(R, "execute", lambda j: calls.append(j) or {"trained": True})
+    assert R.ensure(job, train=True) == {"trained": True}
+    assert calls == [job]
+
+
 def test_new_config_fields_match_only_at_their_default():
     defaults = {"lr": 0.001, "grad_clip": None, "strategy_config": {"temperature": 2.0}}
     stored = {"lr": 0.1, "strategy_config": {}}

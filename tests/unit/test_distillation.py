@@ -103,19 +103,50 @@ def test_lifelong_list_says_how_lwf_strength_relates_to_the_papers_lambda(capsys
 
 
 @pytest.mark.parametrize(
-    "setting, expected",
+    "setting, student_units, teacher_units",
     [
-        ("class", [[0, 1, 2, 3]]),  # the old classes' units
-        ("task", [[0, 1], [2, 3]]),  # each old task's head
-        ("domain", [[0, 1]]),  # every output unit
+        # every class seen so far; the teacher gives the current task's classes zero probability
+        ("class", [[0, 1, 2, 3, 4, 5]], [[0, 1, 2, 3, -math.inf, -math.inf]]),
+        ("task", [[0, 1], [2, 3]], [[0, 1], [2, 3]]),  # each old task's head
+        ("domain", [[0, 1]], [[0, 1]]),  # every output unit
     ],
 )
-def test_lwf_distils_the_outputs_of_the_setting(setting, expected):
+def test_lwf_distils_the_outputs_of_the_setting(setting, student_units, teacher_units):
     strategy, scenario = _lwf(setting)
     logits = torch.arange(scenario.num_outputs, dtype=torch.float).repeat(3, 1)
-    out = strategy.old_outputs(logits, task=2)
-    expected = torch.tensor(expected, dtype=torch.float)
-    assert torch.equal(out[0].reshape(expected.shape), expected)
+    student, teacher = strategy.distilled(logits, logits.clone(), task=2)
+    for got, expected in ((student, student_units), (teacher, teacher_units)):
+        expected = torch.tensor(expected, dtype=torch.float)
+        assert torch.equal(got[0].reshape(expected.shape), expected)
+
+
+def test_lwf_class_incremental_loss_matches_van_de_ven_s_zero_padded_distillation():
+    """Class-IL (van de Ven & Tolias 2019, ``loss_fn_kd``): CE over the classes seen so far plus
+    T^2 times the cross-entropy between the teacher's softmax over the old classes, padded with
+    zeros for the current task's, and the student's softmax over all classes seen so far."""
+    strategy, scenario = _lwf("class")
+    strategy.context.tasks_seen = 1
+    strategy.after_task(scenario[0])
+    with torch.no_grad():
+        for p in strategy.model.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    strategy.context.tasks_seen = 2
+    idx = scenario[1].train_indices[:4]
+    ids = torch.ones_like(idx)
+    x, y = scenario.train_batch(ids, idx)
+    with torch.no_grad():
+        loss = strategy.loss(Batch(x, y, ids)).item()
+        student, teacher = strategy.model(x).double(), strategy.teacher(x).double()
+    T, expected = 2.0, 0.0
+    for s, z, label in zip(student.tolist(), teacher.tolist(), y.tolist(), strict=True):
+        seen, old_teacher = s[0:4], z[0:2]  # tasks 0 and 1 seen; task 0's classes are old
+        ce = math.log(sum(math.exp(v) for v in seen)) - seen[label]
+        q = [math.exp(v / T) / sum(math.exp(u / T) for u in old_teacher) for v in old_teacher]
+        q += [0.0, 0.0]  # the current task's classes
+        log_q_hat = [v / T - math.log(sum(math.exp(u / T) for u in seen)) for v in seen]
+        l_old = -sum(qi * li for qi, li in zip(q, log_q_hat, strict=True))
+        expected += (ce + 0.5 * T**2 * l_old) / len(y)
+    assert loss == pytest.approx(float(expected), rel=1e-5)
 
 
 def test_invalid_hyperparameters_are_rejected_with_the_field_name():
