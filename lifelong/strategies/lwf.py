@@ -26,6 +26,10 @@ Language-modelling streams (text domains): CE_t is the mean next-token loss and 
 are the next-token distributions at every non-padding position of the current texts (L_old averaged
 over positions), as in distillation of language models (Hinton et al. 2015, applied per token).
 
+``weighting="by-tasks"`` weighs the two terms as van de Ven & Tolias 2019's code does
+(``rnt = 1/t``: (1/t) CE + (1 - 1/t) strength * L_KD at task t), so that the distillation's weight
+relative to the current task grows as t - 1; the default is Li & Hoiem's constant weight.
+
 Deviation: the paper also warms up the new head with the body frozen, then fine-tunes everything;
 here all parameters are trained from the first iteration (as in van de Ven & Tolias 2019).
 
@@ -36,7 +40,7 @@ Default strength: the value selected on a validation split of Split MNIST Task-I
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -60,6 +64,11 @@ class LwFConfig(StrategyConfig):
         "lambda_o = strength * T^2 (strength 1 at T = 2 is lambda_o = 4)",
     )
     temperature: float = field(2.0, "T: distillation temperature (the loss is scaled by T^2)")
+    weighting: Literal["constant", "by-tasks"] = field(
+        "constant",
+        "constant: CE + strength * KD; by-tasks: (1/t) CE + (1 - 1/t) strength * KD at task t "
+        "(van de Ven & Tolias 2019's code; relative KD weight t - 1)",
+    )
 
     def __post_init__(self) -> None:
         check(self.strength >= 0, f"strength must be >= 0, got {self.strength}")
@@ -112,8 +121,15 @@ class LwF(Strategy):
             kd = distillation_loss(
                 logits[valid], self.teacher(batch.x)[valid], self.config.temperature
             )
-            loss = loss + self.config.strength * kd
+            return self.combined(loss, kd)
         return loss
+
+    def combined(self, current: torch.Tensor, kd: torch.Tensor) -> torch.Tensor:
+        """The current task's loss and the distillation term, weighted as ``weighting`` says."""
+        if self.config.weighting == "by-tasks":
+            r = 1.0 / self.context.tasks_seen
+            return r * current + (1 - r) * self.config.strength * kd
+        return current + self.config.strength * kd
 
     def loss(self, batch: Batch) -> torch.Tensor:
         if self.context.scenario.objective == "lm":
@@ -126,7 +142,7 @@ class LwF(Strategy):
         if self.teacher is not None and task > 0 and self.config.strength > 0:
             student, teacher = self.distilled(logits, self.teacher(batch.x), task)
             kd = distillation_loss(student, teacher, self.config.temperature)
-            loss = loss + self.config.strength * kd
+            return self.combined(loss, kd)
         return loss
 
     def after_task(self, task: Task) -> None:

@@ -163,3 +163,27 @@ def test_invalid_hyperparameters_are_rejected_with_the_field_name():
     ]:
         with pytest.raises(ConfigError, match=field):
             build_config(get_strategy(name).config_class, params)
+
+
+def test_lwf_by_tasks_weighting_is_van_de_ven_s_one_over_t():
+    """weighting=by-tasks: (1/t) CE + (1 - 1/t) strength * KD at task t (here t = 3)."""
+    strategy, scenario = _lwf("class")
+    strategy.context.tasks_seen = 2
+    strategy.after_task(scenario[1])
+    with torch.no_grad():
+        for p in strategy.model.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    strategy.context.tasks_seen = 3
+    idx = scenario[2].train_indices[:4]
+    ids = torch.full_like(idx, 2)
+    batch = Batch(*scenario.train_batch(ids, idx), ids)
+
+    def loss_with(**params) -> float:
+        strategy.config = type(strategy.config)(**{"strength": 0.5, **params})
+        with torch.no_grad():
+            return strategy.loss(batch).item()
+
+    ce, constant = loss_with(strength=0.0), loss_with()
+    kd_term = constant - ce  # strength * KD
+    by_tasks = loss_with(weighting="by-tasks")
+    assert by_tasks == pytest.approx(ce / 3 + (2 / 3) * kd_term, rel=1e-5)
