@@ -173,13 +173,29 @@ VANDEVEN_SPLIT = Protocol(
         Method(
             "lwf",
             "lwf",
-            grid={"strength": (0.3, 1.0, 3.0, 10.0)},
+            params={"weighting": "by-tasks", "strength": 1.0},
             cost=2.2,
+            note=(
+                "the paper's LwF has no tuned weight: (1/t) CE + (1 - 1/t) T^2 KD at task t, T = 2 "
+                "(its code at ff0e03c, `encoder.py` and `utils.loss_fn_kd`), here "
+                "`weighting=by-tasks, strength=1`."
+            ),
             published={
                 "task": _p(99.57, 0.02, VDV),
                 "domain": _p(71.50, 1.63, VDV),
                 "class": _p(23.85, 0.44, VDV),
             },
+        ),
+        Method(
+            "lwf-constant",
+            "lwf",
+            grid={"strength": (0.3, 1.0, 3.0)},
+            settings=("class",),
+            cost=2.2,
+            note=(
+                "lifelong's default weighting (Li & Hoiem's: CE + strength T^2 KD at every task), "
+                "the strength selected on validation; not in the paper."
+            ),
         ),
         Method(
             "er",
