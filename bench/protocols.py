@@ -303,8 +303,9 @@ HSU_SPLIT_CLASS = Protocol(
     name="hsu-split-class",
     title="Hsu et al.: Split MNIST, class-incremental (replay family)",
     description=(
-        "Split MNIST, class-incremental, MLP 784-400-400, Adam lr 1e-3 (fresh per task), batch 128, "
-        "**4 epochs per task**, 1100 stored examples (ER also 4400), 128 replayed examples per step "
+        "Split MNIST, class-incremental (digits in order, units of the classes seen so far), MLP "
+        "784-400-400, Adam lr 1e-3 kept across tasks (GEM: SGD lr 0.01), batch 128, **4 epochs "
+        "per task**, 1100 stored examples (ER also 4400), 128 replayed examples per step "
         "(A-GEM: 256 for g_ref; GEM: all stored examples)."
     ),
     base=dict(
@@ -313,6 +314,7 @@ HSU_SPLIT_CLASS = Protocol(
         batch_size=128,
         optimizer="adam",
         lr=1e-3,
+        reset_optimizer=False,  # their agents keep the optimizer (agents/default.py)
         hidden=(400, 400),
     ),
     settings=("class",),
@@ -346,6 +348,7 @@ HSU_SPLIT_CLASS = Protocol(
             "gem",
             "gem",
             params={"buffer_size": 1100},
+            config={"optimizer": "sgd", "lr": 0.01},  # scripts/split_MNIST_incremental_class.sh
             grid={"memory_strength": (0.0, 0.5, 1.0)},
             published={"class": _p(92.20, 0.12, HSU)},
         ),
