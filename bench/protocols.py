@@ -435,7 +435,7 @@ AGEM_DIAGNOSIS = Protocol(
 # ------------------------------------- van de Ven & Tolias: diagnosis of the Split MNIST task gaps
 VANDEVEN_DIAGNOSIS = Protocol(
     name="vandeven-diagnosis",
-    title="van de Ven & Tolias Split MNIST task-incremental: EWC and SI as the paper's code sets them",
+    title="van de Ven & Tolias Split MNIST: EWC, SI and LwF as the paper's code runs them",
     description=(
         "Why lifelong's EWC beats the published number and why one SI seed is low. The "
         "`vandeven-split` task-incremental protocol (same seeds, digit orders, network, Adam, "
@@ -443,10 +443,13 @@ VANDEVEN_DIAGNOSIS = Protocol(
         "splitMNIST task-IL: EWC lambda 1e7, SI c 50, damping 0.1) and, for EWC, its Fisher: the "
         "log-likelihood of the model's most probable label (`fisher_mode=predicted`) over every "
         "training sample of the task, instead of lifelong's expectation over labels on 1000 "
-        "samples. Three seeds, no selection (a diagnosis, not a reproduction)."
+        "samples. Class-incremental: LwF with the distillation loss of the code before its "
+        "commit 26f00db (May 2019), which averaged L_KD over the units instead of summing it "
+        "(`average_units=True`), with the paper's (1/t, 1 - 1/t) weighting. Three seeds, no "
+        "selection (a diagnosis, not a reproduction)."
     ),
     base=VANDEVEN_SPLIT.base,
-    settings=("task",),
+    settings=("task", "class"),
     seeds=(0, 1, 2),
     expected_seconds=400.0,
     methods=(
@@ -454,6 +457,7 @@ VANDEVEN_DIAGNOSIS = Protocol(
             "ewc-paper-fisher",
             "ewc",
             params={"strength": 1e7, "fisher_mode": "predicted", "fisher_samples": 60000},
+            settings=("task",),
             published={"task": _p(98.64, 0.22, VDV)},
             note="the paper's Fisher (predicted labels, every training sample) at its lambda 1e7",
         ),
@@ -461,9 +465,19 @@ VANDEVEN_DIAGNOSIS = Protocol(
             "si-c50",
             "si",
             params={"strength": 50.0},
+            settings=("task",),
             published={"task": _p(99.09, 0.15, VDV)},
             note="the paper's c (lifelong's selection chose 1)",
             cost=2.0,
+        ),
+        Method(
+            "lwf-code-2019-04",
+            "lwf",
+            params={"weighting": "by-tasks", "strength": 1.0, "average_units": True},
+            settings=("class",),
+            published={"class": _p(23.85, 0.44, VDV)},
+            note="the paper's LwF with its code's distillation before the May 2019 fix",
+            cost=2.2,
         ),
     ),
 )

@@ -29,6 +29,9 @@ over positions), as in distillation of language models (Hinton et al. 2015, appl
 ``weighting="by-tasks"`` weighs the two terms as van de Ven & Tolias 2019's code does
 (``rnt = 1/t``: (1/t) CE + (1 - 1/t) strength * L_KD at task t), so that the distillation's weight
 relative to the current task grows as t - 1; the default is Li & Hoiem's constant weight.
+``average_units=True`` divides L_KD by the number of distilled units, as that code did before its
+commit 26f00db (May 2019: "summation over classes was omitted"); it exists to diagnose the published
+numbers, not for use.
 
 Deviation: the paper also warms up the new head with the body frozen, then fine-tunes everything;
 here all parameters are trained from the first iteration (as in van de Ven & Tolias 2019).
@@ -64,6 +67,11 @@ class LwFConfig(StrategyConfig):
         "lambda_o = strength * T^2 (strength 1 at T = 2 is lambda_o = 4)",
     )
     temperature: float = field(2.0, "T: distillation temperature (the loss is scaled by T^2)")
+    average_units: bool = field(
+        False,
+        "average the distillation over the distilled units instead of summing them (van de Ven & "
+        "Tolias' code before its fix 26f00db of May 2019; for diagnosis only)",
+    )
     weighting: Literal["constant", "by-tasks"] = field(
         "constant",
         "constant: CE + strength * KD; by-tasks: (1/t) CE + (1 - 1/t) strength * KD at task t "
@@ -142,6 +150,8 @@ class LwF(Strategy):
         if self.teacher is not None and task > 0 and self.config.strength > 0:
             student, teacher = self.distilled(logits, self.teacher(batch.x), task)
             kd = distillation_loss(student, teacher, self.config.temperature)
+            if self.config.average_units:
+                kd = kd / student.shape[-1]
             return self.combined(loss, kd)
         return loss
 

@@ -187,3 +187,26 @@ def test_lwf_by_tasks_weighting_is_van_de_ven_s_one_over_t():
     kd_term = constant - ce  # strength * KD
     by_tasks = loss_with(weighting="by-tasks")
     assert by_tasks == pytest.approx(ce / 3 + (2 / 3) * kd_term, rel=1e-5)
+
+
+def test_lwf_average_units_divides_the_distillation_by_the_distilled_units():
+    """average_units (van de Ven & Tolias' code before 26f00db): L_KD / units, here 6 units (the
+    classes of tasks 0-2, class-incremental, at task 3)."""
+    strategy, scenario = _lwf("class")
+    strategy.context.tasks_seen = 2
+    strategy.after_task(scenario[1])
+    with torch.no_grad():
+        for p in strategy.model.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    strategy.context.tasks_seen = 3
+    idx = scenario[2].train_indices[:4]
+    ids = torch.full_like(idx, 2)
+    batch = Batch(*scenario.train_batch(ids, idx), ids)
+
+    def loss_with(**params) -> float:
+        strategy.config = type(strategy.config)(**{"strength": 0.5, **params})
+        with torch.no_grad():
+            return strategy.loss(batch).item()
+
+    ce, summed = loss_with(strength=0.0), loss_with()
+    assert loss_with(average_units=True) == pytest.approx(ce + (summed - ce) / 6, rel=1e-5)
