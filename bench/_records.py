@@ -11,9 +11,14 @@ from typing import Any
 def is_current(record: dict[str, Any], config: Any) -> bool:
     """Whether a stored record is a run of the resolved ``config`` as today's code runs it: the
     same fingerprint and, where the record keeps them, the same resolved hyperparameters (with the
-    strategy's revision). A record from before they were kept passes only if the strategy has not
+    strategy's revision; a field added since counts at its default). A record from before they were kept passes only if the strategy has not
     been revised since."""
-    from lifelong.core.identity import REVISION, fingerprint, resolved_hyperparameters
+    from lifelong.core.identity import (
+        REVISION,
+        fingerprint,
+        resolved_hyperparameters,
+        same_hyperparameters,
+    )
 
     hyperparameters = resolved_hyperparameters(config.to_dict())
     recorded = record.get("hyperparameters")
@@ -21,7 +26,9 @@ def is_current(record: dict[str, Any], config: Any) -> bool:
         return False
     if recorded is None:
         return REVISION not in (hyperparameters or {})
-    return bool(recorded == hyperparameters)
+    return hyperparameters is not None and same_hyperparameters(
+        recorded, hyperparameters, config.strategy
+    )
 
 
 def stored_run(config: Any, path: Path, root: Path) -> dict[str, Any]:

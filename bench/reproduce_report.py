@@ -38,6 +38,16 @@ CAUSES: dict[tuple[str, str, str], str] = {
         "`fisher_mode=exact`) on seeds 0-2; on seed 2, where it nearly vanishes, the first task "
         "ends at 93.8% instead of 98.2%"
     ),
+    ("vandeven-split", "class", "lwf"): (
+        "the published number matches the paper's code before a fix (`vandeven-diagnosis` below): "
+        "until its commit 26f00db (May 2019) the distillation loss was averaged over the units "
+        "instead of summed, a weight 1/(2t) smaller at task t; with that loss the paper's LwF "
+        "lands within (`lwf-code-2019-04`). This row runs the paper's LwF as its code has computed "
+        "it since (summed, weighted (1/t, 1 - 1/t)): the distillation, up to 16 times the current "
+        "task's loss at task 5, keeps the first task and blocks the new classes (final accuracies "
+        "99.9 / 5.0 / 0 / 0 / 0 on seed 0), and the average ends at naive's level. lifelong's own "
+        "weighting (`lwf-constant`, strength selected on validation) is the row below"
+    ),
     ("vandeven-diagnosis", "task", "si-c50"): (
         "open, in lifelong's favour (a diagnosis row, 3 seeds): at the paper's c lifelong's SI "
         "forgets almost nothing (0.04 points); whether the paper's path integral over the total "
@@ -75,7 +85,19 @@ FINDINGS: dict[str, str] = {
         "gives 99.45 / 99.28 / 99.52 on seeds 0-2 (c = 1: 98.91 / 99.07 / 94.00), 99.42 ± 0.07, "
         "every seed above the published 99.09 ± 0.15. Not tested: the paper's "
         "code accumulates SI's path integral with the gradient of the total loss, surrogate "
-        "included (`train.py` 250-257), where lifelong (as Zenke et al.) uses the task loss only."
+        "included (`train.py` 250-257), where lifelong (as Zenke et al.) uses the task loss only. "
+        "(3) LwF, class-incremental: the paper's code distils one softmax over every class seen so "
+        "far against the previous model's softmax over the old classes padded with zeros "
+        "(`utils.loss_fn_kd`), with the loss weighted (1/t) CE + (1 - 1/t) T^2 KD (`encoder.py`, "
+        "`rnt = 1/t`). lifelong distilled over the old classes' units alone, which preserves only "
+        "their order among themselves and left LwF at naive's level (19.91 ± 0.02 on 5 seeds); it "
+        "now distils as the paper does (LwF revision 2). Run that way the paper's LwF still ends "
+        "at naive's level (`vandeven-split` class `lwf`), because its distillation is summed over "
+        'the units, and that sum dates from commit 26f00db (May 2019, "summation over classes was '
+        'omitted"); before it, `loss_fn_kd` took the mean over batch and units. With that mean '
+        "(`average_units=True`) the same seeds land within the published number "
+        "(`lwf-code-2019-04`): the published number matches the code as it was before the fix "
+        "(the paper's first version is of April 2019), whose distillation was 2t times weaker."
     ),
     "agem-diagnosis": (
         "**Why A-GEM ends near naive fine-tuning here: the method in class-incremental learning "

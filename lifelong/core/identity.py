@@ -130,16 +130,68 @@ def run_identity(
     return values
 
 
+def same_hyperparameters(
+    saved: Mapping[str, Any], wanted: Mapping[str, Any], strategy: str
+) -> bool:
+    """Whether recorded hyperparameters are ``wanted``'s, a field the strategy gained since they
+    were recorded counting as equal at its default (a new field's default keeps the old behaviour;
+    a change of behaviour raises the strategy's ``revision`` instead)."""
+    return dict(with_new_fields(saved, wanted, strategy)) == dict(wanted)
+
+
+def with_new_fields(
+    saved: Mapping[str, Any], wanted: Mapping[str, Any], strategy: str
+) -> dict[str, Any]:
+    """``saved`` hyperparameters plus the fields of ``wanted`` they lack that are at the strategy's
+    class default (fields added to the strategy after the record was written)."""
+    defaults = strategy_field_defaults(strategy)
+    filled = dict(saved)
+    for key, value in wanted.items():
+        if key not in filled and key in defaults and defaults[key] == value:
+            filled[key] = value
+    return filled
+
+
+def strategy_field_defaults(strategy: str) -> dict[str, Any]:
+    """The strategy config class's field defaults as JSON values ({} for an unknown strategy)."""
+    from lifelong.core.registry import get_strategy
+    from lifelong.errors import LifelongError
+
+    try:
+        cls = get_strategy(strategy)
+    except LifelongError:
+        return {}
+    return {
+        f.name: json.loads(json.dumps(f.default, default=str))
+        for f in dataclasses.fields(cls.config_class)
+        if f.default is not dataclasses.MISSING
+    }
+
+
+def _aligned(
+    saved: Mapping[str, Any], wanted: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two identities as they are compared: without hyperparameters when one lacks them, with
+    the saved hyperparameters completed by :func:`with_new_fields`."""
+    saved, wanted = dict(saved), dict(wanted)
+    if HYPERPARAMETERS not in saved or HYPERPARAMETERS not in wanted:
+        saved.pop(HYPERPARAMETERS, None)
+        wanted.pop(HYPERPARAMETERS, None)
+    else:
+        saved[HYPERPARAMETERS] = with_new_fields(
+            saved[HYPERPARAMETERS], wanted[HYPERPARAMETERS], str(wanted.get("strategy"))
+        )
+    return saved, wanted
+
+
 def same_identity(saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     """Whether a stored run is a run of ``wanted``: equal identities, and equal hyperparameters
     where both record them (runs written before they were recorded are compared without, unless
     ``wanted``'s strategy has been revised since: those runs are of older code)."""
     if REVISION in (wanted.get(HYPERPARAMETERS) or {}) and HYPERPARAMETERS not in saved:
         return False
-    if HYPERPARAMETERS not in saved or HYPERPARAMETERS not in wanted:
-        saved = {k: v for k, v in saved.items() if k != HYPERPARAMETERS}
-        wanted = {k: v for k, v in wanted.items() if k != HYPERPARAMETERS}
-    return dict(saved) == dict(wanted)
+    saved, wanted = _aligned(saved, wanted)
+    return saved == wanted
 
 
 def fingerprint(config: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> str:
@@ -164,6 +216,8 @@ def differing_keys(saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[
 def describe_difference(saved: Mapping[str, Any], wanted: Mapping[str, Any], limit: int = 4) -> str:
     """``"iterations: 200 -> 300, strategy_params.strength: 10 -> 100"`` (at most ``limit`` keys;
     the resolved hyperparameters only when the configurations themselves are equal)."""
+    if not (REVISION in (wanted.get(HYPERPARAMETERS) or {}) and HYPERPARAMETERS not in saved):
+        saved, wanted = _aligned(saved, wanted)
     keys = differing_keys(saved, wanted)
     named = [k for k in keys if not k.startswith(HYPERPARAMETERS + ".")]
     keys = named or keys

@@ -321,3 +321,24 @@ def test_a_run_of_a_strategy_revised_since_is_never_reused(tmp_path, tiny_config
     again = run(config, overwrite=True).metrics
     assert again["hyperparameters"][REVISION] == 2
     assert finished_metrics(config) is not None
+
+
+def test_a_field_added_to_a_strategy_since_a_run_counts_at_its_default(tmp_path, tiny_config):
+    """Records written before a hyperparameter existed stay valid while it is at its default (a
+    new field's default keeps the old behaviour); at another value they are another run."""
+    from lifelong import run
+    from lifelong.core.identity import same_hyperparameters
+    from lifelong.core.runner import resolve
+    from lifelong.experiments.executor import finished_metrics
+
+    out = tmp_path / "r"
+    config = resolve(tiny_config(out=str(out), tasks=2, strategy="lwf"))
+    first = run(config).metrics
+    recorded = first["hyperparameters"]
+    older = {k: v for k, v in recorded.items() if k != "average_units"}  # before it was added
+    (out / "metrics.json").write_text(json.dumps({**first, "hyperparameters": older}))
+    assert finished_metrics(config) is not None
+    assert run(config, resume=True).metrics["fingerprint"] == first["fingerprint"]
+    assert same_hyperparameters(older, recorded, "lwf")
+    assert not same_hyperparameters(older, {**recorded, "average_units": True}, "lwf")
+    assert not same_hyperparameters(recorded, {**recorded, "strength": 2.0}, "lwf")
