@@ -56,6 +56,30 @@ def _lwf(setting: str):
     return build_strategy(config, scenario, torch.device("cpu")), scenario
 
 
+def _lwf_learning(setting: str, task: int):
+    """LwF learning ``task`` (an index), its teacher from the end of the task before, the student
+    drifted from it; and a batch of four of the task's examples."""
+    strategy, scenario = _lwf(setting)
+    strategy.context.tasks_seen = task
+    strategy.after_task(scenario[task - 1])  # teacher = the model now
+    with torch.no_grad():
+        for p in strategy.model.parameters():
+            p.add_(0.3 * torch.randn_like(p))  # the student drifts from its teacher
+    strategy.context.tasks_seen = task + 1
+    idx = scenario[task].train_indices[:4]
+    ids = torch.full_like(idx, task)
+    return strategy, Batch(*scenario.train_batch(ids, idx), ids)
+
+
+def _loss_and_rows(strategy, batch) -> tuple[float, list]:
+    """The strategy's loss on the batch and, per example, (student logits, teacher logits, label)
+    as Python floats for a hand computation."""
+    with torch.no_grad():
+        loss = strategy.loss(batch).item()
+        student, teacher = strategy.model(batch.x).double(), strategy.teacher(batch.x).double()
+    return loss, list(zip(student.tolist(), teacher.tolist(), batch.y.tolist(), strict=True))
+
+
 def test_lwf_teacher_is_a_frozen_submodule_in_the_state_dict():
     strategy, scenario = _lwf("class")
     assert strategy.teacher is None
@@ -70,27 +94,16 @@ def test_lwf_teacher_is_a_frozen_submodule_in_the_state_dict():
 
 
 def test_lwf_loss_is_cross_entropy_plus_strength_times_t_squared_distillation():
-    strategy, scenario = _lwf("task")
-    strategy.context.tasks_seen = 1
-    strategy.after_task(scenario[0])  # teacher = the model now
-    with torch.no_grad():
-        for p in strategy.model.parameters():
-            p.add_(0.3 * torch.randn_like(p))  # the student drifts from its teacher
-    strategy.context.tasks_seen = 2
-    idx = scenario[1].train_indices[:4]
-    ids = torch.ones_like(idx)
-    x, y = scenario.train_batch(ids, idx)
-    with torch.no_grad():
-        loss = strategy.loss(Batch(x, y, ids)).item()
-        student, teacher = strategy.model(x).double(), strategy.teacher(x).double()
+    strategy, batch = _lwf_learning("task", 1)
+    loss, rows = _loss_and_rows(strategy, batch)
     T, expected = 2.0, 0.0
-    for s, z, label in zip(student.tolist(), teacher.tolist(), y.tolist(), strict=True):
+    for s, z, label in rows:
         new, old, old_teacher = s[2:4], s[0:2], z[0:2]  # task 1's head; task 0's head distilled
         ce = math.log(sum(math.exp(v) for v in new)) - new[label - 2]
         q = [math.exp(v / T) / sum(math.exp(u / T) for u in old_teacher) for v in old_teacher]
         log_q_hat = [v / T - math.log(sum(math.exp(u / T) for u in old)) for v in old]
         l_old = -sum(qi * li for qi, li in zip(q, log_q_hat, strict=True))  # Li & Hoiem's L_old
-        expected += (ce + 0.5 * T**2 * l_old) / len(y)  # strength 0.5: lambda_o = 0.5 * T^2 = 2
+        expected += (ce + 0.5 * T**2 * l_old) / len(rows)  # strength 0.5: lambda_o = 0.5 * T^2 = 2
     assert loss == pytest.approx(float(expected), rel=1e-5)
 
 
@@ -124,28 +137,17 @@ def test_lwf_class_incremental_loss_matches_van_de_ven_s_zero_padded_distillatio
     """Class-IL (van de Ven & Tolias 2019, ``loss_fn_kd``): CE over the classes seen so far plus
     T^2 times the cross-entropy between the teacher's softmax over the old classes, padded with
     zeros for the current task's, and the student's softmax over all classes seen so far."""
-    strategy, scenario = _lwf("class")
-    strategy.context.tasks_seen = 1
-    strategy.after_task(scenario[0])
-    with torch.no_grad():
-        for p in strategy.model.parameters():
-            p.add_(0.3 * torch.randn_like(p))
-    strategy.context.tasks_seen = 2
-    idx = scenario[1].train_indices[:4]
-    ids = torch.ones_like(idx)
-    x, y = scenario.train_batch(ids, idx)
-    with torch.no_grad():
-        loss = strategy.loss(Batch(x, y, ids)).item()
-        student, teacher = strategy.model(x).double(), strategy.teacher(x).double()
+    strategy, batch = _lwf_learning("class", 1)
+    loss, rows = _loss_and_rows(strategy, batch)
     T, expected = 2.0, 0.0
-    for s, z, label in zip(student.tolist(), teacher.tolist(), y.tolist(), strict=True):
+    for s, z, label in rows:
         seen, old_teacher = s[0:4], z[0:2]  # tasks 0 and 1 seen; task 0's classes are old
         ce = math.log(sum(math.exp(v) for v in seen)) - seen[label]
         q = [math.exp(v / T) / sum(math.exp(u / T) for u in old_teacher) for v in old_teacher]
         q += [0.0, 0.0]  # the current task's classes
         log_q_hat = [v / T - math.log(sum(math.exp(u / T) for u in seen)) for v in seen]
         l_old = -sum(qi * li for qi, li in zip(q, log_q_hat, strict=True))
-        expected += (ce + 0.5 * T**2 * l_old) / len(y)
+        expected += (ce + 0.5 * T**2 * l_old) / len(rows)
     assert loss == pytest.approx(float(expected), rel=1e-5)
 
 
@@ -165,24 +167,22 @@ def test_invalid_hyperparameters_are_rejected_with_the_field_name():
             build_config(get_strategy(name).config_class, params)
 
 
-def test_lwf_by_tasks_weighting_is_van_de_ven_s_one_over_t():
-    """weighting=by-tasks: (1/t) CE + (1 - 1/t) strength * KD at task t (here t = 3)."""
-    strategy, scenario = _lwf("class")
-    strategy.context.tasks_seen = 2
-    strategy.after_task(scenario[1])
-    with torch.no_grad():
-        for p in strategy.model.parameters():
-            p.add_(0.3 * torch.randn_like(p))
-    strategy.context.tasks_seen = 3
-    idx = scenario[2].train_indices[:4]
-    ids = torch.full_like(idx, 2)
-    batch = Batch(*scenario.train_batch(ids, idx), ids)
+def _class_lwf_loss_at_task_3():
+    """A class-incremental LwF learning task 3 (index 2) with a teacher that differs from it, and
+    the loss of one batch under given hyperparameters."""
+    strategy, batch = _lwf_learning("class", 2)
 
     def loss_with(**params) -> float:
         strategy.config = type(strategy.config)(**{"strength": 0.5, **params})
         with torch.no_grad():
             return strategy.loss(batch).item()
 
+    return loss_with
+
+
+def test_lwf_by_tasks_weighting_is_van_de_ven_s_one_over_t():
+    """weighting=by-tasks: (1/t) CE + (1 - 1/t) strength * KD at task t (here t = 3)."""
+    loss_with = _class_lwf_loss_at_task_3()
     ce, constant = loss_with(strength=0.0), loss_with()
     kd_term = constant - ce  # strength * KD
     by_tasks = loss_with(weighting="by-tasks")
@@ -192,21 +192,6 @@ def test_lwf_by_tasks_weighting_is_van_de_ven_s_one_over_t():
 def test_lwf_average_units_divides_the_distillation_by_the_distilled_units():
     """average_units (van de Ven & Tolias' code before 26f00db): L_KD / units, here 6 units (the
     classes of tasks 0-2, class-incremental, at task 3)."""
-    strategy, scenario = _lwf("class")
-    strategy.context.tasks_seen = 2
-    strategy.after_task(scenario[1])
-    with torch.no_grad():
-        for p in strategy.model.parameters():
-            p.add_(0.3 * torch.randn_like(p))
-    strategy.context.tasks_seen = 3
-    idx = scenario[2].train_indices[:4]
-    ids = torch.full_like(idx, 2)
-    batch = Batch(*scenario.train_batch(ids, idx), ids)
-
-    def loss_with(**params) -> float:
-        strategy.config = type(strategy.config)(**{"strength": 0.5, **params})
-        with torch.no_grad():
-            return strategy.loss(batch).item()
-
+    loss_with = _class_lwf_loss_at_task_3()
     ce, summed = loss_with(strength=0.0), loss_with()
     assert loss_with(average_units=True) == pytest.approx(ce + (summed - ce) / 6, rel=1e-5)
