@@ -445,7 +445,8 @@ VANDEVEN_DIAGNOSIS = Protocol(
         "training sample of the task, instead of lifelong's expectation over labels on 1000 "
         "samples. LwF (every setting) with the distillation loss of the code before its "
         "commit 26f00db (May 2019), which averaged L_KD over the units instead of summing it "
-        "(`average_units=True`), with the paper's (1/t, 1 - 1/t) weighting. Three seeds, no "
+        "(`average_units=True`), with the paper's (1/t, 1 - 1/t) weighting, and DGR with "
+        "distillation likewise; iCaRL with its exemplars' share of a batch. Three seeds, no "
         "selection (a diagnosis, not a reproduction)."
     ),
     base=VANDEVEN_SPLIT.base,
@@ -481,6 +482,28 @@ VANDEVEN_DIAGNOSIS = Protocol(
             },
             note="the paper's LwF with its code's distillation before the May 2019 fix",
             cost=2.2,
+        ),
+        Method(
+            "dgr+distill-code-2019-04",
+            "generative-replay",
+            params={"labels": "soft", "average_units": True},
+            settings=("class",),
+            published={"class": _p(91.79, 0.32, VDV)},
+            note="DGR with distillation, its distillation as the paper's code before the fix",
+            cost=4.0,
+        ),
+        Method(
+            "icarl-exemplar-share",
+            "icarl",
+            params={"buffer_size": 2000, "replay_batch_size": 21},
+            settings=("class",),
+            published={"class": _p(94.57, 0.11, VDV)},
+            note=(
+                "exemplars at the share of each batch they have in the paper's code, which adds "
+                "them to the task's training set (2000 of 12000 + 2000: about 21 per 128 current "
+                "examples), instead of 128 joined to every batch"
+            ),
+            cost=2.0,
         ),
     ),
 )

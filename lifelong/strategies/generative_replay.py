@@ -13,6 +13,9 @@ with L_VAE the negative ELBO per input value. The generator's loss is part of th
 the run's optimizer trains classifier and generator together. The frozen copies are in evaluation
 mode (:mod:`lifelong.components.frozen`). Memory budget: no stored examples; the generator and the
 two frozen copies are counted in ``strategy_memory_bytes``.
+``average_units=True`` divides the distillation by the number of units an example is classified
+over, as van de Ven & Tolias' code did before its commit 26f00db (May 2019); a diagnosis of the
+published numbers, not for use.
 Deviations: one optimizer for both networks (the papers train them with separate optimizers, which
 is equivalent here because their parameters do not overlap except through Adam's shared settings).
 """
@@ -47,6 +50,12 @@ class GenerativeReplayConfig(StrategyConfig):
     )
     labels: Literal["hard", "soft"] = field("hard", "hard: teacher's argmax; soft: distillation")
     temperature: float = field(2.0, "distillation temperature T (soft labels)")
+    average_units: bool = field(
+        False,
+        "soft labels: average the distillation over the units the setting allows instead of "
+        "summing them (van de Ven & Tolias' code before its fix 26f00db of May 2019; for "
+        "diagnosis only)",
+    )
 
     def __post_init__(self) -> None:
         check(self.replay_batch_size >= 1, "replay_batch_size must be >= 1")
@@ -97,8 +106,18 @@ class GenerativeReplay(Strategy):
             soft=self.config.labels == "soft",
             temperature=self.config.temperature,
         )
+        if self.config.average_units and self.config.labels == "soft":
+            replay = replay / self.units_per_example()
         r = 1.0 / self.context.tasks_seen
         return r * current + (1 - r) * (replay + self.generator.loss(x, rng))
+
+    def units_per_example(self) -> int:
+        """How many output units an example is classified over now (its head's in task-IL)."""
+        scenario = self.context.scenario
+        if scenario.setting == "task":
+            return len(scenario.tasks[0].classes)
+        mask = self.output_mask(None)
+        return scenario.num_outputs if mask is None else int(mask.sum())
 
     def before_task(self, task: Task) -> None:
         if self.config.likelihood == "bernoulli":

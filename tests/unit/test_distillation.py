@@ -195,3 +195,34 @@ def test_lwf_average_units_divides_the_distillation_by_the_distilled_units():
     loss_with = _class_lwf_loss_at_task_3()
     ce, summed = loss_with(strength=0.0), loss_with()
     assert loss_with(average_units=True) == pytest.approx(ce + (summed - ce) / 6, rel=1e-5)
+
+
+def test_generative_replay_average_units_divides_the_replayed_distillation(monkeypatch):
+    """average_units (the paper code before 26f00db): the soft replay loss over the units an
+    example is classified over (class-IL at task 3: the 6 classes seen so far)."""
+    import lifelong.strategies.generative_replay as G
+
+    config = resolve(
+        RunConfig.of(
+            benchmark="split-digits",
+            setting="class",
+            strategy="generative-replay",
+            strategy_params={"labels": "soft", "average_units": True},
+            hidden=(8,),
+            iterations=5,
+            threads=1,
+        )
+    )
+    scenario = build_scenario("split-digits", "class", num_tasks=5, seed=0)
+    strategy = build_strategy(config, scenario, torch.device("cpu"))
+    strategy.context.tasks_seen = 3
+    strategy.has_teacher.fill_(True)
+    monkeypatch.setattr(G, "replayed_loss", lambda *a, **k: torch.tensor(6.0))
+    monkeypatch.setattr(strategy.generator, "loss", lambda *a, **k: torch.tensor(0.0))
+    monkeypatch.setattr(strategy, "classification_loss", lambda batch: torch.tensor(0.0))
+    idx = scenario[2].train_indices[:4]
+    ids = torch.full_like(idx, 2)
+    batch = Batch(*scenario.train_batch(ids, idx), ids)
+    assert strategy.loss(batch).item() == pytest.approx((2 / 3) * 6.0 / 6)
+    strategy.config = type(strategy.config)(labels="soft")
+    assert strategy.loss(batch).item() == pytest.approx((2 / 3) * 6.0)
