@@ -446,7 +446,8 @@ VANDEVEN_DIAGNOSIS = Protocol(
         "samples. LwF (every setting) with the distillation loss of the code before its "
         "commit 26f00db (May 2019), which averaged L_KD over the units instead of summing it "
         "(`average_units=True`), with the paper's (1/t, 1 - 1/t) weighting, and DGR with "
-        "distillation likewise; iCaRL with its exemplars' share of a batch. Three seeds, no "
+        "distillation likewise; iCaRL with its exemplars' share of a batch, and with its "
+        "targets' temperature. Three seeds, no "
         "selection (a diagnosis, not a reproduction)."
     ),
     base=VANDEVEN_SPLIT.base,
@@ -504,6 +505,18 @@ VANDEVEN_DIAGNOSIS = Protocol(
                 "examples), instead of 128 joined to every batch"
             ),
             cost=2.0,
+        ),
+        Method(
+            "icarl-t2",
+            "icarl",
+            params={"buffer_size": 2000, "temperature": 2.0},
+            settings=("class",),
+            published={"class": _p(94.57, 0.11, VDV)},
+            note=(
+                "the old classes' targets softened as in the paper's code, s(g*(x) / 2) "
+                "(`encoder.py`: its distillation temperature), instead of Rebuffi et al.'s s(g*(x))"
+            ),
+            cost=2.5,
         ),
     ),
 )

@@ -7,10 +7,11 @@ classes::
 
     L = - sum_{y in seen} [ d_y log s(g_y(x)) + (1 - d_y) log(1 - s(g_y(x))) ]
 
-with targets d_y = 1[y = label] for the new classes and d_y = s(g*_y(x)), the sigmoid output of the
-model frozen at the end of the previous task (in evaluation mode, :mod:`lifelong.components.frozen`),
-for the old classes (distillation). After each task, every old class keeps its first m exemplars
-and each new class gets m exemplars chosen by herding on the L2-normalised features phi(x).
+with targets d_y = 1[y = label] for the new classes and d_y = s(g*_y(x) / T), the sigmoid output
+of the model frozen at the end of the previous task (in evaluation mode,
+:mod:`lifelong.components.frozen`), for the old classes (distillation; T = ``temperature``, 1 in
+the paper). After each task, every old class keeps its first m exemplars and each new class gets m
+exemplars chosen by herding on the L2-normalised features phi(x).
 Prediction is the nearest mean of exemplars::
 
     y* = argmin_y || phi(x) - mu_y ||,   mu_y = normalise(mean of phi over class y's exemplars)
@@ -33,7 +34,7 @@ import torch.nn.functional as F
 from lifelong.components.buffer import ReplayBuffer, herding, joined, make_buffer
 from lifelong.components.frozen import Frozen
 from lifelong.components.replay_config import ReplayConfig
-from lifelong.core.fields import field
+from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Strategy
 from lifelong.data.scenarios import Task
@@ -48,6 +49,15 @@ class ICaRLConfig(ReplayConfig):
         2000, "K: total exemplars, shared by all classes seen (m = K // classes)"
     )
     replay_batch_size: int = field(128, "exemplars joined to each training batch")
+    temperature: float = field(
+        1.0,
+        "T of the old classes' targets s(g*_y(x) / T); 1 in Rebuffi et al., 2 in van de Ven & "
+        "Tolias' code (its distillation temperature)",
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check(self.temperature > 0, f"temperature must be > 0, got {self.temperature}")
 
 
 @register
@@ -89,7 +99,7 @@ class ICaRL(Strategy):
         targets = F.one_hot(batch.y, len(seen)).float()
         if self.has_teacher:
             old = self.context.scenario.seen_units(self.context.tasks_seen - 1)
-            targets[:, old] = torch.sigmoid(self.teacher(batch.x)[:, old])
+            targets[:, old] = torch.sigmoid(self.teacher(batch.x)[:, old] / self.config.temperature)
         bce = F.binary_cross_entropy_with_logits(
             logits[:, seen], targets[:, seen], reduction="none"
         )

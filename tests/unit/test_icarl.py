@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 from torch import nn
 
@@ -78,3 +79,36 @@ def test_exemplar_sets_share_the_fixed_budget():
     assert torch.bincount(buffer.y[: len(buffer)].long(), minlength=10).tolist() == [5] * 10
     assert result.metrics["extra_accuracy_matrices"]["head"]["accuracy_matrix"]
     assert result.metrics["strategy_metrics"]["exemplars_per_class"] == 5
+
+
+def test_loss_is_binary_cross_entropy_with_the_teachers_softened_sigmoids_on_old_classes():
+    """L = -sum_{y seen} [d_y log s(g_y) + (1 - d_y) log(1 - s(g_y))], d_y = s(g*_y / T) on the
+    old classes (T = 2 here, as in van de Ven & Tolias' code) and one-hot on the new ones."""
+    from lifelong.core.strategy import Batch
+
+    scenario = build_scenario("split-digits", "class")
+    context = Context(
+        scenario=scenario,
+        device=torch.device("cpu"),
+        batch_size=8,
+        rng=torch.Generator().manual_seed(0),
+        tasks_seen=2,
+    )
+    icarl = ICaRL(FirstTwoPixels(), ICaRLConfig(buffer_size=20, temperature=2.0), context)
+    icarl.teacher.copy_from(icarl.model)
+    icarl.has_teacher.fill_(True)
+    with torch.no_grad():
+        icarl.model.head.weight.fill_(0.5)  # the student drifts from its teacher
+    x = torch.zeros(2, 1, 8, 8)
+    x.view(2, -1)[:, :2] = torch.tensor([[1.0, -1.0], [0.5, 2.0]])
+    y = torch.tensor([2, 3])  # task 1's classes; task 0's (0, 1) are old
+    with torch.no_grad():
+        loss = icarl.loss(Batch(x, y, None)).item()
+        student, teacher = icarl.model(x), icarl.teacher(x)
+    expected = 0.0
+    for s, z, label in zip(student.tolist(), teacher.tolist(), y.tolist(), strict=True):
+        for unit in range(4):  # the classes seen so far
+            d = 1 / (1 + math.exp(-z[unit] / 2)) if unit < 2 else float(unit == label)
+            p = 1 / (1 + math.exp(-s[unit]))
+            expected -= (d * math.log(p) + (1 - d) * math.log(1 - p)) / 2
+    assert loss == pytest.approx(expected, rel=1e-5)
