@@ -34,15 +34,19 @@ class FirstTwoPixels(nn.Module):
         return self.head(self.features(x))
 
 
-def test_nme_predicts_the_nearest_normalised_class_mean_among_seen_classes():
-    scenario = build_scenario("split-digits", "class")
-    context = Context(
-        scenario=scenario,
+def _context_after_two_tasks() -> Context:
+    """split-digits class-incremental, learning its second task (two tasks seen)."""
+    return Context(
+        scenario=build_scenario("split-digits", "class"),
         device=torch.device("cpu"),
         batch_size=8,
         rng=torch.Generator().manual_seed(0),
         tasks_seen=2,
     )
+
+
+def test_nme_predicts_the_nearest_normalised_class_mean_among_seen_classes():
+    context = _context_after_two_tasks()
     icarl = ICaRL(FirstTwoPixels(), ICaRLConfig(buffer_size=20), context).eval()
     means = torch.zeros(10, 2)
     means[:4] = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
@@ -86,14 +90,7 @@ def test_loss_is_binary_cross_entropy_with_the_teachers_softened_sigmoids_on_old
     old classes (T = 2 here, as in van de Ven & Tolias' code) and one-hot on the new ones."""
     from lifelong.core.strategy import Batch
 
-    scenario = build_scenario("split-digits", "class")
-    context = Context(
-        scenario=scenario,
-        device=torch.device("cpu"),
-        batch_size=8,
-        rng=torch.Generator().manual_seed(0),
-        tasks_seen=2,
-    )
+    context = _context_after_two_tasks()
     icarl = ICaRL(FirstTwoPixels(), ICaRLConfig(buffer_size=20, temperature=2.0), context)
     icarl.teacher.copy_from(icarl.model)
     icarl.has_teacher.fill_(True)
