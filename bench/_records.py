@@ -11,8 +11,8 @@ from typing import Any
 def is_current(record: dict[str, Any], config: Any) -> bool:
     """Whether a stored record is a run of the resolved ``config`` as today's code runs it: the
     same fingerprint and, where the record keeps them, the same resolved hyperparameters (with the
-    strategy's revision; a field added since counts at its default). A record from before they were kept passes only if the strategy has not
-    been revised since."""
+    strategy's revision; a field added since counts at its default). A record from before they
+    were kept passes only if the strategy has not been revised since."""
     from lifelong.core.identity import (
         REVISION,
         fingerprint,

@@ -159,16 +159,11 @@ def untuned(strategy: str, benchmark: str, setting: str, given: dict[str, Any]) 
     stream (``lifelong/core/tuned_defaults.json``) and the protocol does not set: a reproduction runs
     the paper's values (each strategy's class defaults follow its paper, see its docstring), never a
     value selected for lifelong's own defaults."""
-    import dataclasses
-
     from lifelong import get_strategy
+    from lifelong.core.fields import defaults_of
     from lifelong.core.tuned_defaults import tuned_params
 
-    defaults = {
-        f.name: f.default
-        for f in dataclasses.fields(get_strategy(strategy).config_class)
-        if f.default is not dataclasses.MISSING
-    }
+    defaults = defaults_of(get_strategy(strategy).config_class)
     return {
         name: defaults[name]
         for name in tuned_params(strategy, benchmark, setting)
@@ -204,19 +199,11 @@ def full_config(job: Job) -> dict[str, Any]:
 
 def field_defaults(strategy: str) -> dict[str, Any]:
     """Current defaults of RunConfig's and the strategy config's fields (JSON-normalised)."""
-    import dataclasses
-
     from lifelong import RunConfig, get_strategy
-
-    def defaults(cls: Any) -> dict[str, Any]:
-        return {
-            f.name: f.default
-            for f in dataclasses.fields(cls)
-            if f.default is not dataclasses.MISSING
-        }
+    from lifelong.core.fields import defaults_of
 
     run = RunConfig().to_dict()
-    run["strategy_config"] = defaults(get_strategy(strategy).config_class)
+    run["strategy_config"] = defaults_of(get_strategy(strategy).config_class)
     return comparable(run)
 
 

@@ -127,6 +127,13 @@ def build_config(cls: type[T], values: Mapping[str, Any] | None = None, *, where
         raise ConfigError(f"{prefix}{err}") from None
 
 
+def defaults_of(cls: type) -> dict[str, Any]:
+    """The fields of a config dataclass that have a plain default, with that default."""
+    return {
+        f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING
+    }
+
+
 def config_help(cls: type) -> list[tuple[str, str, Any, str]]:
     """Rows of (name, type, default, help) for each field; help comes from ``metadata['help']``."""
     hints = typing.get_type_hints(cls)

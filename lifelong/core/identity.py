@@ -154,6 +154,7 @@ def with_new_fields(
 
 def strategy_field_defaults(strategy: str) -> dict[str, Any]:
     """The strategy config class's field defaults as JSON values ({} for an unknown strategy)."""
+    from lifelong.core.fields import defaults_of
     from lifelong.core.registry import get_strategy
     from lifelong.errors import LifelongError
 
@@ -161,26 +162,25 @@ def strategy_field_defaults(strategy: str) -> dict[str, Any]:
         cls = get_strategy(strategy)
     except LifelongError:
         return {}
-    return {
-        f.name: json.loads(json.dumps(f.default, default=str))
-        for f in dataclasses.fields(cls.config_class)
-        if f.default is not dataclasses.MISSING
-    }
+    defaults: dict[str, Any] = json.loads(json.dumps(defaults_of(cls.config_class), default=str))
+    return defaults
 
 
 def _aligned(
     saved: Mapping[str, Any], wanted: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The two identities as they are compared: without hyperparameters when one lacks them, with
-    the saved hyperparameters completed by :func:`with_new_fields`."""
+    """The two identities as they are compared. Where one lacks hyperparameters (written before
+    they were recorded, or a plugin not imported) both are compared without them, unless
+    ``wanted``'s strategy has been revised since (then the older run differs). Saved
+    hyperparameters are completed by :func:`with_new_fields`."""
     saved, wanted = dict(saved), dict(wanted)
-    if HYPERPARAMETERS not in saved or HYPERPARAMETERS not in wanted:
-        saved.pop(HYPERPARAMETERS, None)
-        wanted.pop(HYPERPARAMETERS, None)
-    else:
+    if HYPERPARAMETERS in saved and HYPERPARAMETERS in wanted:
         saved[HYPERPARAMETERS] = with_new_fields(
             saved[HYPERPARAMETERS], wanted[HYPERPARAMETERS], str(wanted.get("strategy"))
         )
+    elif REVISION not in (wanted.get(HYPERPARAMETERS) or {}):
+        saved.pop(HYPERPARAMETERS, None)
+        wanted.pop(HYPERPARAMETERS, None)
     return saved, wanted
 
 
@@ -188,8 +188,6 @@ def same_identity(saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     """Whether a stored run is a run of ``wanted``: equal identities, and equal hyperparameters
     where both record them (runs written before they were recorded are compared without, unless
     ``wanted``'s strategy has been revised since: those runs are of older code)."""
-    if REVISION in (wanted.get(HYPERPARAMETERS) or {}) and HYPERPARAMETERS not in saved:
-        return False
     saved, wanted = _aligned(saved, wanted)
     return saved == wanted
 
@@ -216,8 +214,7 @@ def differing_keys(saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[
 def describe_difference(saved: Mapping[str, Any], wanted: Mapping[str, Any], limit: int = 4) -> str:
     """``"iterations: 200 -> 300, strategy_params.strength: 10 -> 100"`` (at most ``limit`` keys;
     the resolved hyperparameters only when the configurations themselves are equal)."""
-    if not (REVISION in (wanted.get(HYPERPARAMETERS) or {}) and HYPERPARAMETERS not in saved):
-        saved, wanted = _aligned(saved, wanted)
+    saved, wanted = _aligned(saved, wanted)
     keys = differing_keys(saved, wanted)
     named = [k for k in keys if not k.startswith(HYPERPARAMETERS + ".")]
     keys = named or keys

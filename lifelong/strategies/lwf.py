@@ -126,11 +126,14 @@ class LwF(Strategy):
         loss = next_token_losses(logits, batch.x).mean()
         if self.teacher is not None and self.context.tasks_seen > 1 and self.config.strength > 0:
             valid = batch.x[:, 1].bool()
-            kd = distillation_loss(
-                logits[valid], self.teacher(batch.x)[valid], self.config.temperature
-            )
+            kd = self.kd(logits[valid], self.teacher(batch.x)[valid])
             return self.combined(loss, kd)
         return loss
+
+    def kd(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+        """L_KD between the distilled logits (divided by their units with ``average_units``)."""
+        kd = distillation_loss(student, teacher, self.config.temperature)
+        return kd / student.shape[-1] if self.config.average_units else kd
 
     def combined(self, current: torch.Tensor, kd: torch.Tensor) -> torch.Tensor:
         """The current task's loss and the distillation term, weighted as ``weighting`` says."""
@@ -149,10 +152,7 @@ class LwF(Strategy):
         task = self.context.tasks_seen - 1
         if self.teacher is not None and task > 0 and self.config.strength > 0:
             student, teacher = self.distilled(logits, self.teacher(batch.x), task)
-            kd = distillation_loss(student, teacher, self.config.temperature)
-            if self.config.average_units:
-                kd = kd / student.shape[-1]
-            return self.combined(loss, kd)
+            return self.combined(loss, self.kd(student, teacher))
         return loss
 
     def after_task(self, task: Task) -> None:
