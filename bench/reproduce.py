@@ -1,7 +1,7 @@
 """Full-budget reproductions of published continual-learning results, resumable across sessions.
 
 Protocols (``bench/protocols.py``): ``vandeven-split`` (task / class / domain), ``vandeven-permuted``,
-``vandeven-diagnosis``, ``hsu-split-class``, ``agem-diagnosis``, ``der-seq-mnist``,
+``vandeven-diagnosis``, ``vandeven-code-orders``, ``hsu-split-class``, ``agem-diagnosis``, ``der-seq-mnist``,
 ``agem-permuted``. For each protocol, setting and method:
 
 1. **select**: every grid value is trained once (``select_seed``) with ``validation_fraction`` of each
@@ -148,6 +148,8 @@ class Job:
             "checkpoint_every": self.protocol.checkpoint_every,
             "out": str(self.out),
         }
+        if self.protocol.class_order_of is not None:
+            fields["class_order"] = self.protocol.class_order_of(self.seed)
         if self.stage == "select":
             fields["validation_fraction"] = self.protocol.validation_fraction
             fields["evaluate_on"] = "validation"
@@ -446,6 +448,7 @@ QUEUE: tuple[Phase, ...] = (
     Phase("vandeven-diagnosis", slice(None)),
     Phase("vandeven-split", slice(0, 3), settings=("class",)),
     Phase("vandeven-split", slice(0, 3), settings=("domain",)),
+    Phase("vandeven-code-orders", slice(None)),
     Phase("vandeven-split", slice(3, None)),
     Phase("hsu-split-class", slice(None)),
     Phase("der-seq-mnist", slice(None)),

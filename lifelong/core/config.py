@@ -34,6 +34,11 @@ class DataConfig:
     shuffle_classes: bool = field(
         False, "split benchmarks: shuffle the class order by scenario seed"
     )
+    class_order: tuple[int, ...] | None = field(
+        None,
+        "split benchmarks: every class once, in stream order, cut into tasks in turn "
+        "(e.g. 4,6,0,5,...; default: label order)",
+    )
     train_samples_per_task: int | None = field(None, "keep this many training samples per task")
     validation_fraction: float = field(0.0, "hold out this fraction of each task's training data")
     evaluate_on: Literal["test", "validation"] = field("test", "evaluation split")
@@ -72,6 +77,10 @@ class DataConfig:
             "give --boundaries gradual together with --drift w (0 < w <= 1)",
         )
         check(self.tasks is None or self.tasks >= 1, "tasks must be >= 1")
+        check(
+            not (self.shuffle_classes and self.class_order is not None),
+            "give class_order or shuffle_classes, not both",
+        )
         check(self.first_tasks is None or self.first_tasks >= 1, "first_tasks must be >= 1")
         check(0.0 <= self.validation_fraction < 1.0, "validation_fraction must be in [0, 1)")
         check(self.padding >= 0, "padding must be >= 0")

@@ -59,6 +59,7 @@ OMITTED_AT_DEFAULT: dict[str, Any] = {
     "drift": 0.0,
     "anytime_every": None,
     "prequential": True,
+    "class_order": None,  # issue 13: an explicit class order of a split benchmark
 }
 
 # Keys renamed since results were first stored: the fingerprint uses the first name, so a rename

@@ -96,7 +96,13 @@ LM_DIRECTION = (
 )
 
 # Config fields that shape a built-in benchmark's scenario; a user's scenario is built with them.
-_SCENARIO_FIELDS = ("shuffle_classes", "train_samples_per_task", "validation_fraction", "padding")
+_SCENARIO_FIELDS = (
+    "shuffle_classes",
+    "class_order",
+    "train_samples_per_task",
+    "validation_fraction",
+    "padding",
+)
 
 
 def resolve(config: RunConfig, scenario: Scenario | None = None) -> RunConfig:
@@ -156,6 +162,7 @@ def build_run_scenario(config: RunConfig, device: torch.device | str = "cpu") ->
         num_tasks=config.data.tasks,
         seed=config.resolved_scenario_seed,
         shuffle_classes=config.data.shuffle_classes,
+        class_order=config.data.class_order,
         train_samples_per_task=config.data.train_samples_per_task,
         validation_fraction=config.data.validation_fraction,
         evaluate_on=config.data.evaluate_on,

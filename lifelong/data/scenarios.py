@@ -505,6 +505,21 @@ def check_split_options(
         raise ConfigError(f"padding must be >= 0, got {padding}")
 
 
+def explicit_class_order(
+    class_order: Sequence[int], num_classes: int, shuffle_classes: bool, what: str
+) -> torch.Tensor:
+    """A user's class order, checked: every class of the dataset exactly once."""
+    if shuffle_classes:
+        raise ConfigError("give class_order or shuffle_classes, not both")
+    order = [int(c) for c in class_order]
+    if sorted(order) != list(range(num_classes)):
+        raise ConfigError(
+            f"class_order must list each of {what}'s classes 0..{num_classes - 1} exactly once; "
+            f"got {order}"
+        )
+    return torch.tensor(order)
+
+
 def class_groups(order: torch.Tensor, num_tasks: int, what: str) -> list[list[int]]:
     """Classes in ``order`` cut into ``num_tasks`` equal consecutive groups."""
     n_cls = len(order)
@@ -657,6 +672,7 @@ def build_scenario(
     num_tasks: int | None = None,
     seed: int = 0,
     shuffle_classes: bool = False,
+    class_order: Sequence[int] | None = None,
     train_samples_per_task: int | None = None,
     validation_fraction: float = 0.0,
     evaluate_on: str = "test",
@@ -676,6 +692,8 @@ def build_scenario(
         num_tasks: number of tasks (split: must divide the classes evenly).
         seed: seeds the permutations / rotations, the class order when shuffled, subsets and splits.
         shuffle_classes: split benchmarks: shuffle the class order by ``seed`` (default 0, 1, 2, ...).
+        class_order: split benchmarks: every class once, in stream order (task t gets the t-th
+            consecutive group); not together with ``shuffle_classes``.
         train_samples_per_task: keep a stratified random subset of this many training samples per task
             (e.g. 1000 as in the GEM protocol).
         validation_fraction: hold out this fraction of each task's training data (stratified);
@@ -721,11 +739,19 @@ def build_scenario(
     n_cls = dataset.num_classes
 
     transform: TaskTransform = TaskTransform()
+    if class_order is not None and spec.kind != "split":
+        raise ConfigError(
+            f"class_order applies to split benchmarks; {benchmark} is {spec.kind} (every task "
+            "has every class)"
+        )
     if spec.kind == "split":
         generator = torch.Generator().manual_seed(seed)
-        order = (
-            torch.randperm(n_cls, generator=generator) if shuffle_classes else torch.arange(n_cls)
-        )
+        if class_order is not None:
+            order = explicit_class_order(class_order, n_cls, shuffle_classes, benchmark)
+        elif shuffle_classes:
+            order = torch.randperm(n_cls, generator=generator)
+        else:
+            order = torch.arange(n_cls)
         groups = class_groups(order, n_tasks, benchmark)
     else:
         groups = [list(range(n_cls))] * n_tasks

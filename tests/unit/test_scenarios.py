@@ -173,6 +173,39 @@ def test_class_order_is_shuffled_by_seed():
         assert set(y.tolist()) == set(task.classes) == {2 * task.index, 2 * task.index + 1}
 
 
+def test_an_explicit_class_order_forms_the_tasks_in_turn():
+    order = [4, 6, 0, 5, 3, 9, 2, 7, 8, 1]
+    scenario = build_scenario("split-digits", "domain", class_order=order)
+    assert [t.dataset_classes for t in scenario] == [(4, 6), (0, 5), (3, 9), (2, 7), (8, 1)]
+    # Domain setting: a class's unit is its position in its task (4, 0, 3, 2, 8 share unit 0).
+    task = scenario.tasks[1]
+    x, y = _all_train(scenario, task)
+    labels = scenario.dataset.train_y[task.train_indices]
+    assert torch.equal(y, (labels == 5).long())
+    # The same config through a RunConfig, from a flag-style value.
+    config = RunConfig.of(benchmark="split-digits", setting="class", class_order=order)
+    assert config.data.class_order == tuple(order)
+
+
+@pytest.mark.parametrize(
+    "name, options, message",
+    [
+        ("split-digits", {"class_order": [0, 1, 2]}, "exactly once"),
+        ("split-digits", {"class_order": [0] * 10}, "exactly once"),
+        ("split-digits", {"class_order": list(range(10)), "shuffle_classes": True}, "not both"),
+        ("permuted-digits", {"class_order": list(range(10))}, "split benchmarks"),
+    ],
+)
+def test_a_bad_class_order_is_refused(name, options, message):
+    with pytest.raises(ConfigError, match=message):
+        build_scenario(name, **options)
+
+
+def test_a_config_refuses_class_order_with_shuffle_classes():
+    with pytest.raises(ConfigError, match="not both"):
+        RunConfig.of(class_order=list(range(10)), shuffle_classes=True)
+
+
 def test_permutations_depend_on_the_seed_and_task_zero_is_unpermuted():
     def perms(seed):
         return build_scenario("permuted-digits", num_tasks=3, seed=seed).transform.permutations
