@@ -33,6 +33,10 @@ class LossGrowthWarning(UserWarning):
     """The training loss grew by orders of magnitude within a task (a run about to diverge)."""
 
 
+class ConfigurationWarning(UserWarning):
+    """A run goes on, but a hyperparameter keeps its strategy from doing what it is for."""
+
+
 class UnsupportedSettingError(LifelongError):
     """A strategy was asked to run in a setting it cannot handle."""
 

@@ -25,11 +25,14 @@ loss. ``update_every > 0`` replaces (i) by a fixed schedule: an update every ``u
 Deviations: the paper's "recent buffer" is the incoming batch, and the loop takes one gradient step
 per batch (the paper may take several on the recent buffer); the hard buffer is ranked by the losses
 of the step's forward pass (before the step) rather than by a second forward pass after it; the
-thresholds are defaults to tune per stream (the loss scale depends on the data and the model).
+thresholds are defaults to tune per stream (the loss scale depends on the data and the model): a task
+that ends before any plateau was found warns (:class:`~lifelong.errors.ConfigurationWarning`), since
+until then the penalty is off and the method is fine-tuning on a hard buffer.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -43,6 +46,8 @@ from lifelong.components.plateau import PlateauDetector
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Context, Strategy, StrategyConfig
+from lifelong.data.scenarios import Task
+from lifelong.errors import ConfigurationWarning
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,7 @@ class TFMAS(Strategy):
             config.window, config.mean_threshold, config.variance_threshold
         )
         self.steps = 0
+        self._warned = False
         self._candidates: tuple[Batch, torch.Tensor] | None = None  # H u B and their losses
 
     def loss(self, batch: Batch) -> torch.Tensor:
@@ -124,6 +130,21 @@ class TFMAS(Strategy):
         self.hard.append(both.x[keep], both.y[keep], both.task_ids[keep])
         if update:
             self._update_importance()
+
+    def after_task(self, task: Task) -> None:
+        """Warn (once) when a whole task passed without a plateau: nothing is protected yet."""
+        if self.config.update_every or self.penalty.consolidations or self._warned:
+            return
+        self._warned = True
+        warnings.warn(
+            f"tf-mas: no loss plateau by the end of task {task.index} (the mean loss over "
+            f"{self.config.window} steps never fell below mean_threshold="
+            f"{self.config.mean_threshold} with variance below variance_threshold="
+            f"{self.config.variance_threshold}), so no importance has been computed and the "
+            "penalty is off; raise mean_threshold to this stream's loss scale or set update_every",
+            ConfigurationWarning,
+            stacklevel=2,
+        )
 
     def _update_importance(self) -> None:
         replay = self.hard.get(self.hard.indices())

@@ -3,6 +3,7 @@ and a task-free run that updates its importance on schedule."""
 
 from __future__ import annotations
 
+import warnings
 from unittest import mock
 
 import pytest
@@ -13,7 +14,7 @@ from lifelong.components.plateau import PlateauDetector
 from lifelong.core.config import RunConfig
 from lifelong.core.runner import build_run_scenario, build_strategy, resolve, run
 from lifelong.core.strategy import Batch
-from lifelong.errors import ConfigError
+from lifelong.errors import ConfigError, ConfigurationWarning
 from lifelong.strategies.tf_mas import TFMASConfig
 
 TINY = {
@@ -108,3 +109,24 @@ def test_task_free_run_updates_importance_on_schedule():
     # 5 tasks x 40 samples in batches of 10: 20 steps -> updates at steps 5, 10, 15, 20
     assert result.metrics["strategy_metrics"]["importance_updates"] == 4
     assert result.metrics["strategy_metrics"]["importance_sum"] > 0
+
+
+@pytest.mark.parametrize(
+    "params, warns",
+    [
+        ({"mean_threshold": 1e-9}, True),  # no window's mean loss is ever this low
+        ({"update_every": 5}, False),  # a schedule, no plateau needed
+    ],
+)
+def test_a_task_without_any_plateau_warns_that_nothing_is_protected(params, warns):
+    config = RunConfig.of(
+        **{**TINY, "online": False, "boundaries": "known", "epochs": 1, "strategy_params": params}
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run(config, write=False)
+    messages = [str(w.message) for w in caught if issubclass(w.category, ConfigurationWarning)]
+    assert bool(messages) == warns
+    if warns:
+        assert len(messages) == 1 and "raise mean_threshold" in messages[0]
+        assert result.metrics["strategy_metrics"]["importance_updates"] == 0
