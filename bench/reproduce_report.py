@@ -304,6 +304,18 @@ def selection_text(protocol: Protocol, setting: str, method: Method) -> tuple[st
     return f"{grid}{status}<br>{'; '.join(parts)}", chosen
 
 
+def selection_sentence(protocol: Protocol) -> str:
+    """How the protocol's hyperparameters were chosen: on a validation split, or fixed."""
+    if not any(method.grid for method in protocol.methods):
+        return "no selection: every row runs the fixed hyperparameters it shows."
+    return (
+        f"hyperparameters selected on seed {protocol.select_seed} with "
+        f"{protocol.validation_fraction:.0%} of each task's training data held out "
+        "(`validation_fraction`, `evaluate_on=validation`), by final average validation accuracy; "
+        "test runs train on the full training sets."
+    )
+
+
 def protocol_section(protocol: Protocol) -> str:
     seeds = ", ".join(map(str, protocol.seeds))
     lines = [
@@ -311,10 +323,7 @@ def protocol_section(protocol: Protocol) -> str:
         "",
         protocol.description,
         "",
-        f"Seeds {seeds} (test runs); hyperparameters selected on seed {protocol.select_seed} with "
-        f"{protocol.validation_fraction:.0%} of each task's training data held out "
-        "(`validation_fraction`, `evaluate_on=validation`), by final average validation accuracy; "
-        "test runs train on the full training sets. Accuracy: final average test accuracy over "
+        f"Seeds {seeds} (test runs); {selection_sentence(protocol)} Accuracy: final average test accuracy over "
         "the tasks, mean ± s.e.m. over the seeds present (the seeds column shows how many of the "
         "planned seeds have landed). Forgetting: mean over tasks of the best earlier accuracy "
         "minus the final one. Learning acc.: mean accuracy on each task right after training on "
