@@ -9,7 +9,8 @@ run of the same fingerprint is already stored):
   ``evaluate_on=validation``: the test set is never used), at the benchmark's default budget; the
   best mean final validation accuracy wins and is written, with its provenance (benchmark, grid,
   seeds, budget, command), into ``lifelong/core/tuned_defaults.json`` for the benchmark's family and
-  setting. A winner at the edge of a numeric grid is reported as such (widen the grid).
+  setting. A winner at the edge of a numeric axis widens it by a geometric step beyond that edge
+  (``bench/_grid.py``), at most ``MAX_WIDEN`` times; one still at the edge is reported as such.
 * ``check``: naive and the given strategies with **their defaults** (what ``lifelong run -s NAME``
   does), on the test set, over seeds; a strategy whose mean final accuracy is below naive's by more
   than one standard error of the difference fails.
@@ -40,10 +41,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._docs import ROOT, update_section  # noqa: E402
+from bench._grid import widen  # noqa: E402
 from bench._records import is_current, stored_run  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "defaults"
 TABLE = ROOT / "lifelong" / "core" / "tuned_defaults.json"
+MAX_WIDEN = 3  # geometric steps added beyond each edge of a numeric grid axis
 SETTING_LABEL = {"task": "task-IL", "domain": "domain-IL", "class": "class-IL"}
 
 
@@ -87,6 +90,32 @@ def _base(benchmark: str, setting: str, strategy: str, seed: int, **changes: Any
     )
 
 
+def _validation_score(
+    args: argparse.Namespace, params: dict[str, Any], by_benchmark: dict[str, dict[str, float]]
+) -> float:
+    """Mean final validation accuracy of ``params`` over the benchmarks and seeds (trained once,
+    then read from its result file); each benchmark's own mean goes into ``by_benchmark``."""
+    key = ",".join(f"{k}={v}" for k, v in params.items())
+    accuracies = []
+    for benchmark in args.benchmark:  # a family's value must serve each of its streams
+        folder = RESULTS / "select" / f"{benchmark}-{args.setting}" / args.strategy
+        own = []
+        for seed in args.seeds:
+            config = _base(
+                benchmark,
+                args.setting,
+                args.strategy,
+                seed,
+                strategy_params=params,
+                validation_fraction=0.1,
+                evaluate_on="validation",
+            )
+            own.append(run_once(config, folder / f"{key}-s{seed}.json")["average_accuracy"])
+        by_benchmark[benchmark][key] = round(100 * statistics.fmean(own), 2)
+        accuracies += own
+    return statistics.fmean(accuracies)
+
+
 def command_select(args: argparse.Namespace) -> None:
     from lifelong.core.tuned_defaults import FAMILIES
 
@@ -100,41 +129,20 @@ def command_select(args: argparse.Namespace) -> None:
         raise SystemExit(f"the benchmarks {args.benchmark} are not of one family: {families}")
     scores: list[tuple[float, dict[str, Any]]] = []
     by_benchmark: dict[str, dict[str, float]] = {b: {} for b in args.benchmark}
-    for params in combos:
-        key = ",".join(f"{k}={v}" for k, v in params.items())
-        accuracies = []
-        for benchmark in args.benchmark:  # a family's value must serve each of its streams
-            folder = RESULTS / "select" / f"{benchmark}-{args.setting}" / args.strategy
-            own = []
-            for seed in args.seeds:
-                config = _base(
-                    benchmark,
-                    args.setting,
-                    args.strategy,
-                    seed,
-                    strategy_params=params,
-                    validation_fraction=0.1,
-                    evaluate_on="validation",
-                )
-                own.append(run_once(config, folder / f"{key}-s{seed}.json")["average_accuracy"])
-            by_benchmark[benchmark][key] = round(100 * statistics.fmean(own), 2)
-            accuracies += own
-        scores.append((statistics.fmean(accuracies), params))
-    best_score, best = max(scores, key=lambda s: s[0])
-    edges = [  # only a numeric axis has edges to widen (a policy name does not)
-        n
-        for n in names
-        if len(grid[n]) > 1
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in grid[n])
-        and best[n] in (grid[n][0], grid[n][-1])
-    ]
+    widened = dict.fromkeys(names, 0)
+    candidates = combos
+    while candidates:  # the grid, then one step beyond each edge the winner sits on
+        for params in candidates:
+            scores.append((_validation_score(args, params, by_benchmark), params))
+        best_score, best = max(scores, key=lambda s: s[0])  # ties: the first tried
+        candidates, edges = widen(grid, best, widened, MAX_WIDEN, integers=True)
     family = families.pop()
     table = json.loads(TABLE.read_text()) if TABLE.is_file() else {}
     table.setdefault(args.strategy, {})[f"{family}/{args.setting}"] = {
         "params": best,
         "inherit": False,
         "reason": (
-            f"best of {len(combos)} on validation"
+            f"best of {len(scores)} on validation"
             + (f"; at the edge of the grid in {', '.join(edges)}" if edges else "")
         ),
         "provenance": {

@@ -53,6 +53,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._docs import ROOT  # noqa: E402
+from bench._grid import widen  # noqa: E402
 from bench.protocols import PROTOCOLS, RUN_FIELDS, Method, Protocol  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -370,10 +371,6 @@ class Selection:
     edges: list[str]  # axes whose chosen value is still at the edge of the (widened) grid
 
 
-def widenable(values: list[Any]) -> bool:
-    return len(values) > 1 and all(isinstance(v, float) and not isinstance(v, bool) for v in values)
-
-
 def select(protocol: Protocol, setting: str, method: Method, *, train: bool) -> Selection:
     """Run (``train``) or read the grid search of ``method``; widen axes whose pick is at an edge."""
     grid = {k: list(v) for k, v in method.grid.items()}
@@ -408,22 +405,7 @@ def select(protocol: Protocol, setting: str, method: Method, *, train: bool) -> 
         if not ranked:
             return Selection(grid, scores, tried, None, True, 0, [])
         best = tried[max(ranked, key=scores.__getitem__)]  # ties: the first in grid order
-        candidates, edges = [], []
-        for axis, values in grid.items():
-            if not widenable(values):
-                continue
-            ordered = sorted(values)
-            if best[axis] not in (ordered[0], ordered[-1]):
-                continue
-            low = best[axis] == ordered[0]
-            edge, inner = (ordered[0], ordered[1]) if low else (ordered[-1], ordered[-2])
-            if widened[axis] >= MAX_WIDEN or edge <= 0:
-                edges.append(axis)
-                continue
-            new = float(f"{edge * edge / inner:.6g}")
-            widened[axis] += 1
-            grid[axis].append(new)
-            candidates.append({**best, axis: new})
+        candidates, edges = widen(grid, best, widened, MAX_WIDEN, integers=False)
         if not candidates:
             return Selection(grid, scores, tried, best, True, 0, edges)
 

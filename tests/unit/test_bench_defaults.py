@@ -75,3 +75,52 @@ def test_check_runs_of_a_strategy_revised_since_are_stale_and_trained_again(harn
     D.command_report(argparse.Namespace())
     assert "| split-digits | class | ewc | 1 |" in written["defaults-check"]
     assert "Not shown" not in written["defaults-check"]
+
+
+def _select(tmp_path, monkeypatch, score, grid):
+    """Run ``select`` with a made-up validation score of the params (no training)."""
+    monkeypatch.setattr(D, "TABLE", tmp_path / "tuned.json")
+    tried: list[dict] = []
+
+    def fake_score(args, params, by_benchmark):
+        tried.append(dict(params))
+        return score(params)
+
+    monkeypatch.setattr(D, "_validation_score", fake_score)
+    args = argparse.Namespace(
+        strategy="ewc", benchmark=["split-digits"], setting="class", grid=grid, seeds=[0]
+    )
+    D.command_select(args)
+    entry = json.loads((tmp_path / "tuned.json").read_text())["ewc"]["digits/class"]
+    return entry, tried
+
+
+def test_select_widens_an_axis_whose_winner_is_at_its_edge(tmp_path, monkeypatch):
+    # the score peaks at strength 1000, beyond the given grid's top (10): two steps widen to it
+    entry, tried = _select(
+        tmp_path, monkeypatch, lambda p: -abs(p["strength"] - 1000.0), ["strength=0.1,1,10"]
+    )
+    assert [t["strength"] for t in tried] == [0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0]
+    assert entry["params"] == {"strength": 1000.0}
+    assert entry["provenance"]["grid"]["strength"] == [0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0]
+    assert entry["reason"] == "best of 6 on validation"
+
+
+def test_select_reports_an_edge_it_may_no_longer_widen(tmp_path, monkeypatch):
+    entry, tried = _select(tmp_path, monkeypatch, lambda p: p["strength"], ["strength=1,10"])
+    assert len(tried) == 2 + D.MAX_WIDEN  # 100, 1000, 10000 added, the last still wins
+    assert entry["params"] == {"strength": 10.0 ** (1 + D.MAX_WIDEN)}
+    assert entry["reason"].endswith("at the edge of the grid in strength")
+
+
+def test_select_widens_integer_axes_only_while_they_move():
+    from bench._grid import step_beyond, widen
+
+    assert step_beyond(64, 8) == 512 and step_beyond(2, 8) is None  # 0.5 rounds to no rank
+    assert step_beyond(0.01, 0.1) == 0.001 and step_beyond(0.0, 1.0) is None
+    grid = {"rank": [8, 64], "policy": ["ring", "reservoir"]}
+    candidates, edges = widen(
+        grid, {"rank": 8, "policy": "ring"}, {"rank": 0, "policy": 0}, 3, integers=True
+    )
+    assert candidates == [{"rank": 1, "policy": "ring"}] and edges == []
+    assert widen(grid, {"rank": 8, "policy": "ring"}, {"rank": 0}, 3, integers=False) == ([], [])
