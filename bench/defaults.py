@@ -116,6 +116,18 @@ def _validation_score(
     return statistics.fmean(accuracies)
 
 
+def _integer_fields(strategy: str) -> frozenset[str]:
+    """The strategy's integer hyperparameters (a grid widens them in integer steps)."""
+    import dataclasses
+    import typing
+
+    from lifelong import get_strategy
+
+    config_class = get_strategy(strategy).config_class
+    hints = typing.get_type_hints(config_class)
+    return frozenset(f.name for f in dataclasses.fields(config_class) if hints[f.name] is int)
+
+
 def command_select(args: argparse.Namespace) -> None:
     from lifelong.core.tuned_defaults import FAMILIES
 
@@ -130,12 +142,13 @@ def command_select(args: argparse.Namespace) -> None:
     scores: list[tuple[float, dict[str, Any]]] = []
     by_benchmark: dict[str, dict[str, float]] = {b: {} for b in args.benchmark}
     widened = dict.fromkeys(names, 0)
+    integer_axes = _integer_fields(args.strategy)
     candidates = combos
     while candidates:  # the grid, then one step beyond each edge the winner sits on
         for params in candidates:
             scores.append((_validation_score(args, params, by_benchmark), params))
         best_score, best = max(scores, key=lambda s: s[0])  # ties: the first tried
-        candidates, edges = widen(grid, best, widened, MAX_WIDEN, integers=True)
+        candidates, edges = widen(grid, best, widened, MAX_WIDEN, integer_axes=integer_axes)
     family = families.pop()
     table = json.loads(TABLE.read_text()) if TABLE.is_file() else {}
     table.setdefault(args.strategy, {})[f"{family}/{args.setting}"] = {

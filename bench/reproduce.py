@@ -405,7 +405,7 @@ def select(protocol: Protocol, setting: str, method: Method, *, train: bool) -> 
         if not ranked:
             return Selection(grid, scores, tried, None, True, 0, [])
         best = tried[max(ranked, key=scores.__getitem__)]  # ties: the first in grid order
-        candidates, edges = widen(grid, best, widened, MAX_WIDEN, integers=False)
+        candidates, edges = widen(grid, best, widened, MAX_WIDEN, integer_axes=None)
         if not candidates:
             return Selection(grid, scores, tried, best, True, 0, edges)
 

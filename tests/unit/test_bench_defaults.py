@@ -116,11 +116,15 @@ def test_select_reports_an_edge_it_may_no_longer_widen(tmp_path, monkeypatch):
 def test_select_widens_integer_axes_only_while_they_move():
     from bench._grid import step_beyond, widen
 
-    assert step_beyond(64, 8) == 512 and step_beyond(2, 8) is None  # 0.5 rounds to no rank
-    assert step_beyond(0.01, 0.1) == 0.001 and step_beyond(0.0, 1.0) is None
+    assert step_beyond(64, 8, integer=True) == 512
+    assert step_beyond(2, 8, integer=True) is None  # 0.5 rounds to no rank
+    assert step_beyond(1, 100, integer=False) == 0.01  # a strength written as "1"
+    assert step_beyond(0.0, 1.0, integer=False) is None
     grid = {"rank": [8, 64], "policy": ["ring", "reservoir"]}
-    candidates, edges = widen(
-        grid, {"rank": 8, "policy": "ring"}, {"rank": 0, "policy": 0}, 3, integers=True
-    )
+    best = {"rank": 8, "policy": "ring"}
+    candidates, edges = widen(grid, best, {"rank": 0}, 3, integer_axes=frozenset({"rank"}))
     assert candidates == [{"rank": 1, "policy": "ring"}] and edges == []
-    assert widen(grid, {"rank": 8, "policy": "ring"}, {"rank": 0}, 3, integers=False) == ([], [])
+    # the reproductions widen float axes only
+    assert widen({"rank": [8, 64]}, best, {"rank": 0}, 3, integer_axes=None) == ([], [])
+    assert D._integer_fields("lora-continual") >= {"rank"}
+    assert "strength" not in D._integer_fields("ewc")
