@@ -528,6 +528,11 @@ VANDEVEN_DIAGNOSIS = Protocol(
 )
 
 
+def _split_domain(label: str) -> Published:
+    """The published domain-incremental number of a `vandeven-split` row."""
+    return VANDEVEN_SPLIT.method(label).published["domain"]
+
+
 def vandeven_code_digit_order(seed: int) -> tuple[int, ...]:
     """The digits in the order the paper's code presents them for ``seed`` (>= 1; its
     `_compare.py` runs seeds 1, 2, ...): `main.py` calls ``np.random.seed(seed)``, then
@@ -575,21 +580,21 @@ VANDEVEN_CODE_ORDERS = Protocol(
             "ewc",
             "ewc",
             params={"strength": 1e8},
-            published={"domain": _p(63.95, 1.90, VDV)},
+            published={"domain": _split_domain("ewc")},
             note="the strength `vandeven-split` selected for this setting",
         ),
         Method(
             "online-ewc",
             "online-ewc",
             params={"decay": 1.0, "strength": 1e5},
-            published={"domain": _p(64.32, 1.90, VDV)},
+            published={"domain": _split_domain("online-ewc")},
             note="the strength `vandeven-split` selected for this setting",
         ),
         Method(
             "si",
             "si",
             params={"strength": 1.0},
-            published={"domain": _p(65.36, 1.57, VDV)},
+            published={"domain": _split_domain("si")},
             note="the c `vandeven-split` selected for this setting",
             cost=1.4,
         ),
