@@ -57,6 +57,7 @@ from lifelong.data.scenarios import (
     check_split_options,
     class_groups,
     make_tasks,
+    ordered_classes,
     output_units,
     stratified_split,
 )
@@ -490,14 +491,7 @@ def _class_split(
         if not groups or any(not group for group in groups):
             raise ConfigError("task_classes must list at least one class for every task")
     else:
-        if class_order is not None and shuffle_classes:
-            raise ConfigError("give class_order or shuffle_classes, not both")
-        if class_order is not None:
-            order = torch.tensor([int(c) for c in class_order], dtype=torch.long)
-        elif shuffle_classes:
-            order = torch.randperm(num_classes, generator=torch.Generator().manual_seed(seed))
-        else:
-            order = torch.arange(num_classes)
+        order = ordered_classes(num_classes, class_order, shuffle_classes, seed)
         if classes_per_task is not None:
             if classes_per_task < 1 or len(order) % classes_per_task:
                 raise ConfigError(

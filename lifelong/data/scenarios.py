@@ -505,19 +505,18 @@ def check_split_options(
         raise ConfigError(f"padding must be >= 0, got {padding}")
 
 
-def explicit_class_order(
-    class_order: Sequence[int], num_classes: int, shuffle_classes: bool, what: str
+def ordered_classes(
+    num_classes: int, class_order: Sequence[int] | None, shuffle_classes: bool, seed: int
 ) -> torch.Tensor:
-    """A user's class order, checked: every class of the dataset exactly once."""
-    if shuffle_classes:
+    """The classes of a split in stream order: ``class_order`` as given, shuffled by ``seed``, or
+    in label order (built-in and users' splits alike)."""
+    if class_order is not None and shuffle_classes:
         raise ConfigError("give class_order or shuffle_classes, not both")
-    order = [int(c) for c in class_order]
-    if sorted(order) != list(range(num_classes)):
-        raise ConfigError(
-            f"class_order must list each of {what}'s classes 0..{num_classes - 1} exactly once; "
-            f"got {order}"
-        )
-    return torch.tensor(order)
+    if class_order is not None:
+        return torch.tensor([int(c) for c in class_order], dtype=torch.long)
+    if shuffle_classes:
+        return torch.randperm(num_classes, generator=torch.Generator().manual_seed(seed))
+    return torch.arange(num_classes)
 
 
 def class_groups(order: torch.Tensor, num_tasks: int, what: str) -> list[list[int]]:
@@ -745,13 +744,12 @@ def build_scenario(
             "has every class)"
         )
     if spec.kind == "split":
-        generator = torch.Generator().manual_seed(seed)
-        if class_order is not None:
-            order = explicit_class_order(class_order, n_cls, shuffle_classes, benchmark)
-        elif shuffle_classes:
-            order = torch.randperm(n_cls, generator=generator)
-        else:
-            order = torch.arange(n_cls)
+        order = ordered_classes(n_cls, class_order, shuffle_classes, seed)
+        if sorted(order.tolist()) != list(range(n_cls)):
+            raise ConfigError(
+                f"class_order must list each of {benchmark}'s classes 0..{n_cls - 1} exactly "
+                f"once; got {order.tolist()}"
+            )
         groups = class_groups(order, n_tasks, benchmark)
     else:
         groups = [list(range(n_cls))] * n_tasks
