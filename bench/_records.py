@@ -33,8 +33,8 @@ def is_current(record: dict[str, Any], config: Any) -> bool:
 
 def stored_run(config: Any, path: Path, root: Path) -> dict[str, Any]:
     """Train ``config`` unless ``path`` holds a run of the same fingerprint; returns the record
-    (fingerprint, config, average accuracy and forgetting, accuracy matrix, train seconds),
-    written atomically. ``root`` only shortens the printed path."""
+    (fingerprint, config, average accuracy and forgetting, accuracy matrix, train seconds; for a
+    language-modelling stream its loss, loss forgetting and loss matrix), written atomically. ``root`` only shortens the printed path."""
     from lifelong import run
     from lifelong.core.identity import fingerprint, resolved_hyperparameters
     from lifelong.core.runner import resolve
@@ -52,14 +52,23 @@ def stored_run(config: Any, path: Path, root: Path) -> dict[str, Any]:
         "fingerprint": wanted,
         "config": config.to_dict(),
         "hyperparameters": hyperparameters,
-        "average_accuracy": metrics["average_accuracy"],
-        "average_forgetting": metrics["average_forgetting"],
-        "accuracy_matrix": metrics["accuracy_matrix"],
+        **{key: metrics[key] for key in _SCORES[metrics.get("objective", "classify")]},
         "train_seconds": metrics["train_seconds"],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(record, indent=1) + "\n")
     os.replace(tmp, path)
-    print(f"  {100 * record['average_accuracy']:.2f}%", flush=True)
+    if "average_loss" in record:
+        print(f"  loss {record['average_loss']:.4f} nats", flush=True)
+    else:
+        print(f"  {100 * record['average_accuracy']:.2f}%", flush=True)
     return record
+
+
+# What a record keeps of a run's metrics: accuracies for classification, losses (nats, lower is
+# better) for a language-modelling stream.
+_SCORES = {
+    "classify": ("average_accuracy", "average_forgetting", "accuracy_matrix"),
+    "lm": ("objective", "average_loss", "average_loss_forgetting", "loss_matrix"),
+}

@@ -47,6 +47,7 @@ from bench._records import is_current, stored_run  # noqa: E402
 RESULTS = ROOT / "bench" / "results" / "defaults"
 TABLE = ROOT / "lifelong" / "core" / "tuned_defaults.json"
 MAX_WIDEN = 3  # geometric steps added beyond each edge of a numeric grid axis
+REFUSED = "refused.json"  # a check's record that a strategy refuses a stream before training
 SETTING_LABEL = {"task": "task-IL", "domain": "domain-IL", "class": "class-IL"}
 
 
@@ -93,8 +94,9 @@ def _base(benchmark: str, setting: str, strategy: str, seed: int, **changes: Any
 def _validation_score(
     args: argparse.Namespace, params: dict[str, Any], by_benchmark: dict[str, dict[str, float]]
 ) -> float:
-    """Mean final validation accuracy of ``params`` over the benchmarks and seeds (trained once,
-    then read from its result file); each benchmark's own mean goes into ``by_benchmark``."""
+    """Mean final validation score of ``params`` over the benchmarks and seeds (trained once,
+    then read from its result file; see :func:`_score`); each benchmark's own mean goes into
+    ``by_benchmark``."""
     key = ",".join(f"{k}={v}" for k, v in params.items())
     accuracies = []
     for benchmark in args.benchmark:  # a family's value must serve each of its streams
@@ -110,10 +112,21 @@ def _validation_score(
                 validation_fraction=0.1,
                 evaluate_on="validation",
             )
-            own.append(run_once(config, folder / f"{key}-s{seed}.json")["average_accuracy"])
-        by_benchmark[benchmark][key] = round(100 * statistics.fmean(own), 2)
+            own.append(_score(run_once(config, folder / f"{key}-s{seed}.json")))
+        by_benchmark[benchmark][key] = _shown(statistics.fmean(own))
         accuracies += own
     return statistics.fmean(accuracies)
+
+
+def _score(record: dict[str, Any]) -> float:
+    """Higher is better: the final average accuracy, or minus the final average loss (nats) of a
+    language-modelling stream."""
+    return record["average_accuracy"] if "average_accuracy" in record else -record["average_loss"]
+
+
+def _shown(score: float) -> float:
+    """A score as the docs show it: accuracy in %, or a loss in nats (a negative score)."""
+    return round(100 * score, 2) if score >= 0 else round(-score, 4)
 
 
 def _integer_fields(strategy: str) -> frozenset[str]:
@@ -150,6 +163,7 @@ def command_select(args: argparse.Namespace) -> None:
         best_score, best = max(scores, key=lambda s: s[0])  # ties: the first tried
         candidates, edges = widen(grid, best, widened, MAX_WIDEN, integer_axes=integer_axes)
     family = families.pop()
+    lm = best_score < 0  # a language-modelling family: scored by its loss
     table = json.loads(TABLE.read_text()) if TABLE.is_file() else {}
     table.setdefault(args.strategy, {})[f"{family}/{args.setting}"] = {
         "params": best,
@@ -164,16 +178,20 @@ def command_select(args: argparse.Namespace) -> None:
             "grid": grid,
             "seeds": list(args.seeds),
             "budget": "the benchmark's default (lifelong run defaults)",
-            "metric": "final average accuracy on 10% of each task's training data held out",
-            "scores": {
-                ",".join(f"{k}={v}" for k, v in p.items()): round(100 * s, 2) for s, p in scores
-            },
+            "metric": (
+                "final average next-token loss (nats, lower is better)"
+                if lm
+                else "final average accuracy"
+            )
+            + " on 10% of each task's training data held out",
+            "scores": {",".join(f"{k}={v}" for k, v in p.items()): _shown(s) for s, p in scores},
             "command": " ".join(["python bench/defaults.py", *sys.argv[1:]]),
             **({"scores_by_benchmark": by_benchmark} if len(args.benchmark) > 1 else {}),
         },
     }
     _write_table(table)
-    print(f"chosen {best} ({100 * best_score:.2f}% validation){' EDGE' if edges else ''}")
+    shown = f"{-best_score:.4f} nats" if lm else f"{100 * best_score:.2f}%"
+    print(f"chosen {best} ({shown} validation){' EDGE' if edges else ''}")
 
 
 def _write_table(table: dict[str, Any]) -> None:
@@ -185,16 +203,13 @@ def _write_table(table: dict[str, Any]) -> None:
 
 def command_init(args: argparse.Namespace) -> None:
     from lifelong.core.fields import config_help
-    from lifelong.core.registry import list_strategies
-    from lifelong.core.tuned_defaults import FAMILIES
+    from lifelong.core.tuned_defaults import FAMILIES, family_settings
 
     table = json.loads(TABLE.read_text()) if TABLE.is_file() else {}
-    for name, cls in list_strategies().items():
-        if getattr(cls, "__module__", "").split(".")[:2] != ["lifelong", "strategies"]:
-            continue  # plugins are not built-in
+    for name, cls in _builtin_strategies().items():
         has_params = bool(config_help(cls.config_class))
         for family in sorted(set(FAMILIES.values())):
-            for setting in sorted(cls.settings):
+            for setting in sorted(family_settings(family, cls)):
                 entries = table.setdefault(name, {})
                 entries.setdefault(
                     f"{family}/{setting}",
@@ -209,6 +224,25 @@ def command_init(args: argparse.Namespace) -> None:
                     },
                 )
     _write_table(table)
+
+
+def _builtin_strategies() -> dict[str, Any]:
+    """The strategies lifelong ships (plugins are not built-in), by name."""
+    from lifelong.core.registry import list_strategies
+
+    return {
+        name: cls
+        for name, cls in list_strategies().items()
+        if getattr(cls, "__module__", "").split(".")[:2] == ["lifelong", "strategies"]
+    }
+
+
+def _write_refusal(path: Path, reason: str) -> None:
+    """Record that a strategy refuses a stream (so the report lists it as not applicable)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"refused": reason}, indent=1) + "\n")
+    os.replace(tmp, path)
 
 
 def command_check(args: argparse.Namespace) -> None:
@@ -226,6 +260,7 @@ def command_check(args: argparse.Namespace) -> None:
                 run_once(config, folder / strategy / f"defaults-s{seed}.json")
             except ConfigError as error:  # refused before training, e.g. images generated on text
                 print(f"skip {strategy}: {error}")
+                _write_refusal(folder / strategy / REFUSED, str(error))
                 break
 
 
@@ -387,6 +422,92 @@ def _last_task(records: list[dict[str, Any]]) -> float:
     return statistics.fmean(r["accuracy_matrix"][-1][-1] for r in records)
 
 
+def _coverage(shown: dict[str, set[str]], refused: dict[str, dict[str, str]]) -> list[str]:
+    """What the table does not cover yet: every built-in benchmark x setting x built-in strategy
+    that supports the setting, less the checked runs and the recorded refusals."""
+    from lifelong.data.scenarios import BENCHMARKS, SETTINGS
+
+    strategies = _builtin_strategies()
+    unchecked_streams, missing = [], []
+    for benchmark, spec in BENCHMARKS.items():
+        for setting in SETTINGS if spec.objective == "classify" else ("domain",):
+            stream = f"{benchmark}-{setting}"
+            if stream not in shown:
+                unchecked_streams.append(f"{benchmark} {setting}")
+                continue
+            absent = sorted(
+                name
+                for name, cls in strategies.items()
+                if setting in cls.settings
+                and spec.objective in cls.objectives
+                and name not in shown[stream]
+                and name not in refused.get(stream, {})
+            )
+            if absent:
+                missing.append(f"{benchmark} {setting}: {', '.join(absent)}")
+    lines = [
+        f"Coverage: {len(shown)} of {len(shown) + len(unchecked_streams)} streams (built-in "
+        "benchmark x setting it supports) checked."
+    ]
+    if missing:
+        lines.append("Not checked yet on a checked stream: " + "; ".join(missing) + ".")
+    if unchecked_streams:
+        lines.append("Streams not checked yet: " + ", ".join(unchecked_streams) + ".")
+    not_applicable = [
+        f"{strategy} on {stream.rsplit('-', 1)[0]} {stream.rsplit('-', 1)[1]} ({reason})"
+        for stream, by_strategy in sorted(refused.items())
+        for strategy, reason in sorted(by_strategy.items())
+        if strategy not in shown.get(stream, set())
+    ]
+    if not_applicable:
+        lines.append("Refused before training (not applicable): " + "; ".join(not_applicable) + ".")
+    return [part for line in lines for part in ("", line)][1:]  # paragraphs
+
+
+def _stream_records(
+    stream: Path, stale: list[str], refused: dict[str, dict[str, str]]
+) -> dict[str, list[dict[str, Any]]]:
+    """A checked stream's current runs by strategy; stale runs go to ``stale`` and recorded
+    refusals to ``refused``."""
+    records: dict[str, list[dict[str, Any]]] = {}
+    for folder in sorted(d for d in stream.iterdir() if d.is_dir()):
+        if (folder / REFUSED).is_file():
+            reason = json.loads((folder / REFUSED).read_text())["refused"]
+            refused.setdefault(stream.name, {})[folder.name] = reason
+        for path in sorted(folder.glob("defaults-s*.json")):
+            record = json.loads(path.read_text())
+            if not _is_current(record):
+                stale.append(f"{stream.name}/{folder.name}/{path.name}")
+                continue  # trained under other defaults than today's: never reported
+            records.setdefault(folder.name, []).append(record)
+    return records
+
+
+def _spread(sem: float, naive_sem: float) -> float:
+    """One standard error of the difference of two means (a single seed adds none)."""
+    return math.sqrt(
+        (0 if math.isnan(sem) else sem**2) + (0 if math.isnan(naive_sem) else naive_sem**2)
+    )
+
+
+def _loss_rows(benchmark: str, setting: str, records: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Table rows of a language-modelling stream: final average loss against naive's."""
+    naive_mean, naive_sem = _mean_sem([r["average_loss"] for r in records["naive"]])
+    rows = []
+    for strategy, runs in records.items():
+        if strategy == "naive":
+            continue
+        mean, sem = _mean_sem([r["average_loss"] for r in runs])
+        worse = mean > naive_mean + _spread(sem, naive_sem)
+        cause = CAUSES.get((benchmark, setting, strategy), "cause not yet diagnosed")
+        rows.append(
+            f"| {benchmark} | {strategy} | {len(runs)} | {mean:.4f} ± {sem:.4f} | "
+            f"{naive_mean:.4f} ± {naive_sem:.4f} | {mean - naive_mean:+.4f} | "
+            + (f"**worse than naive**: {cause} |" if worse else "ok |")
+        )
+    return rows
+
+
 def command_report(args: argparse.Namespace) -> None:
     lines = [
         "Every strategy with **its defaults** (what `lifelong run -b B --setting S -s NAME` does: "
@@ -394,36 +515,32 @@ def command_report(args: argparse.Namespace) -> None:
         "benchmark's family and setting) against naive fine-tuning on the same stream and seeds. "
         "Final average test accuracy (%), mean ± s.e.m. over the seeds present. Verdict: "
         "**below naive** when the strategy's mean is lower than naive's by more than one standard "
-        "error of the difference; streams and strategies not listed have not been checked yet.",
+        "error of the difference; what is not checked yet is listed below the table.",
         "",
         "| benchmark | setting | strategy | seeds | accuracy (%) | naive (%) | difference | verdict |",
         "|---|---|---|---|---|---|---|---|",
     ]
     causes: list[str] = []
     stale: list[str] = []
+    shown: dict[str, set[str]] = {}  # stream -> strategies with current runs
+    refused: dict[str, dict[str, str]] = {}  # stream -> strategy -> why it refuses the stream
+    lm_lines: list[str] = []
     for stream in sorted((RESULTS / "check").glob("*")):
         benchmark, setting = stream.name.rsplit("-", 1)
-        records: dict[str, list[dict[str, Any]]] = {}
-        for folder in sorted(d for d in stream.iterdir() if d.is_dir()):
-            for path in sorted(folder.glob("*.json")):
-                record = json.loads(path.read_text())
-                if not _is_current(record):
-                    stale.append(f"{stream.name}/{folder.name}/{path.name}")
-                    continue  # trained under other defaults than today's: never reported
-                records.setdefault(folder.name, []).append(record)
-        naive = [r["average_accuracy"] for r in records.get("naive", [])]
-        if not naive:
+        records = _stream_records(stream, stale, refused)
+        if not records.get("naive"):
             continue
-        naive_mean, naive_sem = _mean_sem(naive)
+        shown[stream.name] = set(records)
+        if "average_loss" in records["naive"][0]:
+            lm_lines += _loss_rows(benchmark, setting, records)
+            continue
+        naive_mean, naive_sem = _mean_sem([r["average_accuracy"] for r in records["naive"]])
         naive_forgetting = statistics.fmean(r["average_forgetting"] for r in records["naive"])
         for strategy, runs in records.items():
-            if strategy == "naive" or not runs:
+            if strategy == "naive":
                 continue
             mean, sem = _mean_sem([r["average_accuracy"] for r in runs])
-            spread = math.sqrt(
-                (0 if math.isnan(sem) else sem**2) + (0 if math.isnan(naive_sem) else naive_sem**2)
-            )
-            below = mean < naive_mean - spread
+            below = mean < naive_mean - _spread(sem, naive_sem)
             lines.append(
                 f"| {benchmark} | {setting} | {strategy} | {len(runs)} | "
                 f"{100 * mean:.2f} ± {100 * sem:.2f} | {100 * naive_mean:.2f} ± "
@@ -442,6 +559,19 @@ def command_report(args: argparse.Namespace) -> None:
                 )
     if causes:
         lines += ["", "Why the rows still below naive are there:", "", *causes]
+    if lm_lines:
+        lines += [
+            "",
+            "Language-modelling streams: final average next-token loss over the domains (nats, "
+            "**lower is better**), mean ± s.e.m. over the seeds; **worse than naive** when the "
+            "strategy's mean loss is higher than naive's by more than one standard error of the "
+            "difference.",
+            "",
+            "| benchmark | strategy | seeds | loss (nats) | naive (nats) | difference | verdict |",
+            "|---|---|---|---|---|---|---|",
+            *lm_lines,
+        ]
+    lines += ["", *_coverage(shown, refused)]
     if stale:
         lines += [
             "",

@@ -20,12 +20,15 @@ import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lifelong.core.strategy import Strategy
 
 TABLE_FILE = Path(__file__).with_name("tuned_defaults.json")
 
-# Built-in benchmarks by family: streams of one dataset family share tuned values. Language-modelling
-# streams (wordnet-domains) have no family yet: the config classes' defaults apply there.
+# Built-in benchmarks by family: streams of one dataset family share tuned values. A language-modelling
+# stream is a family of its own (scored by its loss, not accuracy).
 FAMILIES: dict[str, str] = {
     "split-digits": "digits",
     "permuted-digits": "digits",
@@ -38,7 +41,18 @@ FAMILIES: dict[str, str] = {
     "split-cifar10": "cifar",
     "split-cifar100": "cifar",
     "split-wordnet": "wordnet",
+    "wordnet-domains": "wordnet-lm",
 }
+LANGUAGE_MODEL_FAMILIES = frozenset({"wordnet-lm"})  # next-token loss, domain setting only
+
+
+def family_settings(family: str, strategy: type[Strategy]) -> frozenset[str]:
+    """The settings the table holds an entry for, for ``strategy`` on ``family``: the strategy's
+    settings, or for a language-modelling family the domain setting if it trains language models."""
+    if family in LANGUAGE_MODEL_FAMILIES:
+        able = "lm" in strategy.objectives and "domain" in strategy.settings
+        return frozenset({"domain"}) if able else frozenset()
+    return frozenset(strategy.settings)
 
 
 @dataclass(frozen=True)

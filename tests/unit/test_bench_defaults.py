@@ -77,6 +77,43 @@ def test_check_runs_of_a_strategy_revised_since_are_stale_and_trained_again(harn
     assert "Not shown" not in written["defaults-check"]
 
 
+def test_report_lists_what_is_not_checked_and_what_refuses_a_stream(harness, monkeypatch):
+    from lifelong.errors import ConfigError
+
+    tmp_path, written = harness
+    _table(tmp_path / "tuned.json", 1.0)
+    real_run_once = D.run_once
+
+    def refuse_den(config, path):
+        if config.strategy == "den":
+            raise ConfigError("den needs lifelong's fully connected model")
+        return real_run_once(config, path)
+
+    monkeypatch.setattr(D, "run_once", refuse_den)
+    args = argparse.Namespace(
+        benchmark="split-digits", setting="task", strategies=["den", "ewc"], seeds=[0]
+    )
+    D.command_check(args)
+    assert not list((tmp_path / "results" / "check" / "split-digits-task" / "den").glob("def*"))
+    D.command_report(argparse.Namespace())
+    text = written["defaults-check"]
+    assert "| split-digits | task | ewc | 1 |" in text
+    assert (
+        "Refused before training (not applicable): den on split-digits task (den needs "
+        "lifelong's fully connected model)." in text
+    )
+    missing = text.split("Not checked yet on a checked stream: split-digits task: ")[1]
+    missing = missing.split(".")[0].split(", ")
+    assert "si" in missing and "packnet" in missing  # supported, not run
+    assert "ewc" not in missing and "den" not in missing and "naive" not in missing
+    assert "icarl" not in missing  # class-incremental only
+    unchecked = text.split("Streams not checked yet: ")[1].split(".")[0].split(", ")
+    assert "permuted-mnist domain" in unchecked and "split-digits class" in unchecked
+    assert "split-digits task" not in unchecked
+    assert "Coverage: 1 of " in text
+    assert "wordnet-domains domain" in unchecked  # the language-modelling stream, loss-checked
+
+
 def _select(tmp_path, monkeypatch, score, grid):
     """Run ``select`` with a made-up validation score of the params (no training)."""
     monkeypatch.setattr(D, "TABLE", tmp_path / "tuned.json")

@@ -20,9 +20,10 @@ BUILT_IN = {
 
 
 def test_every_built_in_benchmark_has_a_family():
-    # language-modelling streams (wordnet-domains) have no tuned values yet: class defaults apply
-    classification = {name for name, spec in BENCHMARKS.items() if spec.objective == "classify"}
-    assert set(tuned_defaults.FAMILIES) == classification
+    assert set(tuned_defaults.FAMILIES) == set(BENCHMARKS)
+    for name, spec in BENCHMARKS.items():  # a language-modelling stream is a family of its own
+        lm_family = tuned_defaults.FAMILIES[name] in tuned_defaults.LANGUAGE_MODEL_FAMILIES
+        assert lm_family == (spec.objective == "lm")
 
 
 def test_every_strategy_family_and_setting_has_an_entry():
@@ -32,7 +33,7 @@ def test_every_strategy_family_and_setting_has_an_entry():
         f"{name} {family}/{setting}"
         for name, cls in BUILT_IN.items()
         for family in families
-        for setting in cls.settings
+        for setting in tuned_defaults.family_settings(family, cls)
         if f"{family}/{setting}" not in table.get(name, {})
     ]
     assert not missing, f"no default entry (tuned or inherit) for: {missing[:5]}"
@@ -43,7 +44,8 @@ def test_entries_are_valid_and_tuned_ones_say_where_they_come_from():
         cls = get_strategy(name)
         for key, entry in entries.items():
             family, setting = key.split("/")
-            assert family in set(tuned_defaults.FAMILIES.values()) and setting in cls.settings
+            assert family in set(tuned_defaults.FAMILIES.values())
+            assert setting in tuned_defaults.family_settings(family, cls)
             if entry.inherit:
                 assert not entry.params and entry.reason, f"{name} {key}: inherit needs a reason"
                 continue
