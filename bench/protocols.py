@@ -577,6 +577,13 @@ VANDEVEN_CODE_ORDERS = Protocol(
             cost=2.2,
         ),
         Method(
+            "joint",
+            "joint",
+            published={"domain": _split_domain("joint")},
+            note="the upper bound on the paper's digit orders",
+            cost=0.7,
+        ),
+        Method(
             "ewc",
             "ewc",
             params={"strength": 1e8},
