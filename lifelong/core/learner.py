@@ -62,6 +62,7 @@ class Progress:
     # one row per curve point; intermediate points leave tasks not yet trained as None
     curve_accuracy: list[list[float | None]] = field(default_factory=list)
     task_starts: list[int] = field(default_factory=list)
+    # training time without evaluation; retraining before an evaluation (GDumb) is training
     train_seconds: float = 0.0
     parameters: list[dict[str, int]] = field(default_factory=list)
     # online streams: samples consumed, anytime points, prequential counts, compute
@@ -398,9 +399,14 @@ class Learner:
             self._check_loss_growth(value, task, in_phase)
             self.observers.iteration_done(task, iteration, global_iteration, value)
 
+    def _seconds_since(self, started: float, eval_before: float) -> float:
+        """Wall seconds since ``started`` without the evaluation time spent since then."""
+        return time.perf_counter() - started - (self.progress.eval_seconds - eval_before)
+
     def _retrain(self) -> None:
         """Train on the strategy's :meth:`~Strategy.retraining` batches, if any, with a fresh
-        optimizer (cross-entropy, the run's optimizer, learning rate and clipping)."""
+        optimizer (cross-entropy, the run's optimizer, learning rate and clipping); a second call
+        with nothing new stored trains nothing."""
         batches = self.strategy.retraining()
         first = next(batches, None)
         if first is None:
@@ -446,7 +452,7 @@ class Learner:
         while progress.task < scenario.num_tasks:
             task = scenario[progress.task]
             self.context.tasks_seen = task.index + 1
-            started = time.perf_counter()
+            started, eval_before = time.perf_counter(), progress.eval_seconds
             if not resuming:
                 progress.task_starts.append(progress.global_iteration)
                 strategy.before_task(task)
@@ -503,16 +509,17 @@ class Learner:
                         if curve:
                             self._evaluate_curve(task.index)
                         if checkpoint:
-                            progress.train_seconds += time.perf_counter() - started
+                            progress.train_seconds += self._seconds_since(started, eval_before)
                             self._save_checkpoint()
-                            started = time.perf_counter()
+                            started, eval_before = time.perf_counter(), progress.eval_seconds
                     self._sync_losses()
                     batches.close()  # a lazy dataset's DataLoader workers stop here
                 done_before += n_iter
                 progress.phase += 1
                 progress.iteration = 0
             strategy.after_task(task)
-            progress.train_seconds += time.perf_counter() - started
+            self._retrain()  # the training an evaluation needs (GDumb) is counted as training
+            progress.train_seconds += self._seconds_since(started, eval_before)
             self._finish_task(task.index)
         self.observers.run_done({"train_seconds": progress.train_seconds})
         return progress

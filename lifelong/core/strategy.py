@@ -203,7 +203,9 @@ class Strategy(nn.Module):
 
     def retraining(self) -> Iterator[Batch]:
         """Batches the loop trains on (with a fresh optimizer, its own steps) before each
-        evaluation; none by default. GDumb retrains from scratch on its memory here."""
+        evaluation; none by default. GDumb retrains from scratch on its memory here. Called again
+        with nothing new stored, it must yield nothing (the loop may ask twice before one
+        evaluation). Its time counts as training time."""
         return iter(())
 
     def forward(self, x: torch.Tensor, task_ids: torch.Tensor | None = None) -> torch.Tensor:

@@ -96,3 +96,52 @@ def test_threads_option_is_applied(tiny_config):
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_training_seconds_count_retraining_and_exclude_evaluation(
+    tiny_config, monkeypatch, tmp_path
+):
+    """GDumb learns only in its retraining before each evaluation: that is training time, and
+    the evaluations are not (a fake clock: each retraining costs 100 s, each evaluation 1000 s)."""
+    import types
+
+    from lifelong.core import learner as learner_module
+    from lifelong.strategies.gdumb import GDumb
+
+    clock = [0.0]
+    fake_time = types.SimpleNamespace(
+        perf_counter=lambda: clock[0], process_time=learner_module.time.process_time
+    )
+    monkeypatch.setattr(learner_module, "time", fake_time)
+    retrainings = []
+    original_retraining = GDumb.retraining
+
+    def costly_retraining(self):
+        for i, batch in enumerate(original_retraining(self)):
+            if i == 0:
+                clock[0] += 100.0
+                retrainings.append(1)
+            yield batch
+
+    original_evaluated = learner_module.Learner._evaluated
+
+    def costly_evaluated(self, predictor, tasks_seen, subsets, tasks, measure):
+        def slow_measure(*args):
+            clock[0] += 1000.0
+            return measure(*args)
+
+        return original_evaluated(self, predictor, tasks_seen, subsets, tasks, slow_measure)
+
+    monkeypatch.setattr(GDumb, "retraining", costly_retraining)
+    monkeypatch.setattr(learner_module.Learner, "_evaluated", costly_evaluated)
+    config = tiny_config(
+        strategy="gdumb",
+        set={"epochs": 1, "buffer_size": 50},
+        eval_every=10,
+        out=str(tmp_path / "run"),
+    )
+    result = run(config)
+    # per task: before the curve point at iteration 10 and before the task's evaluation (asked
+    # twice there, trained once); the evaluations' 1000 s each are left out
+    assert len(retrainings) == 10
+    assert result.metrics["train_seconds"] == pytest.approx(1000.0)
