@@ -81,14 +81,14 @@ CAUSES: dict[tuple[str, str, str], str] = {
         "two parts, both measured. The digit pairings (see the naive row): on the paper's own "
         "orders for its 20 seeds (`vandeven-code-orders` below) the same joint gives 98.63 ± 0.04, "
         "0.18 of the 0.39. The rest is the bound itself, as in the class-incremental row: the "
-        "paper's \"offline\" baseline (`--replay=offline`, `train.py` 50-52 at ff0e03c) trains task "
+        'paper\'s "offline" baseline (`--replay=offline`, `train.py` 50-52 at ff0e03c) trains task '
         "after task, 2000 iterations each, on the union of the tasks seen so far, so its last "
         "stage has 2000 iterations on all the data; lifelong's joint has the whole budget "
         "(5 x 2000) on the union at once"
     ),
     ("vandeven-code-orders", "domain", "joint"): (
         "a different upper bound (see the `vandeven-split` domain joint row): the paper's "
-        "\"offline\" baseline ends its stream with 2000 iterations on the union, lifelong's joint "
+        '"offline" baseline ends its stream with 2000 iterations on the union, lifelong\'s joint '
         "trains 5 x 2000 on it; with the digit pairings now the paper's, this is what remains "
         "of the 0.39 gap of `vandeven-split`"
     ),
