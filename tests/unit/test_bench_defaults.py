@@ -114,7 +114,7 @@ def test_report_lists_what_is_not_checked_and_what_refuses_a_stream(harness, mon
     assert "wordnet-domains domain" in unchecked  # the language-modelling stream, loss-checked
 
 
-def _select(tmp_path, monkeypatch, score, grid):
+def _select(tmp_path, monkeypatch, score, grid, max_widen=D.MAX_WIDEN):
     """Run ``select`` with a made-up validation score of the params (no training)."""
     monkeypatch.setattr(D, "TABLE", tmp_path / "tuned.json")
     tried: list[dict] = []
@@ -125,7 +125,12 @@ def _select(tmp_path, monkeypatch, score, grid):
 
     monkeypatch.setattr(D, "_validation_score", fake_score)
     args = argparse.Namespace(
-        strategy="ewc", benchmark=["split-digits"], setting="class", grid=grid, seeds=[0]
+        strategy="ewc",
+        benchmark=["split-digits"],
+        setting="class",
+        grid=grid,
+        seeds=[0],
+        max_widen=max_widen,
     )
     D.command_select(args)
     entry = json.loads((tmp_path / "tuned.json").read_text())["ewc"]["digits/class"]
@@ -148,6 +153,15 @@ def test_select_reports_an_edge_it_may_no_longer_widen(tmp_path, monkeypatch):
     assert len(tried) == 2 + D.MAX_WIDEN  # 100, 1000, 10000 added, the last still wins
     assert entry["params"] == {"strength": 10.0 ** (1 + D.MAX_WIDEN)}
     assert entry["reason"].endswith("at the edge of the grid in strength")
+
+
+def test_select_widens_no_further_than_asked_and_says_so(tmp_path, monkeypatch):
+    entry, tried = _select(
+        tmp_path, monkeypatch, lambda p: p["strength"], ["strength=1,10"], max_widen=0
+    )
+    assert [t["strength"] for t in tried] == [1.0, 10.0]
+    assert entry["params"] == {"strength": 10.0}
+    assert entry["reason"] == "best of 2 on validation; at the edge of the grid in strength"
 
 
 def test_select_widens_integer_axes_only_while_they_move():
