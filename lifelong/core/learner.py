@@ -294,10 +294,12 @@ class Learner:
             self.optimizer.load_state_dict(self._pending_optimizer_state)
             self._pending_optimizer_state = None
 
-    def _iterations_for(self, stream: BatchStream, n_tasks: int) -> int:
+    def _iterations_for(self, budget: BatchStream) -> int:
+        """Iterations of one task: the budget of the tasks ``budget`` streams from
+        (:meth:`Strategy.budget_tasks`), ``iterations`` each or ``epochs`` passes over them."""
         if self.training.iterations is not None:
-            return self.training.iterations * n_tasks
-        return self.training.epochs * stream.iterations_per_epoch  # type: ignore[operator]
+            return self.training.iterations * len(budget.tasks)
+        return self.training.epochs * budget.iterations_per_epoch  # type: ignore[operator]
 
     def _check_loss_growth(self, value: float, task: int, iteration: int) -> None:
         """Warn once per task when the loss exceeds ``LOSS_GROWTH`` times the task's first loss."""
@@ -467,7 +469,15 @@ class Learner:
                 if sources
                 else None
             )
-            total = self._iterations_for(stream, len(sources)) if stream else 0
+            total = 0
+            if stream is not None:
+                budget_tasks = strategy.budget_tasks(task)
+                budget = (
+                    stream
+                    if budget_tasks == sources
+                    else BatchStream(scenario, budget_tasks, self.training.batch_size, seed=0)
+                )
+                total = self._iterations_for(budget)
             self.context.iterations_per_task = total
             self.observers.task_started(task.index, total)
             phases = list(strategy.phases(task))

@@ -187,6 +187,12 @@ class Strategy(nn.Module):
         """Indices of the tasks whose training data is streamed while learning ``task``."""
         return [task.index]
 
+    def budget_tasks(self, task: Task) -> list[int]:
+        """The tasks whose per-task budget training on ``task`` takes: ``iterations`` steps for
+        each, or as many steps as ``epochs`` passes over their data. Default: the streamed tasks
+        (every streamed task's data gets the same passes as under naive fine-tuning)."""
+        return self.training_tasks(task)
+
     def loss(self, batch: Batch) -> torch.Tensor | None:
         """The training objective for one batch (default: :meth:`task_loss`); ``None``: no
         gradient step on this batch."""

@@ -34,6 +34,7 @@ class BatchStream:
                 for t in tasks
             ]
         )
+        self.tasks = list(tasks)
         self.indices = torch.cat([scenario[t].train_indices for t in tasks])
         self.batch_size = batch_size
         self.seed = seed

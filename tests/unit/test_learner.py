@@ -55,6 +55,30 @@ def test_iteration_and_epoch_budgets(tiny_config):
     assert by_epoch["curve"]["task_starts"] == expected
 
 
+def test_cumulative_budget_scales_with_the_data_or_stays_fixed(tiny_config):
+    """scaled: task t takes (t+1) tasks' worth; fixed (van de Ven & Tolias' offline): one task's
+    worth of steps, in iteration and epoch budgets alike."""
+    scaled = run(tiny_config(strategy="cumulative", iterations=7), write=False).metrics
+    assert scaled["curve"]["task_starts"] == [0, 7, 21, 42, 70]
+    fixed = run(
+        tiny_config(strategy="cumulative", iterations=7, strategy_params={"budget": "fixed"}),
+        write=False,
+    ).metrics
+    assert fixed["curve"]["task_starts"] == [0, 7, 14, 21, 28]
+    by_epoch = run(
+        tiny_config(
+            strategy="cumulative",
+            iterations=None,
+            epochs=2,
+            batch_size=50,
+            strategy_params={"budget": "fixed"},
+        ),
+        write=False,
+    ).metrics
+    naive = run(tiny_config(iterations=None, epochs=2, batch_size=50), write=False).metrics
+    assert by_epoch["curve"]["task_starts"] == naive["curve"]["task_starts"]
+
+
 def test_class_incremental_naive_forgets_and_task_incremental_does_not_predict_other_heads(
     tiny_config,
 ):
