@@ -211,18 +211,18 @@ def command_init(args: argparse.Namespace) -> None:
         for family in sorted(set(FAMILIES.values())):
             for setting in sorted(family_settings(family, cls)):
                 entries = table.setdefault(name, {})
-                entries.setdefault(
-                    f"{family}/{setting}",
-                    {
-                        "params": {},
-                        "inherit": True,
-                        "reason": "the config class's defaults (see its docstring for where "
-                        "they were chosen); not yet tuned on this family"
-                        if has_params
-                        else "no hyperparameters",
-                        "provenance": {},
-                    },
+                key = f"{family}/{setting}"
+                reason = (
+                    "the config class's defaults (see its docstring for where they were "
+                    "chosen); not yet tuned on this family"
+                    if has_params
+                    else "no hyperparameters"
                 )
+                entry = entries.setdefault(
+                    key, {"params": {}, "inherit": True, "reason": reason, "provenance": {}}
+                )
+                if entry["inherit"] and (entry["reason"] == "no hyperparameters") == has_params:
+                    entry["reason"] = reason  # the strategy gained (or lost) hyperparameters
     _write_table(table)
 
 

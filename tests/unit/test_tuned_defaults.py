@@ -8,7 +8,7 @@ import pytest
 
 from lifelong import RunConfig, get_strategy, list_strategies
 from lifelong.core import tuned_defaults
-from lifelong.core.fields import build_config
+from lifelong.core.fields import build_config, config_help
 from lifelong.core.runner import resolve
 from lifelong.data.scenarios import BENCHMARKS
 
@@ -48,6 +48,9 @@ def test_entries_are_valid_and_tuned_ones_say_where_they_come_from():
             assert setting in tuned_defaults.family_settings(family, cls)
             if entry.inherit:
                 assert not entry.params and entry.reason, f"{name} {key}: inherit needs a reason"
+                assert (entry.reason == "no hyperparameters") == (
+                    not config_help(cls.config_class)
+                ), f"{name} {key}: the reason does not match the strategy's hyperparameters"
                 continue
             build_config(cls.config_class, entry.params, where=f"{name} {key}")  # valid values
             provenance = entry.provenance
