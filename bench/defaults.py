@@ -483,15 +483,24 @@ def _last_task(records: list[dict[str, Any]]) -> float:
 def _coverage(shown: dict[str, set[str]], refused: dict[str, dict[str, str]]) -> list[str]:
     """What the table does not cover yet: every built-in benchmark x setting x built-in strategy
     that supports the setting, less the checked runs and the recorded refusals."""
+    from lifelong.data.catalog import catalog
+    from lifelong.data.files import data_root
     from lifelong.data.scenarios import BENCHMARKS, SETTINGS
 
     strategies = _builtin_strategies()
+    datasets = catalog()
     unchecked_streams, missing = [], []
+    no_data: set[str] = set()
     for benchmark, spec in BENCHMARKS.items():
         for setting in SETTINGS if spec.objective == "classify" else ("domain",):
             stream = f"{benchmark}-{setting}"
             if stream not in shown:
-                unchecked_streams.append(f"{benchmark} {setting}")
+                entry = datasets.get(spec.dataset)
+                if entry is not None and entry.problems(data_root() / entry.name):
+                    no_data.add(entry.name)
+                    unchecked_streams.append(f"{benchmark} {setting} (no {entry.name} data here)")
+                else:
+                    unchecked_streams.append(f"{benchmark} {setting}")
                 continue
             absent = sorted(
                 name
@@ -511,6 +520,13 @@ def _coverage(shown: dict[str, set[str]], refused: dict[str, dict[str, str]]) ->
         lines.append("Not checked yet on a checked stream: " + "; ".join(missing) + ".")
     if unchecked_streams:
         lines.append("Streams not checked yet: " + ", ".join(unchecked_streams) + ".")
+    if no_data:
+        names = " ".join(sorted(no_data))
+        lines.append(
+            f"The machine that wrote this report has no {', '.join(sorted(no_data))} files (no "
+            f"internet there); `lifelong data download {names}` gets them, then the check "
+            "command below runs those streams."
+        )
     not_applicable = [
         f"{strategy} on {stream.rsplit('-', 1)[0]} {stream.rsplit('-', 1)[1]} ({reason})"
         for stream, by_strategy in sorted(refused.items())

@@ -82,6 +82,8 @@ def test_report_lists_what_is_not_checked_and_what_refuses_a_stream(harness, mon
 
     tmp_path, written = harness
     _table(tmp_path / "tuned.json", 1.0)
+    (tmp_path / "empty-data").mkdir()
+    monkeypatch.setenv("LIFELONG_DATA", str(tmp_path / "empty-data"))
     real_run_once = D.run_once
 
     def refuse_den(config, path):
@@ -108,10 +110,12 @@ def test_report_lists_what_is_not_checked_and_what_refuses_a_stream(harness, mon
     assert "ewc" not in missing and "den" not in missing and "naive" not in missing
     assert "icarl" not in missing  # class-incremental only
     unchecked = text.split("Streams not checked yet: ")[1].split(".")[0].split(", ")
-    assert "permuted-mnist domain" in unchecked and "split-digits class" in unchecked
+    assert "permuted-mnist domain (no mnist data here)" in unchecked  # the empty data root
+    assert "split-digits class" in unchecked  # scikit-learn's digits: nothing to download
+    assert "has no cifar10, cifar100, fashion-mnist, mnist, wordnet files" in text
     assert "split-digits task" not in unchecked
     assert "Coverage: 1 of " in text
-    assert "wordnet-domains domain" in unchecked  # the language-modelling stream, loss-checked
+    assert "wordnet-domains domain (no wordnet data here)" in unchecked  # the LM stream
 
 
 def _select(tmp_path, monkeypatch, score, grid, max_widen=D.MAX_WIDEN):
