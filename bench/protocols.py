@@ -694,6 +694,26 @@ def _der_methods() -> tuple[Method, ...]:
                 )
             )
     methods.append(Method("joint", "joint", grid={"lr": _DER_LR}))
+    # Diagnoses: the values the paper's code publishes as its selection (Mammoth's
+    # `utils/best_args.py`, seq-mnist) for the rows that land beyond the error bars.
+    for name, size, lr, extra in (
+        ("er", 5120, 0.1, {"replay_batch_size": 10}),
+        ("gem", 200, 0.01, {"memory_strength": 1.0}),
+    ):
+        value, error = _DER_PUBLISHED[(name, size)]
+        methods.append(
+            Method(
+                f"{name}-{size}-paper-args",
+                name,
+                params={"buffer_size": size, **extra},
+                config={"lr": lr},
+                published={"class": _p(value, error, DER)},
+                note=(
+                    "a diagnosis: the hyperparameters the paper's code lists as its selection "
+                    "(Mammoth `utils/best_args.py`, seq-mnist), not lifelong's validation choice"
+                ),
+            )
+        )
     return tuple(methods)
 
 
