@@ -168,6 +168,36 @@ CAUSES: dict[tuple[str, str, str], str] = {
     ("der-seq-mnist", "class", "gem-200-paper-args"): (
         "see the `gem-200` row: the paper's values close 1.9 of the 4.24 points"
     ),
+    ("der-seq-mnist", "class", "icarl-200"): (
+        "a candidate read from the paper's code, not run: in Mammoth's iCaRL (`models/icarl.py`, "
+        "`begin_task`, from commit 5dc82be on) the stored exemplars are "
+        "appended to the next task's MNIST training tensor as `examples.type(torch.uint8)`; "
+        "MNIST exemplars are stored as floats in [0, 1], so this cast turns them into almost "
+        "black images, and the network trains on blank images labelled as the old classes. "
+        "lifelong trains on the real exemplars. At the first public commit, 7ab9db9, seq-mnist has no denormalisation "
+        "transform and the same line raises an error, so the published runs came from code "
+        "that is not public"
+    ),
+    ("der-seq-mnist", "class", "icarl-500"): (
+        "a candidate read from the paper's code, not run: in Mammoth's iCaRL (`models/icarl.py`, "
+        "`begin_task`, from commit 5dc82be on) the stored exemplars are "
+        "appended to the next task's MNIST training tensor as `examples.type(torch.uint8)`; "
+        "MNIST exemplars are stored as floats in [0, 1], so this cast turns them into almost "
+        "black images, and the network trains on blank images labelled as the old classes. "
+        "lifelong trains on the real exemplars. At the first public commit, 7ab9db9, seq-mnist has no denormalisation "
+        "transform and the same line raises an error, so the published runs came from code "
+        "that is not public"
+    ),
+    ("der-seq-mnist", "class", "icarl-5120"): (
+        "a candidate read from the paper's code, not run: in Mammoth's iCaRL (`models/icarl.py`, "
+        "`begin_task`, from commit 5dc82be on) the stored exemplars are "
+        "appended to the next task's MNIST training tensor as `examples.type(torch.uint8)`; "
+        "MNIST exemplars are stored as floats in [0, 1], so this cast turns them into almost "
+        "black images, and the network trains on blank images labelled as the old classes. "
+        "lifelong trains on the real exemplars. At the first public commit, 7ab9db9, seq-mnist has no denormalisation "
+        "transform and the same line raises an error, so the published runs came from code "
+        "that is not public"
+    ),
     ("hsu-split-class", "class", "gem"): (
         "Hsu et al.'s GEM also rehearses its memory: in their code (GT-RIPL/Continual-Learning-"
         "Benchmark, `agents/exp_replay.py`) `GEM` subclasses `Naive_Rehearsal`, whose "
