@@ -699,6 +699,11 @@ def _der_methods() -> tuple[Method, ...]:
     for name, size, lr, extra in (
         ("er", 5120, 0.1, {"replay_batch_size": 10}),
         ("gem", 200, 0.01, {"memory_strength": 1.0}),
+        ("agem", 200, 0.1, {"replay_batch_size": 128}),
+        ("agem", 500, 0.1, {"replay_batch_size": 128}),
+        ("agem", 5120, 0.1, {"replay_batch_size": 128}),
+        ("der", 200, 0.03, {"replay_batch_size": 10, "alpha": 0.2}),
+        ("der", 500, 0.03, {"replay_batch_size": 128, "alpha": 1.0}),
     ):
         value, error = _DER_PUBLISHED[(name, size)]
         methods.append(
