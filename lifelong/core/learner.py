@@ -19,7 +19,7 @@ from lifelong.core.evaluation import class_counts, task_losses
 from lifelong.core.events import Observer, Observers
 from lifelong.core.strategy import Batch, Strategy
 from lifelong.data.scenarios import Scenario
-from lifelong.data.stream import BatchStream
+from lifelong.data.stream import BatchStream, batches_per_epoch
 from lifelong.errors import ConfigError, DivergenceError, LossGrowthWarning
 
 if TYPE_CHECKING:
@@ -294,12 +294,14 @@ class Learner:
             self.optimizer.load_state_dict(self._pending_optimizer_state)
             self._pending_optimizer_state = None
 
-    def _iterations_for(self, budget: BatchStream) -> int:
-        """Iterations of one task: the budget of the tasks ``budget`` streams from
-        (:meth:`Strategy.budget_tasks`), ``iterations`` each or ``epochs`` passes over them."""
+    def _iterations_for(self, scenario: Scenario, budget_tasks: list[int]) -> int:
+        """Iterations of one task: the budget of ``budget_tasks`` (:meth:`Strategy.budget_tasks`),
+        ``iterations`` for each, or ``epochs`` passes over their training data."""
         if self.training.iterations is not None:
-            return self.training.iterations * len(budget.tasks)
-        return self.training.epochs * budget.iterations_per_epoch  # type: ignore[operator]
+            return self.training.iterations * len(budget_tasks)
+        samples = sum(len(scenario[t].train_indices) for t in budget_tasks)
+        per_epoch = batches_per_epoch(samples, self.training.batch_size)
+        return self.training.epochs * per_epoch  # type: ignore[operator]
 
     def _check_loss_growth(self, value: float, task: int, iteration: int) -> None:
         """Warn once per task when the loss exceeds ``LOSS_GROWTH`` times the task's first loss."""
@@ -469,15 +471,7 @@ class Learner:
                 if sources
                 else None
             )
-            total = 0
-            if stream is not None:
-                budget_tasks = strategy.budget_tasks(task)
-                budget = (
-                    stream
-                    if budget_tasks == sources
-                    else BatchStream(scenario, budget_tasks, self.training.batch_size, seed=0)
-                )
-                total = self._iterations_for(budget)
+            total = self._iterations_for(scenario, strategy.budget_tasks(task)) if stream else 0
             self.context.iterations_per_task = total
             self.observers.task_started(task.index, total)
             phases = list(strategy.phases(task))

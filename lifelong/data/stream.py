@@ -13,6 +13,13 @@ import torch
 from lifelong.data.scenarios import Scenario
 
 
+def batches_per_epoch(samples: int, batch_size: int) -> int:
+    """Batches in one pass over ``samples``; a final batch of a single sample is dropped (BatchNorm
+    cannot train on one sample), so every batch has at least two samples when the data has."""
+    full, rest = divmod(samples, batch_size)
+    return full + (1 if rest > 1 or (rest == 1 and full == 0) else 0)
+
+
 class BatchStream:
     """Yields (task_ids, indices) batches, reshuffled every epoch, for ever.
 
@@ -34,7 +41,6 @@ class BatchStream:
                 for t in tasks
             ]
         )
-        self.tasks = list(tasks)
         self.indices = torch.cat([scenario[t].train_indices for t in tasks])
         self.batch_size = batch_size
         self.seed = seed
@@ -47,10 +53,8 @@ class BatchStream:
 
     @property
     def iterations_per_epoch(self) -> int:
-        """Batches per epoch; a final batch of a single sample is dropped (BatchNorm cannot train on
-        one sample), so every batch has at least two samples when the data has."""
-        full, rest = divmod(self.samples, self.batch_size)
-        return full + (1 if rest > 1 or (rest == 1 and full == 0) else 0)
+        """Batches per epoch (see :func:`batches_per_epoch`)."""
+        return batches_per_epoch(self.samples, self.batch_size)
 
     def _order(self, epoch: int) -> torch.Tensor:
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
