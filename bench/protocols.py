@@ -679,6 +679,45 @@ _DER_FIXED: dict[str, dict[str, Any]] = {
 }
 
 
+# The paper code's selection (Mammoth `utils/best_args.py` at 7ab9db9, seq-mnist): lr and the
+# method's own values (`minibatch_size` is lifelong's `replay_batch_size`, `gamma` GEM's margin).
+_DER_PAPER_ARGS: dict[tuple[str, int], tuple[float, dict[str, Any]]] = {
+    ("er", 5120): (0.1, {"replay_batch_size": 10}),
+    ("gem", 200): (0.01, {"memory_strength": 1.0}),
+    ("agem", 200): (0.1, {"replay_batch_size": 128}),
+    ("agem", 500): (0.1, {"replay_batch_size": 128}),
+    ("agem", 5120): (0.1, {"replay_batch_size": 128}),
+    ("der", 200): (0.03, {"replay_batch_size": 10, "alpha": 0.2}),
+    ("der", 500): (0.03, {"replay_batch_size": 128, "alpha": 1.0}),
+    ("der", 5120): (0.1, {"replay_batch_size": 128, "alpha": 0.5}),
+    ("derpp", 200): (0.03, {"replay_batch_size": 128, "alpha": 0.2, "beta": 1.0}),
+    ("derpp", 500): (0.03, {"replay_batch_size": 10, "alpha": 1.0, "beta": 0.5}),
+    ("derpp", 5120): (0.1, {"replay_batch_size": 64, "alpha": 0.2, "beta": 0.5}),
+}
+# Rows run with lifelong's convention (the first diagnosis), and with Mammoth's all-units one.
+_DER_PAPER_ARGS_ROWS = (
+    ("er", 5120),
+    ("gem", 200),
+    ("agem", 200),
+    ("agem", 500),
+    ("agem", 5120),
+    ("der", 200),
+    ("der", 500),
+)
+_DER_ALL_UNITS_ROWS = (
+    ("gem", 200),
+    ("agem", 200),
+    ("agem", 500),
+    ("agem", 5120),
+    ("der", 200),
+    ("der", 500),
+    ("der", 5120),
+    ("derpp", 200),
+    ("derpp", 500),
+    ("derpp", 5120),
+)
+
+
 def _der_methods() -> tuple[Method, ...]:
     methods = [Method("naive", "naive", grid={"lr": _DER_LR})]
     for name in ("er", "gem", "agem", "icarl", "der", "derpp"):
@@ -695,27 +734,33 @@ def _der_methods() -> tuple[Method, ...]:
             )
     methods.append(Method("joint", "joint", grid={"lr": _DER_LR}))
     # Diagnoses: the values the paper's code publishes as its selection (Mammoth's
-    # `utils/best_args.py`, seq-mnist) for the rows that land beyond the error bars.
-    for name, size, lr, extra in (
-        ("er", 5120, 0.1, {"replay_batch_size": 10}),
-        ("gem", 200, 0.01, {"memory_strength": 1.0}),
-        ("agem", 200, 0.1, {"replay_batch_size": 128}),
-        ("agem", 500, 0.1, {"replay_batch_size": 128}),
-        ("agem", 5120, 0.1, {"replay_batch_size": 128}),
-        ("der", 200, 0.03, {"replay_batch_size": 10, "alpha": 0.2}),
-        ("der", 500, 0.03, {"replay_batch_size": 128, "alpha": 1.0}),
-    ):
+    # `utils/best_args.py`, seq-mnist) for the rows that land beyond the error bars, first with
+    # lifelong's class-incremental convention (train on the units of the classes seen so far), then
+    # with Mammoth's (every output unit from the first task on: `class_units=all`).
+    paper_args = [(n, s) for n, s in _DER_PAPER_ARGS if (n, s) in _DER_PAPER_ARGS_ROWS]
+    for (name, size), units in [(key, "seen") for key in paper_args] + [
+        (key, "all") for key in _DER_ALL_UNITS_ROWS
+    ]:
+        lr, extra = _DER_PAPER_ARGS[(name, size)]
         value, error = _DER_PUBLISHED[(name, size)]
+        suffix, convention = "paper-args", ""
+        if units == "all":
+            suffix = "all-units"
+            convention = (
+                ", trained on all ten output units from the first task on, as Mammoth's "
+                "class-incremental training does (`class_units=all`)"
+            )
         methods.append(
             Method(
-                f"{name}-{size}-paper-args",
+                f"{name}-{size}-{suffix}",
                 name,
                 params={"buffer_size": size, **extra},
-                config={"lr": lr},
+                config={"lr": lr} if units == "seen" else {"lr": lr, "class_units": units},
                 published={"class": _p(value, error, DER)},
                 note=(
                     "a diagnosis: the hyperparameters the paper's code lists as its selection "
-                    "(Mammoth `utils/best_args.py`, seq-mnist), not lifelong's validation choice"
+                    f"(Mammoth `utils/best_args.py`, seq-mnist){convention}, not lifelong's "
+                    "validation choice"
                 ),
             )
         )

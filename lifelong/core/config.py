@@ -39,6 +39,11 @@ class DataConfig:
         "split benchmarks: every class once, in stream order, cut into tasks in turn "
         "(e.g. 4,6,0,5,...; default: label order)",
     )
+    class_units: Literal["seen", "all"] = field(
+        "seen",
+        "class-incremental: train and predict on the units of the tasks seen so far (seen), or on "
+        "every unit from the first task on (all, as Mammoth does)",
+    )
     train_samples_per_task: int | None = field(None, "keep this many training samples per task")
     validation_fraction: float = field(0.0, "hold out this fraction of each task's training data")
     evaluate_on: Literal["test", "validation"] = field("test", "evaluation split")

@@ -60,6 +60,7 @@ OMITTED_AT_DEFAULT: dict[str, Any] = {
     "anytime_every": None,
     "prequential": True,
     "class_order": None,  # issue 13: an explicit class order of a split benchmark
+    "class_units": "seen",  # issue 13: class-incremental training on every output unit
 }
 
 # Keys renamed since results were first stored: the fingerprint uses the first name, so a rename

@@ -174,6 +174,7 @@ def build_run_scenario(config: RunConfig, device: torch.device | str = "cpu") ->
         max_length=config.data.max_length,
         samples_per_class=config.data.samples_per_class,
     )
+    scenario = scenario.with_class_units(config.data.class_units)
     if config.data.first_tasks is not None:
         scenario = scenario.first(config.data.first_tasks)
     return scenario
@@ -442,7 +443,7 @@ def run(
     parallel = from_environment(device, config)
     user_scenario = scenario is not None
     if scenario is not None:
-        scenario = scenario.to(device)
+        scenario = scenario.to(device).with_class_units(config.data.class_units)
         if config.data.first_tasks is not None:
             scenario = scenario.first(config.data.first_tasks)
     else:

@@ -278,11 +278,16 @@ class Strategy(nn.Module):
     ) -> torch.Tensor | None:
         """Units that may be predicted now: the scenario's mask for the tasks seen (``tasks_seen``
         defaults to the context's), or, on a task-free stream in the class-incremental setting,
-        the labels observed so far."""
-        if self.context.task_free and self.context.scenario.setting == "class":
+        the labels observed so far (``None``, every unit, with ``class_units="all"``)."""
+        scenario = self.context.scenario
+        if (
+            self.context.task_free
+            and scenario.setting == "class"
+            and scenario.class_units == "seen"
+        ):
             return self.observed_units
         seen = self.context.tasks_seen if tasks_seen is None else tasks_seen
-        return self.context.scenario.output_mask(task_ids, seen)
+        return scenario.output_mask(task_ids, seen)
 
     def masked_logits(
         self,

@@ -45,6 +45,9 @@ SETTINGS: tuple[str, ...] = ("task", "domain", "class")
 # What a scenario's tasks are learned for: labels (the accuracy matrix) or the text itself (language
 # modelling: next-token loss, a loss matrix; see :mod:`lifelong.core.evaluation`).
 OBJECTIVES: tuple[str, ...] = ("classify", "lm")
+# Which output units a class-incremental stream trains and predicts on: those of the tasks seen so
+# far, or all of them from the first task on.
+CLASS_UNITS: tuple[str, ...] = ("seen", "all")
 Normalization = tuple[Sequence[float], Sequence[float]]  # per-channel (mean, std)
 
 
@@ -220,6 +223,7 @@ class Scenario:
         normalization: Normalization | None = None,
         device: torch.device | str = "cpu",
         objective: str = "classify",
+        class_units: str = "seen",
     ) -> None:
         if objective not in OBJECTIVES:
             raise unknown_name("objective", objective, OBJECTIVES)
@@ -230,8 +234,16 @@ class Scenario:
                 f"a language-modelling stream has no {setting}-incremental setting: its domains "
                 "share one model and are evaluated by loss (setting 'domain')"
             )
+        if class_units not in CLASS_UNITS:
+            raise unknown_name("class_units", class_units, CLASS_UNITS)
+        if class_units != "seen" and setting != "class":
+            raise ConfigError(
+                f"class_units={class_units!r} applies to the class-incremental setting, not to "
+                f"{setting}-incremental"
+            )
         self.name = name
         self.objective = objective
+        self.class_units = class_units
         self.setting = setting
         self.dataset = dataset
         self.tasks = tasks
@@ -314,8 +326,15 @@ class Scenario:
             "normalization": self.normalization,
             "device": self.device,
             "objective": self.objective,
+            "class_units": self.class_units,
         }
         return Scenario(**{**fields, **changes})
+
+    def with_class_units(self, class_units: str) -> Scenario:
+        """This stream with another class-incremental output convention: ``seen`` (train and
+        predict on the units of the tasks seen so far) or ``all`` (every unit from the first task
+        on, as Mammoth does; after the last task both predict over every unit)."""
+        return self if class_units == self.class_units else self._copy(class_units=class_units)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -446,15 +465,16 @@ class Scenario:
         """Which output units may be predicted.
 
         Task-incremental with ``task_ids``: each sample's own task units, shape (B, outputs).
-        Class-incremental: the units of all tasks seen so far, shape (outputs,). Domain-incremental:
-        ``None`` (all units). The mask never depends on a test sample's task in the domain and class
-        settings, so no task identity leaks into their predictions.
+        Class-incremental: the units of all tasks seen so far, shape (outputs,), or ``None`` (all
+        units) with ``class_units="all"``. Domain-incremental: ``None``. The mask never depends on a
+        test sample's task in the domain and class settings, so no task identity leaks into their
+        predictions.
         """
         if self.setting == "task":
             if task_ids is None:
                 raise ConfigError("the task-incremental setting needs task ids")
             return self.task_output_mask.to(task_ids.device)[task_ids]
-        if self.setting == "class":
+        if self.setting == "class" and self.class_units == "seen":
             return self.seen_units(tasks_seen)
         return None
 
@@ -478,6 +498,8 @@ class Scenario:
             described["class_names"] = list(self.dataset.class_names)
         if self.objective != "classify":
             described["objective"] = self.objective
+        if self.class_units != "seen":
+            described["class_units"] = self.class_units
         return described
 
 

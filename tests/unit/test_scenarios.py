@@ -16,7 +16,7 @@ from lifelong.core.strategy import Context, Strategy, StrategyConfig
 from lifelong.data.scenarios import build_scenario
 from lifelong.data.stream import BatchStream
 from lifelong.data.transforms import Permute, Rotate
-from lifelong.errors import ConfigError
+from lifelong.errors import ConfigError, LifelongError
 from lifelong.models.build import ModelSpec, build_model
 
 
@@ -204,6 +204,62 @@ def test_a_bad_class_order_is_refused(name, options, message):
 def test_a_config_refuses_class_order_with_shuffle_classes():
     with pytest.raises(ConfigError, match="not both"):
         RunConfig.of(class_order=list(range(10)), shuffle_classes=True)
+
+
+# -------------------------------------------------------------- class-incremental output units
+def _output_layer(config):
+    from lifelong.core.runner import run
+
+    result = run(config, write=False)
+    *_, last = [m for m in result.model.modules() if isinstance(m, torch.nn.Linear)]
+    return last.weight.detach().clone(), result
+
+
+@pytest.mark.parametrize("online", [False, True])
+def test_class_units_all_trains_every_unit_from_the_first_task(tiny_config, online):
+    """Seen units (the default): the later classes' logits are masked on the first task, so their
+    output rows never move. All units (Mammoth's convention): cross-entropy pushes them down."""
+    options = dict(first_tasks=1, threads=1)
+    if online:  # a task-free stream masks by the labels observed so far instead
+        options.update(online=True, boundaries="hidden", iterations=None)
+    rows = {}
+    for units in ("seen", "all"):
+        for iterations in (1, 20):
+            config = tiny_config(class_units=units, **options)
+            if not online:
+                config = config.replace(iterations=iterations)
+            else:
+                config = config.replace(batch_size=8 if iterations == 1 else 32)
+            rows[units, iterations], result = _output_layer(config)
+        assert (result.strategy.output_mask(None) is None) == (units == "all")
+    later = slice(2, 10)  # units of the classes after the first task (split-digits: 0 and 1 first)
+    assert torch.equal(rows["seen", 1][later], rows["seen", 20][later])
+    assert not torch.equal(rows["all", 1][later], rows["all", 20][later])
+
+
+def test_class_units_all_applies_only_to_the_class_setting():
+    from lifelong.core.runner import build_run_scenario, resolve
+
+    config = resolve(RunConfig.of(benchmark="split-digits", setting="class", class_units="all"))
+    scenario = build_run_scenario(config)
+    assert scenario.output_mask(None, tasks_seen=1) is None
+    assert scenario.describe()["class_units"] == "all"
+    assert scenario.first(2).class_units == "all"
+    for setting in ("task", "domain"):
+        with pytest.raises(ConfigError, match="class-incremental setting"):
+            build_run_scenario(resolve(RunConfig.of(setting=setting, class_units="all")))
+    with pytest.raises(LifelongError, match="unknown class_units 'none'; valid: all, seen"):
+        build_scenario("split-digits", "class").with_class_units("none")
+
+
+def test_class_units_is_in_a_runs_identity_only_when_not_the_default():
+    from lifelong.core.identity import identity
+
+    seen = identity(RunConfig.of(setting="class").to_dict())
+    assert "class_units" not in seen  # stored runs keep their identity
+    assert (
+        identity(RunConfig.of(setting="class", class_units="all").to_dict())["class_units"] == "all"
+    )
 
 
 def test_permutations_depend_on_the_seed_and_task_zero_is_unpermuted():
