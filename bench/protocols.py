@@ -704,7 +704,7 @@ _DER_PAPER_ARGS_ROWS = (
     ("der", 200),
     ("der", 500),
 )
-_DER_ALL_UNITS_ROWS = (
+_DER_MAMMOTH_ROWS = (
     ("gem", 200),
     ("agem", 200),
     ("agem", 500),
@@ -716,6 +716,21 @@ _DER_ALL_UNITS_ROWS = (
     ("derpp", 500),
     ("derpp", 5120),
 )
+
+# Run options of each diagnosis and how its note says so.
+_DER_VARIANTS: dict[str, tuple[dict[str, Any], str]] = {
+    "paper-args": ({}, ""),
+    "all-units": (
+        {"class_units": "all"},
+        ", trained on all ten output units from the first task on, as Mammoth's class-incremental "
+        "training does (`class_units=all`)",
+    ),
+    "mammoth": (
+        {"class_units": "all", "init": "xavier"},
+        ", trained on all ten output units from the first task on and from Xavier initial "
+        "weights with zero biases, as Mammoth's code does (`class_units=all`, `init=xavier`)",
+    ),
+}
 
 
 def _der_methods() -> tuple[Method, ...]:
@@ -734,28 +749,22 @@ def _der_methods() -> tuple[Method, ...]:
             )
     methods.append(Method("joint", "joint", grid={"lr": _DER_LR}))
     # Diagnoses: the values the paper's code publishes as its selection (Mammoth's
-    # `utils/best_args.py`, seq-mnist) for the rows that land beyond the error bars, first with
-    # lifelong's class-incremental convention (train on the units of the classes seen so far), then
-    # with Mammoth's (every output unit from the first task on: `class_units=all`).
-    paper_args = [(n, s) for n, s in _DER_PAPER_ARGS if (n, s) in _DER_PAPER_ARGS_ROWS]
-    for (name, size), units in [(key, "seen") for key in paper_args] + [
-        (key, "all") for key in _DER_ALL_UNITS_ROWS
-    ]:
+    # `utils/best_args.py`, seq-mnist) for the rows that land beyond the error bars, run with
+    # lifelong's class-incremental convention (train on the units of the classes seen so far), with
+    # Mammoth's (every output unit from the first task on), and with Mammoth's network too (its
+    # MLP's Xavier initial weights).
+    variants = [(key, "paper-args") for key in _DER_PAPER_ARGS_ROWS]
+    variants += [(key, suffix) for suffix in ("all-units", "mammoth") for key in _DER_MAMMOTH_ROWS]
+    for (name, size), suffix in variants:
         lr, extra = _DER_PAPER_ARGS[(name, size)]
         value, error = _DER_PUBLISHED[(name, size)]
-        suffix, convention = "paper-args", ""
-        if units == "all":
-            suffix = "all-units"
-            convention = (
-                ", trained on all ten output units from the first task on, as Mammoth's "
-                "class-incremental training does (`class_units=all`)"
-            )
+        config, convention = _DER_VARIANTS[suffix]
         methods.append(
             Method(
                 f"{name}-{size}-{suffix}",
                 name,
                 params={"buffer_size": size, **extra},
-                config={"lr": lr} if units == "seen" else {"lr": lr, "class_units": units},
+                config={"lr": lr, **config},
                 published={"class": _p(value, error, DER)},
                 note=(
                     "a diagnosis: the hyperparameters the paper's code lists as its selection "

@@ -108,6 +108,11 @@ class ModelConfig:
     hidden: tuple[int, ...] | None = field(
         None, "hidden sizes, e.g. 400,400 (model-specific default)"
     )
+    init: Literal["default", "xavier"] = field(
+        "default",
+        "initial weights of the built-in networks: default (PyTorch's) or xavier (Glorot uniform "
+        "weights, zero biases, as Mammoth's networks)",
+    )
     # a LoRA adapter under any strategy (issue 12)
     lora_rank: int = field(
         0,

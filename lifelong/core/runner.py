@@ -230,8 +230,14 @@ def build_strategy(
             tuple(config.model.hidden or ()),
             vocab_size=getattr(scenario.dataset, "vocab_size", 0),
             objective=scenario.objective,
+            init=config.model.init,
         )
         model = UserModel(lambda: build_model(spec))
+    elif config.model.init != "default":
+        raise ConfigError(
+            f"init={config.model.init} applies to lifelong's built-in networks; your own model "
+            "starts from the weights you give it"
+        )
     seed_everything(config.seed)
     network, output_layer = as_user_model(model).build(
         scenario.num_outputs, language_model=scenario.objective == "lm"

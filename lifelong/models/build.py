@@ -23,6 +23,9 @@ MODELS = {
 }
 # Models that learn language-modelling streams (the others classify).
 LANGUAGE_MODELS = ("gpt-tiny", "hf:PATH")
+# Initial weights of the built-in classifiers: PyTorch's layer defaults, or Glorot & Bengio's
+# uniform weights with zero biases (the init of Mammoth's networks, e.g. its MNIST MLP).
+INITS = ("default", "xavier")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class ModelSpec:
     hidden: tuple[int, ...] = (400, 400)
     vocab_size: int = 0  # text models: token ids of the scenario's tokenizer
     objective: str = "classify"  # the scenario's: "lm" builds a causal language model
+    init: str = "default"  # one of INITS
 
     def build(self) -> nn.Module:
         return build_model(self)
@@ -42,15 +46,39 @@ class ModelSpec:
 
 def build_model(spec: ModelSpec) -> nn.Module:
     """Instantiate the model described by ``spec``."""
+    if spec.init not in INITS:
+        raise unknown_name("init", spec.init, INITS)
+    if spec.init != "default" and (spec.objective == "lm" or spec.name.startswith(HF_PREFIX)):
+        raise ConfigError(
+            f"init={spec.init} re-initialises lifelong's built-in classifiers (mlp, cnn, "
+            f"resnet18, bow), not {spec.name}"
+        )
     if spec.objective == "lm":
         return _language_model(spec)
+    if spec.name.startswith(HF_PREFIX):
+        return HFClassifier.from_pretrained(spec.name.removeprefix(HF_PREFIX), spec.num_outputs)
+    return initialise(_classifier(spec), spec.init)
+
+
+def initialise(network: nn.Module, init: str) -> nn.Module:
+    """``network`` with its linear and convolutional layers initialised by ``init`` (see INITS);
+    ``default`` keeps PyTorch's."""
+    if init == "xavier":
+        for module in network.modules():
+            if isinstance(module, (nn.Linear, nn.Conv2d)):
+                nn.init.xavier_uniform_(module.weight)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
+    return network
+
+
+def _classifier(spec: ModelSpec) -> nn.Module:
+    """A built-in classifier (mlp, cnn, resnet18, bow) with PyTorch's initial weights."""
     if spec.name == "gpt-tiny":
         raise ConfigError(
             "the gpt-tiny model is a language model: use a language-modelling benchmark "
             "(wordnet-domains)"
         )
-    if spec.name.startswith(HF_PREFIX):
-        return HFClassifier.from_pretrained(spec.name.removeprefix(HF_PREFIX), spec.num_outputs)
     if spec.name == "bow":
         if spec.vocab_size < 1:
             raise ConfigError(

@@ -41,3 +41,32 @@ def test_bad_model_arguments_are_clear_errors():
         build_model(ModelSpec("vgg", (1, 28, 28), 10))
     with pytest.raises(LifelongError, match="hidden sizes must be positive"):
         build_model(ModelSpec("mlp", (1, 28, 28), 10, (0,)))
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn"])
+def test_xavier_init_draws_glorot_uniform_weights_and_zero_biases(name):
+    torch.manual_seed(0)
+    xavier = build_model(ModelSpec(name, SHAPES["mnist"], 10, (100, 100), init="xavier"))
+    torch.manual_seed(0)
+    default = build_model(ModelSpec(name, SHAPES["mnist"], 10, (100, 100)))
+    layers = [m for m in xavier.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
+    for layer in layers:
+        weight = layer.weight.detach()
+        fan_in, fan_out = weight[0].numel(), weight.shape[0] * weight[0, 0].numel()
+        bound = (6.0 / (fan_in + fan_out)) ** 0.5  # Glorot & Bengio 2010: U(-bound, bound)
+        assert weight.abs().max() <= bound
+        assert weight.std() == pytest.approx(bound / 3**0.5, rel=0.1)
+        assert torch.equal(layer.bias, torch.zeros_like(layer.bias))
+    first = next(m for m in default.modules() if isinstance(m, torch.nn.Linear | torch.nn.Conv2d))
+    assert first.bias.abs().sum() > 0  # PyTorch's default draws biases
+
+
+def test_init_applies_only_to_the_built_in_classifiers(tiny_config):
+    from lifelong.core.runner import run
+
+    with pytest.raises(LifelongError, match="unknown init 'he'; valid: default, xavier"):
+        build_model(ModelSpec("mlp", SHAPES["mnist"], 10, (8,), init="he"))
+    with pytest.raises(LifelongError, match="not gpt-tiny"):
+        build_model(ModelSpec("gpt-tiny", (2, 8), 10, (8,), objective="lm", init="xavier"))
+    with pytest.raises(LifelongError, match="your own model starts from the weights you give"):
+        run(tiny_config(init="xavier"), model=torch.nn.Linear(64, 10), write=False)

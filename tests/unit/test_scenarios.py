@@ -252,14 +252,13 @@ def test_class_units_all_applies_only_to_the_class_setting():
         build_scenario("split-digits", "class").with_class_units("none")
 
 
-def test_class_units_is_in_a_runs_identity_only_when_not_the_default():
+@pytest.mark.parametrize("name, value", [("class_units", "all"), ("init", "xavier")])
+def test_options_added_for_mammoths_protocol_enter_identity_only_off_default(name, value):
     from lifelong.core.identity import identity
 
-    seen = identity(RunConfig.of(setting="class").to_dict())
-    assert "class_units" not in seen  # stored runs keep their identity
-    assert (
-        identity(RunConfig.of(setting="class", class_units="all").to_dict())["class_units"] == "all"
-    )
+    default = identity(RunConfig.of(setting="class").to_dict())
+    assert name not in default  # stored runs keep their identity
+    assert identity(RunConfig.of(setting="class", **{name: value}).to_dict())[name] == value
 
 
 def test_permutations_depend_on_the_seed_and_task_zero_is_unpermuted():
