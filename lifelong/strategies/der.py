@@ -8,7 +8,11 @@ gave it when it was seen. Each step adds a logit-matching term on a replay batch
 
 DER++ (:mod:`lifelong.strategies.derpp`) adds beta * CE on the labels of a second replay batch.
 Logits are stored over all output units, unmasked (as in the authors' code); the current batch's
-logits are those of the forward pass used for its loss (before the optimizer step). With a memory
+logits are those of the forward pass used for its loss (before the optimizer step). The authors' code
+also trains class-incremental streams on every output unit (``class_units=all``), so the stored
+logits of classes still to come have been pushed down, and matching them keeps old examples away
+from the new classes; with lifelong's default (``class_units=seen``) those units are untrained until
+their task. With a memory
 filled at task end (``buffer_policy=task-balanced`` or ``class-balanced``, not in the paper) the
 stored logits are those of the model at the end of the example's task.
 """

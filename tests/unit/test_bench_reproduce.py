@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import bench.reproduce as R
-from bench.protocols import Method, Protocol
+from bench.protocols import Method, Protocol, Published
 from lifelong import run
 
 
@@ -256,3 +256,44 @@ def test_vandeven_diagnosis_rows_change_only_the_papers_hyperparameters(
     assert b["strategy_config"].get("fisher_mode", "predicted") == "predicted"
     if "fisher_samples" in changed:  # every training sample of a Split MNIST task (<= 13,007)
         assert b["strategy_config"]["fisher_samples"] >= 13_007
+
+
+@pytest.mark.parametrize(
+    "suffix, changed",
+    [
+        ("paper-args", set()),
+        ("all-units", {"class_units"}),
+        ("mammoth", {"class_units", "init"}),
+    ],
+)
+def test_seq_mnist_diagnoses_differ_only_in_mammoths_conventions(suffix, changed):
+    # Each Seq-MNIST diagnosis runs the paper code's hyperparameters; the all-units and mammoth
+    # rows change nothing else than the run options named for them.
+    from bench.protocols import PROTOCOLS
+
+    protocol = PROTOCOLS["der-seq-mnist"]
+    job = R.Job(protocol, "class", protocol.method(f"der-200-{suffix}"), (), 0, "test")
+    config = R.full_config(job)
+    assert config["lr"] == 0.03 and config["strategy_params"]["alpha"] == 0.2
+    reference = R.full_config(
+        R.Job(protocol, "class", protocol.method("der-200-paper-args"), (), 0, "test")
+    )
+    assert {k for k in config if config[k] != reference.get(k)} == changed
+
+
+def test_a_cause_cites_another_rows_measured_accuracy(results, monkeypatch):
+    import bench.reproduce_report as report
+
+    protocol = tiny_protocol(
+        methods=(Method("ewc", "ewc", params={"fisher_samples": 50}), Method("naive", "naive"))
+    )
+    monkeypatch.setitem(report.CAUSES, ("tiny", "task", "ewc"), "naive gives {row:naive}.")
+    assert report.cause_text(protocol, "task", "ewc") == "naive gives pending."
+    record = R.ensure(R.Job(protocol, "task", protocol.method("naive"), (), 0, "test"), train=True)
+    accuracy = 100 * record["metrics"]["average_accuracy"]
+    assert report.cause_text(protocol, "task", "ewc") == f"naive gives {accuracy:.2f}."
+    published = Method("naive", "naive", published={"task": Published(accuracy + 3, 1.0, "x")})
+    protocol = tiny_protocol(methods=(protocol.methods[0], published))
+    assert report.cause_text(protocol, "task", "ewc") == (
+        f"naive gives {accuracy:.2f} (2.00 past the error bars)."
+    )
