@@ -703,6 +703,7 @@ _DER_PAPER_ARGS_ROWS = (
     ("agem", 5120),
     ("der", 200),
     ("der", 500),
+    ("derpp", 200),
 )
 _DER_MAMMOTH_ROWS = (
     ("gem", 200),

@@ -12,9 +12,9 @@ logits are those of the forward pass used for its loss (before the optimizer ste
 also trains class-incremental streams on every output unit (``class_units=all``), so the stored
 logits of classes still to come have been pushed down, and matching them keeps old examples away
 from the new classes; with lifelong's default (``class_units=seen``) those units are untrained until
-their task. With a memory
-filled at task end (``buffer_policy=task-balanced`` or ``class-balanced``, not in the paper) the
-stored logits are those of the model at the end of the example's task.
+their task. With a memory filled at task end (``buffer_policy=task-balanced`` or
+``class-balanced``, not in the paper) the stored logits are those of the model at the end of the
+example's task.
 """
 
 from __future__ import annotations

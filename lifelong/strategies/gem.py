@@ -15,9 +15,9 @@ Deviations: by default the memory of a task is a reservoir sample of its stream 
 the last examples seen, a ring buffer; ``buffer_policy=ring`` keeps the last ones of each class, see
 :mod:`lifelong.components.memory`); the memory losses use the masked logits of the setting (the task's
 head in the task-incremental setting, all seen classes in the class-incremental one, every unit
-with ``class_units=all`` as in Mammoth). If quadprog
-fails (infeasible or numerically singular dual), the step falls back to the A-GEM projection on the
-average memory gradient; ``qp_fallbacks`` in metrics.json counts how often.
+with ``class_units=all`` as in Mammoth). If quadprog fails (infeasible or numerically singular
+dual), the step falls back to the A-GEM projection on the average memory gradient;
+``qp_fallbacks`` in metrics.json counts how often.
 """
 
 from __future__ import annotations

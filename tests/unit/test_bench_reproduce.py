@@ -297,3 +297,16 @@ def test_a_cause_cites_another_rows_measured_accuracy(results, monkeypatch):
     assert report.cause_text(protocol, "task", "ewc") == (
         f"naive gives {accuracy:.2f} (2.00 past the error bars)."
     )
+
+
+def test_every_row_a_cause_cites_exists():
+    import re
+
+    from bench.protocols import PROTOCOLS
+    from bench.reproduce_report import CAUSES
+
+    for (name, setting, label), cause in CAUSES.items():
+        protocol = PROTOCOLS[name]
+        assert setting in protocol.settings_of(protocol.method(label)), (name, setting, label)
+        for cited in re.findall(r"\{row:([a-z0-9-]+)\}", cause):
+            protocol.method(cited)  # KeyError names the protocol's rows
