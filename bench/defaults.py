@@ -356,8 +356,8 @@ CAUSES: dict[tuple[str, str, str], str] = {
         "(split-mnist) and 13.0 (split-fashion-mnist) points above naive"
     ),
     ("rotated-mnist", "task", "gdumb"): (
-        "its memory, measured: GDumb learns only from the examples it stores (500 by default, "
-        "the paper's MNIST memory), retrained from scratch at each evaluation; here they spread "
+        "its memory, measured: GDumb learns only from the examples it stores (500 by default), "
+        "retrained from scratch at each evaluation; here they spread "
         "over five rotations' ten classes, 10 per (task, class), which gives 76-82% per task, "
         "while multi-head fine-tuning keeps 60-97%. With buffer_size=5000 (seed 0, `lifelong "
         "run -b rotated-mnist --setting task -s gdumb --set buffer_size=5000`) GDumb ends at "
