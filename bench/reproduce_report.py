@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from bench._docs import mean_sem, update_section
-from bench.protocols import PROTOCOLS, Method, Protocol
+from bench.protocols import PROTOCOLS, Method, Protocol, Published
 from bench.reproduce import RESULTS, Job, format_value, load_result, select, values_key
 
 PAGE = "docs/results.md"
@@ -356,6 +356,18 @@ def test_records(
     return records
 
 
+def percent_stat(records: list[dict[str, Any]], metric: str) -> tuple[float, float, str]:
+    """Mean, s.e.m. and table text ("mean ± s.e.m.", or the value of a single seed) of a metric
+    over the records, in %."""
+    mean, sem = mean_sem([100 * r["metrics"][metric] for r in records])
+    return mean, sem, f"{mean:.2f} ± {sem:.2f}" if len(records) > 1 else f"{mean:.2f}"
+
+
+def past_error_bars(mean: float, sem: float, published: Published) -> float:
+    """How far a measured mean lies beyond the two error bars together (<= 0: within)."""
+    return abs(mean - published.value) - sem - (published.error or 0.0)
+
+
 def measured(protocol: Protocol, setting: str, label: str) -> str:
     """A row's accuracy as the table prints it ("mean ± s.e.m.", with its seed count when
     partial, and whether it is within the published error bars), for causes that cite another
@@ -365,14 +377,13 @@ def measured(protocol: Protocol, setting: str, label: str) -> str:
     records = test_records(protocol, setting, method, chosen) if chosen is not None else []
     if not records:
         return "pending"
-    acc, acc_sem = mean_sem([100 * r["metrics"]["average_accuracy"] for r in records])
-    text = f"{acc:.2f} ± {acc_sem:.2f}" if len(records) > 1 else f"{acc:.2f}"
+    acc, acc_sem, text = percent_stat(records, "average_accuracy")
     notes = []
     if len(records) < len(protocol.seeds):
         notes.append(f"{len(records)}/{len(protocol.seeds)} seeds")
     published = method.published.get(setting)
     if published is not None:
-        past = abs(acc - published.value) - acc_sem - (published.error or 0.0)
+        past = past_error_bars(acc, acc_sem, published)
         notes.append("within" if past <= 0 else f"{past:.2f} past the error bars")
     return text + (f" ({', '.join(notes)})" if notes else "")
 
@@ -393,13 +404,12 @@ def gap_cell(
     published = method.published.get(setting)
     if published is None:
         return "", "", ""
-    error = published.error or 0.0
     text = f"{published.value:.2f}" + (f" ± {published.error:.2f}" if published.error else "")
     text += f" ({published.source})"
     if mean is None:
         return text, "", ""
     gap = mean - published.value
-    if abs(gap) <= sem + error:
+    if past_error_bars(mean, sem, published) <= 0:
         return text, f"{gap:+.2f}", "within"
     cause = cause_text(protocol, setting, method.label)
     return text, f"{gap:+.2f}", f"**beyond**: {cause}" if cause else "**beyond**: cause open"
@@ -480,15 +490,13 @@ def protocol_section(protocol: Protocol) -> str:
             if method.grid and chosen is None:
                 hyper = (fixed + ", " if fixed else "") + "selection pending"
             if records:
-                acc, acc_sem = mean_sem([100 * r["metrics"]["average_accuracy"] for r in records])
-                fgt, fgt_sem = mean_sem([100 * r["metrics"]["average_forgetting"] for r in records])
+                acc, acc_sem, acc_text = percent_stat(records, "average_accuracy")
+                fgt_text = percent_stat(records, "average_forgetting")[2]
                 learning = sum(
                     100 * sum(diagonal) / len(diagonal)
                     for diagonal in (r["metrics"]["learning_accuracy"] for r in records)
                 ) / len(records)
                 minutes = sum(r["train_seconds"] for r in records) / len(records) / 60
-                acc_text = f"{acc:.2f} ± {acc_sem:.2f}" if len(records) > 1 else f"{acc:.2f}"
-                fgt_text = f"{fgt:.2f} ± {fgt_sem:.2f}" if len(records) > 1 else f"{fgt:.2f}"
                 published, gap, verdict = gap_cell(protocol, setting, method, acc, acc_sem)
                 time_text = f"{minutes:.1f}"
                 learning_text = f"{learning:.2f}"
