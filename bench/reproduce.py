@@ -125,8 +125,10 @@ class Job:
     def config(self) -> Any:
         """The resolved RunConfig (every benchmark default filled in)."""
         from lifelong import RunConfig
+        from lifelong.core.registry import load_plugins
         from lifelong.core.runner import resolve
 
+        load_plugins({**self.protocol.base, **self.method.config}.get("plugins", ()))
         values = dict(self.values)
         run_values = {k: v for k, v in values.items() if k in RUN_FIELDS}
         strategy_values = {k: v for k, v in values.items() if k not in RUN_FIELDS}

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from lifelong.components.buffer import ReplayBuffer, herding, joined, make_buffer
+from lifelong.components.buffer import Replay, ReplayBuffer, herding, joined, make_buffer
 from lifelong.components.frozen import Frozen
 from lifelong.components.replay_config import ReplayConfig
 from lifelong.core.fields import check, field
@@ -91,9 +91,7 @@ class ICaRL(Strategy):
 
     def loss(self, batch: Batch) -> torch.Tensor:
         if len(self.buffer) > 0:
-            batch = joined(
-                batch, self.buffer.sample(self.config.replay_batch_size, self.context.rng)
-            )
+            batch = joined(batch, self.exemplar_batch())
         seen = self.context.scenario.seen_units(self.context.tasks_seen)
         logits = self(batch.x)
         targets = F.one_hot(batch.y, len(seen)).float()
@@ -104,6 +102,10 @@ class ICaRL(Strategy):
             logits[:, seen], targets[:, seen], reduction="none"
         )
         return bce.sum(1).mean()
+
+    def exemplar_batch(self) -> Replay:
+        """The exemplars joined to a training batch: ``replay_batch_size`` drawn from the memory."""
+        return self.buffer.sample(self.config.replay_batch_size, self.context.rng)
 
     @torch.no_grad()
     def features(self, x: torch.Tensor) -> torch.Tensor:

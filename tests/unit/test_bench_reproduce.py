@@ -310,3 +310,47 @@ def test_every_row_a_cause_cites_exists():
         assert setting in protocol.settings_of(protocol.method(label)), (name, setting, label)
         for cited in re.findall(r"\{row:([a-z0-9-]+)\}", cause):
             protocol.method(cited)  # KeyError names the protocol's rows
+
+
+@pytest.fixture
+def cast_plugin(monkeypatch):
+    """The registry as it was, and no trace of the plugin module, once the test ends."""
+    import sys
+
+    from lifelong.core import registry
+
+    monkeypatch.setattr(registry, "_STRATEGIES", dict(registry._STRATEGIES))
+    yield
+    sys.modules.pop("lifelong_plugin_mammoth_icarl_cast", None)
+
+
+def test_mammoth_cast_rows_differ_from_the_main_row_only_in_the_plugin(cast_plugin):
+    from bench.protocols import PROTOCOLS
+
+    protocol = PROTOCOLS["der-seq-mnist"]
+    values = (("lr", 0.3),)
+    main = R.full_config(R.Job(protocol, "class", protocol.method("icarl-200"), values, 0, "test"))
+    cast = R.full_config(
+        R.Job(protocol, "class", protocol.method("icarl-200-mammoth-cast"), values, 0, "test")
+    )
+    assert {k for k in main if main[k] != cast[k]} == {"strategy", "plugins"}
+    assert cast["strategy"] == "icarl-mammoth-cast"
+
+
+def test_mammoth_cast_trains_on_nearly_blank_exemplars(cast_plugin, monkeypatch):
+    # Mammoth casts MNIST exemplars in [0, 1] to uint8 and its loader divides by 255: a pixel is
+    # 1/255 where it was exactly 1, else 0. The stored exemplars themselves are untouched.
+    import torch
+
+    from lifelong import get_strategy, load_plugins
+    from lifelong.components.buffer import Replay
+    from lifelong.strategies.icarl import ICaRL
+
+    load_plugins(["bench/plugins/mammoth_icarl_cast.py"])
+    cls = get_strategy("icarl-mammoth-cast")
+    stored = torch.tensor([[0.0, 0.5, 0.999, 1.0]])
+    exemplars = Replay(x=stored, y=torch.tensor([3]), task_ids=torch.tensor([1]))
+    monkeypatch.setattr(ICaRL, "exemplar_batch", lambda self: exemplars)
+    cast = cls.exemplar_batch(object.__new__(cls))
+    assert torch.equal(cast.x, torch.tensor([[0.0, 0.0, 0.0, 1 / 255]]))
+    assert torch.equal(cast.y, exemplars.y) and torch.equal(stored[0, 3], torch.tensor(1.0))
