@@ -876,6 +876,18 @@ AGEM_PERMUTED = Protocol(
             note=_AGEM_PAPER_NOTE,
         ),
         Method(
+            "ewc-agem-code",
+            "ewc-agem-code",
+            params={"strength": 10.0},
+            config={"lr": 0.03, "plugins": ("bench/plugins/agem_code_ewc.py",)},
+            published={"domain": _p(68.68, 0.98, AGEM)},
+            note=(
+                "a diagnosis: EWC as the paper's code runs it (RWalk's EWC++: a running, min-max "
+                "normalised Fisher of mini-batch gradients and one anchor; "
+                "`bench/plugins/agem_code_ewc.py`), at the paper script's lr 0.03 and lambda 10"
+            ),
+        ),
+        Method(
             "gem",
             "gem",
             params={"buffer_size": 4250, "memory_strength": 0.5},

@@ -314,14 +314,15 @@ def test_every_row_a_cause_cites_exists():
 
 @pytest.fixture
 def cast_plugin(monkeypatch):
-    """The registry as it was, and no trace of the plugin module, once the test ends."""
+    """The registry as it was, and no trace of the bench plugin modules, once the test ends."""
     import sys
 
     from lifelong.core import registry
 
     monkeypatch.setattr(registry, "_STRATEGIES", dict(registry._STRATEGIES))
     yield
-    sys.modules.pop("lifelong_plugin_mammoth_icarl_cast", None)
+    for plugin in ("mammoth_icarl_cast", "agem_code_ewc"):
+        sys.modules.pop(f"lifelong_plugin_{plugin}", None)
 
 
 def test_mammoth_cast_rows_differ_from_the_main_row_only_in_the_plugin(cast_plugin):
@@ -354,3 +355,46 @@ def test_mammoth_cast_trains_on_nearly_blank_exemplars(cast_plugin, monkeypatch)
     cast = cls.exemplar_batch(object.__new__(cls))
     assert torch.equal(cast.x, torch.tensor([[0.0, 0.0, 0.0, 1 / 255]]))
     assert torch.equal(cast.y, exemplars.y) and torch.equal(stored[0, 3], torch.tensor(1.0))
+
+
+def test_agem_code_ewc_keeps_a_running_normalised_fisher_of_batch_gradients(cast_plugin):
+    # The A-GEM code's EWC (bench/plugins/agem_code_ewc.py) by hand: update_after 2, decay 0.5.
+    import torch
+    from torch import nn
+
+    from lifelong import get_strategy, load_plugins
+    from lifelong.core.strategy import Context
+    from lifelong.data.scenarios import build_scenario
+
+    load_plugins(["bench/plugins/agem_code_ewc.py"])
+    cls = get_strategy("ewc-agem-code")
+    context = Context(
+        scenario=build_scenario("split-digits", "domain"),
+        device=torch.device("cpu"),
+        batch_size=8,
+        rng=torch.Generator().manual_seed(0),
+        tasks_seen=1,
+    )
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 2))
+    strategy = cls(model, cls.config_class(strength=3.0, ema_decay=0.5, update_after=2), context)
+    weight, bias = model[1].weight, model[1].bias
+    grads = [(torch.full_like(weight, 1.0), torch.tensor([2.0, 0.0]))]
+    grads.append((torch.full_like(weight, 3.0), torch.tensor([4.0, 1.0])))
+    for g_weight, g_bias in grads:
+        weight.grad, bias.grad = g_weight, g_bias
+        strategy.after_backward(None)
+    # step 1 updates F with the squares of step 0 only: F = 0.5 * S / 2, then S = step 1's squares
+    assert torch.equal(strategy.running_1, torch.tensor([1.0, 0.0]))  # bias: 0.25 * [4, 0]
+    assert torch.equal(strategy.running_0, torch.full_like(weight, 0.25))
+    strategy.after_task(None)
+    assert torch.equal(strategy.penalty.importance("1.bias"), torch.tensor([1.0, 0.0]))
+    assert torch.equal(strategy.penalty.importance("1.weight"), torch.full_like(weight, 0.25))
+    assert strategy.task_step == 0 and not strategy.squares_0.any()
+    with torch.no_grad():
+        bias += 1.0
+    # the penalty's gradient 2 * 3 * F^ * (theta - theta*) is removed before squaring
+    weight.grad, bias.grad = torch.zeros_like(weight), torch.tensor([0.5 + 6.0, 0.5])
+    strategy.after_backward(None)
+    assert torch.equal(strategy.squares_1, torch.tensor([0.25, 0.25]))
+    penalty = strategy.penalty(model.named_parameters())
+    assert torch.isclose(penalty, torch.tensor(1.0))  # 1 * 1^2 + 0 * 1^2 (weights unchanged)
