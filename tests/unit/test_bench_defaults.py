@@ -183,3 +183,13 @@ def test_select_widens_integer_axes_only_while_they_move():
     assert widen({"rank": [8, 64]}, best, {"rank": 0}, 3, integer_axes=None) == ([], [])
     assert D._integer_fields("lora-continual") >= {"rank"}
     assert "strength" not in D._integer_fields("ewc")
+
+
+def test_report_names_causes_whose_row_is_not_below_naive(harness, monkeypatch, capsys):
+    # A cause kept for a row that is ok (or no longer checked) would go stale unseen: the report
+    # names it, so it is deleted.
+    tmp_path, written = harness
+    _table(tmp_path / "tuned.json", 1.0)
+    monkeypatch.setattr(D, "CAUSES", {("split-digits", "class", "ewc"): "an old reason"})
+    D.command_report(argparse.Namespace())
+    assert "delete them from CAUSES: split-digits class ewc" in capsys.readouterr().err
