@@ -83,7 +83,12 @@ KEPT_METRICS = (
 
 # ------------------------------------------------------------------------------------------ jobs
 def format_value(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    """``0.1``, ``1e+06``; a sequence as its items joined by ``+`` (``plugins=a.py``)."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple | list):
+        return "+".join(format_value(v) for v in value)
+    return str(value)
 
 
 def values_key(values: dict[str, Any]) -> str:
