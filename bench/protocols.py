@@ -872,6 +872,16 @@ AGEM_PERMUTED = Protocol(
             note=_AGEM_PAPER_NOTE,
         ),
         Method(
+            "naive-paper-init",
+            "naive",
+            config={"lr": 0.03, "init": "truncated-normal"},
+            published={"domain": _p(47.55, 2.37, AGEM)},
+            note=(
+                "a diagnosis: the paper script's lr 0.03 and the paper code's initial weights "
+                "(truncated normal, s.d. 0.1, biases 0.1: `model/model.py` 24-55 at 5e84338)"
+            ),
+        ),
+        Method(
             "ewc-paper-args",
             "ewc",
             params={"strength": 10.0},

@@ -108,10 +108,11 @@ class ModelConfig:
     hidden: tuple[int, ...] | None = field(
         None, "hidden sizes, e.g. 400,400 (model-specific default)"
     )
-    init: Literal["default", "xavier"] = field(
+    init: Literal["default", "xavier", "truncated-normal"] = field(
         "default",
-        "initial weights of the built-in networks: default (PyTorch's) or xavier (Glorot uniform "
-        "weights, zero biases, as Mammoth's networks)",
+        "initial weights of the built-in networks: default (PyTorch's), xavier (Glorot uniform "
+        "weights, zero biases, as Mammoth's networks) or truncated-normal (s.d. 0.1 cut at 2 s.d., "
+        "biases 0.1, as the A-GEM code's)",
     )
     # a LoRA adapter under any strategy (issue 12)
     lora_rank: int = field(

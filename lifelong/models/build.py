@@ -23,9 +23,10 @@ MODELS = {
 }
 # Models that learn language-modelling streams (the others classify).
 LANGUAGE_MODELS = ("gpt-tiny", "hf:PATH")
-# Initial weights of the built-in classifiers: PyTorch's layer defaults, or Glorot & Bengio's
-# uniform weights with zero biases (the init of Mammoth's networks, e.g. its MNIST MLP).
-INITS = ("default", "xavier")
+# Initial weights of the built-in classifiers: PyTorch's layer defaults, Glorot & Bengio's
+# uniform weights with zero biases (the init of Mammoth's networks, e.g. its MNIST MLP), or
+# TensorFlow's truncated normal (s.d. 0.1) with biases 0.1 (the A-GEM code's networks).
+INITS = ("default", "xavier", "truncated-normal")
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,17 @@ def build_model(spec: ModelSpec) -> nn.Module:
 def initialise(network: nn.Module, init: str) -> nn.Module:
     """``network`` with its linear and convolutional layers initialised by ``init`` (see INITS);
     ``default`` keeps PyTorch's."""
-    if init == "xavier":
-        for module in network.modules():
-            if isinstance(module, (nn.Linear, nn.Conv2d)):
-                nn.init.xavier_uniform_(module.weight)
-                if module.bias is not None:
-                    nn.init.zeros_(module.bias)
+    for module in network.modules():
+        if init == "default" or not isinstance(module, (nn.Linear, nn.Conv2d)):
+            continue
+        if init == "xavier":  # Glorot & Bengio 2010, zero biases (Mammoth's networks)
+            nn.init.xavier_uniform_(module.weight)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        else:  # TensorFlow's truncated normal (s.d. 0.1, cut at 2 s.d.), biases 0.1 (A-GEM's code)
+            nn.init.trunc_normal_(module.weight, std=0.1, a=-0.2, b=0.2)
+            if module.bias is not None:
+                nn.init.constant_(module.bias, 0.1)
     return network
 
 

@@ -61,10 +61,27 @@ def test_xavier_init_draws_glorot_uniform_weights_and_zero_biases(name):
     assert first.bias.abs().sum() > 0  # PyTorch's default draws biases
 
 
+@pytest.mark.parametrize("name", ["mlp", "cnn"])
+def test_truncated_normal_init_draws_tensorflow_truncated_normal_weights_and_biases_of_one_tenth(
+    name,
+):
+    torch.manual_seed(0)
+    network = build_model(ModelSpec(name, SHAPES["mnist"], 10, (200, 200), init="truncated-normal"))
+    layers = [m for m in network.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
+    for layer in layers:
+        weight = layer.weight.detach()
+        assert weight.abs().max() <= 0.2  # cut at 2 standard deviations
+        # the s.d. of N(0, 0.1^2) truncated to [-0.2, 0.2]: 0.1 * 0.8796
+        assert weight.std() == pytest.approx(0.08796, rel=0.1)
+        assert torch.equal(layer.bias, torch.full_like(layer.bias, 0.1))
+
+
 def test_init_applies_only_to_the_built_in_classifiers(tiny_config):
     from lifelong.core.runner import run
 
-    with pytest.raises(LifelongError, match="unknown init 'he'; valid: default, xavier"):
+    with pytest.raises(
+        LifelongError, match="unknown init 'he'; valid: default, truncated-normal, xavier"
+    ):
         build_model(ModelSpec("mlp", SHAPES["mnist"], 10, (8,), init="he"))
     with pytest.raises(LifelongError, match="not gpt-tiny"):
         build_model(ModelSpec("gpt-tiny", (2, 8), 10, (8,), objective="lm", init="xavier"))
