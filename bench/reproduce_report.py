@@ -65,6 +65,8 @@ CAUSES: dict[tuple[str, str, str], str] = {
     ),
     ("agem-permuted", "domain", "naive-paper-lr"): "see the `naive` row",
     ("agem-permuted", "domain", "naive-paper-init"): "see the `naive` row",
+    ("agem-permuted", "domain", "ewc-paper-args"): "see the `ewc` row",
+    ("agem-permuted", "domain", "ewc-agem-code"): "see the `ewc` row",
     ("agem-permuted", "domain", "ewc"): (
         "the paper's EWC is not Kirkpatrick et al.'s: its code (5e84338, `model/model.py` "
         "1071-1107 and 1248-1257) runs RWalk's EWC++, a running average of squared mini-batch "
