@@ -30,6 +30,10 @@ from lifelong.components.penalty import QuadraticPenalty
 from lifelong.data.scenarios import Task
 
 
+def _buffer_name(kind: str, parameter: str) -> str:
+    return f"{kind}__{parameter.replace('.', '__')}"
+
+
 @dataclass(frozen=True)
 class AGEMCodeEWCConfig(StrategyConfig):
     """Hyperparameters of the A-GEM code's EWC."""
@@ -58,29 +62,28 @@ class AGEMCodeEWC(Strategy):
         super().__init__(model, config, context)
         params = trainable(self.model)
         self.penalty = QuadraticPenalty(params.items())
-        self.names = list(params)
-        for i, p in enumerate(params.values()):
-            self.register_buffer(f"running_{i}", torch.zeros_like(p))  # F
-            self.register_buffer(f"squares_{i}", torch.zeros_like(p))  # S
+        for name, p in params.items():
+            self.register_buffer(_buffer_name("running", name), torch.zeros_like(p))  # F
+            self.register_buffer(_buffer_name("squares", name), torch.zeros_like(p))  # S
         self.register_buffer("task_step", torch.zeros((), dtype=torch.long))
 
-    def _tensors(self, kind: str) -> list[torch.Tensor]:
-        return [getattr(self, f"{kind}_{i}") for i in range(len(self.names))]
+    def state_of(self, kind: str) -> dict[str, torch.Tensor]:
+        """The running Fisher F (``running``) or the sum S (``squares``) of each parameter."""
+        return {name: getattr(self, _buffer_name(kind, name)) for name in self.penalty.names}
 
     def loss(self, batch: Batch) -> torch.Tensor:
-        loss = self.task_loss(batch)
-        if self.penalty.active and self.config.strength > 0:
-            loss = loss + self.config.strength * self.penalty(self.model.named_parameters())
-        return loss
+        # the penalty is 0 until the first task ends
+        penalty = self.penalty(self.model.named_parameters())
+        return self.task_loss(batch) + self.config.strength * penalty
 
     @torch.no_grad()
     def after_backward(self, batch: Batch) -> None:
         decay, every = self.config.ema_decay, self.config.update_after
         update = (int(self.task_step) + 1) % every == 0
         params = trainable(self.model)
-        for name, running, squares in zip(
-            self.names, self._tensors("running"), self._tensors("squares"), strict=True
-        ):
+        squares_of = self.state_of("squares")
+        for name, running in self.state_of("running").items():
+            squares = squares_of[name]
             if update:
                 running.mul_(1 - decay).add_(squares, alpha=decay / every)
                 squares.zero_()
@@ -96,13 +99,11 @@ class AGEMCodeEWC(Strategy):
 
     @torch.no_grad()
     def after_task(self, task: Task) -> None:
-        running = self._tensors("running")
-        low = min(float(f.min()) for f in running)
-        high = max(float(f.max()) for f in running)
-        importance = {
-            n: (f - low) / (high - low + 1e-32) for n, f in zip(self.names, running, strict=True)
-        }
+        running = self.state_of("running")
+        low = min(float(f.min()) for f in running.values())
+        high = max(float(f.max()) for f in running.values())
+        importance = {n: (f - low) / (high - low + 1e-32) for n, f in running.items()}
         self.penalty.update(importance, trainable(self.model), decay=0.0)
-        for squares in self._tensors("squares"):
+        for squares in self.state_of("squares").values():
             squares.zero_()
         self.task_step.zero_()

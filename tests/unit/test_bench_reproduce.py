@@ -384,17 +384,18 @@ def test_agem_code_ewc_keeps_a_running_normalised_fisher_of_batch_gradients(cast
         weight.grad, bias.grad = g_weight, g_bias
         strategy.after_backward(None)
     # step 1 updates F with the squares of step 0 only: F = 0.5 * S / 2, then S = step 1's squares
-    assert torch.equal(strategy.running_1, torch.tensor([1.0, 0.0]))  # bias: 0.25 * [4, 0]
-    assert torch.equal(strategy.running_0, torch.full_like(weight, 0.25))
+    running = strategy.state_of("running")
+    assert torch.equal(running["1.bias"], torch.tensor([1.0, 0.0]))  # 0.25 * [4, 0]
+    assert torch.equal(running["1.weight"], torch.full_like(weight, 0.25))
     strategy.after_task(None)
     assert torch.equal(strategy.penalty.importance("1.bias"), torch.tensor([1.0, 0.0]))
     assert torch.equal(strategy.penalty.importance("1.weight"), torch.full_like(weight, 0.25))
-    assert strategy.task_step == 0 and not strategy.squares_0.any()
+    assert strategy.task_step == 0 and not strategy.state_of("squares")["1.weight"].any()
     with torch.no_grad():
         bias += 1.0
     # the penalty's gradient 2 * 3 * F^ * (theta - theta*) is removed before squaring
     weight.grad, bias.grad = torch.zeros_like(weight), torch.tensor([0.5 + 6.0, 0.5])
     strategy.after_backward(None)
-    assert torch.equal(strategy.squares_1, torch.tensor([0.25, 0.25]))
+    assert torch.equal(strategy.state_of("squares")["1.bias"], torch.tensor([0.25, 0.25]))
     penalty = strategy.penalty(model.named_parameters())
     assert torch.isclose(penalty, torch.tensor(1.0))  # 1 * 1^2 + 0 * 1^2 (weights unchanged)
