@@ -399,3 +399,19 @@ def test_agem_code_ewc_keeps_a_running_normalised_fisher_of_batch_gradients(cast
     assert torch.equal(strategy.state_of("squares")["1.bias"], torch.tensor([0.25, 0.25]))
     penalty = strategy.penalty(model.named_parameters())
     assert torch.isclose(penalty, torch.tensor(1.0))  # 1 * 1^2 + 0 * 1^2 (weights unchanged)
+
+
+def test_a_row_with_its_own_seeds_is_queued_and_reported_over_them(results, monkeypatch):
+    import bench.reproduce_report as report
+
+    naive = Method("naive", "naive", seeds=(0, 1))
+    protocol = tiny_protocol(methods=(Method("ewc", "ewc", params={"fisher_samples": 50}), naive))
+    monkeypatch.setitem(R.PROTOCOLS, "tiny", protocol)
+    first, rest = R.Phase("tiny", slice(0, 1)), R.Phase("tiny", slice(1, None))
+    queued = [(s.method.label, s.seeds) for s in R.steps((first, rest))]
+    assert queued == [("ewc", (0,)), ("naive", (0,)), ("ewc", ()), ("naive", (1,))]
+    R.ensure(R.Job(protocol, "task", naive, (), 0, "test"), train=True)
+    assert report.measured(protocol, "task", "naive").endswith("(1/2 seeds)")
+    R.ensure(R.Job(protocol, "task", naive, (), 1, "test"), train=True)
+    assert "seeds" not in report.measured(protocol, "task", "naive")
+    assert len(report.test_records(protocol, "task", naive, {})) == 2
