@@ -322,14 +322,6 @@ CAUSES: dict[tuple[str, str, str], str] = {
         "and training on the hard buffer of forgotten examples costs the last task (95-96% "
         "against naive's 97%)"
     ),
-    ("permuted-mnist", "task", "lwf"): (
-        "not the strength, measured: on validation (3 seeds) it scores 36.5% at strength 0.01 and "
-        "37.9% at 0.1 (the selection over the three MNIST task streams is still running), and "
-        "the first seven permutations end at 11-39% (naive: 37-90%). A candidate, not run: LwF distils the old "
-        "heads on the new permutation's images, which carry nothing of the old permutations, so "
-        "the distillation trains the old heads, which task-incremental fine-tuning never touches, "
-        "toward outputs that do not hold on their own tasks"
-    ),
     ("permuted-mnist", "class", "tf-mas"): (
         "as on split- and rotated-mnist: every earlier permutation's ten classes end at 0-2%, as "
         "under fine-tuning, and training on the hard buffer of forgotten examples costs the last "
