@@ -196,14 +196,16 @@ def full_config(job: Job) -> dict[str, Any]:
 
     from lifelong import get_strategy
     from lifelong.core.fields import build_config
-    from lifelong.core.identity import REVISION
+    from lifelong.core.identity import REVISION, SOURCE, strategy_source_digest
 
     config = job.config()
     strategy_class = get_strategy(config.strategy)
     strategy = build_config(strategy_class.config_class, config.strategy_params)
     revision = {REVISION: strategy_class.revision} if strategy_class.revision > 1 else {}
+    digest = strategy_source_digest(strategy_class)  # a plugin's code (bench/plugins)
+    source = {SOURCE: digest} if digest is not None else {}
     return comparable(
-        {**config.to_dict(), "strategy_config": dataclasses.asdict(strategy), **revision}
+        {**config.to_dict(), "strategy_config": dataclasses.asdict(strategy), **revision, **source}
     )
 
 
@@ -220,9 +222,14 @@ def field_defaults(strategy: str) -> dict[str, Any]:
 def same_config(stored: dict[str, Any], current: dict[str, Any], defaults: dict[str, Any]) -> bool:
     """Whether a stored config describes the current run. A field added to the code since the
     file was written matches only at its default (the behaviour the old code had); a field the
-    code no longer has matches only if it was unset (None)."""
+    code no longer has matches only if it was unset (None). A plugin's source digest counts only
+    where the file recorded one (files written before it was recorded stay valid)."""
+    from lifelong.core.identity import SOURCE
+
     both_resolved = "strategy_config" in stored and "strategy_config" in current
     for key in stored.keys() | current.keys():
+        if key == SOURCE and key not in stored:
+            continue
         if key == "strategy_params" and both_resolved:
             # strategy_config holds every resolved hyperparameter: a value now given explicitly
             # (e.g. pinned to its default, see untuned) is the same run as the default it equals.

@@ -100,6 +100,36 @@ def module_digest(module: Any) -> str:
 
 HYPERPARAMETERS = "hyperparameters"
 REVISION = "code_revision"  # the strategy's revision, recorded with its hyperparameters when > 1
+# A plugin strategy's source (its module file, or its class where no file holds it): a user editing
+# their own method never gets a run of the earlier code back. Built-in strategies record REVISION.
+SOURCE = "strategy_source_sha256"
+
+
+def strategy_source_digest(cls: type) -> str | None:
+    """SHA-256 (hex) of the file that defines a plugin strategy (a ``--plugin`` file, an installed
+    package's module), or of its class's source where no file holds it (``__main__`` of a script,
+    a notebook); None for lifelong's own strategies (versioned by ``revision``) and where no
+    source can be read."""
+    import inspect
+    import sys
+
+    if cls.__module__.startswith("lifelong."):
+        return None
+    module = sys.modules.get(cls.__module__)
+    source: bytes | None = None
+    path = getattr(module, "__file__", None) if cls.__module__ != "__main__" else None
+    if path is not None:
+        try:
+            with open(path, "rb") as file:
+                source = file.read()
+        except OSError:
+            source = None
+    if source is None:
+        try:
+            source = inspect.getsource(cls).encode()
+        except (OSError, TypeError):
+            return None
+    return hashlib.sha256(source).hexdigest()
 
 
 def resolved_hyperparameters(config: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -118,6 +148,9 @@ def resolved_hyperparameters(config: Mapping[str, Any]) -> dict[str, Any] | None
     resolved: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(values), default=str))
     if cls.revision > 1:
         resolved[REVISION] = cls.revision
+    digest = strategy_source_digest(cls)
+    if digest is not None:
+        resolved[SOURCE] = digest
     return resolved
 
 
@@ -181,6 +214,10 @@ def _aligned(
         saved[HYPERPARAMETERS] = with_new_fields(
             saved[HYPERPARAMETERS], wanted[HYPERPARAMETERS], str(wanted.get("strategy"))
         )
+        if SOURCE not in saved[HYPERPARAMETERS]:  # recorded before plugin sources were
+            wanted[HYPERPARAMETERS] = {
+                k: v for k, v in wanted[HYPERPARAMETERS].items() if k != SOURCE
+            }
     elif REVISION not in (wanted.get(HYPERPARAMETERS) or {}):
         saved.pop(HYPERPARAMETERS, None)
         wanted.pop(HYPERPARAMETERS, None)

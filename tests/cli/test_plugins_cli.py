@@ -3,6 +3,7 @@ workers), entry points of installed packages, ``lifelong list``, config validati
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import uuid
@@ -234,3 +235,39 @@ def test_plugins_are_not_part_of_a_runs_identity():
     }
     assert identity(with_plugin) == identity(without_key)
     assert identity(with_plugin) != identity(RunConfig.of(strategy="si").to_dict())
+
+
+def test_a_run_of_a_plugin_whose_code_changed_since_is_never_reused(plugin, tmp_path, capsys):
+    """A plugin strategy records its source file's SHA-256 with its hyperparameters: after the file
+    is edited, the finished run is neither returned nor resumed, and the error names the digest.
+    Records written before the digest was recorded stay valid; built-in strategies record none
+    (they are versioned by ``revision``)."""
+    from lifelong import RunConfig, get_strategy
+    from lifelong.core.identity import SOURCE, resolved_hyperparameters
+    from lifelong.core.runner import resolve
+    from lifelong.experiments.executor import finished_metrics
+
+    module, strategy = plugin
+    out = tmp_path / "run"
+    argv = ["run", *TINY, "--plugin", module, "-s", strategy, "--quiet", "--out", str(out)]
+    assert main(argv) == 0
+    metrics_file = out / "metrics.json"
+    first = json.loads(metrics_file.read_text())
+    path = Path(sys.modules[module].__file__)
+    assert first["hyperparameters"][SOURCE] == hashlib.sha256(path.read_bytes()).hexdigest()
+    config = resolve(RunConfig.of(**yaml.safe_load((out / "config.yaml").read_text())))
+    assert finished_metrics(config) is not None
+
+    path.write_text(path.read_text().replace("self.config.scale *", "2 * self.config.scale *"))
+    registry._STRATEGIES.pop(strategy)  # a fresh process imports the edited file
+    sys.modules.pop(module)
+    registry.load_plugins([module])
+    assert finished_metrics(config) is None
+    err = one_line_error(["run", "--resume", str(out), "--quiet"], capsys)
+    assert f"hyperparameters.{SOURCE}" in err and "another configuration" in err
+
+    legacy = {**first, "hyperparameters": {"scale": 1.0}}  # written before sources were recorded
+    metrics_file.write_text(json.dumps(legacy))
+    assert finished_metrics(config) is not None
+    assert SOURCE not in (resolved_hyperparameters({"strategy": "ewc"}) or {})
+    assert get_strategy("ewc").__module__.startswith("lifelong.")

@@ -13,6 +13,7 @@ import pytest
 import bench.reproduce as R
 from bench.protocols import Method, Protocol, Published
 from lifelong import run
+from lifelong.core.identity import SOURCE
 
 
 def tiny_protocol(**changes: Any) -> Protocol:
@@ -334,8 +335,13 @@ def test_mammoth_cast_rows_differ_from_the_main_row_only_in_the_plugin(cast_plug
     cast = R.full_config(
         R.Job(protocol, "class", protocol.method("icarl-200-mammoth-cast"), values, 0, "test")
     )
-    assert {k for k in main if main[k] != cast[k]} == {"strategy", "plugins"}
+    differing = {k for k in main.keys() | cast.keys() if main.get(k) != cast.get(k)}
+    assert differing == {"strategy", "plugins", SOURCE}  # the plugin's source digest is recorded
     assert cast["strategy"] == "icarl-mammoth-cast"
+    defaults = R.field_defaults("icarl-mammoth-cast")
+    before = {k: v for k, v in cast.items() if k != SOURCE}  # written before digests were
+    assert R.same_config(before, cast, defaults)
+    assert not R.same_config({**cast, SOURCE: "0" * 64}, cast, defaults)  # the plugin changed
 
 
 def test_mammoth_cast_trains_on_nearly_blank_exemplars(cast_plugin, monkeypatch):
