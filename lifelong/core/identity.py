@@ -117,7 +117,8 @@ def strategy_source_digest(cls: type) -> str | None:
         return None
     module = sys.modules.get(cls.__module__)
     source: bytes | None = None
-    path = getattr(module, "__file__", None) if cls.__module__ != "__main__" else None
+    script = cls.__module__ in ("__main__", "__mp_main__")  # a spawned worker's copy of a script
+    path = None if script else getattr(module, "__file__", None)
     if path is not None:
         try:
             with open(path, "rb") as file:

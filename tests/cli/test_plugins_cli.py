@@ -271,3 +271,25 @@ def test_a_run_of_a_plugin_whose_code_changed_since_is_never_reused(plugin, tmp_
     assert finished_metrics(config) is not None
     assert SOURCE not in (resolved_hyperparameters({"strategy": "ewc"}) or {})
     assert get_strategy("ewc").__module__.startswith("lifelong.")
+
+
+def test_a_strategy_in_a_script_is_identified_by_its_class_source_in_every_process(monkeypatch):
+    """A class in a script is ``__main__`` in the parent and ``__mp_main__`` in a spawned compare
+    worker; both digest the class's source, not the whole script, so both agree."""
+    import inspect
+
+    from lifelong.core.identity import strategy_source_digest
+
+    class InScript:
+        pass
+
+    this_file = sys.modules[__name__]  # stands for the script in both processes
+    digests = set()
+    for module in ("__main__", "__mp_main__"):
+        monkeypatch.setitem(sys.modules, module, this_file)
+        InScript.__module__ = module
+        digests.add(strategy_source_digest(InScript))
+    class_source = hashlib.sha256(inspect.getsource(InScript).encode()).hexdigest()
+    assert digests == {class_source}
+    whole_file = hashlib.sha256(Path(this_file.__file__).read_bytes()).hexdigest()
+    assert class_source != whole_file
