@@ -31,10 +31,22 @@ def is_current(record: dict[str, Any], config: Any) -> bool:
     )
 
 
-def stored_run(config: Any, path: Path, root: Path) -> dict[str, Any]:
+def current_record(config: Any, path: Path) -> dict[str, Any] | None:
+    """The record ``path`` holds if it is a run of ``config`` as today's code resolves it
+    (:func:`is_current`), else None."""
+    from lifelong.core.runner import resolve
+
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text())
+    return record if is_current(record, resolve(config)) else None
+
+
+def stored_run(config: Any, path: Path, root: Path, keep: tuple[str, ...] = ()) -> dict[str, Any]:
     """Train ``config`` unless ``path`` holds a run of the same fingerprint; returns the record
     (fingerprint, config, average accuracy and forgetting, accuracy matrix, train seconds; for a
-    language-modelling stream its loss, loss forgetting and loss matrix), written atomically. ``root`` only shortens the printed path."""
+    language-modelling stream its loss, loss forgetting and loss matrix; the metrics named in
+    ``keep``), written atomically. ``root`` only shortens the printed path."""
     from lifelong import run
     from lifelong.core.identity import fingerprint, resolved_hyperparameters
     from lifelong.core.runner import resolve
@@ -42,17 +54,16 @@ def stored_run(config: Any, path: Path, root: Path) -> dict[str, Any]:
     config = resolve(config)
     wanted = fingerprint(config.to_dict())
     hyperparameters = resolved_hyperparameters(config.to_dict())
-    if path.is_file():
-        record = json.loads(path.read_text())
-        if is_current(record, config):
-            return record
+    record = current_record(config, path)
+    if record is not None and all(key in record for key in keep):
+        return record
     print(f"train {path.relative_to(root)}", flush=True)
     metrics = run(config.replace(out=None), write=False).metrics
     record = {
         "fingerprint": wanted,
         "config": config.to_dict(),
         "hyperparameters": hyperparameters,
-        **{key: metrics[key] for key in _SCORES[metrics.get("objective", "classify")]},
+        **{key: metrics[key] for key in _SCORES[metrics.get("objective", "classify")] + keep},
         "train_seconds": metrics["train_seconds"],
     }
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,22 +8,22 @@ split, docs/results.md section den-validation).
 * Split MNIST: 5 tasks x 2 digits, ``--iterations`` per task (default 300, about 3 epochs; the
   published protocol of van de Ven & Tolias uses 2000), seeds ``--seeds`` (default 0 1 2).
 * Permuted MNIST: 10 tasks (first unpermuted), 28x28, one 10-unit block per task (Task-IL),
-  ``--permuted-iterations`` per task (default 300; the recorded run used 200), seed 0 only.
+  ``--permuted-iterations`` per task (default 200), seed 0 only.
 
-``joint`` trains once on all tasks (T x iterations) and is the offline upper bound. Each run is
-cached as JSON under runs/bench-architecture/ (re-running skips finished runs); the tables go to the
+``joint`` trains once on all tasks (T x iterations) and is the offline upper bound. Each run is kept
+as JSON under bench/results/architecture/ and reused only while it is a run of today's code and
+settings (its fingerprint and hyperparameters; otherwise it trains again); the tables go to the
 ``architecture-split-mnist`` and ``architecture-permuted-mnist`` sections of docs/results.md.
 
     python bench/architecture.py [--quick] [--seeds 0 1 2] [--iterations 300] [--skip-permuted]
-        [--skip-split] [--only METHOD ...] [--permuted-iterations 300]
+        [--skip-split] [--only METHOD ...] [--permuted-iterations 200]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
+import tempfile
 from pathlib import Path
 
 import torch
@@ -31,9 +31,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._docs import mean_sem, update_section  # noqa: E402
-from lifelong import RunConfig, list_strategies, run  # noqa: E402
+from bench._records import current_record, stored_run  # noqa: E402
+from lifelong import RunConfig, list_strategies  # noqa: E402
 
-OUT = Path("runs/bench-architecture")
+RESULTS = Path(__file__).resolve().parent / "results"
+OUT = RESULTS / "architecture"
+KEPT = ("parameters_per_task",)  # besides accuracy, forgetting and the matrix
 METHODS = ["naive", "ewc", "joint", "progressive", "packnet", "den", "lora", "lora-continual"]
 PARAMS = {"ewc": {"strength": 1e5}}
 # Why a method can stay under 99% (printed under the table only when its mean is below 99).
@@ -62,15 +65,8 @@ PUBLISHED = {
 }
 
 
-def run_cached(
-    benchmark: str, method: str, seed: int, iterations: int, tasks: int, *, train: bool = True
-) -> dict | None:
-    path = OUT / f"{benchmark}-{method}-it{iterations}-s{seed}.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    if not train:
-        return None
-    config = RunConfig.of(
+def run_config(benchmark: str, method: str, seed: int, iterations: int, tasks: int) -> RunConfig:
+    return RunConfig.of(
         benchmark=benchmark,
         setting="task",
         strategy=method,
@@ -82,29 +78,21 @@ def run_cached(
         hidden=(400, 400),
         seed=seed,
         threads=1,
+        device="cpu",
         eval_every=0,
     )
-    started = time.time()
-    metrics = run(config, write=False).metrics
-    record = {
-        "method": method,
-        "seed": seed,
-        "config": config.to_dict(),
-        "matrix": metrics["accuracy_matrix"],
-        "accuracy": metrics["average_accuracy"],
-        "forgetting": metrics["average_forgetting"],
-        "parameters_per_task": metrics["parameters_per_task"],
-        "strategy_metrics": metrics["strategy_metrics"],
-        "train_seconds": metrics["train_seconds"],
-        "wall_seconds": time.time() - started,
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record))
-    print(
-        f"{benchmark} {method} s{seed}: {record['accuracy']:.4f} ({record['wall_seconds']:.0f}s)",
-        flush=True,
-    )
-    return record
+
+
+def stored(
+    out: Path, benchmark: str, method: str, seed: int, iterations: int, tasks: int, train: bool
+) -> dict | None:
+    """The run's record from ``out``, trained first when missing or made by other code or
+    settings (``train``; otherwise None)."""
+    config = run_config(benchmark, method, seed, iterations, tasks)
+    path = out / benchmark / method / f"it{iterations}-s{seed}.json"
+    if not train:
+        return current_record(config, path)
+    return stored_run(config, path, out, keep=KEPT)
 
 
 def table(benchmark: str, records: dict[str, list[dict]], note: str) -> str:
@@ -119,8 +107,8 @@ def table(benchmark: str, records: dict[str, list[dict]], note: str) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for method, runs in records.items():
-        acc, acc_sem = mean_sem([100 * r["accuracy"] for r in runs])
-        fgt, fgt_sem = mean_sem([100 * r["forgetting"] for r in runs])
+        acc, acc_sem = mean_sem([100 * r["average_accuracy"] for r in runs])
+        fgt, fgt_sem = mean_sem([100 * r["average_forgetting"] for r in runs])
         counts = runs[0]["parameters_per_task"]
         lines.append(
             f"| {method} | {acc:.2f} ± {acc_sem:.2f} | {fgt:.2f} ± {fgt_sem:.2f} | "
@@ -130,17 +118,17 @@ def table(benchmark: str, records: dict[str, list[dict]], note: str) -> str:
     short = [
         (m, runs)
         for m, runs in records.items()
-        if mean_sem([r["accuracy"] for r in runs])[0] < 0.99
+        if mean_sem([r["average_accuracy"] for r in runs])[0] < 0.99
     ]
     if short:
         lines += ["", "Below the 99% goal:", ""]
         for method, runs in short:
-            acc = mean_sem([100 * r["accuracy"] for r in runs])[0]
+            acc = mean_sem([100 * r["average_accuracy"] for r in runs])[0]
             lines.append(f"- {method} ({acc:.2f}%): {SHORTFALL.get(method, 'not analysed.')}")
     missing = [m for m in METHODS if m not in records]
     if missing:
         lines += ["", f"No finished run (not run or stopped for CPU time): {', '.join(missing)}."]
-    seeds = {m: sorted(r["seed"] for r in runs) for m, runs in records.items()}
+    seeds = {m: sorted(r["config"]["seed"] for r in runs) for m, runs in records.items()}
     if len({tuple(v) for v in seeds.values()}) > 1:
         lines += ["", "Seeds per method: " + "; ".join(f"{m} {v}" for m, v in seeds.items()) + "."]
     return "\n".join(lines)
@@ -150,7 +138,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--iterations", type=int, default=300)
-    parser.add_argument("--permuted-iterations", type=int, default=300)
+    parser.add_argument("--permuted-iterations", type=int, default=200)
     parser.add_argument("--skip-permuted", action="store_true")
     parser.add_argument("--skip-split", action="store_true")
     parser.add_argument("--quick", action="store_true", help="20 iterations, one seed, no docs")
@@ -160,8 +148,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    if args.quick:
+    out = OUT
+    if args.quick:  # a smoke test: its records stay out of the repository's results
         args.seeds, args.iterations, args.permuted_iterations = [0], 20, 20
+        out = Path(tempfile.mkdtemp(prefix="bench-architecture-"))
     methods = [m for m in METHODS if m in list_strategies()]
     plans = [] if args.skip_split else [("split-mnist", 5, args.iterations, args.seeds)]
     if not args.skip_permuted:
@@ -171,7 +161,7 @@ def main() -> None:
         for seed in seeds:  # every method at seed 0 first, so partial runs give full tables
             for m in methods:
                 train = args.only is None or m in args.only
-                record = run_cached(benchmark, m, seed, iterations, tasks, train=train)
+                record = stored(out, benchmark, m, seed, iterations, tasks, train)
                 if record is not None:
                     records[m].append(record)
         records = {m: r for m, r in records.items() if r}

@@ -95,18 +95,27 @@ class ExpandableMLP(nn.Module):
         return int(empty.sum())
 
     def split_drifted(
-        self, layer: int, previous: tuple[torch.Tensor, torch.Tensor], threshold: float, stage: int
+        self,
+        layer: int,
+        previous: tuple[torch.Tensor, torch.Tensor],
+        threshold: float,
+        stage: int,
+        limit: int = 0,
     ) -> int:
         """DEN's split: every unit whose incoming weights and bias moved by
         ||(w_i, b_i) - (w_i^{t-1}, b_i^{t-1})||_2 > ``threshold`` from ``previous`` =
-        (w^{t-1}, b^{t-1}) is duplicated; the copy (timestamp ``stage``) keeps the new values, the
-        original gets back w^{t-1} and b^{t-1} (inputs added since are cut). Returns the number
-        of units split."""
+        (w^{t-1}, b^{t-1}) is duplicated (only the ``limit`` most drifted of them when
+        ``limit`` > 0); the copy (timestamp ``stage``) keeps the new values, the original gets back
+        w^{t-1} and b^{t-1} (inputs added since are cut). Returns the number of units split."""
         weight, bias = previous
         rows, cols = weight.shape
         moved = self.weights[layer][:rows, :cols] - weight
         drift = torch.cat([moved, (self.biases[layer][:rows] - bias)[:, None]], 1).norm(dim=1)
-        units = torch.nonzero(drift > threshold).flatten()
+        drifted = drift > threshold
+        if 0 < limit < int(drifted.sum()):
+            most = torch.topk(torch.where(drifted, drift, -1.0), limit).indices
+            drifted = torch.zeros_like(drifted).index_fill_(0, most, True)
+        units = torch.nonzero(drifted).flatten()
         self.duplicate(layer, units, stage)
         with torch.no_grad():
             self.weights[layer][units] = 0.0
@@ -120,14 +129,16 @@ class ExpandableMLP(nn.Module):
             self.widen(layer, n, stage, generator)
 
     def drop_and_split(
-        self, previous: Sequence[torch.Tensor], threshold: float, stage: int
+        self, previous: Sequence[torch.Tensor], threshold: float, stage: int, limit: int = 0
     ) -> tuple[int, int]:
         """Layer by layer, :meth:`drop_empty` then :meth:`split_drifted` (``previous``: w_0, b_0,
-        w_1, b_1, ... before the task). Returns (units dropped, units split)."""
+        w_1, b_1, ... before the task; ``limit``: most units split per layer, 0 for no limit).
+        Returns (units dropped, units split)."""
         dropped = split = 0
         for i in range(len(self.stages)):
             dropped += self.drop_empty(i, stage)
-            split += self.split_drifted(i, (previous[2 * i], previous[2 * i + 1]), threshold, stage)
+            before = (previous[2 * i], previous[2 * i + 1])
+            split += self.split_drifted(i, before, threshold, stage, limit)
         return dropped, split
 
     def structure(self) -> dict[str, object]:

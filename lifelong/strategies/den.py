@@ -12,9 +12,10 @@ Yoon, Yang, Lee & Hwang 2018, "Lifelong Learning with Dynamically Expandable Net
    k units to every hidden layer and train only them (and task t's outputs) on
    CE + mu ||W||_1 + gamma sum_g ||W_g||_2 (one group per new unit's incoming weights).
 4. split (25%): new units whose group became exactly zero are dropped; every earlier unit whose
-   incoming weights and bias drifted by rho_i = ||w_i^t - w_i^{t-1}||_2 > sigma is duplicated: the
-   copy (timestamp t) keeps the new values, the original gets back w_i^{t-1}; then the units of
-   timestamp t and task t's outputs train on CE + mu ||W||_1.
+   incoming weights and bias drifted by rho_i = ||w_i^t - w_i^{t-1}||_2 > sigma is duplicated (at
+   most max_split per layer, the most drifted): the copy (timestamp t) keeps the new values, the
+   original gets back w_i^{t-1}; then the units of timestamp t and task t's outputs train on
+   CE + mu ||W||_1.
 
 Task j uses only the units added at tasks <= j (timestamps). Penalties are proximal steps after
 every optimizer step (exact zeros). Simplified vs the paper: MLP, task-incremental setting only; the
@@ -22,8 +23,14 @@ sub-network is selected once per task; lambda acts in selective retraining (the 
 none; it uses lambda in the split step, Eq. 5); the drift of step 2 is what is measured (the paper
 first retrains the whole network with lambda), and the split phase trains only the units of
 timestamp t; a split unit gets back its incoming weights and bias only (its outgoing weights are the
-next layer's incoming ones, checked there). Units that drifted less than sigma keep their new
-values, so forgetting is small but not zero. Defaults were chosen on a validation split (never the
+next layer's incoming ones, checked there). Units that drifted less than sigma, or beyond the
+max_split most drifted, keep their new values, so forgetting is small but not zero. The paper's
+text splits every unit past sigma; the authors' code (jaehong31/DEN, DEN.py) splits at most k
+(ex_k) per layer and task, and so does max_split (default k = 10; 0: no limit): without it a new
+permutation of Permuted MNIST moves nearly every unit past sigma, the network doubles at each task
+(400 -> 1339 units after three) and ten tasks do not fit in memory or time. The code keeps the
+least drifted units past sigma (an ascending sort); lifelong keeps the most drifted, the units the
+split exists for. Defaults were chosen on a validation split (never the
 test set): docs/results.md, section den-validation.
 """
 
@@ -55,11 +62,15 @@ class DENConfig(StrategyConfig):
     loss_threshold: float = field(0.05, "tau: expand when the training loss stays above this")
     expand_units: int = field(10, "k: units added to every hidden layer on expansion")
     split_threshold: float = field(0.03, "sigma: duplicate units whose weights drifted further")
+    max_split: int = field(
+        10, "most units duplicated per hidden layer and task, the most drifted (0: no limit)"
+    )
 
     def __post_init__(self) -> None:
         check(min(self.l1, self.l2, self.group_l1) >= 0, "l1, l2 and group_l1 must be >= 0")
         check(self.loss_threshold >= 0 and self.split_threshold >= 0, "thresholds must be >= 0")
         check(self.expand_units >= 1, "expand_units must be >= 1")
+        check(self.max_split >= 0, "max_split must be >= 0 (0: no limit)")
 
 
 @register
@@ -70,6 +81,7 @@ class DEN(Strategy):
     config_class = DENConfig
     settings = frozenset({"task"})
     paper = "Yoon et al. 2018, Dynamically Expandable Networks (ICLR)"
+    revision = 2  # 2: at most max_split units split per layer and task (the authors' code)
     config: DENConfig
     model: ExpandableMLP
 
@@ -107,7 +119,8 @@ class DEN(Strategy):
                 m.widen_all(c.expand_units, t, self.context.rng)
                 self.subset.select_units(m, t, head, group=True)
         else:  # split: drop the new units group sparsity emptied, then duplicate drifted ones
-            dropped, split = m.drop_and_split(self.subset.previous, c.split_threshold, t)
+            previous, sigma = self.subset.previous, c.split_threshold
+            dropped, split = m.drop_and_split(previous, sigma, t, c.max_split)
             self.record["dropped"].append(dropped)
             self.record["split"].append(split)
             self.subset.select_units(m, t, head, group=False)

@@ -157,14 +157,20 @@ def test_den_expands_only_above_its_loss_threshold_and_reports_units():
 
 
 def test_den_split_duplicates_drifted_units_and_restores_the_originals():
-    result = run(
-        config("den", strategy_params={"split_threshold": 0.0, "loss_threshold": 1e9}), write=False
-    )
+    params = {"split_threshold": 0.0, "loss_threshold": 1e9, "max_split": 0}  # no limit
+    result = run(config("den", strategy_params=params), write=False)
     record = result.metrics["strategy_metrics"]
     assert all(s > 0 for s in record["split"]) and record["added"] == [0] * 4
     assert sum(record["hidden_units"]) == 64 + sum(record["split"])  # originals stay, plus copies
     R = result.accuracy_matrix  # every drifted unit went back to its old weights: no forgetting
     assert all(R[i][j] == R[j][j] for j in range(5) for i in range(j, 5))
+
+
+def test_den_splits_at_most_max_split_units_per_layer_and_task():
+    params = {"split_threshold": 0.0, "loss_threshold": 1e9, "max_split": 2}
+    record = run(config("den", strategy_params=params), write=False).metrics["strategy_metrics"]
+    assert record["split"] == [2 * 2] * 4  # every unit drifted; two per hidden layer split
+    assert record["hidden_units"] == [32 + 4 * 2] * 2
 
 
 def test_lora_switching_task_id_switches_outputs_and_base_never_changes_after_task_0(tmp_path):

@@ -43,6 +43,27 @@ def test_split_duplicates_units_whose_bias_or_weights_drifted_and_restores_origi
     assert torch.equal(m.weights[1][:, 2], m.weights[1][:, 1])  # the copy feeds the same units
 
 
+def test_split_limit_duplicates_only_the_most_drifted_units_and_restores_only_them():
+    m = tiny()
+    before = (m.weights[0].detach().clone(), m.biases[0].detach().clone())
+    with torch.no_grad():
+        m.biases[0] += torch.tensor([0.3, 0.9])  # both past the threshold; unit 1 drifted most
+    drifted_0 = m.biases[0][0].item()
+    assert m.split_drifted(0, before, threshold=0.1, stage=1, limit=1) == 1
+    assert m.widths[0] == 3 and m.stages[0].tolist() == [0, 0, 1]
+    assert m.biases[0][1] == before[1][1] and m.biases[0][2].item() == before[1][1] + 0.9
+    assert m.biases[0][0].item() == drifted_0  # past sigma but over the limit: keeps its values
+
+
+def test_split_without_limit_duplicates_every_drifted_unit():
+    m = tiny()
+    before = (m.weights[0].detach().clone(), m.biases[0].detach().clone())
+    with torch.no_grad():
+        m.biases[0] += torch.tensor([0.3, 0.9])
+    assert m.drop_and_split([*before, m.weights[1], m.biases[1]], 0.1, stage=1, limit=0) == (0, 2)
+    assert m.widths[0] == 4
+
+
 def test_drop_empty_removes_only_new_units_with_zero_incoming_weights():
     m = tiny()
     m.widen_all(2, stage=1, generator=torch.Generator().manual_seed(0))
