@@ -917,6 +917,19 @@ AGEM_PERMUTED = Protocol(
             ),
         ),
         Method(
+            "agem-paper-args",
+            "agem",
+            params={"buffer_size": 4250, "replay_batch_size": 256},
+            config={"lr": 0.1, "init": "truncated-normal"},
+            published={"domain": _p(89.10, 0.14, AGEM)},
+            note=(
+                "a diagnosis: the paper script's lr 0.1 (`replicate_results.sh` at 5e84338) and "
+                "the paper code's initial weights (truncated normal, s.d. 0.1, biases 0.1), the two "
+                "differences that brought naive within"
+            ),
+            cost=3.0,
+        ),
+        Method(
             "gem",
             "gem",
             params={"buffer_size": 4250, "memory_strength": 0.5},

@@ -64,11 +64,13 @@ CAUSES: dict[tuple[str, str, str], str] = {
         "TensorFlow's 55,000-image MNIST training split, not 60,000 images"
     ),
     ("agem-permuted", "domain", "agem"): (
-        "not diagnosed yet; candidates from the naive row's diagnosis, not run: the paper's "
-        "script runs A-GEM at lr 0.1 (`replicate_results.sh` at 5e84338), where validation here "
-        "chose 0.03 (selection below), from the paper code's truncated-normal initial weights "
-        "(`init=truncated-normal`), the two differences that brought naive within"
+        "lifelong's A-GEM lands above the paper. Candidates from the naive row's diagnosis: the "
+        "paper's script runs A-GEM at lr 0.1 (`replicate_results.sh` at 5e84338), where "
+        "validation here chose 0.03 (selection below), from the paper code's truncated-normal "
+        "initial weights (`init=truncated-normal`), the two differences that brought naive "
+        "within; with both, the same seeds give {row:agem-paper-args}"
     ),
+    ("agem-permuted", "domain", "agem-paper-args"): "see the `agem` row",
     ("agem-permuted", "domain", "naive-paper-lr"): "see the `naive` row",
     ("agem-permuted", "domain", "naive-paper-init"): "see the `naive` row",
     ("agem-permuted", "domain", "ewc-paper-args"): "see the `ewc` row",
