@@ -42,34 +42,60 @@ def current_record(config: Any, path: Path) -> dict[str, Any] | None:
     return record if is_current(record, resolve(config)) else None
 
 
+def current_file(path: Path) -> dict[str, Any] | None:
+    """The record at ``path`` if it is still a run of its own recorded configuration as today's
+    code resolves it (strategy defaults and revision included), else None: for tables that
+    gather stored runs without rebuilding each configuration."""
+    from lifelong import RunConfig
+
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text())
+    try:
+        config = RunConfig.of(**record["config"])
+    except Exception:  # no configuration, or one today's code no longer accepts
+        return None
+    return record if is_current(record, config) else None
+
+
+def save_record(config: Any, path: Path, values: dict[str, Any]) -> dict[str, Any]:
+    """Write ``values`` as the record of the resolved ``config`` at ``path`` (atomically), with the
+    fingerprint, configuration and resolved hyperparameters :func:`is_current` checks; returns
+    the record."""
+    from lifelong.core.identity import fingerprint, resolved_hyperparameters
+    from lifelong.core.runner import resolve
+
+    config = resolve(config)
+    record = {
+        "fingerprint": fingerprint(config.to_dict()),
+        "config": config.to_dict(),
+        "hyperparameters": resolved_hyperparameters(config.to_dict()),
+        **values,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=1) + "\n")
+    os.replace(tmp, path)
+    return record
+
+
 def stored_run(config: Any, path: Path, root: Path, keep: tuple[str, ...] = ()) -> dict[str, Any]:
     """Train ``config`` unless ``path`` holds a run of the same fingerprint; returns the record
     (fingerprint, config, average accuracy and forgetting, accuracy matrix, train seconds; for a
     language-modelling stream its loss, loss forgetting and loss matrix; the metrics named in
     ``keep``), written atomically. ``root`` only shortens the printed path."""
     from lifelong import run
-    from lifelong.core.identity import fingerprint, resolved_hyperparameters
     from lifelong.core.runner import resolve
 
     config = resolve(config)
-    wanted = fingerprint(config.to_dict())
-    hyperparameters = resolved_hyperparameters(config.to_dict())
     record = current_record(config, path)
     if record is not None and all(key in record for key in keep):
         return record
     print(f"train {path.relative_to(root)}", flush=True)
     metrics = run(config.replace(out=None), write=False).metrics
-    record = {
-        "fingerprint": wanted,
-        "config": config.to_dict(),
-        "hyperparameters": hyperparameters,
-        **{key: metrics[key] for key in _SCORES[metrics.get("objective", "classify")] + keep},
-        "train_seconds": metrics["train_seconds"],
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1) + "\n")
-    os.replace(tmp, path)
+    kept = _SCORES[metrics.get("objective", "classify")] + keep
+    values = {key: metrics[key] for key in kept}
+    record = save_record(config, path, {**values, "train_seconds": metrics["train_seconds"]})
     if "average_loss" in record:
         print(f"  loss {record['average_loss']:.4f} nats", flush=True)
     else:

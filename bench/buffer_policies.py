@@ -21,7 +21,6 @@ kept in git, skipped when a run of the same fingerprint is stored)::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -31,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._docs import ROOT, mean_sem, update_section  # noqa: E402
-from bench._records import stored_run  # noqa: E402
+from bench._records import current_record, stored_run  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "buffer-policies"
 SECTION = "memory-policies"
@@ -83,16 +82,9 @@ def run_once(config: Any, path: Path) -> dict[str, Any]:
 
 
 def stored(args: argparse.Namespace, *job: Any) -> dict[str, Any] | None:
-    """The stored record of a run, if it is a run of this protocol (same fingerprint)."""
-    from lifelong.core.identity import fingerprint
-    from lifelong.core.runner import resolve
-
-    path = path_of(*job)
-    if not path.is_file():
-        return None
-    record = json.loads(path.read_text())
-    wanted = fingerprint(resolve(config_of(args, *job)).to_dict())
-    return record if record.get("fingerprint") == wanted else None
+    """The stored record of a run, if it is a run of this protocol as today's code runs it (same
+    fingerprint and resolved hyperparameters)."""
+    return current_record(config_of(args, *job), path_of(*job))
 
 
 def jobs(args: argparse.Namespace) -> list[tuple[str, str, str, str, int, str]]:

@@ -6,7 +6,8 @@ batches of 10, MLP 784-400-400-10, SGD lr 0.1, a memory of 500 examples, 10 repl
 step; evaluated on the full test set at the nominal task ends and, for the anytime curve, every 100
 samples on 1000 test samples per task. The task-free methods run with hidden boundaries; A-GEM runs
 with known boundaries (its paper's per-task memories). Each run writes
-``bench/results/online/<method>-s<seed>.json``; the table goes to docs/results.md.
+``bench/results/online/<method>-s<seed>.json``, reused only while it is a run of today's code and
+settings (fingerprint and hyperparameters); the table goes to docs/results.md.
 
 ``speed``: lifelong's online ER (reservoir of 500, 10 replayed, batch 10, prequential testing and
 anytime evaluation off) against a bare PyTorch loop doing the same work on the same tensors: gather
@@ -22,7 +23,6 @@ alternated runs; written to docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -35,11 +35,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._docs import ROOT, mean_sem, update_section  # noqa: E402
+from bench._records import current_record, stored_run  # noqa: E402
 from lifelong import RunConfig  # noqa: E402
 from lifelong.core.runner import build_run_scenario, resolve, run  # noqa: E402
 
 os.environ.setdefault("LIFELONG_DATA", str(ROOT.parent / "shared" / "data"))
 RESULTS = ROOT / "bench" / "results" / "online"
+KEPT = ("online",)  # besides accuracy, forgetting and the matrix: the anytime and online metrics
 MEMORY = 500
 # method -> (strategy parameters, boundaries)
 METHODS: dict[str, tuple[dict[str, Any], str]] = {
@@ -74,35 +76,30 @@ def protocol_config(method: str, seed: int) -> RunConfig:
     )
 
 
+def result_path(method: str, seed: int) -> Path:
+    return RESULTS / f"{method}-s{seed}.json"
+
+
 def reproduce(methods: list[str], seeds: list[int]) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    """Train what is missing, or was stored by other code or settings; then rebuild the table."""
     for seed in seeds:
         for method in methods:
-            path = RESULTS / f"{method}-s{seed}.json"
-            if path.exists():
-                continue
-            started = time.time()
-            metrics = run(protocol_config(method, seed), write=False).metrics
-            online = metrics["online"]
-            summary = {
-                "method": method,
-                "seed": seed,
-                "boundaries": metrics["config"]["boundaries"],
-                "average_accuracy": metrics["average_accuracy"],
-                "average_forgetting": metrics["average_forgetting"],
-                "accuracy_matrix": metrics["accuracy_matrix"],
-                "online": online,
-                "strategy_metrics": metrics.get("strategy_metrics", {}),
-                "config": metrics["config"],
-                "wall_seconds": time.time() - started,
-            }
-            path.write_text(json.dumps(summary, indent=1))
-            print(
-                f"{method} s{seed}: final {metrics['average_accuracy']:.4f} "
-                f"auc {online['anytime_auc']:.4f} ({time.time() - started:.0f}s)",
-                flush=True,
-            )
+            stored_run(protocol_config(method, seed), result_path(method, seed), RESULTS, keep=KEPT)
         write_table()
+
+
+def current_runs(method: str) -> tuple[list[dict[str, Any]], list[int]]:
+    """The method's stored runs that are runs of today's protocol and code, and the seeds of those
+    that are not (stale: trained by other code or settings)."""
+    current, stale = [], []
+    for path in sorted(RESULTS.glob(f"{method}-s*.json")):
+        seed = int(path.stem.rsplit("-s", 1)[1])
+        record = current_record(protocol_config(method, seed), path)
+        if record is None:
+            stale.append(seed)
+        else:
+            current.append(record)
+    return current, stale
 
 
 def _cell(values: list[float], scale: float = 100.0, digits: int = 1) -> str:
@@ -111,15 +108,16 @@ def _cell(values: list[float], scale: float = 100.0, digits: int = 1) -> str:
 
 
 def write_table() -> None:
-    rows = []
+    rows, stale = [], []
     for method in METHODS:
-        runs = [json.loads(p.read_text()) for p in sorted(RESULTS.glob(f"{method}-s*.json"))]
+        runs, outdated = current_runs(method)
+        stale += [f"{method} (seeds {', '.join(map(str, outdated))})"] if outdated else []
         if not runs:
             continue
         on = [r["online"] for r in runs]
         forgetting = [sum(o["anytime_forgetting"]) / len(o["anytime_forgetting"]) for o in on]
         rows.append(
-            f"| {method} | {runs[0]['boundaries']} | {len(runs)} "
+            f"| {method} | {runs[0]['config']['boundaries']} | {len(runs)} "
             f"| {_cell([r['average_accuracy'] for r in runs])} "
             f"| {_cell([o['anytime_auc'] for o in on])} "
             f"| {_cell(forgetting)} "
@@ -151,6 +149,11 @@ at naive fine-tuning's final accuracy (its anytime AUC is a little higher).
 |---|---|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 """
+    if stale:
+        text += (
+            "\nNot in the table: stored runs made by other code or settings (re-run `python "
+            f"bench/online.py repro` to train them again): {'; '.join(stale)}.\n"
+        )
     update_section("docs/results.md", "online-split-mnist", text)
 
 

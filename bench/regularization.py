@@ -5,7 +5,8 @@ lr 1e-3, batch 128, Task-IL and Class-IL; Permuted MNIST, 10 tasks (first unperm
 zero-padded, MLP 2x1000, 5000 iterations per task, Adam lr 1e-4, batch 128, Domain-IL.
 
 Stages (each caches one metrics JSON per run under runs/bench-regularization/, so a stage can be
-re-run or resumed, and ``--report`` rebuilds the docs tables from whatever runs exist):
+re-run or resumed, and ``--report`` rebuilds the docs tables from whatever runs exist; a run is
+re-used and reported only while it is a run of today's code and settings):
 
 * ``select``: hyperparameters chosen on a validation split (10% of each task's training data,
   ``evaluate_on=validation``), Split MNIST Task-IL, one seed; the value with the best final average
@@ -24,7 +25,6 @@ share the work, e.g. ``--only ewc online-ewc`` and ``--only naive si``).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -35,6 +35,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._docs import mean_sem, update_section  # noqa: E402
+from bench._records import current_file, current_record, save_record  # noqa: E402
 from lifelong import RunConfig, run  # noqa: E402
 from lifelong.data.scenarios import build_scenario  # noqa: E402
 
@@ -94,13 +95,13 @@ def key(params: dict) -> str:
 
 def run_cached(stage: str, name: str, config: RunConfig, test_after: bool = False) -> dict:
     path = OUT / stage / f"{name}.json"
-    if path.exists():
-        return json.loads(path.read_text())
+    record = current_record(config, path)
+    if record is not None and (record.get("test_accuracy") is not None or not test_after):
+        return record
     started = time.time()
     result = run(config, write=False)
     record = {
         "name": name,
-        "config": config.to_dict(),
         "matrix": result.accuracy_matrix,
         "average_accuracy": result.metrics["average_accuracy"],
         "average_forgetting": result.metrics["average_forgetting"],
@@ -108,8 +109,7 @@ def run_cached(stage: str, name: str, config: RunConfig, test_after: bool = Fals
     }
     if test_after:  # final test accuracy of the trained model (selection used the validation split)
         record["test_accuracy"] = test_accuracy(result.strategy, config)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record))
+    record = save_record(config, path, record)
     print(
         f"{stage} {name}: {record['average_accuracy']:.4f} ({record['wall_seconds']:.0f}s)",
         flush=True,
@@ -178,9 +178,9 @@ def selected(iterations: int) -> dict[str, dict]:
     for method, grid in SPLIT_GRID.items():
         scores = []
         for params in grid:
-            path = OUT / "select" / f"{method}-{key(params)}-it{iterations}.json"
-            if path.exists():
-                scores.append((json.loads(path.read_text())["average_accuracy"], params))
+            record = current_file(OUT / "select" / f"{method}-{key(params)}-it{iterations}.json")
+            if record is not None:
+                scores.append((record["average_accuracy"], params))
         if scores:
             choice[method] = max(scores, key=lambda s: s[0])[1]
     return choice
@@ -210,10 +210,9 @@ def stage_permuted(
         if grids and grids.get(method):  # grid values given on the command line
             grid = [{"strength": v} for v in grids[method]]
         if isinstance(grid, str):  # the value selected (on validation) for another strategy
-            scores = [
-                (json.loads(p.read_text())["average_accuracy"], json.loads(p.read_text()))
-                for p in (OUT / "permuted").glob(f"{grid}-*-it{iterations}.json")
-            ]
+            found = (OUT / "permuted").glob(f"{grid}-*-it{iterations}.json")
+            current = [r for r in map(current_file, found) if r is not None]
+            scores = [(r["average_accuracy"], r) for r in current]
             grid = [max(scores, key=lambda s: s[0])[1]["config"]["strategy_params"]]
         for params in grid:
             config = RunConfig.of(
@@ -247,7 +246,9 @@ def report(iterations: int, select_iterations: int, permuted_iterations: int) ->
         "|---|---|---|",
     ]
     for path in sorted((OUT / "select").glob(f"*-it{select_iterations}.json")):
-        r = json.loads(path.read_text())
+        r = current_file(path)
+        if r is None:
+            continue  # made by other code or settings: never reported
         params = r["config"]["strategy_params"]
         lines.append(
             f"| {r['config']['strategy']} | {key(params)} | {100 * r['average_accuracy']:.2f} |"
@@ -270,9 +271,9 @@ def report(iterations: int, select_iterations: int, permuted_iterations: int) ->
                     f"{setting}-{method}-{key(choice[method])}-it{iterations}-s*.json"
                 )
             )
-            if not files:
+            records = [r for r in map(current_file, files) if r is not None]
+            if not records:
                 continue
-            records = [json.loads(f.read_text()) for f in files]
             acc, acc_sem = mean_sem([100 * r["average_accuracy"] for r in records])
             fgt, fgt_sem = mean_sem([100 * r["average_forgetting"] for r in records])
             seeds = ",".join(str(r["config"]["seed"]) for r in records)
@@ -296,7 +297,8 @@ def report(iterations: int, select_iterations: int, permuted_iterations: int) ->
 
 
 def permuted_report(iterations: int) -> None:
-    records = [json.loads(p.read_text()) for p in (OUT / "permuted").glob(f"*-it{iterations}.json")]
+    found = (OUT / "permuted").glob(f"*-it{iterations}.json")
+    records = [r for r in map(current_file, found) if r is not None]
     if not records:
         return
     records.sort(

@@ -12,7 +12,8 @@ Two protocols (``--protocol``), each writing its own section of docs/results.md:
   pass, batch 10, SGD, MLP 784-256-256-10 with one shared head (domain-incremental), 250 stored
   examples per task. Published: GEM 89.5, A-GEM 89.1 (average accuracy over the 17 tasks).
 
-Every run is saved under ``runs/bench-replay/`` (one JSON per run, re-used when present), so an
+Every run is saved under ``runs/bench-replay/`` (one JSON per run, re-used while it is a run of
+today's code and settings: fingerprint and hyperparameters), so an
 interrupted benchmark continues where it stopped.
 
     python bench/replay.py --protocol split-mnist [--seeds 0 1] [--quick] [--threads 1]
@@ -21,7 +22,6 @@ interrupted benchmark continues where it stopped.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -32,6 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._docs import ROOT, mean_sem, update_section  # noqa: E402
+from bench._records import current_record, save_record  # noqa: E402
 from lifelong import RunConfig, run  # noqa: E402
 
 OUT = ROOT / "runs" / "bench-replay"
@@ -123,12 +124,12 @@ def run_one(
     lr = f"-lr{args.sgd_lr}" if protocol == "permuted-mnist" and args.sgd_lr != 0.03 else ""
     lr += "-full" if protocol == "permuted-mnist" and args.full_data else ""
     path = OUT / f"{protocol}{'-quick' if args.quick else ''}-{name}-{tag}{lr}-s{seed}.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    if args.cached:
-        return None
+    config = config_for(protocol, name, params, seed, args)
+    record = current_record(config, path)
+    if record is not None or args.cached:
+        return record
     started = time.perf_counter()
-    metrics = run(config_for(protocol, name, params, seed, args), write=False).metrics
+    metrics = run(config, write=False).metrics
     keep = {
         k: metrics[k]
         for k in (
@@ -142,8 +143,7 @@ def run_one(
         )
     }
     keep["wall_seconds"] = time.perf_counter() - started
-    OUT.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(keep))
+    keep = save_record(config, path, keep)
     print(
         f"{protocol} {name} {tag} seed {seed}: ACC {100 * keep['average_accuracy']:.2f} "
         f"({keep['wall_seconds']:.0f} s)",
