@@ -160,7 +160,7 @@ def command_select(args: argparse.Namespace) -> None:
     while candidates:  # the grid, then one step beyond each edge the winner sits on
         for params in candidates:
             scores.append((_validation_score(args, params, by_benchmark), params))
-        best_score, best = max(scores, key=lambda s: s[0])  # ties: the first tried
+        best_score, best = _best(scores, _class_defaults(args.strategy))
         candidates, edges = widen(grid, best, widened, args.max_widen, integer_axes=integer_axes)
     family = families.pop()
     lm = best_score < 0  # a language-modelling family: scored by its loss
@@ -192,6 +192,27 @@ def command_select(args: argparse.Namespace) -> None:
     _write_table(table)
     shown = f"{-best_score:.4f} nats" if lm else f"{100 * best_score:.2f}%"
     print(f"chosen {best} ({shown} validation){' EDGE' if edges else ''}")
+
+
+def _best(
+    scores: list[tuple[float, dict[str, Any]]], defaults: dict[str, Any]
+) -> tuple[float, dict[str, Any]]:
+    """The best-scoring values; among equal scores the strategy's class defaults (a grid that
+    cannot tell its values apart gives no reason to move), else the first tried."""
+    top = max(score for score, _ in scores)
+    tied = [(score, params) for score, params in scores if score == top]
+    own = [t for t in tied if all(defaults.get(k) == v for k, v in t[1].items())]
+    return (own or tied)[0]
+
+
+def _class_defaults(strategy: str) -> dict[str, Any]:
+    """The strategy's config-class defaults (before any per-family value)."""
+    import dataclasses
+
+    from lifelong import get_strategy
+
+    config_class = get_strategy(strategy).config_class
+    return {f.name: f.default for f in dataclasses.fields(config_class)}
 
 
 def _write_table(table: dict[str, Any]) -> None:

@@ -168,6 +168,19 @@ def test_select_widens_no_further_than_asked_and_says_so(tmp_path, monkeypatch):
     assert entry["reason"] == "best of 2 on validation; at the edge of the grid in strength"
 
 
+def test_select_keeps_the_class_default_among_equal_scores_and_widens_nothing(
+    tmp_path, monkeypatch
+):
+    from lifelong.strategies.ewc import EWCConfig
+
+    default = EWCConfig().strength  # in the middle of the tie, the grid's first value elsewhere
+    grid = [f"strength={default / 10:g},{default:g},{default * 10:g}"]
+    entry, tried = _select(tmp_path, monkeypatch, lambda p: 0.5, grid)
+    assert entry["params"] == {"strength": default} and len(tried) == 3
+    entry, _ = _select(tmp_path, monkeypatch, lambda p: 0.5, ["strength=0.5,0.25"])
+    assert entry["params"] == {"strength": 0.5}  # no default among the tie: the first tried
+
+
 def test_select_widens_integer_axes_only_while_they_move():
     from bench._grid import step_beyond, widen
 
