@@ -7,7 +7,12 @@ id is used, so it runs on task-free streams (``--boundaries hidden|blurry|gradua
 Each step trains on the incoming batch B and a small *hard buffer* H of the examples with the
 highest loss seen recently::
 
-    L(theta) = CE(B) + CE(H) + lambda * sum_i Omega_i (theta_i - theta*_i)^2
+    L(theta) = CE(B u H) + lambda * sum_i Omega_i (theta_i - theta*_i)^2
+
+where CE(B u H) is the mean over the |B| + |H| examples: a stored example weighs as much as an
+incoming one, as in the authors' code (kkelchte/task_free_continual_learning, ``method.py``, which
+sums both buffers' losses; lifelong takes the mean, as for every loss, so the strength is on that
+scale).
 
 (i) **When**: at a plateau of the loss after a peak (:mod:`lifelong.components.plateau`): the mean
 loss of B enters a window of the last ``window`` steps; a plateau is a window mean below
@@ -89,6 +94,7 @@ class TFMAS(Strategy):
     config_class = TFMASConfig
     paper = "Aljundi, Kelchtermans & Tuytelaars 2019, Task-Free Continual Learning (CVPR)"
     task_free = True
+    revision = 2  # 2: one mean over B u H (was mean(B) + mean(H): each hard example weighed more)
     config: TFMASConfig
     hard: ReplayBuffer
 
@@ -106,10 +112,7 @@ class TFMAS(Strategy):
     def loss(self, batch: Batch) -> torch.Tensor:
         both = joined(batch, self.hard.get(self.hard.indices())) if len(self.hard) else batch
         losses = F.cross_entropy(self.batch_logits(both), both.y, reduction="none")
-        n = len(batch)
-        loss = losses[:n].mean()
-        if len(both) > n:
-            loss = loss + losses[n:].mean()
+        loss = losses.mean()  # over B u H: a stored example weighs as much as an incoming one
         self._candidates = (both, losses.detach())
         if self.penalty.active and self.config.strength > 0:
             loss = loss + self.config.strength * self.penalty(self.model.named_parameters())

@@ -101,6 +101,28 @@ def test_hard_buffer_keeps_the_highest_losses_of_buffer_and_batch(strategy):
     assert {(int(t), float(s.sum())) for t, s in zip(stored.y, stored.x, strict=True)} == expected
 
 
+def test_loss_weighs_every_example_of_batch_and_hard_buffer_alike(strategy):
+    """The authors' code sums the recent and the hard buffer's losses: a stored example counts as
+    much as an incoming one (a mean of each part would weigh 4 hard examples like 2 new ones)."""
+    strategy, scenario = strategy
+    strategy.observed_units[:] = True
+    x, y = scenario.train_batch(torch.zeros(6, dtype=torch.long), scenario[0].train_indices[:6])
+    first = Batch(x, y, torch.zeros(6, dtype=torch.long))
+    strategy.loss(first)
+    strategy.after_step(first)  # the hard buffer now holds 4 of them
+    second = Batch(x[:2], y[:2], torch.zeros(2, dtype=torch.long))
+    kept = strategy.hard.get(strategy.hard.indices())
+    with torch.no_grad():
+        union = Batch(
+            torch.cat([second.x, kept.x]),
+            torch.cat([second.y, kept.y]),
+            torch.cat([second.task_ids, kept.task_ids]),
+        )
+        expected = strategy.classification_loss(union)
+        assert len(kept.y) == 4
+        assert torch.allclose(strategy.loss(second), expected)
+
+
 def test_task_free_run_updates_importance_on_schedule():
     result = run(
         RunConfig.of(**{**TINY, "strategy_params": {"update_every": 5, "hard_buffer_size": 8}}),
