@@ -173,6 +173,7 @@ def command_select(args: argparse.Namespace) -> None:
             + (f"; at the edge of the grid in {', '.join(edges)}" if edges else "")
         ),
         "provenance": {
+            "code_revision": _revision(args.strategy),
             "benchmark": ", ".join(args.benchmark),
             "setting": args.setting,
             "grid": grid,
@@ -203,6 +204,28 @@ def _best(
     tied = [(score, params) for score, params in scores if score == top]
     own = [t for t in tied if all(defaults.get(k) == v for k, v in t[1].items())]
     return (own or tied)[0]
+
+
+def _selected_under_older_code() -> list[str]:
+    """``strategy family/setting`` of the tuned entries selected before their strategy's latest
+    revision."""
+    from lifelong import get_strategy, list_strategies
+    from lifelong.core.tuned_defaults import selected_under_older_code, table
+
+    built_in = set(list_strategies())
+    return [
+        f"{name} {key}"
+        for name, entries in sorted(table().items())
+        if name in built_in
+        for key, entry in sorted(entries.items())
+        if selected_under_older_code(get_strategy(name), entry)
+    ]
+
+
+def _revision(strategy: str) -> int:
+    from lifelong import get_strategy
+
+    return get_strategy(strategy).revision
 
 
 def _class_defaults(strategy: str) -> dict[str, Any]:
@@ -707,6 +730,15 @@ def command_report(args: argparse.Namespace) -> None:
             "",
             f"Not shown: {len(stale)} stored run(s) trained under defaults or code that have "
             "changed since (rerun `check` for their streams): " + ", ".join(stale) + ".",
+        ]
+    older = _selected_under_older_code()
+    if older:
+        lines += [
+            "",
+            "Tuned values selected on an earlier revision of their strategy (they still apply; "
+            "their selection command, in `lifelong list strategies`, should run again): "
+            + ", ".join(older)
+            + ".",
         ]
     lines += [
         "",

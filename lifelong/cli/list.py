@@ -93,16 +93,24 @@ def main(args: argparse.Namespace) -> int:
 
 def _tuned_lines(strategy: str) -> list[str]:
     """Defaults tuned per benchmark family and setting, with where they were chosen."""
-    from lifelong.core.tuned_defaults import table
+    from lifelong.core.registry import get_strategy
+    from lifelong.core.tuned_defaults import selected_under_older_code, table
 
+    cls = get_strategy(strategy)
     lines = []
     for key, entry in table().get(strategy, {}).items():
         if entry.inherit:
             continue
         values = ", ".join(f"{k}={v}" for k, v in entry.params.items())
         source = entry.provenance
+        older = (
+            f"; selected on the strategy's revision {entry.selected_revision}, now "
+            f"{cls.revision}: to re-select, {source.get('command')}"
+            if selected_under_older_code(cls, entry)
+            else ""
+        )
         lines.append(
             f"    on {key} benchmarks (offline): {values} (chosen on {source.get('benchmark')}, validation "
-            f"split, seeds {source.get('seeds')}, grid {source.get('grid')}; {entry.reason})"
+            f"split, seeds {source.get('seeds')}, grid {source.get('grid')}; {entry.reason}{older})"
         )
     return lines

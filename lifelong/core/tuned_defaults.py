@@ -11,7 +11,9 @@ and ``lifelong list strategies`` shows it. The values were chosen on offline str
 benchmark's default budget: online streams (``--online``) keep the config classes' defaults.
 
 The table lives in ``tuned_defaults.json`` beside this module and is written by
-``bench/defaults.py select`` (never by hand for a tuned entry).
+``bench/defaults.py select`` (never by hand for a tuned entry), which records the strategy's
+``revision`` with the values: after a fix that changes what the strategy computes, its entries
+selected on the earlier code are marked as such until the selection runs again.
 """
 
 from __future__ import annotations
@@ -70,6 +72,17 @@ class DefaultEntry:
     inherit: bool = False
     reason: str = ""
     provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def selected_revision(self) -> int:
+        """The strategy's ``revision`` when the values were selected (1 where unrecorded)."""
+        return int(self.provenance.get("code_revision", 1))
+
+
+def selected_under_older_code(strategy: type[Strategy], entry: DefaultEntry) -> bool:
+    """Whether tuned values were selected before ``strategy``'s latest revision: their scores are
+    of earlier code, and the selection command should be run again."""
+    return not entry.inherit and entry.selected_revision != strategy.revision
 
 
 @cache

@@ -9,6 +9,7 @@ import json
 import pytest
 
 import bench.defaults as D
+from lifelong import get_strategy
 from lifelong.core import tuned_defaults
 
 
@@ -150,6 +151,7 @@ def test_select_widens_an_axis_whose_winner_is_at_its_edge(tmp_path, monkeypatch
     assert entry["params"] == {"strength": 1000.0}
     assert entry["provenance"]["grid"]["strength"] == [0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0]
     assert entry["reason"] == "best of 6 on validation"
+    assert entry["provenance"]["code_revision"] == get_strategy("ewc").revision
 
 
 def test_select_reports_an_edge_it_may_no_longer_widen(tmp_path, monkeypatch):

@@ -60,6 +60,24 @@ def test_entries_are_valid_and_tuned_ones_say_where_they_come_from():
                 assert tuned_defaults.FAMILIES[benchmark] == family
             for param, value in entry.params.items():
                 assert value in provenance["grid"][param]  # chosen from its grid
+            assert provenance.get("code_revision", 1) <= cls.revision, f"{name} {key}: revision"
+
+
+def test_tuned_values_of_an_earlier_revision_are_marked_in_the_listing(table_with_ewc, capsys):
+    from lifelong.cli.list import _tuned_lines
+
+    ewc = get_strategy("ewc")
+    entry = tuned_defaults.table()["ewc"]["mnist/domain"]
+    assert entry.selected_revision == 1  # unrecorded: the first revision
+    assert not tuned_defaults.selected_under_older_code(ewc, entry)
+    (line,) = _tuned_lines("ewc")
+    assert "revision" not in line
+    revised = type("RevisedEWC", (ewc,), {"revision": ewc.revision + 1})
+    assert tuned_defaults.selected_under_older_code(revised, entry)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("lifelong.core.registry.get_strategy", lambda name: revised)
+        (line,) = _tuned_lines("ewc")
+    assert f"selected on the strategy's revision 1, now {ewc.revision + 1}" in line
 
 
 @pytest.fixture
