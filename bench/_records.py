@@ -47,13 +47,14 @@ def current_file(path: Path) -> dict[str, Any] | None:
     code resolves it (strategy defaults and revision included), else None: for tables that
     gather stored runs without rebuilding each configuration."""
     from lifelong import RunConfig
+    from lifelong.errors import LifelongError
 
     if not path.is_file():
         return None
     record = json.loads(path.read_text())
     try:
         config = RunConfig.of(**record["config"])
-    except Exception:  # no configuration, or one today's code no longer accepts
+    except (KeyError, TypeError, LifelongError):  # none, or one today's code no longer accepts
         return None
     return record if is_current(record, config) else None
 

@@ -73,3 +73,17 @@ def test_a_record_missing_a_kept_metric_trains_again(tmp_path, fake_run):
     stored_run(config(), path, tmp_path)
     record = stored_run(config(), path, tmp_path, keep=("parameters_per_task",))
     assert fake_run.calls == 2 and record["parameters_per_task"] == [{"total": 3}]
+
+
+def test_a_gathered_record_counts_only_as_a_run_of_its_own_configuration_today(tmp_path, fake_run):
+    from bench._records import current_file
+
+    path = tmp_path / "ewc-s0.json"
+    record = stored_run(config(), path, tmp_path)
+    assert current_file(path) == record
+    record["hyperparameters"]["code_revision"] = 99  # a revision this code never had
+    path.write_text(json.dumps(record))
+    assert current_file(path) is None
+    path.write_text(json.dumps({**record, "config": {"benchmark": "split-digits", "gone": 1}}))
+    assert current_file(path) is None  # a setting today's code does not accept
+    assert current_file(tmp_path / "missing.json") is None
