@@ -64,11 +64,12 @@ CAUSES: dict[tuple[str, str, str], str] = {
         "TensorFlow's 55,000-image MNIST training split, not 60,000 images"
     ),
     ("agem-permuted", "domain", "agem"): (
-        "lifelong's A-GEM lands above the paper. Candidates from the naive row's diagnosis: the "
-        "paper's script runs A-GEM at lr 0.1 (`replicate_results.sh` at 5e84338), where "
-        "validation here chose 0.03 (selection below), from the paper code's truncated-normal "
-        "initial weights (`init=truncated-normal`), the two differences that brought naive "
-        "within; with both, the same seeds give {row:agem-paper-args}"
+        "lifelong's A-GEM lands above the paper because of two choices that are not the method's, "
+        "the same two that brought naive within: the paper's script runs A-GEM at lr 0.1 "
+        "(`replicate_results.sh` at 5e84338), where validation here chose 0.03 (selection "
+        "below: 0.1 scores lower on validation too), and the paper's code starts from "
+        "truncated-normal weights (s.d. 0.1, biases 0.1; `init=truncated-normal`). With both "
+        "(`agem-paper-args`), the same seeds give {row:agem-paper-args}"
     ),
     ("agem-permuted", "domain", "agem-paper-args"): "see the `agem` row",
     ("agem-permuted", "domain", "naive-paper-lr"): "see the `naive` row",
@@ -84,15 +85,17 @@ CAUSES: dict[tuple[str, str, str], str] = {
         "lambda gives {row:ewc-paper-args}"
     ),
     ("vandeven-permuted", "domain", "naive"): (
-        "open, not found in the code: read against the paper's code (f0b1461), lifelong matches "
+        "not lifelong's: the paper's own code, run here as it stands at f0b1461 with its "
+        "defaults for this protocol (`python bench/run_paper_code.py vandeven --repo PATH "
+        "--seeds 0 1`: permMNIST, domain, fine-tuning), gives {paper:vandeven-permMNIST-domain}, "
+        "lifelong's level, not the published one. Read against that code, lifelong matches "
         "its initial weights (uniform within 1/sqrt(fan-in), weights and biases, as PyTorch's "
         "default), its data (32x32 zero padding, the permutation over all 1024 pixels, pixels in "
         "[0, 1] without normalisation), one Adam (betas 0.9 / 0.999) for the whole stream, 5000 "
         "batches of 128 per task reshuffled at each pass, and evaluation on every task's full "
         "test set. Two differences are left, neither expected to move an MLP: the paper's code "
         "permutes the first task too for seeds above 0, and drops each pass's last short batch "
-        "(lifelong trains on it, 96 images). Three seeds estimate the mean loosely; more seeds are "
-        "the next measurement"
+        "(lifelong trains on it, 96 images)"
     ),
     ("vandeven-split", "task", "naive"): (
         "which digits share a task, not the code: on the paper's own digit orders for its seeds "
@@ -437,11 +440,15 @@ def measured(protocol: Protocol, setting: str, label: str) -> str:
 
 def cause_text(protocol: Protocol, setting: str, label: str) -> str | None:
     """The written cause of a row's gap, with every ``{row:LABEL}`` replaced by that row's
-    measured accuracy."""
+    measured accuracy and every ``{paper:NAME}`` by what the paper's own code measured here
+    (``bench/run_paper_code.py``)."""
+    from bench.run_paper_code import summary
+
     cause = CAUSES.get((protocol.name, setting, label))
     if cause is None:
         return None
-    return re.sub(r"\{row:([a-z0-9-]+)\}", lambda m: measured(protocol, setting, m[1]), cause)
+    cause = re.sub(r"\{row:([a-z0-9-]+)\}", lambda m: measured(protocol, setting, m[1]), cause)
+    return re.sub(r"\{paper:([A-Za-z0-9-]+)\}", lambda m: summary(m[1]) or "not run yet", cause)
 
 
 def gap_cell(

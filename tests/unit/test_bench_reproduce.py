@@ -311,6 +311,8 @@ def test_every_row_a_cause_cites_exists():
         assert setting in protocol.settings_of(protocol.method(label)), (name, setting, label)
         for cited in re.findall(r"\{row:([a-z0-9-]+)\}", cause):
             protocol.method(cited)  # KeyError names the protocol's rows
+        for cited in re.findall(r"\{paper:([A-Za-z0-9-]+)\}", cause):
+            assert list((R.RESULTS / "paper-code" / cited).glob("s*.json")), cited  # kept in git
 
 
 @pytest.fixture
