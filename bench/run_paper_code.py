@@ -9,8 +9,10 @@ read from the data root's IDX files and four tensor transforms; visdom unused). 
 yours: clone the repository and check out f0b1461 (``--repo``). Each run's record, its command and
 the accuracy per task the code prints on the full test sets, goes to
 ``bench/results/paper-code/vandeven-<experiment>-<scenario>/s<seed>.json``; a run whose record
-exists for the same commit and command is not run again. ``bench/reproduce.py report`` cites these
-records in its causes (``{paper:vandeven-permMNIST-domain}``).
+exists for the same commit, command and stand-in is not run again. ``bench/reproduce.py report`` cites these
+records in its causes (``{paper:vandeven-permMNIST-domain}``). A record is reused only under the
+same commit, command and stand-in (the digest of ``bench/paper_code/``): an edit to the stand-in runs
+the code again.
 
     OMP_NUM_THREADS=1 python bench/run_paper_code.py vandeven --repo PATH --seeds 0 1
 """
@@ -18,6 +20,7 @@ records in its causes (``{paper:vandeven-permMNIST-domain}``).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -35,6 +38,24 @@ STAND_IN = ROOT / "bench" / "paper_code"
 VANDEVEN_COMMIT = "f0b1461e666fa2842283de288c6b328234a1d5c2"
 _TASK = re.compile(r"^ - Task (\d+): ([0-9.]+)$", re.M)
 _AVERAGE = re.compile(r"=> average precision over all (\d+) tasks: ([0-9.]+)")
+
+
+def stand_in_digest() -> str:
+    """SHA-256 of the stand-in's files (their paths and contents): part of a record's identity."""
+    digest = hashlib.sha256()
+    for path in sorted(STAND_IN.rglob("*.py")):
+        digest.update(path.relative_to(STAND_IN).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def reusable(record: dict[str, Any], commit: str, command: list[str]) -> bool:
+    """Whether a stored record is a run of this commit, command and stand-in."""
+    return (
+        record.get("commit") == commit
+        and record.get("command") == command
+        and record.get("stand_in_digest") == stand_in_digest()
+    )
 
 
 def _commit(repo: Path) -> str:
@@ -83,7 +104,7 @@ def run_vandeven(args: argparse.Namespace, seed: int) -> dict[str, Any]:
     command = ["python", "main.py", *flags, "--no-gpus"]
     if path.is_file():
         record = json.loads(path.read_text())
-        if record.get("commit") == commit and record.get("command") == command:
+        if reusable(record, commit, command):
             return record
     env = {
         **os.environ,
@@ -111,6 +132,7 @@ def run_vandeven(args: argparse.Namespace, seed: int) -> dict[str, Any]:
         "command": command,
         "seed": seed,
         "stand_in": "bench/paper_code (torchvision MNIST from IDX files; visdom unused)",
+        "stand_in_digest": stand_in_digest(),
         "per_task_accuracy": per_task,
         "average_accuracy": average,
         "wall_seconds": round(time.time() - started, 1),

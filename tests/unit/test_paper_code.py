@@ -62,3 +62,24 @@ def test_the_stand_in_pads_and_scales_as_torchvision_on_a_grey_image(stand_in):
     assert out.shape == (1, 32, 32) and out.dtype == torch.float32
     assert torch.equal(out[0, 2:30, 2:30], image.float() / 255)  # PIL 'L' -> [0, 1]
     assert out[0, :2].abs().sum() == 0 and out[0, :, :2].abs().sum() == 0  # zero border
+
+
+def test_a_record_is_reused_only_under_its_commit_command_and_stand_in(tmp_path, monkeypatch):
+    stand_in = tmp_path / "paper_code"
+    (stand_in / "torchvision").mkdir(parents=True)
+    (stand_in / "torchvision" / "__init__.py").write_text("VERSION = 1\n")
+    monkeypatch.setattr(P, "STAND_IN", stand_in)
+    command = ["python", "main.py", "--seed", "0"]
+    record = {"commit": "abc", "command": command, "stand_in_digest": P.stand_in_digest()}
+    assert P.reusable(record, "abc", command)
+    assert not P.reusable(record, "abd", command)
+    assert not P.reusable(record, "abc", [*command, "--no-gpus"])
+    assert not P.reusable({**record, "stand_in_digest": None}, "abc", command)  # older record
+    (stand_in / "torchvision" / "__init__.py").write_text("VERSION = 2\n")  # the stand-in edited
+    assert not P.reusable(record, "abc", command)
+
+
+def test_the_stored_records_are_runs_of_todays_stand_in():
+    for path in sorted(P.RESULTS.glob("*/s*.json")):
+        record = json.loads(path.read_text())
+        assert record["stand_in_digest"] == P.stand_in_digest(), path
