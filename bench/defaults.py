@@ -492,6 +492,16 @@ CAUSES: dict[tuple[str, str, str], str] = {
         "the replayed example costs it 0.3 points (97.8% against 98.1%), -0.07 overall, "
         "beyond the two runs' tiny spread (± 0.04 and ± 0.02)"
     ),
+    ("split-wordnet", "task", "tf-mas"): (
+        "as for EWC on this stream, there is almost nothing to protect (fine-tuning forgets "
+        "1.9 points), and what TF-MAS adds costs: its hard buffer trains again and again on "
+        "the current task's highest-loss texts, which moves the shared bag of words more "
+        "(forgetting 6.0 points with the class default of 30 texts, 66.83 ± 3.44; 4.6 with "
+        "the 5 selected; 4.0 with one, 71.00 ± 2.50: `lifelong run -b split-wordnet --setting "
+        "task -s tf-mas --set hard_buffer_size=N --seed S`, S = 0-2). The selection (hard "
+        "buffer 1 / 5 / 30 x strength 1e-4 / 0.01 / 1) scores on 20 validation texts per "
+        "task, too few to tell 5 (72.0%) from 1 (70.0-70.3%)"
+    ),
     ("split-digits", "domain", "lora-continual"): (
         "as in the other settings of split-digits: after the first task only a low-rank adapter "
         "trains, so later tasks are learned worse (98.1% against naive's 99.6% just after "
