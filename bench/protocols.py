@@ -317,6 +317,19 @@ VANDEVEN_PERMUTED = Protocol(
             published={"domain": _p(94.31, 0.11, VDV)},
         ),
         Method(
+            "ewc-paper-args",
+            "ewc",
+            params={"strength": 500.0, "fisher_mode": "predicted", "fisher_samples": 60000},
+            published={"domain": _p(94.31, 0.11, VDV)},
+            note=(
+                "a diagnosis, as `ewc-paper-fisher` on Split MNIST: the paper's lambda for this "
+                "protocol (500, its code's `param_values.py` at f0b1461, permMNIST domain) and its "
+                "Fisher (the log-likelihood of the model's most probable label over every "
+                "training sample of the task), instead of the selected 100 and lifelong's "
+                "expectation over labels on 1000 samples"
+            ),
+        ),
+        Method(
             "online-ewc",
             "online-ewc",
             params={"decay": 0.9},
