@@ -9,7 +9,8 @@ run of the same fingerprint is already stored):
   ``evaluate_on=validation``: the test set is never used), at the benchmark's default budget; the
   best mean final validation accuracy wins and is written, with its provenance (benchmark, grid,
   seeds, budget, command), into ``lifelong/core/tuned_defaults.json`` for the benchmark's family and
-  setting. A winner at the edge of a numeric axis widens it by a geometric step beyond that edge
+  setting. Hyperparameters outside the grid keep the table's values (the runs trained with them)
+  and the entry records the earlier selection they came from. A winner at the edge of a numeric axis widens it by a geometric step beyond that edge
   (``bench/_grid.py``), at most ``MAX_WIDEN`` times; one still at the edge is reported as such.
 * ``check``: naive and the given strategies with **their defaults** (what ``lifelong run -s NAME``
   does), on the test set, over seeds; a strategy whose mean final accuracy is below naive's by more
@@ -165,8 +166,10 @@ def command_select(args: argparse.Namespace) -> None:
     family = families.pop()
     lm = best_score < 0  # a language-modelling family: scored by its loss
     table = json.loads(TABLE.read_text()) if TABLE.is_file() else {}
-    table.setdefault(args.strategy, {})[f"{family}/{args.setting}"] = {
-        "params": best,
+    entries = table.setdefault(args.strategy, {})
+    kept = _kept_values(entries.get(f"{family}/{args.setting}"), grid)
+    entries[f"{family}/{args.setting}"] = {
+        "params": {**kept.get("params", {}), **best},
         "inherit": False,
         "reason": (
             f"best of {len(scores)} on validation"
@@ -188,11 +191,26 @@ def command_select(args: argparse.Namespace) -> None:
             "scores": {",".join(f"{k}={v}" for k, v in p.items()): _shown(s) for s, p in scores},
             "command": " ".join(["python bench/defaults.py", *sys.argv[1:]]),
             **({"scores_by_benchmark": by_benchmark} if len(args.benchmark) > 1 else {}),
+            **({"kept": kept} if kept else {}),
         },
     }
     _write_table(table)
     shown = f"{-best_score:.4f} nats" if lm else f"{100 * best_score:.2f}%"
     print(f"chosen {best} ({shown} validation){' EDGE' if edges else ''}")
+
+
+def _kept_values(previous: dict[str, Any] | None, grid: dict[str, list[Any]]) -> dict[str, Any]:
+    """The earlier selection's values of hyperparameters outside ``grid``, with its provenance.
+
+    Every run of a selection fills the hyperparameters it does not vary from the table (as
+    ``lifelong run`` does), so the values it validated are those plus the winner; the entry keeps
+    them, and where they came from, instead of dropping them ({} when there are none)."""
+    if not previous or previous.get("inherit"):
+        return {}
+    params = {k: v for k, v in previous["params"].items() if k not in grid}
+    if not params:
+        return {}
+    return {"params": params, "selected_by": previous.get("provenance", {})}
 
 
 def _best(

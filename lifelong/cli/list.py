@@ -109,8 +109,15 @@ def _tuned_lines(strategy: str) -> list[str]:
             if selected_under_older_code(cls, entry)
             else ""
         )
+        kept = source.get("kept")
+        earlier = (
+            f"; {', '.join(f'{k}={v}' for k, v in kept['params'].items())} kept from an earlier "
+            f"selection (grid {kept['selected_by'].get('grid')})"
+            if kept
+            else ""
+        )
         lines.append(
             f"    on {key} benchmarks (offline): {values} (chosen on {source.get('benchmark')}, validation "
-            f"split, seeds {source.get('seeds')}, grid {source.get('grid')}; {entry.reason}{older})"
+            f"split, seeds {source.get('seeds')}, grid {source.get('grid')}; {entry.reason}{earlier}{older})"
         )
     return lines

@@ -208,3 +208,33 @@ def test_report_names_causes_whose_row_is_not_below_naive(harness, monkeypatch, 
     monkeypatch.setattr(D, "CAUSES", {("split-digits", "class", "ewc"): "an old reason"})
     D.command_report(argparse.Namespace())
     assert "delete them from CAUSES: split-digits class ewc" in capsys.readouterr().err
+
+
+def test_a_second_select_keeps_the_values_its_runs_used_and_where_they_came_from(
+    harness, monkeypatch
+):
+    """A selection over one axis trains with the table's values of the others; the entry it writes
+    must hold exactly the values its winning run validated, and the earlier selection's record."""
+    tmp_path, _ = harness
+    table_file = tmp_path / "tuned.json"
+    table_file.write_text("{}")
+    monkeypatch.setattr(D, "TABLE", table_file)  # the harness points the runner's table there too
+    base = {"benchmark": ["split-digits"], "setting": "class", "seeds": [0], "max_widen": 0}
+    D.command_select(argparse.Namespace(strategy="ewc", grid=["strength=1,10"], **base))
+    tuned_defaults._load.cache_clear()
+    first = json.loads(table_file.read_text())["ewc"]["digits/class"]
+    D.command_select(argparse.Namespace(strategy="ewc", grid=["fisher_samples=50,100"], **base))
+    tuned_defaults._load.cache_clear()
+    entry = json.loads(table_file.read_text())["ewc"]["digits/class"]
+    assert set(entry["params"]) == {"strength", "fisher_samples"}
+    assert entry["params"]["strength"] == first["params"]["strength"]
+    assert entry["provenance"]["kept"]["params"] == {"strength": first["params"]["strength"]}
+    assert entry["provenance"]["kept"]["selected_by"]["grid"] == {"strength": [1.0, 10.0]}
+    winner = f"fisher_samples={entry['params']['fisher_samples']}"
+    folder = tmp_path / "results" / "select" / "split-digits-class" / "ewc"
+    record = json.loads((folder / f"{winner}-s0.json").read_text())
+    assert record["config"]["strategy_params"] == entry["params"]
+    from lifelong.cli.list import _tuned_lines
+
+    (line,) = [line for line in _tuned_lines("ewc") if "digits/class" in line]
+    assert f"strength={entry['params']['strength']} kept from an earlier selection" in line
