@@ -4,14 +4,17 @@ Three commands, each resumable (one small JSON file per finished run, kept in gi
 run of the same fingerprint is already stored):
 
 * ``select``: for one strategy on one or more benchmarks of a family and a setting (several: the
-  value must serve each of the family's streams, scores are averaged), train every value of a grid once per
+  value must serve each of the family's streams), train every value of a grid once per
   selection seed on the training data with 10% of each task held out (``validation_fraction=0.1``,
   ``evaluate_on=validation``: the test set is never used), at the benchmark's default budget; the
-  best mean final validation accuracy wins and is written, with its provenance (benchmark, grid,
+  best mean final validation accuracy (``--rule mean``) or the best worst-case gain over naive
+  fine-tuning across the streams (``--rule worst-gain``: a value one stream likes and another
+  pays for loses) wins and is written, with its provenance (rule, benchmark, grid,
   seeds, budget, command), into ``lifelong/core/tuned_defaults.json`` for the benchmark's family and
   setting. Hyperparameters outside the grid keep the table's values (the runs trained with them)
-  and the entry records the earlier selection they came from. A winner at the edge of a numeric axis widens it by a geometric step beyond that edge
-  (``bench/_grid.py``), at most ``MAX_WIDEN`` times; one still at the edge is reported as such.
+  and the entry records the earlier selection they came from. A winner at the edge of a numeric
+  axis widens it by a geometric step beyond that edge (``bench/_grid.py``), at most
+  ``MAX_WIDEN`` times; one still at the edge is reported as such.
 * ``check``: naive and the given strategies with **their defaults** (what ``lifelong run -s NAME``
   does), on the test set, over seeds; a strategy whose mean final accuracy is below naive's by more
   than one standard error of the difference fails.
@@ -92,14 +95,11 @@ def _base(benchmark: str, setting: str, strategy: str, seed: int, **changes: Any
     )
 
 
-def _validation_score(
-    args: argparse.Namespace, params: dict[str, Any], by_benchmark: dict[str, dict[str, float]]
-) -> float:
-    """Mean final validation score of ``params`` over the benchmarks and seeds (trained once,
-    then read from its result file; see :func:`_score`); each benchmark's own mean goes into
-    ``by_benchmark``."""
+def _validation_score(args: argparse.Namespace, params: dict[str, Any]) -> dict[str, float]:
+    """Each benchmark's mean final validation score of ``params`` over the seeds (trained once,
+    then read from its result file; see :func:`_score`)."""
     key = ",".join(f"{k}={v}" for k, v in params.items())
-    accuracies = []
+    means = {}
     for benchmark in args.benchmark:  # a family's value must serve each of its streams
         folder = RESULTS / "select" / f"{benchmark}-{args.setting}" / args.strategy
         own = []
@@ -114,9 +114,54 @@ def _validation_score(
                 evaluate_on="validation",
             )
             own.append(_score(run_once(config, folder / f"{key}-s{seed}.json")))
-        by_benchmark[benchmark][key] = _shown(statistics.fmean(own))
-        accuracies += own
-    return statistics.fmean(accuracies)
+        means[benchmark] = statistics.fmean(own)
+    return means
+
+
+def _naive_scores(args: argparse.Namespace) -> dict[str, float]:
+    """Naive fine-tuning's mean final validation score per benchmark, on the selection's seeds."""
+    means = {}
+    for benchmark in args.benchmark:
+        folder = RESULTS / "select" / f"{benchmark}-{args.setting}" / "naive"
+        own = [
+            _score(
+                run_once(
+                    _base(
+                        benchmark,
+                        args.setting,
+                        "naive",
+                        seed,
+                        validation_fraction=0.1,
+                        evaluate_on="validation",
+                    ),
+                    folder / f"defaults-s{seed}.json",
+                )
+            )
+            for seed in args.seeds
+        ]
+        means[benchmark] = statistics.fmean(own)
+    return means
+
+
+RULES = {
+    "mean": "the best mean validation score over the benchmarks and seeds",
+    "worst-gain": (
+        "the best worst-case gain over naive fine-tuning: for each benchmark, the mean validation "
+        "score over the seeds minus naive's; the smallest of these is maximised"
+    ),
+}
+
+
+def _rule_score(rule: str, own: dict[str, float], naive: dict[str, float]) -> float:
+    """The number ``select`` maximises (see ``RULES``)."""
+    if rule == "mean":
+        return statistics.fmean(own.values())
+    return min(own[b] - naive[b] for b in own)
+
+
+def _points(gain: float, lm: bool) -> float:
+    """A score difference as shown: accuracy points, or nats for a language-modelling family."""
+    return round(gain, 4) if lm else round(100 * gain, 2)
 
 
 def _score(record: dict[str, Any]) -> float:
@@ -143,7 +188,7 @@ def _integer_fields(strategy: str) -> frozenset[str]:
 
 
 def command_select(args: argparse.Namespace) -> None:
-    from lifelong.core.tuned_defaults import FAMILIES
+    from lifelong.core.tuned_defaults import FAMILIES, LANGUAGE_MODEL_FAMILIES
 
     grid = parse_grid(args.grid)
     names = sorted(grid)
@@ -153,18 +198,26 @@ def command_select(args: argparse.Namespace) -> None:
     families = {FAMILIES[b] for b in args.benchmark}
     if len(families) != 1:
         raise SystemExit(f"the benchmarks {args.benchmark} are not of one family: {families}")
+    lm = families <= LANGUAGE_MODEL_FAMILIES  # scored by minus its loss
+    naive = _naive_scores(args) if args.rule == "worst-gain" else {}
     scores: list[tuple[float, dict[str, Any]]] = []
+    means: dict[str, float] = {}  # values_key -> mean validation score over benchmarks and seeds
     by_benchmark: dict[str, dict[str, float]] = {b: {} for b in args.benchmark}
     widened = dict.fromkeys(names, 0)
     integer_axes = _integer_fields(args.strategy)
     candidates = combos
     while candidates:  # the grid, then one step beyond each edge the winner sits on
         for params in candidates:
-            scores.append((_validation_score(args, params, by_benchmark), params))
-        best_score, best = _best(scores, _class_defaults(args.strategy))
+            own = _validation_score(args, params)
+            key = ",".join(f"{k}={v}" for k, v in params.items())
+            for benchmark, value in own.items():
+                by_benchmark[benchmark][key] = _shown(value)
+            means[key] = statistics.fmean(own.values())
+            scores.append((_rule_score(args.rule, own, naive), params))
+        _, best = _best(scores, _class_defaults(args.strategy))
         candidates, edges = widen(grid, best, widened, args.max_widen, integer_axes=integer_axes)
+    best_key = ",".join(f"{k}={v}" for k, v in best.items())
     family = families.pop()
-    lm = best_score < 0  # a language-modelling family: scored by its loss
     table = json.loads(TABLE.read_text()) if TABLE.is_file() else {}
     entries = table.setdefault(args.strategy, {})
     kept = _kept_values(entries.get(f"{family}/{args.setting}"), grid)
@@ -172,7 +225,8 @@ def command_select(args: argparse.Namespace) -> None:
         "params": {**kept.get("params", {}), **best},
         "inherit": False,
         "reason": (
-            f"best of {len(scores)} on validation"
+            f"best {'worst-case gain over naive' if naive else ''}{' ' if naive else ''}of "
+            f"{len(scores)} on validation"
             + (f"; at the edge of the grid in {', '.join(edges)}" if edges else "")
         ),
         "provenance": {
@@ -188,14 +242,26 @@ def command_select(args: argparse.Namespace) -> None:
                 else "final average accuracy"
             )
             + " on 10% of each task's training data held out",
-            "scores": {",".join(f"{k}={v}" for k, v in p.items()): _shown(s) for s, p in scores},
+            "rule": RULES[args.rule],
+            "scores": {key: _shown(value) for key, value in means.items()},
+            **(
+                {
+                    "naive_scores_by_benchmark": {b: _shown(v) for b, v in naive.items()},
+                    "worst_gain_over_naive": {
+                        ",".join(f"{k}={v}" for k, v in p.items()): _points(g, lm)
+                        for g, p in scores
+                    },
+                }
+                if naive
+                else {}
+            ),
             "command": " ".join(["python bench/defaults.py", *sys.argv[1:]]),
             **({"scores_by_benchmark": by_benchmark} if len(args.benchmark) > 1 else {}),
             **({"kept": kept} if kept else {}),
         },
     }
     _write_table(table)
-    shown = f"{-best_score:.4f} nats" if lm else f"{100 * best_score:.2f}%"
+    shown = f"{-means[best_key]:.4f} nats" if lm else f"{100 * means[best_key]:.2f}%"
     print(f"chosen {best} ({shown} validation){' EDGE' if edges else ''}")
 
 
@@ -814,9 +880,17 @@ def main() -> None:
         "--benchmark",
         nargs="+",
         required=True,
-        help="one or more benchmarks of one family (scores are averaged over them and the seeds)",
+        help="one or more benchmarks of one family (the value must serve each; see --rule)",
     )
     select.add_argument("--setting", required=True)
+    select.add_argument(
+        "--rule",
+        choices=sorted(RULES),
+        default="mean",
+        help="what the winner maximises: "
+        + "; ".join(f"{name}: {text}" for name, text in RULES.items())
+        + " (worst-gain suits a family whose streams pull a value apart)",
+    )
     select.add_argument("--grid", nargs="+", required=True, metavar="NAME=V1,V2")
     select.add_argument("--seeds", nargs="+", type=int, default=[0])
     select.add_argument(

@@ -124,9 +124,9 @@ def _select(tmp_path, monkeypatch, score, grid, max_widen=D.MAX_WIDEN):
     monkeypatch.setattr(D, "TABLE", tmp_path / "tuned.json")
     tried: list[dict] = []
 
-    def fake_score(args, params, by_benchmark):
+    def fake_score(args, params):
         tried.append(dict(params))
-        return score(params)
+        return {"split-digits": score(params)}
 
     monkeypatch.setattr(D, "_validation_score", fake_score)
     args = argparse.Namespace(
@@ -136,6 +136,7 @@ def _select(tmp_path, monkeypatch, score, grid, max_widen=D.MAX_WIDEN):
         grid=grid,
         seeds=[0],
         max_widen=max_widen,
+        rule="mean",
     )
     D.command_select(args)
     entry = json.loads((tmp_path / "tuned.json").read_text())["ewc"]["digits/class"]
@@ -166,7 +167,7 @@ def test_select_widens_no_further_than_asked_and_says_so(tmp_path, monkeypatch):
         tmp_path, monkeypatch, lambda p: p["strength"], ["strength=1,10"], max_widen=0
     )
     assert [t["strength"] for t in tried] == [1.0, 10.0]
-    assert entry["params"] == {"strength": 10.0}
+    assert entry["params"] == {"strength": 10}
     assert entry["reason"] == "best of 2 on validation; at the edge of the grid in strength"
 
 
@@ -219,7 +220,13 @@ def test_a_second_select_keeps_the_values_its_runs_used_and_where_they_came_from
     table_file = tmp_path / "tuned.json"
     table_file.write_text("{}")
     monkeypatch.setattr(D, "TABLE", table_file)  # the harness points the runner's table there too
-    base = {"benchmark": ["split-digits"], "setting": "class", "seeds": [0], "max_widen": 0}
+    base = {
+        "benchmark": ["split-digits"],
+        "setting": "class",
+        "seeds": [0],
+        "max_widen": 0,
+        "rule": "mean",
+    }
     D.command_select(argparse.Namespace(strategy="ewc", grid=["strength=1,10"], **base))
     tuned_defaults._load.cache_clear()
     first = json.loads(table_file.read_text())["ewc"]["digits/class"]
@@ -238,3 +245,51 @@ def test_a_second_select_keeps_the_values_its_runs_used_and_where_they_came_from
 
     (line,) = [line for line in _tuned_lines("ewc") if "digits/class" in line]
     assert f"strength={entry['params']['strength']} kept from an earlier selection" in line
+
+
+def test_worst_gain_rule_picks_the_value_no_stream_pays_for(tmp_path, monkeypatch):
+    """Two streams pull strength apart: the mean rule takes the value that gains most on one and
+    loses 9 points to naive on the other; the worst-gain rule takes the one below naive nowhere
+    by more than a point."""
+    monkeypatch.setattr(D, "TABLE", tmp_path / "tuned.json")
+    split = {1.0: 0.90, 10.0: 0.88, 100.0: 0.80}
+    permuted = {1.0: 0.40, 10.0: 0.50, 100.0: 0.60}
+    monkeypatch.setattr(
+        D,
+        "_validation_score",
+        lambda args, p: {
+            "split-digits": split[p["strength"]],
+            "permuted-digits": permuted[p["strength"]],
+        },
+    )
+    monkeypatch.setattr(
+        D, "_naive_scores", lambda args: {"split-digits": 0.89, "permuted-digits": 0.45}
+    )
+    chosen = {}
+    for rule in ("mean", "worst-gain"):
+        args = argparse.Namespace(
+            strategy="ewc",
+            benchmark=["split-digits", "permuted-digits"],
+            setting="task",
+            grid=["strength=1,10,100"],
+            seeds=[0],
+            max_widen=0,
+            rule=rule,
+        )
+        D.command_select(args)
+        chosen[rule] = json.loads((tmp_path / "tuned.json").read_text())["ewc"]["digits/task"]
+    assert chosen["mean"]["params"] == {"strength": 100}
+    entry = chosen["worst-gain"]
+    assert entry["params"] == {"strength": 10}
+    assert entry["provenance"]["rule"] == D.RULES["worst-gain"]
+    assert entry["provenance"]["worst_gain_over_naive"] == {
+        "strength=1": -5.0,
+        "strength=10": -1.0,
+        "strength=100": -9.0,
+    }
+    assert entry["provenance"]["naive_scores_by_benchmark"] == {
+        "split-digits": 89.0,
+        "permuted-digits": 45.0,
+    }
+    assert entry["provenance"]["scores"]["strength=100"] == 70.0  # the mean, as shown before
+    assert entry["reason"] == "best worst-case gain over naive of 3 on validation"
