@@ -109,28 +109,70 @@ def strategy_source_digest(cls: type) -> str | None:
     """SHA-256 (hex) of the file that defines a plugin strategy (a ``--plugin`` file, an installed
     package's module), or of its class's source where no file holds it (``__main__`` of a script,
     a notebook); None for lifelong's own strategies (versioned by ``revision``) and where no
-    source can be read."""
+    source can be read.
+
+    A plugin that subclasses another user class (a base of its own in another file) depends on
+    that file too: each such base's source digest is folded in, in method-resolution order, so
+    editing the base makes the plugin's earlier runs another configuration. A plugin whose bases
+    are lifelong's (with theirs, e.g. ``torch.nn.Module``) or the standard library's keeps the
+    plain digest of its own file."""
+    if cls.__module__.startswith("lifelong."):
+        return None
+    own = _class_source(cls)
+    if own is None:
+        return None
+    hasher = hashlib.sha256(own)
+    seen = {_source_key(cls)}
+    framework = {c for b in cls.__mro__ if b.__module__.startswith("lifelong.") for c in b.__mro__}
+    for base in cls.__mro__[1:]:
+        key = _source_key(base)
+        if key in seen or base in framework or not _user_code(base):
+            continue
+        seen.add(key)
+        source = _class_source(base)
+        hasher.update(hashlib.sha256(source or base.__qualname__.encode()).digest())
+    if len(seen) == 1:
+        return hashlib.sha256(own).hexdigest()
+    return hasher.hexdigest()
+
+
+def _user_code(cls: type) -> bool:
+    """Whether ``cls`` is neither lifelong's nor the interpreter's (builtins, standard library)."""
+    import sys
+
+    top = cls.__module__.split(".")[0]
+    return top not in ("lifelong", "builtins") and top not in sys.stdlib_module_names
+
+
+def _source_key(cls: type) -> str:
+    """What one source digest covers: the class's module file, or the class in a script."""
+    import sys
+
+    if cls.__module__ in ("__main__", "__mp_main__"):
+        return f"script:{cls.__qualname__}"
+    path = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    return f"file:{path}" if path else f"class:{cls.__module__}.{cls.__qualname__}"
+
+
+def _class_source(cls: type) -> bytes | None:
+    """The bytes of the file defining ``cls``, or its class source where no file holds it (a
+    script's ``__main__``, which a spawned worker sees as ``__mp_main__``)."""
     import inspect
     import sys
 
-    if cls.__module__.startswith("lifelong."):
-        return None
     module = sys.modules.get(cls.__module__)
-    source: bytes | None = None
-    script = cls.__module__ in ("__main__", "__mp_main__")  # a spawned worker's copy of a script
+    script = cls.__module__ in ("__main__", "__mp_main__")
     path = None if script else getattr(module, "__file__", None)
     if path is not None:
         try:
             with open(path, "rb") as file:
-                source = file.read()
+                return file.read()
         except OSError:
-            source = None
-    if source is None:
-        try:
-            source = inspect.getsource(cls).encode()
-        except (OSError, TypeError):
-            return None
-    return hashlib.sha256(source).hexdigest()
+            pass
+    try:
+        return inspect.getsource(cls).encode()
+    except (OSError, TypeError):
+        return None
 
 
 def resolved_hyperparameters(config: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -293,3 +293,40 @@ def test_a_strategy_in_a_script_is_identified_by_its_class_source_in_every_proce
     assert digests == {class_source}
     whole_file = hashlib.sha256(Path(this_file.__file__).read_bytes()).hexdigest()
     assert class_source != whole_file
+
+
+def test_a_plugin_subclassing_a_users_base_in_another_file_depends_on_that_file(
+    tmp_path, monkeypatch
+):
+    """Editing the user's base class (another file) changes the plugin's digest; a base of the
+    standard library's does not enter it."""
+    import abc
+    import importlib
+
+    from lifelong.core.identity import strategy_source_digest
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    tag = uuid.uuid4().hex[:8]
+    base, child = tmp_path / f"base_{tag}.py", tmp_path / f"child_{tag}.py"
+    base.write_text("import abc\n\nclass Base(abc.ABC):\n    scale = 1.0\n")
+    child.write_text(f"from base_{tag} import Base\n\nclass Child(Base):\n    pass\n")
+
+    def digest() -> str | None:
+        for name in (f"child_{tag}", f"base_{tag}"):
+            sys.modules.pop(name, None)
+        importlib.invalidate_caches()
+        return strategy_source_digest(importlib.import_module(f"child_{tag}").Child)
+
+    try:
+        first = digest()
+        assert first != hashlib.sha256(child.read_bytes()).hexdigest()  # the base is part of it
+        assert digest() == first  # stable across imports
+        base.write_text("import abc\n\nclass Base(abc.ABC):\n    scale = 2.0\n")
+        assert digest() not in (first, None)
+        assert strategy_source_digest(importlib.import_module(f"base_{tag}").Base) == (
+            hashlib.sha256(base.read_bytes()).hexdigest()  # abc.ABC is not folded in
+        )
+        assert abc.ABC in importlib.import_module(f"base_{tag}").Base.__mro__
+    finally:
+        for name in (f"child_{tag}", f"base_{tag}"):
+            sys.modules.pop(name, None)
