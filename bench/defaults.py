@@ -554,17 +554,6 @@ CAUSES: dict[tuple[str, str, str], str] = {
         "94% against 95 / 97 / 95% on seeds 0-2); on the family's other domain streams it is at "
         "or above naive (rotated-mnist -0.2, permuted-mnist +7.4 points)"
     ),
-    ("split-digits", "domain", "tf-mas"): (
-        "one value serves the digits domain family: strength 1 / threshold 1 won on validation "
-        "over split- and permuted-digits together, driven by permuted-digits (61.6% against "
-        "56.8% or less for the other eleven), where it ends 16.7 points above naive on test "
-        "(60.45 ± 3.46 against 43.77 ± 6.30). On split-digits it forgets slightly more "
-        "than naive (22.8 against 20.9 points) and learns the last task less (97.5 against "
-        "98.7%); neither part is "
-        "broken: at strength 0.01 (`lifelong run -b split-digits --setting domain -s tf-mas "
-        "--set strength=0.01 --seed S`, S = 0-2) TF-MAS ends at 83.53 ± 0.19 and with "
-        "hard_buffer_size=1 at 84.09 ± 0.65, both above naive"
-    ),
     ("permuted-digits", "class", "tf-mas"): (
         "class-incremental without a memory that lasts: TF-MAS's family value (selected on "
         "split-digits, where all ten grid values score 19.2-20.0% on validation) is a hard "
