@@ -547,13 +547,6 @@ CAUSES: dict[tuple[str, str, str], str] = {
         "and the low-rank adapter learns that last task worse than full fine-tuning (95-96% "
         "against 98%)"
     ),
-    ("split-fashion-mnist", "domain", "pseudo-rehearsal"): (
-        "its rehearsal on random inputs (Robins 1995) keeps none of the real images' function: "
-        "it learns each task as naive does (98.9% just after training for both), both end with "
-        "tasks 0-1 at chance (50%), and the 0.9-point gap is task 3 kept slightly less (89 / 95 / "
-        "94% against 95 / 97 / 95% on seeds 0-2); on the family's other domain streams it is at "
-        "or above naive (rotated-mnist -0.2, permuted-mnist +7.4 points)"
-    ),
     ("permuted-digits", "class", "tf-mas"): (
         "class-incremental without a memory that lasts: TF-MAS's family value (selected on "
         "split-digits, where all ten grid values score 19.2-20.0% on validation) is a hard "
