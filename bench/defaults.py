@@ -525,8 +525,11 @@ CAUSES: dict[tuple[str, str, str], str] = {
         "on validation (seed 0) raising the strength 0.01 / 0.1 / 1 cuts rotated-mnist's "
         "forgetting 40.0 / 33.2 / 12.0 points but leaves permuted-mnist's at 51.3 / 46.7 / 57.1. "
         "On test LwF learns each task as well as naive (96.9% against 96.5% just after "
-        "training) and forgets more (54.2 against 49.0 points); the family's value 0.1 is the "
-        "best of 0.01 / 0.1 / 1 over both streams together"
+        "training) and forgets more (54.2 against 49.0 points). The family's value 0.1 is the "
+        "best of 0.01 / 0.1 / 1 over both streams together, and again with `--rule worst-gain` "
+        "on three seeds: on validation it is level with naive on permuted-mnist (51.9 against "
+        "51.5%; 0.01 gives 51.5, 1 gives 45.1) and 4.9 points above on rotated-mnist, so the "
+        "4.3-point loss on test is within what the validation split could not see"
     ),
     ("permuted-fashion-mnist", "domain", "lwf"): (
         "as on permuted-mnist (same family value, 0.1): the current task's permuted images "
