@@ -218,6 +218,10 @@ def command_select(args: argparse.Namespace) -> None:
         candidates, edges = widen(grid, best, widened, args.max_widen, integer_axes=integer_axes)
     best_key = ",".join(f"{k}={v}" for k, v in best.items())
     family = families.pop()
+
+    def edge_label(axis: str) -> str:  # an integer axis at 1 cannot widen below it
+        return f"{axis} (1, its floor)" if axis in integer_axes and best[axis] == 1 else axis
+
     table = json.loads(TABLE.read_text()) if TABLE.is_file() else {}
     entries = table.setdefault(args.strategy, {})
     kept = _kept_values(entries.get(f"{family}/{args.setting}"), grid)
@@ -227,7 +231,7 @@ def command_select(args: argparse.Namespace) -> None:
         "reason": (
             f"best {'worst-case gain over naive' if naive else ''}{' ' if naive else ''}of "
             f"{len(scores)} on validation"
-            + (f"; at the edge of the grid in {', '.join(edges)}" if edges else "")
+            + (f"; at the edge of the grid in {', '.join(map(edge_label, edges))}" if edges else "")
         ),
         "provenance": {
             "code_revision": _revision(args.strategy),

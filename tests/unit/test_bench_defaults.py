@@ -293,3 +293,27 @@ def test_worst_gain_rule_picks_the_value_no_stream_pays_for(tmp_path, monkeypatc
     }
     assert entry["provenance"]["scores"]["strength=100"] == 70.0  # the mean, as shown before
     assert entry["reason"] == "best worst-case gain over naive of 3 on validation"
+
+
+def test_an_integer_axis_at_one_is_reported_as_its_floor(tmp_path, monkeypatch):
+    """A buffer of one cannot widen to a smaller size: the reason says the edge is its floor."""
+    monkeypatch.setattr(D, "TABLE", tmp_path / "tuned.json")
+    monkeypatch.setattr(
+        D, "_validation_score", lambda args, p: {"split-digits": -p["hard_buffer_size"]}
+    )
+    args = argparse.Namespace(
+        strategy="tf-mas",
+        benchmark=["split-digits"],
+        setting="task",
+        grid=["hard_buffer_size=1,5,30"],
+        seeds=[0],
+        max_widen=3,
+        rule="mean",
+    )
+    D.command_select(args)
+    entry = json.loads((tmp_path / "tuned.json").read_text())["tf-mas"]["digits/task"]
+    assert entry["params"] == {"hard_buffer_size": 1}
+    assert (
+        entry["reason"]
+        == "best of 3 on validation; at the edge of the grid in hard_buffer_size (1, its floor)"
+    )
