@@ -7,9 +7,10 @@ run of the same fingerprint is already stored):
   value must serve each of the family's streams), train every value of a grid once per
   selection seed on the training data with 10% of each task held out (``validation_fraction=0.1``,
   ``evaluate_on=validation``: the test set is never used), at the benchmark's default budget; the
-  best mean final validation accuracy (``--rule mean``) or the best worst-case gain over naive
+  best mean final validation accuracy (``--rule mean``), the best worst-case gain over naive
   fine-tuning across the streams (``--rule worst-gain``: a value one stream likes and another
-  pays for loses) wins and is written, with its provenance (rule, benchmark, grid,
+  pays for loses), or the best mean among the values at or above naive on every stream
+  (``--rule safe-mean``, which falls back to the worst-case gain when no value is) wins and is written, with its provenance (rule, benchmark, grid,
   seeds, budget, command), into ``lifelong/core/tuned_defaults.json`` for the benchmark's family and
   setting. Hyperparameters outside the grid keep the table's values (the runs trained with them)
   and the entry records the earlier selection they came from. A winner at the edge of a numeric
@@ -149,14 +150,24 @@ RULES = {
         "the best worst-case gain over naive fine-tuning: for each benchmark, the mean validation "
         "score over the seeds minus naive's; the smallest of these is maximised"
     ),
+    "safe-mean": (
+        "the best mean validation score among the values at or above naive fine-tuning on every "
+        "benchmark (worst-case gain >= 0); when no value is, the best worst-case gain"
+    ),
 }
+NEEDS_NAIVE = frozenset({"worst-gain", "safe-mean"})
 
 
-def _rule_score(rule: str, own: dict[str, float], naive: dict[str, float]) -> float:
-    """The number ``select`` maximises (see ``RULES``)."""
+def _rule_score(rule: str, own: dict[str, float], naive: dict[str, float]) -> tuple[float, float]:
+    """What ``select`` maximises (see ``RULES``), compared as a pair: a value at or above naive
+    everywhere ranks first under ``safe-mean``, then by the second number."""
+    mean = statistics.fmean(own.values())
     if rule == "mean":
-        return statistics.fmean(own.values())
-    return min(own[b] - naive[b] for b in own)
+        return 0.0, mean
+    worst = min(own[b] - naive[b] for b in own)
+    if rule == "worst-gain":
+        return 0.0, worst
+    return (1.0, mean) if worst >= 0 else (0.0, worst)
 
 
 def _points(gain: float, lm: bool) -> float:
@@ -199,8 +210,9 @@ def command_select(args: argparse.Namespace) -> None:
     if len(families) != 1:
         raise SystemExit(f"the benchmarks {args.benchmark} are not of one family: {families}")
     lm = families <= LANGUAGE_MODEL_FAMILIES  # scored by minus its loss
-    naive = _naive_scores(args) if args.rule == "worst-gain" else {}
-    scores: list[tuple[float, dict[str, Any]]] = []
+    naive = _naive_scores(args) if args.rule in NEEDS_NAIVE else {}
+    scores: list[tuple[tuple[float, float], dict[str, Any]]] = []
+    worst: dict[str, float] = {}  # values_key -> smallest gain over naive across the benchmarks
     means: dict[str, float] = {}  # values_key -> mean validation score over benchmarks and seeds
     by_benchmark: dict[str, dict[str, float]] = {b: {} for b in args.benchmark}
     widened = dict.fromkeys(names, 0)
@@ -213,8 +225,10 @@ def command_select(args: argparse.Namespace) -> None:
             for benchmark, value in own.items():
                 by_benchmark[benchmark][key] = _shown(value)
             means[key] = statistics.fmean(own.values())
+            if naive:
+                worst[key] = min(own[b] - naive[b] for b in own)
             scores.append((_rule_score(args.rule, own, naive), params))
-        _, best = _best(scores, _class_defaults(args.strategy))
+        top, best = _best(scores, _class_defaults(args.strategy))
         candidates, edges = widen(grid, best, widened, args.max_widen, integer_axes=integer_axes)
     best_key = ",".join(f"{k}={v}" for k, v in best.items())
     family = families.pop()
@@ -229,8 +243,8 @@ def command_select(args: argparse.Namespace) -> None:
         "params": {**kept.get("params", {}), **best},
         "inherit": False,
         "reason": (
-            f"best {'worst-case gain over naive' if naive else ''}{' ' if naive else ''}of "
-            f"{len(scores)} on validation"
+            _ranked_by(args.rule, safe=top[0] > 0)
+            + f" of {len(scores)} on validation"
             + (f"; at the edge of the grid in {', '.join(map(edge_label, edges))}" if edges else "")
         ),
         "provenance": {
@@ -251,10 +265,7 @@ def command_select(args: argparse.Namespace) -> None:
             **(
                 {
                     "naive_scores_by_benchmark": {b: _shown(v) for b, v in naive.items()},
-                    "worst_gain_over_naive": {
-                        ",".join(f"{k}={v}" for k, v in p.items()): _points(g, lm)
-                        for g, p in scores
-                    },
+                    "worst_gain_over_naive": {k: _points(g, lm) for k, g in worst.items()},
                 }
                 if naive
                 else {}
@@ -283,9 +294,19 @@ def _kept_values(previous: dict[str, Any] | None, grid: dict[str, list[Any]]) ->
     return {"params": params, "selected_by": previous.get("provenance", {})}
 
 
+def _ranked_by(rule: str, *, safe: bool) -> str:
+    """How the winner was ranked, as the entry's reason says it."""
+    if rule == "mean":
+        return "best"
+    if rule == "worst-gain" or not safe:
+        none = "no value at or above naive on every benchmark: " if rule == "safe-mean" else ""
+        return f"{none}best worst-case gain over naive"
+    return "best mean among the values at or above naive on every benchmark"
+
+
 def _best(
-    scores: list[tuple[float, dict[str, Any]]], defaults: dict[str, Any]
-) -> tuple[float, dict[str, Any]]:
+    scores: list[tuple[tuple[float, float], dict[str, Any]]], defaults: dict[str, Any]
+) -> tuple[tuple[float, float], dict[str, Any]]:
     """The best-scoring values; among equal scores the strategy's class defaults (a grid that
     cannot tell its values apart gives no reason to move), else the first tried."""
     top = max(score for score, _ in scores)
@@ -876,7 +897,7 @@ def main() -> None:
         default="mean",
         help="what the winner maximises: "
         + "; ".join(f"{name}: {text}" for name, text in RULES.items())
-        + " (worst-gain suits a family whose streams pull a value apart)",
+        + " (worst-gain and safe-mean suit a family whose streams pull a value apart)",
     )
     select.add_argument("--grid", nargs="+", required=True, metavar="NAME=V1,V2")
     select.add_argument("--seeds", nargs="+", type=int, default=[0])

@@ -317,3 +317,49 @@ def test_an_integer_axis_at_one_is_reported_as_its_floor(tmp_path, monkeypatch):
         entry["reason"]
         == "best of 3 on validation; at the edge of the grid in hard_buffer_size (1, its floor)"
     )
+
+
+def test_safe_mean_takes_the_best_mean_among_values_below_naive_nowhere(tmp_path, monkeypatch):
+    """worst-gain ranks by the smallest gain alone, so a noise-level edge on one stream can
+    outweigh 11 points on another; safe-mean takes the best mean among the values at or above
+    naive everywhere, and falls back to the worst-case gain when there is none."""
+    monkeypatch.setattr(D, "TABLE", tmp_path / "tuned.json")
+    split = {1000.0: 0.9847, 10000.0: 0.9870, 100000.0: 0.9851}
+    permuted = {1000.0: 0.7294, 10000.0: 0.6143, 100000.0: 0.5454}
+    naive = {"split-digits": 0.9574, "permuted-digits": 0.5586}
+    monkeypatch.setattr(
+        D,
+        "_validation_score",
+        lambda args, p: {
+            "split-digits": split[p["strength"]],
+            "permuted-digits": permuted[p["strength"]],
+        },
+    )
+    monkeypatch.setattr(D, "_naive_scores", lambda args: dict(naive))
+
+    def select(rule: str) -> dict:
+        args = argparse.Namespace(
+            strategy="ewc",
+            benchmark=["split-digits", "permuted-digits"],
+            setting="task",
+            grid=["strength=1000.0,10000.0,100000.0"],
+            seeds=[0],
+            max_widen=0,
+            rule=rule,
+        )
+        D.command_select(args)
+        return json.loads((tmp_path / "tuned.json").read_text())["ewc"]["digits/task"]
+
+    assert select("worst-gain")["params"] == {"strength": 10000.0}
+    entry = select("safe-mean")
+    assert entry["params"] == {"strength": 1000.0}
+    assert entry["provenance"]["rule"] == D.RULES["safe-mean"]
+    assert entry["reason"].startswith(  # 1000 is the grid's edge: max_widen=0 says so
+        "best mean among the values at or above naive on every benchmark of 3 on validation"
+    )
+    naive["permuted-digits"] = 0.80  # no value reaches naive on permuted-digits
+    entry = select("safe-mean")
+    assert entry["params"] == {"strength": 1000.0}  # the smallest loss: -7.06 points
+    assert entry["reason"].startswith(
+        "no value at or above naive on every benchmark: best worst-case gain over naive of 3"
+    )
