@@ -247,13 +247,10 @@ def test_a_second_select_keeps_the_values_its_runs_used_and_where_they_came_from
     assert f"strength={entry['params']['strength']} kept from an earlier selection" in line
 
 
-def test_worst_gain_rule_picks_the_value_no_stream_pays_for(tmp_path, monkeypatch):
-    """Two streams pull strength apart: the mean rule takes the value that gains most on one and
-    loses 9 points to naive on the other; the worst-gain rule takes the one below naive nowhere
-    by more than a point."""
+def _two_streams(tmp_path, monkeypatch, split, permuted, naive):
+    """``select`` of EWC's strength over split- and permuted-digits with made-up validation
+    scores (no training); returns a function of the rule and grid giving the written entry."""
     monkeypatch.setattr(D, "TABLE", tmp_path / "tuned.json")
-    split = {1.0: 0.90, 10.0: 0.88, 100.0: 0.80}
-    permuted = {1.0: 0.40, 10.0: 0.50, 100.0: 0.60}
     monkeypatch.setattr(
         D,
         "_validation_score",
@@ -262,22 +259,33 @@ def test_worst_gain_rule_picks_the_value_no_stream_pays_for(tmp_path, monkeypatc
             "permuted-digits": permuted[p["strength"]],
         },
     )
-    monkeypatch.setattr(
-        D, "_naive_scores", lambda args: {"split-digits": 0.89, "permuted-digits": 0.45}
-    )
-    chosen = {}
-    for rule in ("mean", "worst-gain"):
+    monkeypatch.setattr(D, "_naive_scores", lambda args: dict(naive))
+
+    def select(rule: str, grid: str) -> dict:
         args = argparse.Namespace(
             strategy="ewc",
             benchmark=["split-digits", "permuted-digits"],
             setting="task",
-            grid=["strength=1,10,100"],
+            grid=[f"strength={grid}"],
             seeds=[0],
             max_widen=0,
             rule=rule,
         )
         D.command_select(args)
-        chosen[rule] = json.loads((tmp_path / "tuned.json").read_text())["ewc"]["digits/task"]
+        return json.loads((tmp_path / "tuned.json").read_text())["ewc"]["digits/task"]
+
+    return select
+
+
+def test_worst_gain_rule_picks_the_value_no_stream_pays_for(tmp_path, monkeypatch):
+    """Two streams pull strength apart: the mean rule takes the value that gains most on one and
+    loses 9 points to naive on the other; the worst-gain rule takes the one below naive nowhere
+    by more than a point."""
+    split = {1.0: 0.90, 10.0: 0.88, 100.0: 0.80}
+    permuted = {1.0: 0.40, 10.0: 0.50, 100.0: 0.60}
+    naive = {"split-digits": 0.89, "permuted-digits": 0.45}
+    select = _two_streams(tmp_path, monkeypatch, split, permuted, naive)
+    chosen = {rule: select(rule, "1,10,100") for rule in ("mean", "worst-gain")}
     assert chosen["mean"]["params"] == {"strength": 100}
     entry = chosen["worst-gain"]
     assert entry["params"] == {"strength": 10}
@@ -323,42 +331,20 @@ def test_safe_mean_takes_the_best_mean_among_values_below_naive_nowhere(tmp_path
     """worst-gain ranks by the smallest gain alone, so a noise-level edge on one stream can
     outweigh 11 points on another; safe-mean takes the best mean among the values at or above
     naive everywhere, and falls back to the worst-case gain when there is none."""
-    monkeypatch.setattr(D, "TABLE", tmp_path / "tuned.json")
     split = {1000.0: 0.9847, 10000.0: 0.9870, 100000.0: 0.9851}
     permuted = {1000.0: 0.7294, 10000.0: 0.6143, 100000.0: 0.5454}
     naive = {"split-digits": 0.9574, "permuted-digits": 0.5586}
-    monkeypatch.setattr(
-        D,
-        "_validation_score",
-        lambda args, p: {
-            "split-digits": split[p["strength"]],
-            "permuted-digits": permuted[p["strength"]],
-        },
-    )
-    monkeypatch.setattr(D, "_naive_scores", lambda args: dict(naive))
-
-    def select(rule: str) -> dict:
-        args = argparse.Namespace(
-            strategy="ewc",
-            benchmark=["split-digits", "permuted-digits"],
-            setting="task",
-            grid=["strength=1000.0,10000.0,100000.0"],
-            seeds=[0],
-            max_widen=0,
-            rule=rule,
-        )
-        D.command_select(args)
-        return json.loads((tmp_path / "tuned.json").read_text())["ewc"]["digits/task"]
-
-    assert select("worst-gain")["params"] == {"strength": 10000.0}
-    entry = select("safe-mean")
+    select = _two_streams(tmp_path, monkeypatch, split, permuted, naive)
+    grid = "1000.0,10000.0,100000.0"
+    assert select("worst-gain", grid)["params"] == {"strength": 10000.0}
+    entry = select("safe-mean", grid)
     assert entry["params"] == {"strength": 1000.0}
     assert entry["provenance"]["rule"] == D.RULES["safe-mean"]
     assert entry["reason"].startswith(  # 1000 is the grid's edge: max_widen=0 says so
         "best mean among the values at or above naive on every benchmark of 3 on validation"
     )
     naive["permuted-digits"] = 0.80  # no value reaches naive on permuted-digits
-    entry = select("safe-mean")
+    entry = select("safe-mean", grid)
     assert entry["params"] == {"strength": 1000.0}  # the smallest loss: -7.06 points
     assert entry["reason"].startswith(
         "no value at or above naive on every benchmark: best worst-case gain over naive of 3"
