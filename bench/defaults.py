@@ -10,9 +10,9 @@ run of the same fingerprint is already stored):
   best mean final validation accuracy (``--rule mean``), the best worst-case gain over naive
   fine-tuning across the streams (``--rule worst-gain``: a value one stream likes and another
   pays for loses), or the best mean among the values at or above naive on every stream
-  (``--rule safe-mean``, which falls back to the worst-case gain when no value is) wins and is written, with its provenance (rule, benchmark, grid,
-  seeds, budget, command), into ``lifelong/core/tuned_defaults.json`` for the benchmark's family and
-  setting. Hyperparameters outside the grid keep the table's values (the runs trained with them)
+  (``--rule safe-mean``, which falls back to the worst-case gain when no value is) wins and is
+  written, with its provenance (rule, benchmark, grid, seeds, budget, command), into
+  ``lifelong/core/tuned_defaults.json`` for the benchmark's family and setting. Hyperparameters outside the grid keep the table's values (the runs trained with them)
   and the entry records the earlier selection they came from. A winner at the edge of a numeric
   axis widens it by a geometric step beyond that edge (``bench/_grid.py``), at most
   ``MAX_WIDEN`` times; one still at the edge is reported as such.
@@ -96,52 +96,44 @@ def _base(benchmark: str, setting: str, strategy: str, seed: int, **changes: Any
     )
 
 
-def _validation_score(args: argparse.Namespace, params: dict[str, Any]) -> dict[str, float]:
-    """Each benchmark's mean final validation score of ``params`` over the seeds (trained once,
-    then read from its result file; see :func:`_score`)."""
-    key = ",".join(f"{k}={v}" for k, v in params.items())
+def _values_key(params: dict[str, Any]) -> str:
+    """``name=value,...``: how a grid point names its result files and scores."""
+    return ",".join(f"{k}={v}" for k, v in params.items())
+
+
+def _stream_means(
+    args: argparse.Namespace, strategy: str, params: dict[str, Any], stem: str
+) -> dict[str, float]:
+    """Each benchmark's mean final validation score of ``strategy`` with ``params`` over the
+    seeds (trained once into ``select/<stream>/<strategy>/<stem>-s<seed>.json``, then read from
+    it; see :func:`_score`)."""
     means = {}
     for benchmark in args.benchmark:  # a family's value must serve each of its streams
-        folder = RESULTS / "select" / f"{benchmark}-{args.setting}" / args.strategy
+        folder = RESULTS / "select" / f"{benchmark}-{args.setting}" / strategy
         own = []
         for seed in args.seeds:
             config = _base(
                 benchmark,
                 args.setting,
-                args.strategy,
+                strategy,
                 seed,
                 strategy_params=params,
                 validation_fraction=0.1,
                 evaluate_on="validation",
             )
-            own.append(_score(run_once(config, folder / f"{key}-s{seed}.json")))
+            own.append(_score(run_once(config, folder / f"{stem}-s{seed}.json")))
         means[benchmark] = statistics.fmean(own)
     return means
+
+
+def _validation_score(args: argparse.Namespace, params: dict[str, Any]) -> dict[str, float]:
+    """The selected strategy's per-benchmark validation means with ``params``."""
+    return _stream_means(args, args.strategy, params, _values_key(params))
 
 
 def _naive_scores(args: argparse.Namespace) -> dict[str, float]:
-    """Naive fine-tuning's mean final validation score per benchmark, on the selection's seeds."""
-    means = {}
-    for benchmark in args.benchmark:
-        folder = RESULTS / "select" / f"{benchmark}-{args.setting}" / "naive"
-        own = [
-            _score(
-                run_once(
-                    _base(
-                        benchmark,
-                        args.setting,
-                        "naive",
-                        seed,
-                        validation_fraction=0.1,
-                        evaluate_on="validation",
-                    ),
-                    folder / f"defaults-s{seed}.json",
-                )
-            )
-            for seed in args.seeds
-        ]
-        means[benchmark] = statistics.fmean(own)
-    return means
+    """Naive fine-tuning's per-benchmark validation means, on the selection's seeds."""
+    return _stream_means(args, "naive", {}, "defaults")
 
 
 RULES = {
@@ -158,13 +150,12 @@ RULES = {
 NEEDS_NAIVE = frozenset({"worst-gain", "safe-mean"})
 
 
-def _rule_score(rule: str, own: dict[str, float], naive: dict[str, float]) -> tuple[float, float]:
-    """What ``select`` maximises (see ``RULES``), compared as a pair: a value at or above naive
-    everywhere ranks first under ``safe-mean``, then by the second number."""
-    mean = statistics.fmean(own.values())
-    if rule == "mean":
+def _rule_score(rule: str, mean: float, worst: float | None) -> tuple[float, float]:
+    """What ``select`` maximises (see ``RULES``) from a value's mean score and its smallest gain
+    over naive, compared as a pair: a value at or above naive everywhere ranks first under
+    ``safe-mean``, then by the second number."""
+    if rule == "mean" or worst is None:
         return 0.0, mean
-    worst = min(own[b] - naive[b] for b in own)
     if rule == "worst-gain":
         return 0.0, worst
     return (1.0, mean) if worst >= 0 else (0.0, worst)
@@ -221,16 +212,16 @@ def command_select(args: argparse.Namespace) -> None:
     while candidates:  # the grid, then one step beyond each edge the winner sits on
         for params in candidates:
             own = _validation_score(args, params)
-            key = ",".join(f"{k}={v}" for k, v in params.items())
+            key = _values_key(params)
             for benchmark, value in own.items():
                 by_benchmark[benchmark][key] = _shown(value)
             means[key] = statistics.fmean(own.values())
             if naive:
                 worst[key] = min(own[b] - naive[b] for b in own)
-            scores.append((_rule_score(args.rule, own, naive), params))
+            scores.append((_rule_score(args.rule, means[key], worst.get(key)), params))
         top, best = _best(scores, _class_defaults(args.strategy))
         candidates, edges = widen(grid, best, widened, args.max_widen, integer_axes=integer_axes)
-    best_key = ",".join(f"{k}={v}" for k, v in best.items())
+    best_key = _values_key(best)
     family = families.pop()
 
     def edge_label(axis: str) -> str:  # an integer axis at 1 cannot widen below it
