@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -111,11 +112,14 @@ def strategy_source_digest(cls: type) -> str | None:
     a notebook); None for lifelong's own strategies (versioned by ``revision``) and where no
     source can be read.
 
-    A plugin that subclasses another user class (a base of its own in another file) depends on
-    that file too: each such base's source digest is folded in, in method-resolution order, so
-    editing the base makes the plugin's earlier runs another configuration. A plugin whose bases
-    are lifelong's (with theirs, e.g. ``torch.nn.Module``) or the standard library's keeps the
-    plain digest of its own file."""
+    A plugin also depends on the user's other files it uses: the file of each base class of its
+    own (folded in, in method-resolution order), then every user module reachable from the
+    plugin's module through its globals (``import helpers``, ``from helpers import scale``, and
+    what those modules import in turn; folded in by module name). Editing any of them makes the
+    plugin's earlier runs another configuration. lifelong's modules, the standard library and
+    installed third-party packages (``torch``, ``numpy``) are not user files; a plugin using
+    only those keeps the plain digest of its own file. Imports made inside functions, and the
+    helpers of a class in a script, are not seen."""
     if cls.__module__.startswith("lifelong."):
         return None
     own = _class_source(cls)
@@ -131,6 +135,16 @@ def strategy_source_digest(cls: type) -> str | None:
         seen.add(key)
         source = _class_source(base)
         hasher.update(hashlib.sha256(source or base.__qualname__.encode()).digest())
+    bases = [b for b in cls.__mro__ if b not in framework and _user_code(b)]
+    for path in _helper_files(bases):
+        if f"file:{path}" in seen:
+            continue
+        seen.add(f"file:{path}")
+        try:
+            with open(path, "rb") as file:
+                hasher.update(hashlib.sha256(file.read()).digest())
+        except OSError:
+            hasher.update(hashlib.sha256(path.encode()).digest())
     if len(seen) == 1:
         return hashlib.sha256(own).hexdigest()
     return hasher.hexdigest()
@@ -142,6 +156,66 @@ def _user_code(cls: type) -> bool:
 
     top = cls.__module__.split(".")[0]
     return top not in ("lifelong", "builtins") and top not in sys.stdlib_module_names
+
+
+def _helper_files(classes: list[type]) -> list[str]:
+    """Files of the user modules reachable through module globals from the modules defining
+    ``classes`` (a script's ``__main__`` is not walked), sorted by module name."""
+    import sys
+    import types
+
+    start = [
+        sys.modules[c.__module__]
+        for c in classes
+        if c.__module__ in sys.modules and c.__module__ not in ("__main__", "__mp_main__")
+    ]
+    packages = {m.__name__.split(".")[0] for m in start}
+    found: dict[str, str] = {}
+    queue = list(start)
+    visited = {m.__name__ for m in start}
+    while queue:
+        module = queue.pop()
+        for value in list(vars(module).values()):
+            used: types.ModuleType | None
+            if isinstance(value, types.ModuleType):
+                used = value
+            elif isinstance(value, (type, types.FunctionType)):
+                used = sys.modules.get(getattr(value, "__module__", None) or "")
+            else:
+                continue
+            if used is None or used.__name__ in visited:
+                continue
+            visited.add(used.__name__)
+            path = _user_module_file(used, packages)
+            if path is not None:
+                found[used.__name__] = path
+                queue.append(used)
+    return [found[name] for name in sorted(found)]
+
+
+def _user_module_file(module: Any, packages: set[str]) -> str | None:
+    """The ``.py`` file of a user's module: not lifelong's, the interpreter's or an installed
+    third-party package's (a module of the plugin's own package counts even when installed)."""
+    import site
+    import sys
+    import sysconfig
+
+    name = module.__name__
+    top = name.split(".")[0]
+    path = getattr(module, "__file__", None)
+    if not path or not str(path).endswith(".py") or name in ("__main__", "__mp_main__"):
+        return None
+    if top in ("lifelong", "builtins") or top in sys.stdlib_module_names:
+        return None
+    if top in packages:
+        return str(path)
+    installed = {sysconfig.get_paths()[k] for k in ("purelib", "platlib", "stdlib")}
+    installed |= set(getattr(site, "getsitepackages", list)())
+    installed.add(getattr(site, "getusersitepackages", str)())
+    real = os.path.realpath(path)
+    if any(real.startswith(os.path.realpath(d) + os.sep) for d in installed if d):
+        return None
+    return str(path)
 
 
 def _source_key(cls: type) -> str:

@@ -330,3 +330,42 @@ def test_a_plugin_subclassing_a_users_base_in_another_file_depends_on_that_file(
     finally:
         for name in (f"child_{tag}", f"base_{tag}"):
             sys.modules.pop(name, None)
+
+
+def test_a_plugin_depends_on_the_users_helper_modules_it_imports(tmp_path, monkeypatch):
+    """Editing a helper module the plugin imports, or a module that helper imports in turn,
+    changes the plugin's digest; torch, numpy, lifelong and the standard library do not enter it,
+    so a plugin importing only those keeps the plain digest of its file."""
+    import importlib
+
+    from lifelong.core.identity import strategy_source_digest
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    tag = uuid.uuid4().hex[:8]
+    names = (f"plug_{tag}", f"helper_{tag}", f"deep_{tag}", f"alone_{tag}")
+    plug, helper, deep, alone = (tmp_path / f"{name}.py" for name in names)
+    imports = "import json\n\nimport numpy\nimport torch\n\nimport lifelong\n"
+    plug.write_text(f"{imports}from helper_{tag} import scale\n\nclass Plug:\n    pass\n")
+    helper.write_text(f"import deep_{tag}\n\ndef scale():\n    return 2 * deep_{tag}.unit()\n")
+    deep.write_text("def unit():\n    return 1.0\n")
+    alone.write_text(f"{imports}\nclass Alone:\n    pass\n")
+
+    def digest(module: str, cls: str) -> str | None:
+        for name in names:
+            sys.modules.pop(name, None)
+        importlib.invalidate_caches()
+        return strategy_source_digest(getattr(importlib.import_module(module), cls))
+
+    try:
+        first = digest(names[0], "Plug")
+        assert first not in (hashlib.sha256(plug.read_bytes()).hexdigest(), None)
+        assert digest(names[0], "Plug") == first  # stable across imports
+        helper.write_text(helper.read_text().replace("2 *", "3 *"))
+        second = digest(names[0], "Plug")
+        assert second not in (first, None)
+        deep.write_text("def unit():\n    return 0.5\n")  # imported by the helper, not the plugin
+        assert digest(names[0], "Plug") not in (first, second, None)
+        assert digest(names[3], "Alone") == hashlib.sha256(alone.read_bytes()).hexdigest()
+    finally:
+        for name in names:
+            sys.modules.pop(name, None)
