@@ -140,11 +140,7 @@ def strategy_source_digest(cls: type) -> str | None:
         if f"file:{path}" in seen:
             continue
         seen.add(f"file:{path}")
-        try:
-            with open(path, "rb") as file:
-                hasher.update(hashlib.sha256(file.read()).digest())
-        except OSError:
-            hasher.update(hashlib.sha256(path.encode()).digest())
+        hasher.update(hashlib.sha256(_read_file(path) or path.encode()).digest())
     if len(seen) == 1:
         return hashlib.sha256(own).hexdigest()
     return hasher.hexdigest()
@@ -170,6 +166,7 @@ def _helper_files(classes: list[type]) -> list[str]:
         if c.__module__ in sys.modules and c.__module__ not in ("__main__", "__mp_main__")
     ]
     packages = {m.__name__.split(".")[0] for m in start}
+    installed = _installed_dirs()
     found: dict[str, str] = {}
     queue = list(start)
     visited = {m.__name__ for m in start}
@@ -186,19 +183,29 @@ def _helper_files(classes: list[type]) -> list[str]:
             if used is None or used.__name__ in visited:
                 continue
             visited.add(used.__name__)
-            path = _user_module_file(used, packages)
+            path = _user_module_file(used, packages, installed)
             if path is not None:
                 found[used.__name__] = path
                 queue.append(used)
     return [found[name] for name in sorted(found)]
 
 
-def _user_module_file(module: Any, packages: set[str]) -> str | None:
-    """The ``.py`` file of a user's module: not lifelong's, the interpreter's or an installed
-    third-party package's (a module of the plugin's own package counts even when installed)."""
+def _installed_dirs() -> list[str]:
+    """The interpreter's library folders (standard library, site-packages), resolved."""
     import site
-    import sys
     import sysconfig
+
+    folders = {sysconfig.get_paths()[k] for k in ("purelib", "platlib", "stdlib")}
+    folders |= set(getattr(site, "getsitepackages", list)())
+    folders.add(getattr(site, "getusersitepackages", str)())
+    return [os.path.realpath(d) + os.sep for d in folders if d]
+
+
+def _user_module_file(module: Any, packages: set[str], installed: list[str]) -> str | None:
+    """The ``.py`` file of a user's module: not lifelong's, the interpreter's or an installed
+    third-party package's (under ``installed``; a module of the plugin's own package counts even
+    when installed)."""
+    import sys
 
     name = module.__name__
     top = name.split(".")[0]
@@ -209,11 +216,7 @@ def _user_module_file(module: Any, packages: set[str]) -> str | None:
         return None
     if top in packages:
         return str(path)
-    installed = {sysconfig.get_paths()[k] for k in ("purelib", "platlib", "stdlib")}
-    installed |= set(getattr(site, "getsitepackages", list)())
-    installed.add(getattr(site, "getusersitepackages", str)())
-    real = os.path.realpath(path)
-    if any(real.startswith(os.path.realpath(d) + os.sep) for d in installed if d):
+    if os.path.realpath(path).startswith(tuple(installed)):
         return None
     return str(path)
 
@@ -237,12 +240,8 @@ def _class_source(cls: type) -> bytes | None:
     module = sys.modules.get(cls.__module__)
     script = cls.__module__ in ("__main__", "__mp_main__")
     path = None if script else getattr(module, "__file__", None)
-    if path is not None:
-        try:
-            with open(path, "rb") as file:
-                return file.read()
-        except OSError:
-            pass
+    if path is not None and (data := _read_file(path)) is not None:
+        return data
     try:
         return inspect.getsource(cls).encode()
     except (OSError, TypeError):
@@ -388,3 +387,12 @@ def _lookup(values: Mapping[str, Any], dotted: str) -> Any:
             return "(unset)"
         value = value[part]
     return value
+
+
+def _read_file(path: str) -> bytes | None:
+    """A file's bytes, or None where it cannot be read."""
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except OSError:
+        return None
