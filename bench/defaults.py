@@ -229,7 +229,9 @@ def command_select(args: argparse.Namespace) -> None:
 
     table = json.loads(TABLE.read_text()) if TABLE.is_file() else {}
     entries = table.setdefault(args.strategy, {})
-    kept = _kept_values(entries.get(f"{family}/{args.setting}"), grid)
+    previous = entries.get(f"{family}/{args.setting}")
+    kept = _kept_values(previous, grid)
+    replaced = _replaced_selections(previous)
     entries[f"{family}/{args.setting}"] = {
         "params": {**kept.get("params", {}), **best},
         "inherit": False,
@@ -264,6 +266,7 @@ def command_select(args: argparse.Namespace) -> None:
             "command": " ".join(["python bench/defaults.py", *sys.argv[1:]]),
             **({"scores_by_benchmark": by_benchmark} if len(args.benchmark) > 1 else {}),
             **({"kept": kept} if kept else {}),
+            **({"replaces": replaced} if replaced else {}),
         },
     }
     _write_table(table)
@@ -283,6 +286,22 @@ def _kept_values(previous: dict[str, Any] | None, grid: dict[str, list[Any]]) ->
     if not params:
         return {}
     return {"params": params, "selected_by": previous.get("provenance", {})}
+
+
+def _replaced_selections(previous: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The selections an entry replaces, newest first: each one's values, reason, command and code
+    revision, so that re-selecting a value never loses what was chosen before and why ([] when the
+    entry replaces an ``inherit`` entry or none)."""
+    if not previous or previous.get("inherit"):
+        return []
+    source = previous.get("provenance", {})
+    summary = {
+        "params": previous["params"],
+        "reason": previous.get("reason", ""),
+        "command": source.get("command", ""),
+        "code_revision": source.get("code_revision", 1),
+    }
+    return [summary, *source.get("replaces", [])]
 
 
 def _ranked_by(rule: str, *, safe: bool) -> str:

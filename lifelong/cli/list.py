@@ -116,8 +116,16 @@ def _tuned_lines(strategy: str) -> list[str]:
             if kept
             else ""
         )
+        replaced = source.get("replaces", [])
+        history = (
+            f"; replaces {len(replaced)} earlier selection(s), the last "
+            f"{', '.join(f'{k}={v}' for k, v in replaced[0]['params'].items())}"
+            if replaced
+            else ""
+        )
         lines.append(
             f"    on {key} benchmarks (offline): {values} (chosen on {source.get('benchmark')}, validation "
-            f"split, seeds {source.get('seeds')}, grid {source.get('grid')}; {entry.reason}{earlier}{older})"
+            f"split, seeds {source.get('seeds')}, grid {source.get('grid')}; {entry.reason}{earlier}"
+            f"{history}{older})"
         )
     return lines

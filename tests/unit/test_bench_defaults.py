@@ -247,6 +247,30 @@ def test_a_second_select_keeps_the_values_its_runs_used_and_where_they_came_from
     assert f"strength={entry['params']['strength']} kept from an earlier selection" in line
 
 
+def test_a_new_selection_keeps_the_history_of_the_ones_it_replaces(tmp_path, monkeypatch):
+    """Re-selecting a value must not lose what was chosen before, and why: each entry lists the
+    selections it replaced, newest first (a first selection replaces none)."""
+    first, _ = _select(
+        tmp_path, monkeypatch, lambda p: -abs(p["strength"] - 1.0), ["strength=1,10"]
+    )
+    assert "replaces" not in first["provenance"]
+    second, _ = _select(tmp_path, monkeypatch, lambda p: p["strength"], ["strength=100,1000"])
+    third, _ = _select(tmp_path, monkeypatch, lambda p: -p["strength"], ["strength=5,50"])
+    history = third["provenance"]["replaces"]
+    assert [h["params"] for h in history] == [second["params"], first["params"]]
+    assert history[0]["command"] == second["provenance"]["command"]
+    assert history[1]["reason"] == first["reason"]
+    assert history[0]["code_revision"] == get_strategy("ewc").revision
+    monkeypatch.setattr(tuned_defaults, "TABLE_FILE", tmp_path / "tuned.json")
+    tuned_defaults._load.cache_clear()
+    from lifelong.cli.list import _tuned_lines
+
+    (line,) = [line for line in _tuned_lines("ewc") if "digits/class" in line]
+    last = ", ".join(f"{k}={v}" for k, v in second["params"].items())
+    assert f"replaces 2 earlier selection(s), the last {last}" in line
+    tuned_defaults._load.cache_clear()
+
+
 def _two_streams(tmp_path, monkeypatch, split, permuted, naive):
     """``select`` of EWC's strength over split- and permuted-digits with made-up validation
     scores (no training); returns a function of the rule and grid giving the written entry."""
