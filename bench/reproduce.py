@@ -196,7 +196,8 @@ def full_config(job: Job) -> dict[str, Any]:
 
     from lifelong import get_strategy
     from lifelong.core.fields import build_config
-    from lifelong.core.identity import REVISION, SOURCE, strategy_source_digest
+    from lifelong.core.identity import REVISION, SOURCE
+    from lifelong.core.plugin_source import strategy_source_digest
 
     config = job.config()
     strategy_class = get_strategy(config.strategy)

@@ -17,11 +17,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from typing import Any
 
 import torch
+
+from lifelong.core.plugin_source import strategy_source_digest
 
 # Output place, speed and logging settings, and the modules imported to find plugin strategies (the
 # strategy's name and hyperparameters are in the fingerprint): they never change the numbers a run
@@ -104,148 +105,6 @@ REVISION = "code_revision"  # the strategy's revision, recorded with its hyperpa
 # A plugin strategy's source (its module file, or its class where no file holds it): a user editing
 # their own method never gets a run of the earlier code back. Built-in strategies record REVISION.
 SOURCE = "strategy_source_sha256"
-
-
-def strategy_source_digest(cls: type) -> str | None:
-    """SHA-256 (hex) of the file that defines a plugin strategy (a ``--plugin`` file, an installed
-    package's module), or of its class's source where no file holds it (``__main__`` of a script,
-    a notebook); None for lifelong's own strategies (versioned by ``revision``) and where no
-    source can be read.
-
-    A plugin also depends on the user's other files it uses: the file of each base class of its
-    own (folded in, in method-resolution order), then every user module reachable from the
-    plugin's module through its globals (``import helpers``, ``from helpers import scale``, and
-    what those modules import in turn; folded in by module name). Editing any of them makes the
-    plugin's earlier runs another configuration. lifelong's modules, the standard library and
-    installed third-party packages (``torch``, ``numpy``) are not user files; a plugin using
-    only those keeps the plain digest of its own file. Imports made inside functions, and the
-    helpers of a class in a script, are not seen."""
-    if cls.__module__.startswith("lifelong."):
-        return None
-    own = _class_source(cls)
-    if own is None:
-        return None
-    hasher = hashlib.sha256(own)
-    seen = {_source_key(cls)}
-    framework = {c for b in cls.__mro__ if b.__module__.startswith("lifelong.") for c in b.__mro__}
-    for base in cls.__mro__[1:]:
-        key = _source_key(base)
-        if key in seen or base in framework or not _user_code(base):
-            continue
-        seen.add(key)
-        source = _class_source(base)
-        hasher.update(hashlib.sha256(source or base.__qualname__.encode()).digest())
-    bases = [b for b in cls.__mro__ if b not in framework and _user_code(b)]
-    for path in _helper_files(bases):
-        if f"file:{path}" in seen:
-            continue
-        seen.add(f"file:{path}")
-        hasher.update(hashlib.sha256(_read_file(path) or path.encode()).digest())
-    if len(seen) == 1:
-        return hashlib.sha256(own).hexdigest()
-    return hasher.hexdigest()
-
-
-def _user_code(cls: type) -> bool:
-    """Whether ``cls`` is neither lifelong's nor the interpreter's (builtins, standard library)."""
-    import sys
-
-    top = cls.__module__.split(".")[0]
-    return top not in ("lifelong", "builtins") and top not in sys.stdlib_module_names
-
-
-def _helper_files(classes: list[type]) -> list[str]:
-    """Files of the user modules reachable through module globals from the modules defining
-    ``classes`` (a script's ``__main__`` is not walked), sorted by module name."""
-    import sys
-    import types
-
-    start = [
-        sys.modules[c.__module__]
-        for c in classes
-        if c.__module__ in sys.modules and c.__module__ not in ("__main__", "__mp_main__")
-    ]
-    packages = {m.__name__.split(".")[0] for m in start}
-    installed = _installed_dirs()
-    found: dict[str, str] = {}
-    queue = list(start)
-    visited = {m.__name__ for m in start}
-    while queue:
-        module = queue.pop()
-        for value in list(vars(module).values()):
-            used: types.ModuleType | None
-            if isinstance(value, types.ModuleType):
-                used = value
-            elif isinstance(value, (type, types.FunctionType)):
-                used = sys.modules.get(getattr(value, "__module__", None) or "")
-            else:
-                continue
-            if used is None or used.__name__ in visited:
-                continue
-            visited.add(used.__name__)
-            path = _user_module_file(used, packages, installed)
-            if path is not None:
-                found[used.__name__] = path
-                queue.append(used)
-    return [found[name] for name in sorted(found)]
-
-
-def _installed_dirs() -> list[str]:
-    """The interpreter's library folders (standard library, site-packages), resolved."""
-    import site
-    import sysconfig
-
-    folders = {sysconfig.get_paths()[k] for k in ("purelib", "platlib", "stdlib")}
-    folders |= set(getattr(site, "getsitepackages", list)())
-    folders.add(getattr(site, "getusersitepackages", str)())
-    return [os.path.realpath(d) + os.sep for d in folders if d]
-
-
-def _user_module_file(module: Any, packages: set[str], installed: list[str]) -> str | None:
-    """The ``.py`` file of a user's module: not lifelong's, the interpreter's or an installed
-    third-party package's (under ``installed``; a module of the plugin's own package counts even
-    when installed)."""
-    import sys
-
-    name = module.__name__
-    top = name.split(".")[0]
-    path = getattr(module, "__file__", None)
-    if not path or not str(path).endswith(".py") or name in ("__main__", "__mp_main__"):
-        return None
-    if top in ("lifelong", "builtins") or top in sys.stdlib_module_names:
-        return None
-    if top in packages:
-        return str(path)
-    if os.path.realpath(path).startswith(tuple(installed)):
-        return None
-    return str(path)
-
-
-def _source_key(cls: type) -> str:
-    """What one source digest covers: the class's module file, or the class in a script."""
-    import sys
-
-    if cls.__module__ in ("__main__", "__mp_main__"):
-        return f"script:{cls.__qualname__}"
-    path = getattr(sys.modules.get(cls.__module__), "__file__", None)
-    return f"file:{path}" if path else f"class:{cls.__module__}.{cls.__qualname__}"
-
-
-def _class_source(cls: type) -> bytes | None:
-    """The bytes of the file defining ``cls``, or its class source where no file holds it (a
-    script's ``__main__``, which a spawned worker sees as ``__mp_main__``)."""
-    import inspect
-    import sys
-
-    module = sys.modules.get(cls.__module__)
-    script = cls.__module__ in ("__main__", "__mp_main__")
-    path = None if script else getattr(module, "__file__", None)
-    if path is not None and (data := _read_file(path)) is not None:
-        return data
-    try:
-        return inspect.getsource(cls).encode()
-    except (OSError, TypeError):
-        return None
 
 
 def resolved_hyperparameters(config: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -387,12 +246,3 @@ def _lookup(values: Mapping[str, Any], dotted: str) -> Any:
             return "(unset)"
         value = value[part]
     return value
-
-
-def _read_file(path: str) -> bytes | None:
-    """A file's bytes, or None where it cannot be read."""
-    try:
-        with open(path, "rb") as file:
-            return file.read()
-    except OSError:
-        return None

@@ -278,7 +278,7 @@ def test_a_strategy_in_a_script_is_identified_by_its_class_source_in_every_proce
     worker; both digest the class's source, not the whole script, so both agree."""
     import inspect
 
-    from lifelong.core.identity import strategy_source_digest
+    from lifelong.core.plugin_source import strategy_source_digest
 
     class InScript:
         pass
@@ -303,7 +303,7 @@ def test_a_plugin_subclassing_a_users_base_in_another_file_depends_on_that_file(
     import abc
     import importlib
 
-    from lifelong.core.identity import strategy_source_digest
+    from lifelong.core.plugin_source import strategy_source_digest
 
     monkeypatch.syspath_prepend(str(tmp_path))
     tag = uuid.uuid4().hex[:8]
@@ -338,7 +338,7 @@ def test_a_plugin_depends_on_the_users_helper_modules_it_imports(tmp_path, monke
     so a plugin importing only those keeps the plain digest of its file."""
     import importlib
 
-    from lifelong.core.identity import strategy_source_digest
+    from lifelong.core.plugin_source import strategy_source_digest
 
     monkeypatch.syspath_prepend(str(tmp_path))
     tag = uuid.uuid4().hex[:8]
@@ -366,6 +366,108 @@ def test_a_plugin_depends_on_the_users_helper_modules_it_imports(tmp_path, monke
         deep.write_text("def unit():\n    return 0.5\n")  # imported by the helper, not the plugin
         assert digest(names[0], "Plug") not in (first, second, None)
         assert digest(names[3], "Alone") == hashlib.sha256(alone.read_bytes()).hexdigest()
+    finally:
+        for name in names:
+            sys.modules.pop(name, None)
+
+
+def test_a_plugin_depends_on_helpers_it_imports_inside_functions_not_yet_run(
+    tmp_path, monkeypatch
+):
+    """An import inside a method has not run when the digest is taken (before training): the
+    digest reads the import statements of the plugin's source, and of its package's modules
+    (relative imports too), and locates those modules without importing them."""
+    import importlib
+
+    from lifelong.core.plugin_source import strategy_source_digest
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    tag = uuid.uuid4().hex[:8]
+    package = tmp_path / f"pkg_{tag}"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    plug = package / "plug.py"
+    plug.write_text(
+        "class Plug:\n"
+        "    def step(self):\n"
+        f"        import lazy_{tag}\n"
+        "        from .sibling import scale\n"
+        f"        return lazy_{tag}.unit() * scale()\n"
+    )
+    lazy = tmp_path / f"lazy_{tag}.py"
+    lazy.write_text("def unit():\n    return 1.0\n")
+    sibling = package / "sibling.py"
+    sibling.write_text("def scale():\n    return 2.0\n")
+    names = (f"pkg_{tag}", f"pkg_{tag}.plug", f"pkg_{tag}.sibling", f"lazy_{tag}")
+
+    def digest() -> str | None:
+        for name in names:
+            sys.modules.pop(name, None)
+        importlib.invalidate_caches()
+        found = strategy_source_digest(importlib.import_module(names[1]).Plug)
+        assert names[2] not in sys.modules and names[3] not in sys.modules  # located, not run
+        return found
+
+    try:
+        first = digest()
+        assert first not in (hashlib.sha256(plug.read_bytes()).hexdigest(), None)
+        assert digest() == first
+        lazy.write_text("def unit():\n    return 0.5\n")
+        second = digest()
+        assert second not in (first, None)
+        sibling.write_text("def scale():\n    return 3.0\n")
+        assert digest() not in (first, second, None)
+    finally:
+        for name in names:
+            sys.modules.pop(name, None)
+
+
+def test_a_strategy_in_a_script_depends_on_the_helpers_its_class_uses(tmp_path, monkeypatch):
+    """A class in a script is identified by its source and the user modules that source uses
+    (names of the script's globals, imports in its methods); a helper only the rest of the script
+    uses does not enter it."""
+    import importlib
+    import types
+
+    from lifelong.core.plugin_source import strategy_source_digest
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    tag = uuid.uuid4().hex[:8]
+    used, lazy, other = (tmp_path / f"{kind}_{tag}.py" for kind in ("used", "lazy", "other"))
+    for path in (used, lazy, other):
+        path.write_text("def value():\n    return 1.0\n")
+    script = tmp_path / f"script_{tag}.py"
+    script.write_text(
+        f"import used_{tag}\nimport other_{tag}\n\n"
+        "class InScript:\n"
+        "    def step(self):\n"
+        f"        import lazy_{tag}\n"
+        f"        return used_{tag}.value() + lazy_{tag}.value()\n\n"
+        f"DATA = other_{tag}.value()\n"
+    )
+    names = [f"{kind}_{tag}" for kind in ("used", "lazy", "other", "script")]
+
+    def digest() -> str | None:
+        for name in names:
+            sys.modules.pop(name, None)
+        importlib.invalidate_caches()
+        module = importlib.import_module(f"script_{tag}")
+        as_main = types.ModuleType("__main__")
+        as_main.__dict__.update(vars(module))
+        monkeypatch.setitem(sys.modules, "__main__", as_main)
+        module.InScript.__module__ = "__main__"
+        return strategy_source_digest(module.InScript)
+
+    try:
+        first = digest()
+        assert first is not None and digest() == first
+        other.write_text("def value():\n    return 2.0\n")  # not the class's
+        assert digest() == first
+        used.write_text("def value():\n    return 3.0\n")
+        second = digest()
+        assert second not in (first, None)
+        lazy.write_text("def value():\n    return 4.0\n")
+        assert digest() not in (first, second, None)
     finally:
         for name in names:
             sys.modules.pop(name, None)
