@@ -371,9 +371,7 @@ def test_a_plugin_depends_on_the_users_helper_modules_it_imports(tmp_path, monke
             sys.modules.pop(name, None)
 
 
-def test_a_plugin_depends_on_helpers_it_imports_inside_functions_not_yet_run(
-    tmp_path, monkeypatch
-):
+def test_a_plugin_depends_on_helpers_it_imports_inside_functions_not_yet_run(tmp_path, monkeypatch):
     """An import inside a method has not run when the digest is taken (before training): the
     digest reads the import statements of the plugin's source, and of its package's modules
     (relative imports too), and locates those modules without importing them."""
