@@ -6,7 +6,8 @@ code, so a user editing their method never gets a run of the earlier code back. 
 file (or its class's source in a script), the files of its own base classes, and every user module
 it reaches: through module globals (``import helpers``, ``from helpers import scale``) and through
 the import statements of its source, also those inside functions and methods, which have not run
-yet when the digest is taken. Modules are located without importing them
+yet when the digest is taken. A class in a script is digested by its own source, with the
+sources of the script's functions and classes it uses and the user modules those reach. Modules are located without importing them
 (:func:`importlib.util.find_spec` on already-imported parents only). lifelong, the standard
 library and installed third-party packages are not user code: a plugin using only those keeps the
 plain digest of its file.
@@ -35,8 +36,9 @@ def strategy_source_digest(cls: type) -> str | None:
 
     Folded in after the plugin's own source: each user base class's file (method-resolution
     order), then the user modules reached from the plugin's module (or, for a class in a script,
-    from the names and imports of the class's source), sorted by module name. Where nothing is
-    folded in, the digest is the plain SHA-256 of the plugin's file."""
+    from the names and imports of the class's source), sorted by module name, then the script's
+    functions and classes such a class uses. Where nothing is folded in, the digest is the plain
+    SHA-256 of the plugin's file."""
     if cls.__module__.startswith("lifelong."):
         return None
     own = _class_source(cls)
@@ -53,11 +55,11 @@ def strategy_source_digest(cls: type) -> str | None:
         source = _class_source(base)
         hasher.update(hashlib.sha256(source or base.__qualname__.encode()).digest())
     bases = [b for b in cls.__mro__ if b not in framework and _user_code(b)]
-    for path in _helper_files(bases):
-        if f"file:{path}" in seen:
+    for key, source in _dependencies(bases):
+        if key in seen:
             continue
-        seen.add(f"file:{path}")
-        hasher.update(hashlib.sha256(_read_file(path) or path.encode()).digest())
+        seen.add(key)
+        hasher.update(hashlib.sha256(source or key.encode()).digest())
     if len(seen) == 1:
         return hashlib.sha256(own).hexdigest()
     return hasher.hexdigest()
@@ -137,9 +139,11 @@ class _Walk:
         return str(path)
 
 
-def _helper_files(classes: list[type]) -> list[str]:
-    """Files of the user modules reachable from the modules defining ``classes`` (for a class in a
-    script, from the globals its source names and the imports it makes), sorted by module name."""
+def _dependencies(classes: list[type]) -> list[tuple[str, bytes | None]]:
+    """What ``classes`` depend on of the user's, keyed as :func:`_source_key` keys them: the files
+    of the user modules reachable from the modules defining them (sorted by module name), then,
+    for a class in a script, the source of each function and class of the script it uses
+    (sorted by name)."""
     modules = [
         sys.modules[c.__module__]
         for c in classes
@@ -150,24 +154,42 @@ def _helper_files(classes: list[type]) -> list[str]:
         walk.visited.add(module.__name__)
         path = getattr(module, "__file__", None)
         walk.queue.append((module.__name__, path or ""))
+    in_script: dict[str, bytes] = {}
     for cls in classes:
         if cls.__module__ in SCRIPT_MODULES:
-            _add_script_class(walk, cls)
-    return walk.run()
+            _add_script_class(walk, cls, in_script)
+    files = [(f"file:{path}", _read_file(path)) for path in walk.run()]
+    return [*files, *sorted((f"script:{name}", code) for name, code in in_script.items())]
 
 
-def _add_script_class(walk: _Walk, cls: type) -> None:
-    """Start the walk from what a class defined in a script uses: the script's globals its source
-    names, and the modules its source imports (the rest of the script is not the strategy's)."""
-    try:
-        tree = _parse(inspect.getsource(cls).encode())
-    except (OSError, TypeError):
-        return
+def _add_script_class(walk: _Walk, cls: type, in_script: dict[str, bytes]) -> None:
+    """Start the walk from what a class defined in a script uses, and collect in ``in_script``
+    the source of every function and class of the script it uses, directly or through those
+    (by qualified name). The rest of the script (its data loading, its loop) is not the
+    strategy's."""
     script = vars(sys.modules.get(cls.__module__) or types.ModuleType(cls.__module__))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id in script:
-            walk.add_value(script[node.id])
-    walk.add_imports(tree, None)
+    pending: list[Any] = [cls]
+    while pending:
+        try:
+            tree = _parse(inspect.getsource(pending.pop()).encode())
+        except (OSError, TypeError):
+            continue
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Name) and node.id in script):
+                continue
+            value = script[node.id]
+            local = isinstance(value, (type, types.FunctionType))
+            if local and getattr(value, "__module__", None) == cls.__module__:
+                name = value.__qualname__
+                if name != cls.__qualname__ and name not in in_script:
+                    try:
+                        in_script[name] = inspect.getsource(value).encode()
+                    except (OSError, TypeError):
+                        continue
+                    pending.append(value)
+            else:
+                walk.add_value(value)
+        walk.add_imports(tree, None)
 
 
 def _parse(source: bytes) -> ast.AST:

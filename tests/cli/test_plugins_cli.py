@@ -421,10 +421,11 @@ def test_a_plugin_depends_on_helpers_it_imports_inside_functions_not_yet_run(tmp
 
 
 def test_a_strategy_in_a_script_depends_on_the_helpers_its_class_uses(tmp_path, monkeypatch):
-    """A class in a script is identified by its source and the user modules that source uses
-    (names of the script's globals, imports in its methods); a helper only the rest of the script
-    uses does not enter it."""
+    """A class in a script is identified by its source and what that source uses: the script's own
+    functions (and what they use in turn), modules of the user's it names, imports in its
+    methods. What only the rest of the script uses does not enter it."""
     import importlib
+    import runpy
     import types
 
     from lifelong.core.plugin_source import strategy_source_digest
@@ -435,37 +436,50 @@ def test_a_strategy_in_a_script_depends_on_the_helpers_its_class_uses(tmp_path, 
     for path in (used, lazy, other):
         path.write_text("def value():\n    return 1.0\n")
     script = tmp_path / f"script_{tag}.py"
-    script.write_text(
-        f"import used_{tag}\nimport other_{tag}\n\n"
-        "class InScript:\n"
-        "    def step(self):\n"
-        f"        import lazy_{tag}\n"
-        f"        return used_{tag}.value() + lazy_{tag}.value()\n\n"
-        f"DATA = other_{tag}.value()\n"
-    )
-    names = [f"{kind}_{tag}" for kind in ("used", "lazy", "other", "script")]
+    parts = {
+        "head": f"import used_{tag}\nimport other_{tag}\n\n",
+        "inner": "def inner():\n    return 1.0\n\n",
+        "helper": "def helper():\n    return 2 * inner()\n\n",
+        "loop": "def loop():\n    return 3.0\n\n",
+        "class": (
+            "class InScript:\n"
+            "    def step(self):\n"
+            f"        import lazy_{tag}\n"
+            f"        return used_{tag}.value() + lazy_{tag}.value() + helper()\n\n"
+        ),
+        "tail": f"DATA = other_{tag}.value() + loop()\n",
+    }
+    names = [f"{kind}_{tag}" for kind in ("used", "lazy", "other")]
 
     def digest() -> str | None:
+        script.write_text("".join(parts.values()))
         for name in names:
             sys.modules.pop(name, None)
         importlib.invalidate_caches()
-        module = importlib.import_module(f"script_{tag}")
-        as_main = types.ModuleType("__main__")
-        as_main.__dict__.update(vars(module))
-        monkeypatch.setitem(sys.modules, "__main__", as_main)
-        module.InScript.__module__ = "__main__"
-        return strategy_source_digest(module.InScript)
+        globals_ = runpy.run_path(str(script), run_name="__main__")
+        main = types.ModuleType("__main__")
+        main.__dict__.update(globals_)
+        monkeypatch.setitem(sys.modules, "__main__", main)
+        return strategy_source_digest(globals_["InScript"])
 
     try:
         first = digest()
         assert first is not None and digest() == first
-        other.write_text("def value():\n    return 2.0\n")  # not the class's
+        other.write_text("def value():\n    return 2.0\n")  # used by the script, not the class
+        parts["loop"] = "def loop():\n    return 4.0\n\n"
+        parts["tail"] += "# a comment\n"
         assert digest() == first
-        used.write_text("def value():\n    return 3.0\n")
-        second = digest()
-        assert second not in (first, None)
-        lazy.write_text("def value():\n    return 4.0\n")
-        assert digest() not in (first, second, None)
+        seen = {first}
+        for change in (
+            lambda: used.write_text("def value():\n    return 3.0\n"),
+            lambda: lazy.write_text("def value():\n    return 4.0\n"),
+            lambda: parts.update(helper="def helper():\n    return 3 * inner()\n\n"),
+            lambda: parts.update(inner="def inner():\n    return 0.5\n\n"),  # via helper
+        ):
+            change()
+            now = digest()
+            assert now is not None and now not in seen
+            seen.add(now)
     finally:
         for name in names:
             sys.modules.pop(name, None)
