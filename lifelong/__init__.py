@@ -35,9 +35,8 @@ if TYPE_CHECKING:
         scenario_from_dataset,
         scenario_from_folder,
         scenario_from_tensors,
-        scenario_from_text_domains,
-        scenario_from_texts,
     )
+    from lifelong.data.custom_text import scenario_from_text_domains, scenario_from_texts
     from lifelong.data.scenarios import Scenario, Task, build_scenario, list_benchmarks
     from lifelong.data.text import read_texts
     from lifelong.errors import ConfigError, LifelongError, UnsupportedSettingError
@@ -70,8 +69,8 @@ _EXPORTS = {
     "scenario_from_dataset": "lifelong.data.custom",
     "scenario_from_folder": "lifelong.data.custom",
     "scenario_from_tensors": "lifelong.data.custom",
-    "scenario_from_texts": "lifelong.data.custom",
-    "scenario_from_text_domains": "lifelong.data.custom",
+    "scenario_from_texts": "lifelong.data.custom_text",
+    "scenario_from_text_domains": "lifelong.data.custom_text",
     "read_texts": "lifelong.data.text",
     "Scenario": "lifelong.data.scenarios",
     "Task": "lifelong.data.scenarios",

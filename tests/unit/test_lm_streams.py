@@ -144,7 +144,7 @@ def test_online_lm_streams_are_refused(wordnet_data):
 @pytest.mark.parametrize("batch_size", [1, 3])
 def test_task_losses_are_mean_text_losses(batch_size):
     """Hand-computed: a 'model' whose loss of a text is its number of tokens (start id + words)."""
-    from lifelong.data.custom import scenario_from_text_domains
+    from lifelong.data.custom_text import scenario_from_text_domains
 
     scenario = scenario_from_text_domains(
         ["a", "b"], ["x", "y"], test=(["a", "a b c", "a b", "a b c d e"], ["x", "x", "y", "y"])
@@ -293,7 +293,7 @@ def test_text_domains_from_a_csv_file(tmp_path):
 
 
 def test_lm_fingerprint_differs_from_the_same_texts_classified():
-    from lifelong.data.custom import scenario_from_text_domains, scenario_from_texts
+    from lifelong.data.custom_text import scenario_from_text_domains, scenario_from_texts
 
     texts, domains = ["a b", "c d", "e f", "g h"], ["x", "x", "y", "y"]
     lm = scenario_from_text_domains(texts, domains, test_fraction=0.5)
