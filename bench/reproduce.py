@@ -302,7 +302,16 @@ def execute(job: Job) -> dict[str, Any] | None:
     resumed = (out / "checkpoint.pt").exists() and checkpoint_matches(out, config)
     if not resumed:  # nothing to continue, or a checkpoint of another configuration: start afresh
         shutil.rmtree(out, ignore_errors=True)
-    write_json(CHECKPOINTS / "current.json", {"job": job.describe(), "pid": os.getpid()})
+    write_json(
+        CHECKPOINTS / "current.json",
+        {
+            "job": job.describe(),
+            "pid": os.getpid(),
+            "out": str(out),
+            "tasks": config.data.tasks,
+            "iterations_per_task": config.training.iterations,
+        },
+    )
     log(f"start {job.describe()}{' (resuming its checkpoint)' if resumed else ''}")
     torch.set_num_threads(1)
     started = time.perf_counter()
@@ -585,6 +594,48 @@ def seconds_per_run(protocol: Protocol, method: Method) -> float:
     return protocol.expected_seconds * method.cost * scale
 
 
+def describe_current(current: dict[str, Any]) -> str:
+    """The queue's current job, whether its process is alive, and how far its run has got (the
+    last line of its ``log.csv``)."""
+    job, pid = current.get("job", "?"), current.get("pid")
+    if not isinstance(pid, int) or not process_alive(pid):
+        return (
+            f"interrupted: {job} (pid {pid} has ended); `python bench/reproduce.py run` "
+            "resumes its checkpoint"
+        )
+    progress = ""
+    last = last_line(Path(current["out"]) / "log.csv") if current.get("out") else None
+    fields = last.split(",") if last else []
+    if len(fields) > 3 and fields[1].isdigit() and fields[2].isdigit():
+        tasks = f" of {current['tasks']}" if current.get("tasks") else ""
+        per_task = current.get("iterations_per_task")
+        iterations = f" of {per_task}" if per_task else ""
+        progress = f": task {int(fields[1]) + 1}{tasks}, iteration {fields[2]}{iterations}"
+    return f"running now: {job} (pid {pid}){progress}"
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def last_line(path: Path, block: int = 4096) -> str | None:
+    """The last non-empty line of a text file, read from its end (a run's log grows to megabytes)."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - block))
+            lines = handle.read().decode(errors="replace").strip().splitlines()
+    except OSError:
+        return None
+    return lines[-1] if lines else None
+
+
 def command_status(args: argparse.Namespace) -> None:
     rows = []
     total_pending = 0.0
@@ -600,7 +651,7 @@ def command_status(args: argparse.Namespace) -> None:
     print("\n".join(rows))
     current = CHECKPOINTS / "current.json"
     if current.exists():
-        print(f"\nrunning now: {json.loads(current.read_text())}")
+        print(f"\n{describe_current(json.loads(current.read_text()))}")
     print(
         f"\nestimated CPU hours still to run: {total_pending / 3600:.1f} (selection runs counted "
         "once; widened grids add more)"

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -423,3 +426,21 @@ def test_a_row_with_its_own_seeds_is_queued_and_reported_over_them(results, monk
     R.ensure(R.Job(protocol, "task", naive, (), 1, "test"), train=True)
     assert "seeds" not in report.measured(protocol, "task", "naive")
     assert len(report.test_records(protocol, "task", naive, {})) == 2
+
+
+def test_status_shows_how_far_the_running_job_has_got(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    rows = ["kind,task,iteration,global_iteration,values"]
+    rows += [f"loss,{t},{i},{t * 500 + i},0.5" for t in range(3) for i in range(1, 501)]
+    (out / "log.csv").write_text("\n".join(rows[:-200]) + "\n")
+    current = {"job": "p/domain/ewc test defaults-s0", "pid": os.getpid(), "out": str(out)}
+    line = R.describe_current({**current, "tasks": 10, "iterations_per_task": 500})
+    pid = os.getpid()
+    expected = f"running now: p/domain/ewc test defaults-s0 (pid {pid}): task 3 of 10, iteration 300 of 500"
+    assert line == expected
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    gone = R.describe_current({**current, "pid": int(finished.stdout)})
+    assert gone.startswith("interrupted: p/domain/ewc test defaults-s0") and "resumes" in gone
