@@ -9,10 +9,10 @@ re-running one replaces only its own numbers::
 from __future__ import annotations
 
 import fcntl
-import os
 import re
-import tempfile
 from pathlib import Path
+
+from lifelong.core.io import atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,10 +32,7 @@ def update_section(page: str | Path, name: str, markdown: str, *, title: str | N
             if pattern.search(text)
             else text.rstrip() + "\n\n" + block + "\n"
         )
-        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(handle, "w") as out:
-            out.write(text)
-        os.replace(tmp, path)
+        atomic_write_text(path, text)  # complete or absent, with the user's file mode
     return path
 
 
