@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +72,7 @@ def save_record(config: Any, path: Path, values: dict[str, Any]) -> dict[str, An
         "hyperparameters": resolved_hyperparameters(config.to_dict()),
         **values,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1) + "\n")
-    os.replace(tmp, path)
+    write_record(path, record)
     return record
 
 
@@ -110,3 +106,10 @@ _SCORES = {
     "classify": ("average_accuracy", "average_forgetting", "accuracy_matrix"),
     "lm": ("objective", "average_loss", "average_loss_forgetting", "loss_matrix"),
 }
+
+
+def write_record(path: Path, data: dict[str, Any]) -> None:
+    """Write a result record atomically (complete or absent, even if the run is killed mid-write)."""
+    from lifelong.core.io import atomic_write_text
+
+    atomic_write_text(path, json.dumps(data, indent=1) + "\n")

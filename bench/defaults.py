@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._docs import ROOT, update_section  # noqa: E402
 from bench._grid import widen  # noqa: E402
-from bench._records import is_current, stored_run  # noqa: E402
+from bench._records import is_current, stored_run, write_record  # noqa: E402
 from bench.defaults_causes import CAUSES  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "defaults"
@@ -361,9 +361,7 @@ def _class_defaults(strategy: str) -> dict[str, Any]:
 
 def _write_table(table: dict[str, Any]) -> None:
     ordered = {s: dict(sorted(table[s].items())) for s in sorted(table)}
-    tmp = TABLE.with_suffix(".tmp")
-    tmp.write_text(json.dumps(ordered, indent=1) + "\n")
-    os.replace(tmp, TABLE)
+    write_record(TABLE, ordered)
 
 
 def command_init(args: argparse.Namespace) -> None:
@@ -404,10 +402,7 @@ def _builtin_strategies() -> dict[str, Any]:
 
 def _write_refusal(path: Path, reason: str) -> None:
     """Record that a strategy refuses a stream (so the report lists it as not applicable)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"refused": reason}, indent=1) + "\n")
-    os.replace(tmp, path)
+    write_record(path, {"refused": reason})
 
 
 def command_check(args: argparse.Namespace) -> None:

@@ -54,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._docs import ROOT  # noqa: E402
 from bench._grid import widen  # noqa: E402
+from bench._records import write_record  # noqa: E402
 from bench.protocols import PROTOCOLS, RUN_FIELDS, Method, Protocol  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -283,13 +284,6 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%Y-%m-%d %H:%M:%S')}] {message}", flush=True)
 
 
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)
-
-
 def execute(job: Job) -> dict[str, Any] | None:
     """Train ``job`` (resuming its checkpoint when it has one) and write its result file."""
     import torch
@@ -302,7 +296,7 @@ def execute(job: Job) -> dict[str, Any] | None:
     resumed = (out / "checkpoint.pt").exists() and checkpoint_matches(out, config)
     if not resumed:  # nothing to continue, or a checkpoint of another configuration: start afresh
         shutil.rmtree(out, ignore_errors=True)
-    write_json(
+    write_record(
         CHECKPOINTS / "current.json",
         {
             "job": job.describe(),
@@ -348,7 +342,7 @@ def execute(job: Job) -> dict[str, Any] | None:
     record["wall_seconds_this_session"] = time.perf_counter() - started
     record["resumed"] = resumed
     record["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
-    write_json(job.path, record)
+    write_record(job.path, record)
     shutil.rmtree(out, ignore_errors=True)  # checkpoint, log and plot: the result file has it all
     if not record.get("failed"):
         log(

@@ -137,10 +137,10 @@ def run_vandeven(args: argparse.Namespace, seed: int) -> dict[str, Any]:
         "average_accuracy": average,
         "wall_seconds": round(time.time() - started, 1),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1) + "\n")
-    os.replace(tmp, path)
+    sys.path.insert(0, str(ROOT))
+    from bench._records import write_record
+
+    write_record(path, record)
     print(f"  {100 * average:.2f}%", flush=True)
     return record
 
