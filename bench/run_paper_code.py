@@ -33,6 +33,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench._records import write_record  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "paper-code"
 STAND_IN = ROOT / "bench" / "paper_code"
 VANDEVEN_COMMIT = "f0b1461e666fa2842283de288c6b328234a1d5c2"
@@ -68,7 +72,6 @@ def _commit(repo: Path) -> str:
 
 
 def _mnist_folder(data_root: str | None) -> Path:
-    sys.path.insert(0, str(ROOT))
     from lifelong.data.files import data_root as resolve_root
 
     folder = resolve_root(data_root) / "mnist"
@@ -137,9 +140,6 @@ def run_vandeven(args: argparse.Namespace, seed: int) -> dict[str, Any]:
         "average_accuracy": average,
         "wall_seconds": round(time.time() - started, 1),
     }
-    sys.path.insert(0, str(ROOT))
-    from bench._records import write_record
-
     write_record(path, record)
     print(f"  {100 * average:.2f}%", flush=True)
     return record
