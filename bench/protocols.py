@@ -527,6 +527,19 @@ VANDEVEN_DIAGNOSIS = Protocol(
             cost=2.0,
         ),
         Method(
+            "si-c50-code",
+            "si-vandeven-code",
+            params={"strength": 50.0},
+            config={"plugins": ("bench/plugins/vandeven_code_si.py",)},
+            settings=("task",),
+            published={"task": _p(99.09, 0.15, VDV)},
+            note=(
+                "the paper's c and its code's path integral: W follows the gradient of the total "
+                "loss, SI's penalty included (`bench/plugins/vandeven_code_si.py`)"
+            ),
+            cost=2.0,
+        ),
+        Method(
             "lwf-code-2019-04",
             "lwf",
             params={"weighting": "by-tasks", "strength": 1.0, "average_units": True},

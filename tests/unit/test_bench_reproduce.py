@@ -327,7 +327,7 @@ def cast_plugin(monkeypatch):
 
     monkeypatch.setattr(registry, "_STRATEGIES", dict(registry._STRATEGIES))
     yield
-    for plugin in ("mammoth_icarl_cast", "agem_code_ewc"):
+    for plugin in ("mammoth_icarl_cast", "agem_code_ewc", "vandeven_code_si"):
         sys.modules.pop(f"lifelong_plugin_{plugin}", None)
 
 
@@ -410,6 +410,48 @@ def test_agem_code_ewc_keeps_a_running_normalised_fisher_of_batch_gradients(cast
     assert torch.equal(strategy.state_of("squares")["1.bias"], torch.tensor([0.25, 0.25]))
     penalty = strategy.penalty(model.named_parameters())
     assert torch.isclose(penalty, torch.tensor(1.0))  # 1 * 1^2 + 0 * 1^2 (weights unchanged)
+
+
+def test_vandeven_code_si_integrates_the_total_loss_gradient(cast_plugin):
+    # The paper code's SI (bench/plugins/vandeven_code_si.py) keeps the penalty's gradient in its
+    # path integral; lifelong's SI removes it (2 c Omega (theta - theta*)). By hand, one weight.
+    import torch
+    from torch import nn
+
+    from lifelong import get_strategy, load_plugins
+    from lifelong.core.strategy import Context
+    from lifelong.data.scenarios import build_scenario
+
+    load_plugins(["bench/plugins/vandeven_code_si.py"])
+    context = Context(
+        scenario=build_scenario("split-digits", "domain"),
+        device=torch.device("cpu"),
+        batch_size=8,
+        rng=torch.Generator().manual_seed(0),
+        tasks_seen=1,
+    )
+    integrals = {}
+    for name in ("si", "si-vandeven-code"):
+        cls = get_strategy(name)
+        model = nn.Linear(1, 1, bias=False)
+        strategy = cls(model, cls.config_class(strength=2.0, damping=1.0), context)
+        with torch.no_grad():
+            model.weight.fill_(1.0)
+        strategy.before_task(None)
+        with torch.no_grad():
+            model.weight.fill_(2.0)  # Delta = 1, W = 0: omega = 0 / (1 + 1)
+        strategy.path_integral_0.fill_(4.0)  # W = 4: omega = 4 / (1 + 1) = 2, theta* = 2
+        strategy.after_task(None)
+        strategy.before_task(None)
+        with torch.no_grad():
+            model.weight.fill_(3.0)  # theta - theta* = 1: the penalty's gradient is 2 * 2 * 2 * 1
+        model.weight.grad = torch.full_like(model.weight, 10.0)  # task loss 2 + penalty 8
+        strategy.after_backward(None)
+        with torch.no_grad():
+            model.weight.fill_(2.5)  # the step: after - before = -0.5
+        strategy.after_step(None)
+        integrals[name] = float(strategy.path_integral_0)
+    assert integrals == {"si": 2.0 * 0.5, "si-vandeven-code": 10.0 * 0.5}
 
 
 def test_a_row_with_its_own_seeds_is_queued_and_reported_over_them(results, monkeypatch):
