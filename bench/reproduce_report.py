@@ -19,6 +19,7 @@ from bench.protocols import PROTOCOLS, Method, Protocol, Published
 from bench.reproduce import RESULTS, Job, format_value, load_result, select, values_key
 
 PAGE = "docs/results.md"
+README = "README.md"
 
 
 # Causes shared by several rows of the Seq-MNIST table.
@@ -609,10 +610,61 @@ def protocol_section(protocol: Protocol) -> str:
     return "\n".join(lines)
 
 
+def row_status(protocol: Protocol, setting: str, method: Method) -> str:
+    """Where a table row stands: ``pending``, ``partial``, ``extra`` (no published number),
+    ``within``, ``cause`` (beyond the error bars, cause measured) or ``open`` (beyond, with no
+    cause or one that says it is open)."""
+    chosen = select(protocol, setting, method, train=False).chosen
+    records = test_records(protocol, setting, method, chosen) if chosen is not None else []
+    if not records:
+        return "pending"
+    if len(records) < len(protocol.seeds_of(method)):
+        return "partial"
+    published = method.published.get(setting)
+    if published is None:
+        return "extra"
+    mean, sem, _ = percent_stat(records, "average_accuracy")
+    if past_error_bars(mean, sem, published) <= 0:
+        return "within"
+    cause = CAUSES.get((protocol.name, setting, method.label))
+    return "open" if cause is None or cause.startswith("open") else "cause"
+
+
+def summary_section() -> str:
+    """One line per protocol: how many of its rows land within the published error bars, how
+    many beyond with a written cause, and what is still running (for the README and the top of
+    docs/results.md; every count comes from the result files, as the tables do)."""
+    columns = ("within", "cause", "open", "extra", "partial", "pending")
+    lines = [
+        "| protocol | rows | within the published error bars | beyond, cause measured "
+        "| beyond, cause open | no published number | seeds partial | pending |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for protocol in PROTOCOLS.values():
+        counts = dict.fromkeys(columns, 0)
+        for setting in protocol.settings:
+            for method in protocol.methods:
+                if setting in protocol.settings_of(method):
+                    counts[row_status(protocol, setting, method)] += 1
+        cells = " | ".join(str(counts[c]) for c in columns)
+        lines.append(f"| {protocol.title} (`{protocol.name}`) | {sum(counts.values())} | {cells} |")
+    lines += [
+        "",
+        "Rows are (setting, method) pairs of the tables in docs/results.md, diagnosis rows "
+        "included; a row counts once all its seeds have landed. Rebuilt by "
+        "`python bench/reproduce.py report` from `bench/results/`.",
+    ]
+    return "\n".join(lines)
+
+
 def report() -> None:
-    """Rewrite every protocol's section of docs/results.md."""
+    """Rewrite every protocol's section of docs/results.md, and the summary there and in the
+    README."""
     for protocol in PROTOCOLS.values():
         update_section(PAGE, f"reproduce-{protocol.name}", protocol_section(protocol))
+    summary = summary_section()
+    for page in (PAGE, README):
+        update_section(page, "reproduce-summary", summary)
     count = sum(1 for _ in RESULTS.rglob("*.json"))
     print(f"{PAGE}: {len(PROTOCOLS)} sections rebuilt from {count} result files")
 

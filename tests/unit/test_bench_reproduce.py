@@ -303,6 +303,50 @@ def test_a_cause_cites_another_rows_measured_accuracy(results, monkeypatch):
     )
 
 
+def test_the_summary_counts_each_row_by_where_it_stands(results, monkeypatch):
+    import bench.reproduce_report as report
+
+    record = R.ensure(
+        R.Job(
+            tiny_protocol(methods=(Method("naive", "naive"),)),
+            "task",
+            Method("naive", "naive"),
+            (),
+            0,
+            "test",
+        ),
+        train=True,
+    )
+    accuracy = 100 * record["metrics"]["average_accuracy"]
+    near, far = Published(accuracy + 0.5, 1.0, "x"), Published(accuracy + 5, 1.0, "x")
+    rows = {
+        "within": Method("within", "naive", published={"task": near}),
+        "cause": Method("cause", "naive", published={"task": far}),
+        "said-open": Method("said-open", "naive", published={"task": far}),
+        "no-cause": Method("no-cause", "naive", published={"task": far}),
+        "extra": Method("extra", "naive"),
+        "partial": Method("partial", "naive", seeds=(0, 1)),
+        "pending": Method("pending", "ewc", params={"fisher_samples": 50}),
+    }
+    protocol = tiny_protocol(methods=tuple(rows.values()))
+    for label in ("within", "cause", "said-open", "no-cause", "extra", "partial"):
+        R.ensure(R.Job(protocol, "task", rows[label], (), 0, "test"), train=True)
+    monkeypatch.setitem(report.CAUSES, ("tiny", "task", "cause"), "measured: x")
+    monkeypatch.setitem(report.CAUSES, ("tiny", "task", "said-open"), "open: not tested")
+    status = {label: report.row_status(protocol, "task", m) for label, m in rows.items()}
+    assert status == {
+        "within": "within",
+        "cause": "cause",
+        "said-open": "open",
+        "no-cause": "open",
+        "extra": "extra",
+        "partial": "partial",
+        "pending": "pending",
+    }
+    monkeypatch.setattr(report, "PROTOCOLS", {"tiny": protocol})
+    assert "| tiny (`tiny`) | 7 | 1 | 1 | 2 | 1 | 1 | 1 |" in report.summary_section()
+
+
 def test_every_row_a_cause_cites_exists():
     import re
 
