@@ -532,10 +532,14 @@ def _spread(sem: float, naive_sem: float) -> float:
 
 
 def _loss_rows(
-    benchmark: str, setting: str, records: dict[str, list[dict[str, Any]]], used: set[Any]
+    benchmark: str,
+    setting: str,
+    records: dict[str, list[dict[str, Any]]],
+    used: set[Any],
+    verdicts: dict[str, list[tuple[str, str | None]]],
 ) -> list[str]:
     """Table rows of a language-modelling stream: final average loss against naive's (the causes
-    cited are added to ``used``)."""
+    cited are added to ``used``, each strategy's verdict to ``verdicts``)."""
     naive_mean, naive_sem = _mean_sem([r["average_loss"] for r in records["naive"]])
     rows = []
     for strategy, runs in records.items():
@@ -545,6 +549,9 @@ def _loss_rows(
         worse = mean > naive_mean + _spread(sem, naive_sem)
         if worse:
             used.add((benchmark, setting, strategy))
+        verdicts.setdefault(strategy, []).append(
+            (f"{benchmark} {setting}", f"{mean - naive_mean:+.3f} nats" if worse else None)
+        )
         cause = CAUSES.get((benchmark, setting, strategy), "cause not yet diagnosed")
         rows.append(
             f"| {benchmark} | {strategy} | {len(runs)} | {mean:.4f} ± {sem:.4f} | "
@@ -552,6 +559,36 @@ def _loss_rows(
             + (f"**worse than naive**: {cause} |" if worse else "ok |")
         )
     return rows
+
+
+def _summary(verdicts: dict[str, list[tuple[str, str | None]]], used: set[Any]) -> str:
+    """Per strategy: the streams checked and those where its defaults end below (or, on a
+    language-modelling stream, worse than) naive, with the difference (for the README)."""
+    lines = [
+        "| strategy | streams checked | within or above naive | below naive (difference, points; "
+        "nats on a language-modelling stream) |",
+        "|---|---|---|---|",
+    ]
+    rows = below = 0
+    for strategy, results in sorted(verdicts.items()):
+        short = [f"{stream} {difference}" for stream, difference in results if difference]
+        rows, below = rows + len(results), below + len(short)
+        lines.append(
+            f"| {strategy} | {len(results)} | {len(results) - len(short)} | {'; '.join(short)} |"
+        )
+    undiagnosed = below - len(used & set(CAUSES))
+    lines += [
+        "",
+        f"{below} of {rows} (strategy, stream) rows end below naive; "
+        + (
+            "each has its measured cause"
+            if not undiagnosed
+            else f"{undiagnosed} of them without a diagnosed cause yet, the others with theirs"
+        )
+        + ' under the table in docs/results.md ("Defaults against naive"). Rebuilt by '
+        "`python bench/defaults.py report` from `bench/results/defaults/`.",
+    ]
+    return "\n".join(lines)
 
 
 def command_report(args: argparse.Namespace) -> None:
@@ -572,6 +609,7 @@ def command_report(args: argparse.Namespace) -> None:
     shown: dict[str, set[str]] = {}  # stream -> strategies with current runs
     refused: dict[str, dict[str, str]] = {}  # stream -> strategy -> why it refuses the stream
     lm_lines: list[str] = []
+    verdicts: dict[str, list[tuple[str, str | None]]] = {}  # strategy -> (stream, shortfall)
     for stream in sorted((RESULTS / "check").glob("*")):
         benchmark, setting = stream.name.rsplit("-", 1)
         records = _stream_records(stream, stale, refused)
@@ -579,7 +617,7 @@ def command_report(args: argparse.Namespace) -> None:
             continue
         shown[stream.name] = set(records)
         if "average_loss" in records["naive"][0]:
-            lm_lines += _loss_rows(benchmark, setting, records, used)
+            lm_lines += _loss_rows(benchmark, setting, records, used, verdicts)
             continue
         naive_mean, naive_sem = _mean_sem([r["average_accuracy"] for r in records["naive"]])
         naive_forgetting = statistics.fmean(r["average_forgetting"] for r in records["naive"])
@@ -588,6 +626,9 @@ def command_report(args: argparse.Namespace) -> None:
                 continue
             mean, sem = _mean_sem([r["average_accuracy"] for r in runs])
             below = mean < naive_mean - _spread(sem, naive_sem)
+            verdicts.setdefault(strategy, []).append(
+                (f"{benchmark} {setting}", f"{100 * (mean - naive_mean):+.1f}" if below else None)
+            )
             lines.append(
                 f"| {benchmark} | {setting} | {strategy} | {len(runs)} | "
                 f"{100 * mean:.2f} ± {100 * sem:.2f} | {100 * naive_mean:.2f} ± "
@@ -643,6 +684,7 @@ def command_report(args: argparse.Namespace) -> None:
         "`lifelong list strategies` shows each value with its provenance.",
     ]
     update_section("docs/results.md", "defaults-check", "\n".join(lines))
+    update_section("README.md", "defaults-summary", _summary(verdicts, used))
     print("\n".join(lines))
     unused = sorted(set(CAUSES) - used)
     if unused:  # a cause whose row is not below naive (any more): it would silently go stale

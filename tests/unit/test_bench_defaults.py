@@ -373,3 +373,15 @@ def test_safe_mean_takes_the_best_mean_among_values_below_naive_nowhere(tmp_path
     assert entry["reason"].startswith(
         "no value at or above naive on every benchmark: best worst-case gain over naive of 3"
     )
+
+
+def test_summary_lists_each_strategys_streams_below_naive(monkeypatch):
+    verdicts = {"ewc": [("a task", None), ("b class", "-2.0")], "lwf": [("a task", None)]}
+    monkeypatch.setattr(D, "CAUSES", {})
+    text = D._summary(verdicts, {("b", "class", "ewc")})
+    assert "| ewc | 2 | 1 | b class -2.0 |" in text and "| lwf | 1 | 1 |  |" in text
+    assert "1 of 3 (strategy, stream) rows end below naive; 1 of them without a diagnosed" in text
+    monkeypatch.setattr(D, "CAUSES", {("b", "class", "ewc"): "measured"})
+    assert "rows end below naive; each has its measured cause" in D._summary(
+        verdicts, {("b", "class", "ewc")}
+    )
