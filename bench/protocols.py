@@ -609,8 +609,9 @@ VANDEVEN_CODE_ORDERS = Protocol(
     title="van de Ven & Tolias Split MNIST with the paper's digit orders",
     description=(
         "Whether the domain-incremental gap of `vandeven-split` (and its task-incremental naive "
-        "row's) comes from which digits are paired: the `vandeven-split` protocol (network, Adam, "
-        "2000 iterations per task; naive also task-incremental) "
+        "row's, and SI's at the paper's c) comes from which digits are paired: the "
+        "`vandeven-split` protocol (network, Adam, 2000 iterations per task; naive and SI at c = 50 "
+        "also task-incremental) "
         "with the digit order the paper's code draws for each of its 20 seeds 1-20 "
         "(`vandeven_code_digit_order`: numpy's permutation, as `data.py` draws it), instead of "
         "lifelong's draw for seeds 0-4. Twenty seeds as in the paper, no selection (the "
@@ -678,6 +679,18 @@ VANDEVEN_CODE_ORDERS = Protocol(
             settings=("domain",),
             published={"domain": _split_published("si")},
             note="the c `vandeven-split` selected for this setting",
+            cost=1.4,
+        ),
+        Method(
+            "si-c50",
+            "si",
+            params={"strength": 50.0},
+            settings=("task",),
+            published={"task": _split_published("si", "task")},
+            note=(
+                "the paper's c, as the `vandeven-diagnosis` row (which lands above the published "
+                "number on lifelong's seeds 0-2), on the paper's digit orders"
+            ),
             cost=1.4,
         ),
     ),
