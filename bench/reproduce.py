@@ -600,11 +600,17 @@ def describe_current(current: dict[str, Any]) -> str:
     progress = ""
     last = last_line(Path(current["out"]) / "log.csv") if current.get("out") else None
     fields = last.split(",") if last else []
-    if len(fields) > 3 and fields[1].isdigit() and fields[2].isdigit():
+    if len(fields) > 3 and all(field.isdigit() for field in fields[1:4]):
+        task, iteration, overall = (int(field) for field in fields[1:4])
         tasks = f" of {current['tasks']}" if current.get("tasks") else ""
         per_task = current.get("iterations_per_task")
-        iterations = f" of {per_task}" if per_task else ""
-        progress = f": task {int(fields[1]) + 1}{tasks}, iteration {fields[2]}{iterations}"
+        if per_task:
+            iterations = f" of {per_task}"
+        elif task > 0:  # an epoch-based run: the earlier tasks' count is the best guide
+            iterations = f" (earlier tasks took {round((overall - iteration) / task)} on average)"
+        else:
+            iterations = ""
+        progress = f": task {task + 1}{tasks}, iteration {iteration}{iterations}"
     return f"running now: {job} (pid {pid}){progress}"
 
 

@@ -525,6 +525,8 @@ def test_status_shows_how_far_the_running_job_has_got(tmp_path):
     pid = os.getpid()
     expected = f"running now: p/domain/ewc test defaults-s0 (pid {pid}): task 3 of 10, iteration 300 of 500"
     assert line == expected
+    epochs = R.describe_current({**current, "tasks": 10, "iterations_per_task": None})
+    assert epochs.endswith("task 3 of 10, iteration 300 (earlier tasks took 500 on average)")
     finished = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
     )
