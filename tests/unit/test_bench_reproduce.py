@@ -375,6 +375,22 @@ def cast_plugin(monkeypatch):
         sys.modules.pop(f"lifelong_plugin_{plugin}", None)
 
 
+def plugin_context():
+    """A strategy's context on split-digits domain, for plugin tests that drive hooks by hand."""
+    import torch
+
+    from lifelong.core.strategy import Context
+    from lifelong.data.scenarios import build_scenario
+
+    return Context(
+        scenario=build_scenario("split-digits", "domain"),
+        device=torch.device("cpu"),
+        batch_size=8,
+        rng=torch.Generator().manual_seed(0),
+        tasks_seen=1,
+    )
+
+
 def test_mammoth_cast_rows_differ_from_the_main_row_only_in_the_plugin(cast_plugin):
     from bench.protocols import PROTOCOLS
 
@@ -418,18 +434,10 @@ def test_agem_code_ewc_keeps_a_running_normalised_fisher_of_batch_gradients(cast
     from torch import nn
 
     from lifelong import get_strategy, load_plugins
-    from lifelong.core.strategy import Context
-    from lifelong.data.scenarios import build_scenario
 
     load_plugins(["bench/plugins/agem_code_ewc.py"])
     cls = get_strategy("ewc-agem-code")
-    context = Context(
-        scenario=build_scenario("split-digits", "domain"),
-        device=torch.device("cpu"),
-        batch_size=8,
-        rng=torch.Generator().manual_seed(0),
-        tasks_seen=1,
-    )
+    context = plugin_context()
     model = nn.Sequential(nn.Flatten(), nn.Linear(64, 2))
     strategy = cls(model, cls.config_class(strength=3.0, ema_decay=0.5, update_after=2), context)
     weight, bias = model[1].weight, model[1].bias
@@ -463,17 +471,9 @@ def test_vandeven_code_si_integrates_the_total_loss_gradient(cast_plugin):
     from torch import nn
 
     from lifelong import get_strategy, load_plugins
-    from lifelong.core.strategy import Context
-    from lifelong.data.scenarios import build_scenario
 
     load_plugins(["bench/plugins/vandeven_code_si.py"])
-    context = Context(
-        scenario=build_scenario("split-digits", "domain"),
-        device=torch.device("cpu"),
-        batch_size=8,
-        rng=torch.Generator().manual_seed(0),
-        tasks_seen=1,
-    )
+    context = plugin_context()
     integrals = {}
     for name in ("si", "si-vandeven-code"):
         cls = get_strategy(name)
