@@ -8,7 +8,7 @@ Protocols (``bench/protocols.py``): ``vandeven-split`` (task / class / domain), 
    task's training data held out and ``evaluate_on="validation"`` (lifelong's validation protocol;
    the test set is never used); the best final average validation accuracy wins. When the winner
    sits at the edge of a numeric axis, the axis is widened by one geometric step (at most
-   ``MAX_WIDEN`` times) and the new values are trained too.
+   ``Method.max_widen`` times, 3 unless the row says otherwise) and the new values are trained too.
 2. **test**: the chosen values are trained on the full training sets over the protocol's seeds and
    evaluated on the test sets.
 3. **report**: ``python bench/reproduce.py report`` rebuilds the docs/results.md tables from the result
@@ -59,7 +59,6 @@ from bench.protocols import PROTOCOLS, RUN_FIELDS, Method, Protocol  # noqa: E40
 
 RESULTS = ROOT / "bench" / "results"
 CHECKPOINTS = ROOT / "runs" / "reproduce"
-MAX_WIDEN = 3  # geometric steps added beyond each edge of a numeric grid axis
 # Config fields that say where a run lives, not what it is: ignored when comparing configs.
 LOCATION_FIELDS = ("out", "data_root", "download")
 # What a result file keeps of metrics.json (curves and per-iteration logs are left in runs/).
@@ -423,7 +422,7 @@ def select(protocol: Protocol, setting: str, method: Method, *, train: bool) -> 
         if not ranked:
             return Selection(grid, scores, tried, None, True, 0, [])
         best = tried[max(ranked, key=scores.__getitem__)]  # ties: the first in grid order
-        candidates, edges = widen(grid, best, widened, MAX_WIDEN, integer_axes=None)
+        candidates, edges = widen(grid, best, widened, method.max_widen, integer_axes=None)
         if not candidates:
             return Selection(grid, scores, tried, best, True, 0, edges)
 

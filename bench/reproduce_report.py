@@ -592,7 +592,8 @@ def protocol_section(protocol: Protocol) -> str:
             "",
             "Selection (validation accuracy %, seed "
             f"{protocol.select_seed}; the chosen value in bold; an axis whose best value sat at "
-            "its edge was widened by one geometric step, up to 3 times):",
+            "its edge was widened by one geometric step, up to 3 times, or as many as a row's "
+            "`max_widen` in `bench/protocols.py` allows):",
             "",
             "| setting | method | grid and validation accuracy | chosen |",
             "|---|---|---|---|",

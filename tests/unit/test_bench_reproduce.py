@@ -192,9 +192,12 @@ def test_widening_stops_after_max_steps_and_reports_the_edge(monkeypatch):
     method = Method("ewc", "ewc", grid={"strength": (1.0, 10.0)})
     fake_scores(monkeypatch, lambda s: s / 1e9)  # always better further out
     selection = R.select(tiny_protocol(), "task", method, train=False)
-    assert len(selection.grid["strength"]) == 2 + R.MAX_WIDEN
-    assert selection.chosen == {"strength": 10.0 ** (1 + R.MAX_WIDEN)}
+    assert len(selection.grid["strength"]) == 2 + method.max_widen == 5  # 3 steps by default
+    assert selection.chosen == {"strength": 1e4}
     assert selection.edges == ["strength"]
+    further = Method("ewc", "ewc", grid={"strength": (1.0, 10.0)}, max_widen=5)  # a row's own
+    selection = R.select(tiny_protocol(), "task", further, train=False)
+    assert selection.chosen == {"strength": 1e6} and selection.edges == ["strength"]
 
 
 def test_integer_axes_are_not_widened(monkeypatch):
