@@ -448,9 +448,10 @@ def _last_task(records: list[dict[str, Any]]) -> float:
 def _coverage(shown: dict[str, set[str]], refused: dict[str, dict[str, str]]) -> list[str]:
     """What the table does not cover yet: every built-in benchmark x setting x built-in strategy
     that supports the setting, less the checked runs and the recorded refusals."""
+    from lifelong.data.benchmarks import BENCHMARKS
     from lifelong.data.catalog import catalog
     from lifelong.data.files import data_root
-    from lifelong.data.scenarios import BENCHMARKS, SETTINGS
+    from lifelong.data.scenarios import SETTINGS
 
     strategies = _builtin_strategies()
     datasets = catalog()

@@ -31,13 +31,14 @@ if TYPE_CHECKING:
     from lifelong.core.registry import get_strategy, list_strategies, load_plugins, register
     from lifelong.core.runner import RunResult, resume_run, run
     from lifelong.core.strategy import Batch, Context, Phase, Strategy, StrategyConfig
+    from lifelong.data.benchmarks import list_benchmarks
     from lifelong.data.custom import (
         scenario_from_dataset,
         scenario_from_folder,
         scenario_from_tensors,
     )
     from lifelong.data.custom_text import scenario_from_text_domains, scenario_from_texts
-    from lifelong.data.scenarios import Scenario, Task, build_scenario, list_benchmarks
+    from lifelong.data.scenarios import Scenario, Task, build_scenario
     from lifelong.data.text import read_texts
     from lifelong.errors import ConfigError, LifelongError, UnsupportedSettingError
     from lifelong.models.user import UserModel
@@ -75,7 +76,7 @@ _EXPORTS = {
     "Scenario": "lifelong.data.scenarios",
     "Task": "lifelong.data.scenarios",
     "build_scenario": "lifelong.data.scenarios",
-    "list_benchmarks": "lifelong.data.scenarios",
+    "list_benchmarks": "lifelong.data.benchmarks",
     "ConfigError": "lifelong.errors",
     "LifelongError": "lifelong.errors",
     "UnsupportedSettingError": "lifelong.errors",

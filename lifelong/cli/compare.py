@@ -63,7 +63,7 @@ def compare_values(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(args: argparse.Namespace) -> int:
     from lifelong.core.rundir import locked
-    from lifelong.data.scenarios import BENCHMARKS
+    from lifelong.data.benchmarks import BENCHMARKS
     from lifelong.experiments.compare import (
         compare_config_from_mapping,
         plan_threads,

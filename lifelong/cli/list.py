@@ -35,7 +35,7 @@ def main(args: argparse.Namespace) -> int:
         load_plugins,
         plugin_module,
     )
-    from lifelong.data.scenarios import list_benchmarks
+    from lifelong.data.benchmarks import list_benchmarks
     from lifelong.models.build import MODELS
 
     load_plugins(getattr(args, "plugins", ()))

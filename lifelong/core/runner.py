@@ -47,7 +47,8 @@ from lifelong.core.rundir import CHECKPOINT, METRICS, locked, prepare_run_folder
 from lifelong.core.seeding import resolve_device, seed_everything
 from lifelong.core.strategy import Context, Strategy
 from lifelong.core.tuned_defaults import tuned_params
-from lifelong.data.scenarios import BENCHMARKS, Scenario, build_scenario
+from lifelong.data.benchmarks import BENCHMARKS
+from lifelong.data.scenarios import Scenario, build_scenario
 from lifelong.errors import ConfigError, LifelongError
 from lifelong.models.adapters import add_lora, freeze
 from lifelong.models.build import ModelSpec, build_model

@@ -23,12 +23,13 @@ import itertools
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import Any, overload
 
 import torch
 import torch.nn.functional as F
 
 from lifelong.data import digest
+from lifelong.data.benchmarks import BENCHMARKS
 from lifelong.data.datasets import ImageDataset, load_dataset
 from lifelong.data.lazy import LazyDataset
 from lifelong.data.text import (
@@ -51,135 +52,12 @@ CLASS_UNITS: tuple[str, ...] = ("seen", "all")
 Normalization = tuple[Sequence[float], Sequence[float]]  # per-channel (mean, std)
 
 
-@dataclass(frozen=True)
-class BenchmarkSpec:
-    """How a benchmark is built: which dataset, which kind of task split, its defaults."""
-
-    name: str
-    dataset: str
-    kind: Literal["split", "permuted", "rotated"]
-    default_tasks: int
-    default_setting: str
-    description: str
-    objective: str = "classify"
-    # What ``lifelong run -b NAME`` trains when the model and budget are not given.
-    default_model: str = "mlp"
-    default_epochs: int = 1
-
-
-BENCHMARKS: dict[str, BenchmarkSpec] = {
-    spec.name: spec
-    for spec in [
-        BenchmarkSpec(
-            "split-digits",
-            "digits",
-            "split",
-            5,
-            "class",
-            "scikit-learn Digits (8x8, offline) in 5 tasks of 2 classes",
-            default_epochs=40,
-        ),
-        BenchmarkSpec(
-            "permuted-digits",
-            "digits",
-            "permuted",
-            5,
-            "domain",
-            "scikit-learn Digits with a pixel permutation per task",
-            default_epochs=40,
-        ),
-        BenchmarkSpec("split-mnist", "mnist", "split", 5, "class", "MNIST in 5 tasks of 2 digits"),
-        BenchmarkSpec(
-            "permuted-mnist",
-            "mnist",
-            "permuted",
-            10,
-            "domain",
-            "MNIST with a fixed random pixel permutation per task (task 0 unpermuted)",
-        ),
-        BenchmarkSpec(
-            "rotated-mnist",
-            "mnist",
-            "rotated",
-            5,
-            "domain",
-            "MNIST rotated by a per-task angle in [0, 180) (task 0 unrotated)",
-        ),
-        BenchmarkSpec(
-            "split-fashion-mnist",
-            "fashion-mnist",
-            "split",
-            5,
-            "class",
-            "Fashion-MNIST in 5 tasks of 2 classes",
-        ),
-        BenchmarkSpec(
-            "permuted-fashion-mnist",
-            "fashion-mnist",
-            "permuted",
-            10,
-            "domain",
-            "Fashion-MNIST with a pixel permutation per task",
-        ),
-        BenchmarkSpec(
-            "rotated-fashion-mnist",
-            "fashion-mnist",
-            "rotated",
-            5,
-            "domain",
-            "Fashion-MNIST rotated by a per-task angle",
-        ),
-        BenchmarkSpec(
-            "split-cifar10", "cifar10", "split", 5, "class", "CIFAR-10 in 5 tasks of 2 classes"
-        ),
-        BenchmarkSpec(
-            "split-wordnet",
-            "wordnet",
-            "split",
-            5,
-            "class",
-            "WordNet 3.0 noun glosses by supersense (animal, plant, food, ...) in 5 tasks of 2 "
-            "(text: 100 train + 20 test synsets per class, tokenized)",
-            default_model="bow",
-            # naive, task- and class-IL, on validation: bow learns little in 1 epoch at lr 1e-3
-            # (task-IL 0.61 at 5 epochs, 0.67 at 20; class-IL last task 0.25 -> 0.55)
-            default_epochs=20,
-        ),
-        BenchmarkSpec(
-            "wordnet-domains",
-            "wordnet",
-            "split",
-            5,
-            "domain",
-            "language modelling: WordNet 3.0 noun glosses as 5 text domains of 2 supersenses "
-            "(animal/plant, food/artifact, ...), next-token loss per domain (a loss matrix)",
-            objective="lm",
-            default_model="gpt-tiny",
-            # naive on validation: mean loss 6.97 nats at 5 epochs, 7.26 at 20 (overfits 200 glosses)
-            default_epochs=5,
-        ),
-        BenchmarkSpec(
-            "split-cifar100",
-            "cifar100",
-            "split",
-            10,
-            "class",
-            "CIFAR-100 in 10 tasks of 10 classes",
-        ),
-    ]
-}
-
 # Per-channel normalisation applied after scaling to [0, 1]; MNIST-like data stays in [0, 1] as in
 # van de Ven's protocols (and so a VAE can model it with a Bernoulli likelihood).
 _NORMALISATION = {
     "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
     "cifar100": ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)),
 }
-
-
-def list_benchmarks() -> list[BenchmarkSpec]:
-    """All registered benchmarks."""
-    return list(BENCHMARKS.values())
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pytest
 
 from lifelong import RunConfig, run
 from lifelong.core.runner import resolve
-from lifelong.data.scenarios import BENCHMARKS
+from lifelong.data.benchmarks import BENCHMARKS
 
 DATASETS_HERE = {"digits": None, "mnist": "shared_data", "fashion-mnist": "shared_data"}
 DATASETS_HERE["wordnet"] = "wordnet_data"

@@ -10,7 +10,7 @@ from lifelong import RunConfig, get_strategy, list_strategies
 from lifelong.core import tuned_defaults
 from lifelong.core.fields import build_config, config_help
 from lifelong.core.runner import resolve
-from lifelong.data.scenarios import BENCHMARKS
+from lifelong.data.benchmarks import BENCHMARKS
 
 BUILT_IN = {
     name: cls

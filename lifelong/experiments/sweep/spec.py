@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from lifelong.core.config import LEGACY_NAMES, load_yaml, run_config_from_mapping
 from lifelong.core.fields import build_config, check, field
-from lifelong.data.scenarios import BENCHMARKS
+from lifelong.data.benchmarks import BENCHMARKS
 from lifelong.errors import ConfigError
 from lifelong.experiments.sweep.space import RESERVED, candidates, split_params
 
