@@ -119,7 +119,7 @@ CAUSES: dict[tuple[str, str, str], str] = {
     ("vandeven-split", "task", "naive"): (
         "which digits share a task, not the code: on the paper's own digit orders for its seeds "
         "1-20 (`vandeven-code-orders` below, task-incremental: same network, optimizer and "
-        "budget) lifelong's naive lands at 86.38 ± 1.19, within the published 87.19 ± 0.94. The "
+        "budget) lifelong's naive lands at {row:vandeven-code-orders/task/naive}. The "
         "pairing moves naive between 75.2 and 92.7% over those 20 orders (standard deviation "
         "5.3), and lifelong's seeds 0-4 draw harder ones than the mean"
     ),
@@ -127,7 +127,7 @@ CAUSES: dict[tuple[str, str, str], str] = {
         "the Fisher estimate, not a bug (`vandeven-diagnosis` below): with the Fisher the paper's "
         "code computes (log-likelihood of the model's most probable label, every training sample "
         "of the task) at its lambda 1e7 (the value lifelong also selected), the same seeds give "
-        "98.88 ± 0.31 (99.05 / 99.30 / 98.28), within the published 98.64 ± 0.22. That Fisher is "
+        "{row:vandeven-diagnosis/task/ewc-paper-fisher}; seeds 99.05 / 99.30 / 98.28. That Fisher is "
         "5x, 14x and 940x smaller in total than lifelong's default (the expectation over labels, "
         "`fisher_mode=exact`) on seeds 0-2; on seed 2, where it nearly vanishes, the first task "
         "ends at 93.8% instead of 98.2%"
@@ -144,7 +144,7 @@ CAUSES: dict[tuple[str, str, str], str] = {
     ),
     ("vandeven-split", "class", "mas"): (
         "the published number is Hsu et al.'s, measured under their protocol (4 epochs per task, "
-        "digits in order); under it lifelong's MAS gives 19.60 ± 0.03, within (`hsu-split-class` "
+        "digits in order); under it lifelong's MAS gives {row:hsu-split-class/class/mas} (`hsu-split-class` "
         "below). Here (2000 iterations per task, digit order drawn per seed) MAS, like naive "
         "(19.91), keeps only the last task: the 0.56-point gap is the protocol's, not the method's"
     ),
@@ -160,7 +160,7 @@ CAUSES: dict[tuple[str, str, str], str] = {
         "as for LwF: until its commit 26f00db (May 2019) the paper's code averaged the "
         "distillation over the units instead of summing it, a replay term 2t times weaker; with "
         "that loss (`average_units=True`, `dgr+distill-code-2019-04` in `vandeven-diagnosis` "
-        "below) seeds 0-2 give 91.39 ± 0.66, within (92.38 with the summed loss on the same "
+        "below) seeds 0-2 give {row:vandeven-diagnosis/class/dgr+distill-code-2019-04} (92.38 with the summed loss on the same "
         "seeds): lifelong's summed distillation (the paper code's since the fix) replays more "
         "strongly and ends higher"
     ),
@@ -168,41 +168,42 @@ CAUSES: dict[tuple[str, str, str], str] = {
         'a different upper bound, measured: the paper\'s "offline" baseline (`--replay=offline`, '
         "`train.py` 50-52 at ff0e03c) trains task after task, 2000 iterations each, on the union "
         "of the tasks seen so far; run as its code runs it (the `offline` row: `cumulative` with "
-        "budget=fixed) it gives 97.95 ± 0.05 on the same seeds, within the published number. "
+        "budget=fixed) it gives {row:offline} on the same seeds. "
         "lifelong's joint trains once on the union of all tasks with the whole budget "
         "(5 x 2000 iterations) and ends 0.25 higher"
     ),
     ("vandeven-split", "domain", "joint"): (
         "two parts, both measured. The digit pairings (see the naive row): on the paper's own "
-        "orders for its 20 seeds (`vandeven-code-orders` below) the same joint gives 98.63 ± 0.04, "
+        "orders for its 20 seeds (`vandeven-code-orders` below) the same joint gives "
+        "{row:vandeven-code-orders/domain/joint}, "
         '0.18 of the 0.39. The rest is the bound itself: the paper\'s "offline" baseline '
         "(`--replay=offline`, `train.py` 50-52 at ff0e03c) trains task after task, 2000 "
         "iterations each, on the union of the tasks seen so far; run that way on the paper's "
-        "orders (the `offline` row of `vandeven-code-orders`) it gives 98.47 ± 0.06, within the "
-        "published 98.42 ± 0.06, 0.16 below lifelong's joint, which has the whole budget "
+        "orders (the `offline` row of `vandeven-code-orders`) it gives "
+        "{row:vandeven-code-orders/domain/offline}, 0.16 below lifelong's joint, which has the whole budget "
         "(5 x 2000) on the union at once"
     ),
     ("vandeven-split", "domain", "offline"): (
         "the digit pairings of lifelong's seeds (see the naive row), which raise the bound too: "
-        "on the paper's own digit orders for its 20 seeds the same `offline` row gives 98.47 ± "
-        "0.06 (`vandeven-code-orders` below), within"
+        "on the paper's own digit orders for its 20 seeds the same `offline` row gives "
+        "{row:vandeven-code-orders/domain/offline} (`vandeven-code-orders` below)"
     ),
     ("vandeven-code-orders", "domain", "joint"): (
         'a different upper bound, measured: the paper\'s "offline" baseline ends its stream '
         "with 2000 iterations on the union, lifelong's joint trains 5 x 2000 on it; run as the "
         "paper's code runs it on the same orders and seeds (the `offline` row below), the bound "
-        "gives 98.47 ± 0.06, within the published number"
+        "gives {row:offline}"
     ),
     ("vandeven-diagnosis", "domain", "lwf-code-2019-04"): (
         "the digit pairings of lifelong's seeds, as for the domain-incremental naive row of "
         "`vandeven-split`: on the paper's own digit orders for its 20 seeds "
-        "(`vandeven-code-orders` below) the same LwF gives 72.34 ± 1.41, within the published "
-        "71.50 ± 1.63"
+        "(`vandeven-code-orders` below) the same LwF gives "
+        "{row:vandeven-code-orders/domain/lwf-code-2019-04}"
     ),
     ("vandeven-split", "domain", "naive"): (
         "which digits are paired, not the code: on the paper's own digit orders for its seeds "
         "1-20 (`vandeven-code-orders` below: same network, optimizer and budget) lifelong's "
-        "naive lands at 59.55 ± 1.52, within the published 59.21 ± 2.04. In the "
+        "naive lands at {row:vandeven-code-orders/domain/naive}. In the "
         "domain-incremental setting the pairing decides much of the result (40.75-69.36 over "
         "those 20 orders, standard deviation 6.81), and the five orders lifelong's seeds 0-4 "
         "draw (torch's permutation, not numpy's) happen to be easy ones: 62.88-73.62. The same "
@@ -214,20 +215,21 @@ CAUSES: dict[tuple[str, str, str], str] = {
         "this row gains +1.51 ± 1.65 over naive (paired, 5 seeds), where the paper's row gains "
         "+4.74 over its naive, so the offset is the level the pairings set for the whole "
         "setting; on the paper's own orders (`vandeven-code-orders` below, 20 seeds) the same EWC "
-        "lands at 62.78 ± 1.64, within the published 63.95 ± 1.90"
+        "lands at {row:vandeven-code-orders/domain/ewc}"
     ),
     ("vandeven-split", "domain", "online-ewc"): (
         "the same five easy digit pairings as the naive row (see there): on the same seeds "
         "this row gains +5.22 ± 1.85 over naive (paired, 5 seeds), where the paper's row gains "
         "+5.11 over its naive, so the offset is the level the pairings set for the whole "
         "setting; on the paper's own orders (`vandeven-code-orders` below) the same online EWC "
-        "gives 64.67 ± 1.64 over the 20 seeds, within the published 64.32 ± 1.90"
+        "gives {row:vandeven-code-orders/domain/online-ewc} over the 20 seeds"
     ),
     ("vandeven-split", "domain", "si"): (
         "the same five easy digit pairings as the naive row (see there): on the same seeds "
         "this row gains +4.01 ± 1.36 over naive (paired, 5 seeds), where the paper's row gains "
         "+6.15 over its naive, so the offset is the level the pairings set for the whole "
-        "setting; the row on the paper's own orders is queued in `vandeven-code-orders`"
+        "setting; on the paper's own orders (`vandeven-code-orders` below, 20 seeds) the same SI "
+        "lands at {row:vandeven-code-orders/domain/si}"
     ),
     ("vandeven-split", "domain", "dgr+distill"): (
         "the same five easy digit pairings as the naive row (see there), which raise the joint "
@@ -457,16 +459,29 @@ def measured(protocol: Protocol, setting: str, label: str) -> str:
     return text + (f" ({', '.join(notes)})" if notes else "")
 
 
+# A cause cites a row's measured accuracy as {row:LABEL} (same protocol and setting) or
+# {row:PROTOCOL/SETTING/LABEL} (another table's row).
+CITED_ROW = re.compile(r"\{row:(?:([a-z0-9-]+)/([a-z]+)/)?([a-z0-9+.-]+)\}")
+
+
+def cited_row(protocol: Protocol, setting: str, match: re.Match[str]) -> tuple[Protocol, str, str]:
+    """(protocol, setting, label) of a ``{row:...}`` citation in a cause of ``protocol``."""
+    name, cited_setting, label = match.groups()
+    if name is None:
+        return protocol, setting, label
+    return PROTOCOLS[name], cited_setting, label
+
+
 def cause_text(protocol: Protocol, setting: str, label: str) -> str | None:
-    """The written cause of a row's gap, with every ``{row:LABEL}`` replaced by that row's
-    measured accuracy and every ``{paper:NAME}`` by what the paper's own code measured here
-    (``bench/run_paper_code.py``)."""
+    """The written cause of a row's gap, with every ``{row:...}`` citation (``CITED_ROW``)
+    replaced by that row's measured accuracy and every ``{paper:NAME}`` by what the paper's own
+    code measured here (``bench/run_paper_code.py``)."""
     from bench.run_paper_code import summary
 
     cause = CAUSES.get((protocol.name, setting, label))
     if cause is None:
         return None
-    cause = re.sub(r"\{row:([a-z0-9-]+)\}", lambda m: measured(protocol, setting, m[1]), cause)
+    cause = CITED_ROW.sub(lambda m: measured(*cited_row(protocol, setting, m)), cause)
     return re.sub(r"\{paper:([A-Za-z0-9-]+)\}", lambda m: summary(m[1]) or "not run yet", cause)
 
 

@@ -304,6 +304,12 @@ def test_a_cause_cites_another_rows_measured_accuracy(results, monkeypatch):
     assert report.cause_text(protocol, "task", "ewc") == (
         f"naive gives {accuracy:.2f} (2.00 past the error bars)."
     )
+    other = tiny_protocol(name="other", methods=(Method("ewc", "ewc"),))
+    monkeypatch.setitem(report.PROTOCOLS, "tiny", protocol)
+    monkeypatch.setitem(report.CAUSES, ("other", "task", "ewc"), "there: {row:tiny/task/naive}.")
+    assert report.cause_text(other, "task", "ewc") == (
+        f"there: {accuracy:.2f} (2.00 past the error bars)."
+    )
 
 
 def test_the_summary_counts_each_row_by_where_it_stands(results, monkeypatch):
@@ -353,16 +359,18 @@ def test_the_summary_counts_each_row_by_where_it_stands(results, monkeypatch):
 def test_every_row_a_cause_cites_exists():
     import re
 
+    import bench.reproduce_report as report
     from bench.protocols import PROTOCOLS
-    from bench.reproduce_report import CAUSES
 
-    for (name, setting, label), cause in CAUSES.items():
+    for (name, setting, label), cause in report.CAUSES.items():
         protocol = PROTOCOLS[name]
         assert setting in protocol.settings_of(protocol.method(label)), (name, setting, label)
-        for cited in re.findall(r"\{row:([a-z0-9-]+)\}", cause):
-            protocol.method(cited)  # KeyError names the protocol's rows
-        for cited in re.findall(r"\{paper:([A-Za-z0-9-]+)\}", cause):
-            assert list((R.RESULTS / "paper-code" / cited).glob("s*.json")), cited  # kept in git
+        for match in report.CITED_ROW.finditer(cause):
+            cited, cited_setting, cited_label = report.cited_row(protocol, setting, match)
+            method = cited.method(cited_label)  # KeyError names the protocol's rows
+            assert cited_setting in cited.settings_of(method), match[0]
+        for paper in re.findall(r"\{paper:([A-Za-z0-9-]+)\}", cause):
+            assert list((R.RESULTS / "paper-code" / paper).glob("s*.json")), paper  # kept in git
 
 
 @pytest.fixture
