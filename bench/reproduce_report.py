@@ -269,9 +269,16 @@ CAUSES: dict[tuple[str, str, str], str] = {
         "lifelong joins 128 stored to every 128 new (50%); that difference was not run"
     ),
     ("vandeven-diagnosis", "task", "si-c50"): (
-        "open, in lifelong's favour (a diagnosis row, 3 seeds): at the paper's c lifelong's SI "
-        "forgets almost nothing (0.04 points); whether the paper's path integral over the total "
-        "loss (below) lowers its number was not tested"
+        "which digits share a task, as for `vandeven-split`'s task-incremental naive row: on the "
+        "paper's own digit orders for its seeds 1-20 (`vandeven-code-orders` below) the same SI "
+        "at c = 50 gives {row:vandeven-code-orders/task/si-c50}; three of those orders cost it "
+        "2.6-3.8 points of forgetting (0.66 on average), where lifelong's seeds 0-2 cost it 0.04. "
+        "Not the path integral: the paper code's, over the total loss (`si-c50-code`), gives "
+        "{row:si-c50-code} on the same seeds"
+    ),
+    ("vandeven-diagnosis", "task", "si-c50-code"): (
+        "see the `si-c50` row: the paper code's path integral leaves SI at lifelong's level on "
+        "seeds 0-2; the paper's digit orders bring it within"
     ),
 }
 for _size in (200, 500, 5120):
@@ -334,9 +341,15 @@ FINDINGS: dict[str, str] = {
         "against 99.55 for c = 10 and 99.48 for c = 100: a near tie), and c = 1 is too weak for "
         "seed 2's first task (8/7), which ends at 74.0% (run average 94.0); the paper's c = 50 "
         "gives 99.45 / 99.28 / 99.52 on seeds 0-2 (c = 1: 98.91 / 99.07 / 94.00), 99.42 ± 0.07, "
-        "every seed above the published 99.09 ± 0.15. Not tested: the paper's "
-        "code accumulates SI's path integral with the gradient of the total loss, surrogate "
-        "included (`train.py` 250-257), where lifelong (as Zenke et al.) uses the task loss only. "
+        "every seed above the published 99.09 ± 0.15. The cause is which digits share a task, as "
+        "for naive: on the paper's own digit orders for its seeds 1-20 (`vandeven-code-orders`) "
+        "the same SI at c = 50 gives {row:vandeven-code-orders/task/si-c50}; three of those 20 "
+        "orders cost it 2.6-3.8 points of forgetting (0.66 on average), where lifelong's seeds 0-2 "
+        "cost it 0.04. Not the path integral: the paper's code accumulates it with the gradient "
+        "of the total loss, surrogate included (`train.py` 245-250 and `encoder.py` 200-202 at "
+        "f0b1461), where lifelong (as Zenke et al.) uses the task loss only; run that way "
+        "(`si-c50-code`, `bench/plugins/vandeven_code_si.py`) seeds 0-2 give "
+        "{row:vandeven-diagnosis/task/si-c50-code}, lifelong's level. "
         "(3) LwF, class-incremental: the paper's code distils one softmax over every class seen so "
         "far against the previous model's softmax over the old classes padded with zeros "
         "(`utils.loss_fn_kd`), with the loss weighted (1/t) CE + (1 - 1/t) T^2 KD (`encoder.py`, "
@@ -481,8 +494,20 @@ def cause_text(protocol: Protocol, setting: str, label: str) -> str | None:
     cause = CAUSES.get((protocol.name, setting, label))
     if cause is None:
         return None
-    cause = CITED_ROW.sub(lambda m: measured(*cited_row(protocol, setting, m)), cause)
+    cause = with_citations(cause, protocol, setting)
     return re.sub(r"\{paper:([A-Za-z0-9-]+)\}", lambda m: summary(m[1]) or "not run yet", cause)
+
+
+def with_citations(text: str, protocol: Protocol, setting: str | None) -> str:
+    """``text`` with every ``{row:...}`` citation replaced by that row's measured accuracy (a
+    text about no one setting, ``setting=None``, must cite in full: PROTOCOL/SETTING/LABEL)."""
+
+    def accuracy(match: re.Match[str]) -> str:
+        if setting is None and match[1] is None:
+            raise ValueError(f"{match[0]}: cite a row as {{row:PROTOCOL/SETTING/LABEL}} here")
+        return measured(*cited_row(protocol, setting or "", match))
+
+    return CITED_ROW.sub(accuracy, text)
 
 
 def gap_cell(
@@ -615,7 +640,7 @@ def protocol_section(protocol: Protocol) -> str:
             *selection_rows,
         ]
     if protocol.name in FINDINGS:
-        lines += ["", FINDINGS[protocol.name]]
+        lines += ["", with_citations(FINDINGS[protocol.name], protocol, None)]
     lines += [
         "",
         f"Command: `OMP_NUM_THREADS=1 python bench/reproduce.py run --protocol {protocol.name}` "
