@@ -635,6 +635,32 @@ def last_line(path: Path, block: int = 4096) -> str | None:
     return lines[-1] if lines else None
 
 
+def unused_results() -> list[Path]:
+    """The protocols' result files that no table reads: test runs of values a later (widened)
+    selection replaced, runs whose config has changed since, rows since removed."""
+    used: set[Path] = set()
+    for protocol in PROTOCOLS.values():
+        for setting in protocol.settings:
+            for method in protocol.methods:
+                if setting not in protocol.settings_of(method):
+                    continue
+                selection = select(protocol, setting, method, train=False)
+                for values in selection.tried.values():
+                    key = tuple(sorted(values.items()))
+                    used.add(
+                        Job(protocol, setting, method, key, protocol.select_seed, "select").path
+                    )
+                if selection.chosen is None:
+                    continue
+                chosen = tuple(sorted(selection.chosen.items()))
+                for seed in protocol.seeds_of(method):
+                    job = Job(protocol, setting, method, chosen, seed, "test")
+                    if load_result(job) is not None:
+                        used.add(job.path)
+    stored = {path for name in PROTOCOLS for path in (RESULTS / name).rglob("*.json")}
+    return sorted(stored - used)
+
+
 def command_status(args: argparse.Namespace) -> None:
     rows = []
     total_pending = 0.0
@@ -655,6 +681,13 @@ def command_status(args: argparse.Namespace) -> None:
         f"\nestimated CPU hours still to run: {total_pending / 3600:.1f} (selection runs counted "
         "once; widened grids add more)"
     )
+    unused = unused_results()
+    if unused:
+        print(
+            f"\n{len(unused)} result file(s) no table reads (values a later selection replaced, "
+            "a config changed since, or a row removed; delete them once you no longer need them):"
+        )
+        print("\n".join(f"  {path.relative_to(ROOT)}" for path in unused))
 
 
 def main() -> None:

@@ -525,6 +525,18 @@ def test_a_row_with_its_own_seeds_is_queued_and_reported_over_them(results, monk
     assert len(report.test_records(protocol, "task", naive, {})) == 2
 
 
+def test_status_lists_result_files_no_table_reads(results, monkeypatch):
+    naive = Method("naive", "naive")
+    protocol = tiny_protocol(methods=(naive,))
+    monkeypatch.setitem(R.PROTOCOLS, "tiny", protocol)
+    kept = R.Job(protocol, "task", naive, (), 0, "test")
+    R.ensure(kept, train=True)
+    assert kept.path.exists() and R.unused_results() == []
+    changed = tiny_protocol(methods=(Method("naive", "naive", config={"lr": 0.5}),))
+    monkeypatch.setitem(R.PROTOCOLS, "tiny", changed)  # the row's config changed since
+    assert R.unused_results() == [kept.path]
+
+
 def test_status_shows_how_far_the_running_job_has_got(tmp_path):
     out = tmp_path / "run"
     out.mkdir()
