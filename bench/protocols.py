@@ -980,6 +980,21 @@ AGEM_PERMUTED = Protocol(
             note="GEM costs ~35x a naive step with 16 tasks of memory: last in the queue.",
             cost=12.0,
         ),
+        Method(
+            "gem-paper-init",
+            "gem",
+            params={"buffer_size": 4250, "memory_strength": 0.5},
+            config={"lr": 0.03, "init": "truncated-normal"},
+            published={"domain": _p(89.50, 0.48, AGEM)},
+            note=(
+                "a diagnosis, one seed (a GEM run takes ~110 minutes here): the paper code's "
+                "initial weights (truncated normal, s.d. 0.1, biases 0.1), the difference that "
+                "brought naive within, at the lr validation chose (0.03; the paper's replication "
+                "script has no GEM line, its code removed GEM in 77c5244)"
+            ),
+            cost=12.0,
+            seeds=(0,),
+        ),
     ),
 )
 
