@@ -664,16 +664,23 @@ def unused_results() -> list[Path]:
 def command_status(args: argparse.Namespace) -> None:
     rows = []
     total_pending = 0.0
+    finished = 0
     for step in steps(QUEUE):
         done, pending, select_pending = run_step(step, train=False)
         cost = seconds_per_run(step.protocol, step.method) * (pending + select_pending)
         total_pending += cost
+        if not (pending or select_pending or args.all):
+            finished += 1
+            continue
         rows.append(
             f"{step.protocol.name:18s} {step.setting:7s} {step.method.label:18s} "
             f"seeds {','.join(map(str, step.seeds)):9s} done {done:3d}  pending {pending:2d}"
             f"{f' (+{select_pending} selection)' if select_pending else '':17s} ~{cost / 3600:5.1f} h"
         )
-    print("\n".join(rows))
+    header = f"{'protocol':18s} {'setting':7s} {'method':18s} {'test seeds':15s} runs   CPU left"
+    print("\n".join([header, *rows]) if rows else "nothing pending")
+    if finished:
+        print(f"({finished} finished queue steps not shown; `status --all` lists every step)")
     current = CHECKPOINTS / "current.json"
     if current.exists():
         print(f"\n{describe_current(json.loads(current.read_text()))}")
@@ -699,7 +706,10 @@ def main() -> None:
     run_parser.add_argument("--setting", nargs="+")
     run_parser.add_argument("--method", nargs="+")
     run_parser.add_argument("--seeds", type=int, nargs="+")
-    sub.add_parser("status", help="what is done and pending, and the CPU hours left")
+    status_parser = sub.add_parser("status", help="what is pending, and the CPU hours left")
+    status_parser.add_argument(
+        "--all", action="store_true", help="list finished queue steps too, not only pending ones"
+    )
     sub.add_parser("report", help="rebuild the docs/results.md tables from bench/results/")
     args = parser.parse_args()
     os.environ.setdefault("LIFELONG_DATA", str(ROOT.parent / "shared" / "data"))

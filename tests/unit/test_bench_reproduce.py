@@ -537,6 +537,22 @@ def test_status_lists_result_files_no_table_reads(results, monkeypatch):
     assert R.unused_results() == [kept.path]
 
 
+def test_status_lists_pending_steps_and_counts_finished_ones(results, monkeypatch, capsys):
+    import argparse
+
+    protocol = tiny_protocol(methods=(Method("naive", "naive"),))
+    monkeypatch.setitem(R.PROTOCOLS, "tiny", protocol)
+    monkeypatch.setattr(R, "QUEUE", (R.Phase("tiny", slice(None)),))
+    R.command_status(argparse.Namespace(all=False))
+    assert "\ntiny " in capsys.readouterr().out  # pending: listed
+    R.ensure(R.Job(protocol, "task", protocol.methods[0], (), 0, "test"), train=True)
+    R.command_status(argparse.Namespace(all=False))
+    out = capsys.readouterr().out
+    assert "nothing pending" in out and "(1 finished queue steps not shown" in out
+    R.command_status(argparse.Namespace(all=True))
+    assert "\ntiny " in capsys.readouterr().out
+
+
 def test_status_shows_how_far_the_running_job_has_got(tmp_path):
     out = tmp_path / "run"
     out.mkdir()
