@@ -310,6 +310,8 @@ def test_a_cause_cites_another_rows_measured_accuracy(results, monkeypatch):
     assert report.cause_text(other, "task", "ewc") == (
         f"there: {accuracy:.2f} (2.00 past the error bars)."
     )
+    with pytest.raises(ValueError, match="PROTOCOL/SETTING/LABEL"):  # a findings paragraph
+        report.with_citations("{row:naive}", protocol, None)
 
 
 def test_the_summary_counts_each_row_by_where_it_stands(results, monkeypatch):
