@@ -18,7 +18,7 @@ Sources of the published numbers (mean ± s.e.m. / std as printed in each paper)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +85,13 @@ class Protocol:
 
     def settings_of(self, method: Method) -> tuple[str, ...]:
         return tuple(s for s in self.settings if method.settings is None or s in method.settings)
+
+    def rows(self) -> Iterator[tuple[str, Method]]:
+        """Every (setting, method) row of the protocol's table, in table order."""
+        for setting in self.settings:
+            for method in self.methods:
+                if setting in self.settings_of(method):
+                    yield setting, method
 
     def seeds_of(self, method: Method) -> tuple[int, ...]:
         """The test seeds of a row: its own where it names them (more seeds to measure a small

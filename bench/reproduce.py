@@ -640,23 +640,18 @@ def unused_results() -> list[Path]:
     selection replaced, runs whose config has changed since, rows since removed."""
     used: set[Path] = set()
     for protocol in PROTOCOLS.values():
-        for setting in protocol.settings:
-            for method in protocol.methods:
-                if setting not in protocol.settings_of(method):
-                    continue
-                selection = select(protocol, setting, method, train=False)
-                for values in selection.tried.values():
-                    key = tuple(sorted(values.items()))
-                    used.add(
-                        Job(protocol, setting, method, key, protocol.select_seed, "select").path
-                    )
-                if selection.chosen is None:
-                    continue
-                chosen = tuple(sorted(selection.chosen.items()))
-                for seed in protocol.seeds_of(method):
-                    job = Job(protocol, setting, method, chosen, seed, "test")
-                    if load_result(job) is not None:
-                        used.add(job.path)
+        for setting, method in protocol.rows():
+            selection = select(protocol, setting, method, train=False)
+            for values in selection.tried.values():
+                key = tuple(sorted(values.items()))
+                used.add(Job(protocol, setting, method, key, protocol.select_seed, "select").path)
+            if selection.chosen is None:
+                continue
+            chosen = tuple(sorted(selection.chosen.items()))
+            for seed in protocol.seeds_of(method):
+                job = Job(protocol, setting, method, chosen, seed, "test")
+                if load_result(job) is not None:
+                    used.add(job.path)
     stored = {path for name in PROTOCOLS for path in (RESULTS / name).rglob("*.json")}
     return sorted(stored - used)
 

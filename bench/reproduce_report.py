@@ -192,46 +192,41 @@ def protocol_section(protocol: Protocol) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     selection_rows = []
-    for setting in protocol.settings:
-        for method in protocol.methods:
-            if setting not in protocol.settings_of(method):
-                continue
-            selection = select(protocol, setting, method, train=False)
-            chosen = selection.chosen
-            if method.grid:
-                grid, chosen_text = selection_text(protocol, setting, method)
-                selection_rows.append(f"| {setting} | {method.label} | {grid} | {chosen_text} |")
-            records = test_records(protocol, setting, method, chosen) if chosen is not None else []
-            found = sorted(r["seed"] for r in records)
-            fixed = ", ".join(f"{k}={format_value(v)}" for k, v in method.params.items())
-            fixed += "".join(f", {k}={format_value(v)}" for k, v in method.config.items())
-            hyper = ", ".join(
-                x for x in (fixed.strip(", "), values_key(chosen) if chosen else "") if x
-            )
-            if method.grid and chosen is None:
-                hyper = (fixed + ", " if fixed else "") + "selection pending"
-            if records:
-                acc, acc_sem, acc_text = percent_stat(records, "average_accuracy")
-                fgt_text = percent_stat(records, "average_forgetting")[2]
-                learning = sum(
-                    100 * sum(diagonal) / len(diagonal)
-                    for diagonal in (r["metrics"]["learning_accuracy"] for r in records)
-                ) / len(records)
-                minutes = sum(r["train_seconds"] for r in records) / len(records) / 60
-                published, gap, verdict = gap_cell(protocol, setting, method, acc, acc_sem)
-                time_text = f"{minutes:.1f}"
-                learning_text = f"{learning:.2f}"
-            else:
-                acc_text = fgt_text = "pending"
-                learning_text = ""
-                published, gap, verdict = gap_cell(protocol, setting, method, None, 0.0)
-                time_text = ""
-            lines.append(
-                f"| {setting} | {method.label} | {hyper or 'defaults'} "
-                f"| {seeds_text(found, protocol.seeds_of(method))} | {acc_text} | {fgt_text} | {learning_text} "
-                f"| {published} "
-                f"| {gap} | {verdict} | {time_text} |"
-            )
+    for setting, method in protocol.rows():
+        selection = select(protocol, setting, method, train=False)
+        chosen = selection.chosen
+        if method.grid:
+            grid, chosen_text = selection_text(protocol, setting, method)
+            selection_rows.append(f"| {setting} | {method.label} | {grid} | {chosen_text} |")
+        records = test_records(protocol, setting, method, chosen) if chosen is not None else []
+        found = sorted(r["seed"] for r in records)
+        fixed = ", ".join(f"{k}={format_value(v)}" for k, v in method.params.items())
+        fixed += "".join(f", {k}={format_value(v)}" for k, v in method.config.items())
+        hyper = ", ".join(x for x in (fixed.strip(", "), values_key(chosen) if chosen else "") if x)
+        if method.grid and chosen is None:
+            hyper = (fixed + ", " if fixed else "") + "selection pending"
+        if records:
+            acc, acc_sem, acc_text = percent_stat(records, "average_accuracy")
+            fgt_text = percent_stat(records, "average_forgetting")[2]
+            learning = sum(
+                100 * sum(diagonal) / len(diagonal)
+                for diagonal in (r["metrics"]["learning_accuracy"] for r in records)
+            ) / len(records)
+            minutes = sum(r["train_seconds"] for r in records) / len(records) / 60
+            published, gap, verdict = gap_cell(protocol, setting, method, acc, acc_sem)
+            time_text = f"{minutes:.1f}"
+            learning_text = f"{learning:.2f}"
+        else:
+            acc_text = fgt_text = "pending"
+            learning_text = ""
+            published, gap, verdict = gap_cell(protocol, setting, method, None, 0.0)
+            time_text = ""
+        lines.append(
+            f"| {setting} | {method.label} | {hyper or 'defaults'} "
+            f"| {seeds_text(found, protocol.seeds_of(method))} | {acc_text} | {fgt_text} | {learning_text} "
+            f"| {published} "
+            f"| {gap} | {verdict} | {time_text} |"
+        )
     notes = [f"- {m.label}: {m.note}" for m in protocol.methods if m.note]
     if notes:
         lines += ["", "Notes:", "", *notes]
@@ -291,10 +286,8 @@ def summary_section() -> str:
     ]
     for protocol in PROTOCOLS.values():
         counts = dict.fromkeys(columns, 0)
-        for setting in protocol.settings:
-            for method in protocol.methods:
-                if setting in protocol.settings_of(method):
-                    counts[row_status(protocol, setting, method)] += 1
+        for setting, method in protocol.rows():
+            counts[row_status(protocol, setting, method)] += 1
         cells = " | ".join(str(counts[c]) for c in columns)
         lines.append(f"| {protocol.title} (`{protocol.name}`) | {sum(counts.values())} | {cells} |")
     lines += [
