@@ -47,6 +47,12 @@ def test_records(
     return records
 
 
+def chosen_records(protocol: Protocol, setting: str, method: Method) -> list[dict[str, Any]]:
+    """A row's test runs at the values its selection chose (none while the selection runs)."""
+    chosen = select(protocol, setting, method, train=False).chosen
+    return test_records(protocol, setting, method, chosen) if chosen is not None else []
+
+
 def percent_stat(records: list[dict[str, Any]], metric: str) -> tuple[float, float, str]:
     """Mean, s.e.m. and table text ("mean ± s.e.m.", or the value of a single seed) of a metric
     over the records, in %."""
@@ -64,8 +70,7 @@ def measured(protocol: Protocol, setting: str, label: str) -> str:
     partial, and whether it is within the published error bars), for causes that cite another
     row's result (``{row:LABEL}``)."""
     method = protocol.method(label)
-    chosen = select(protocol, setting, method, train=False).chosen
-    records = test_records(protocol, setting, method, chosen) if chosen is not None else []
+    records = chosen_records(protocol, setting, method)
     if not records:
         return "pending"
     acc, acc_sem, text = percent_stat(records, "average_accuracy")
@@ -258,8 +263,7 @@ def row_status(protocol: Protocol, setting: str, method: Method) -> str:
     """Where a table row stands: ``pending``, ``partial``, ``extra`` (no published number),
     ``within``, ``cause`` (beyond the error bars, cause measured) or ``open`` (beyond, with no
     cause or one that says it is open)."""
-    chosen = select(protocol, setting, method, train=False).chosen
-    records = test_records(protocol, setting, method, chosen) if chosen is not None else []
+    records = chosen_records(protocol, setting, method)
     if not records:
         return "pending"
     if len(records) < len(protocol.seeds_of(method)):
