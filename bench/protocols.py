@@ -994,10 +994,30 @@ AGEM_PERMUTED = Protocol(
             config={"lr": 0.03, "init": "truncated-normal"},
             published={"domain": _p(89.50, 0.48, AGEM)},
             note=(
-                "a diagnosis, one seed (a GEM run takes ~110 minutes here): the paper code's "
+                "a diagnosis, one seed (a GEM run takes over an hour here): the paper code's "
                 "initial weights (truncated normal, s.d. 0.1, biases 0.1), the difference that "
                 "brought naive within, at the lr validation chose (0.03; the paper's replication "
                 "script has no GEM line, its code removed GEM in 77c5244)"
+            ),
+            cost=12.0,
+            seeds=(0,),
+        ),
+        Method(
+            "gem-agem-code",
+            "gem-agem-code",
+            params={"buffer_size": 4250, "memory_strength": 0.5},
+            config={
+                "lr": 0.03,
+                "init": "truncated-normal",
+                "plugins": ("bench/plugins/agem_code_gem.py",),
+            },
+            published={"domain": _p(89.50, 0.48, AGEM)},
+            note=(
+                "a diagnosis, one seed: GEM as the paper's code runs it (77c5244^): a step that "
+                "violates a constraint follows the memory gradients alone, as the code projects "
+                "its gradient matrix's still-zero row of the current task instead of the batch's "
+                "gradient (`bench/plugins/agem_code_gem.py`), with the code's initial weights, at "
+                "the lr validation chose"
             ),
             cost=12.0,
             seeds=(0,),

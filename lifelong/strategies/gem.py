@@ -118,12 +118,15 @@ class GEM(Strategy):
         if bool((G @ g >= 0).all()):
             return
         self.projections += 1
+        assign_flat_grad(params, self.project(g, G))
+
+    def project(self, g: torch.Tensor, G: torch.Tensor) -> torch.Tensor:
+        """The update that replaces ``g`` when it violates a constraint: the QP's solution."""
         try:
-            z = gem_project(g, G, self.config.memory_strength)
+            return gem_project(g, G, self.config.memory_strength)
         except ValueError:
             self.qp_fallbacks += 1
-            z = agem_project(g, G.mean(0))
-        assign_flat_grad(params, z)
+            return agem_project(g, G.mean(0))
 
     def after_step(self, batch: Batch) -> None:
         scenario = self.context.scenario

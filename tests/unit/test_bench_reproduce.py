@@ -382,9 +382,10 @@ def cast_plugin(monkeypatch):
 
     from lifelong.core import registry
 
+    registry._discover()  # the built-ins first: a copy taken before would stay without them
     monkeypatch.setattr(registry, "_STRATEGIES", dict(registry._STRATEGIES))
     yield
-    for plugin in ("mammoth_icarl_cast", "agem_code_ewc", "vandeven_code_si"):
+    for plugin in ("mammoth_icarl_cast", "agem_code_ewc", "agem_code_gem", "vandeven_code_si"):
         sys.modules.pop(f"lifelong_plugin_{plugin}", None)
 
 
@@ -509,6 +510,29 @@ def test_vandeven_code_si_integrates_the_total_loss_gradient(cast_plugin):
         strategy.after_step(None)
         integrals[name] = float(strategy.path_integral_0)
     assert integrals == {"si": 2.0 * 0.5, "si-vandeven-code": 10.0 * 0.5}
+
+
+def test_agem_code_gem_drops_the_batch_gradient_on_a_violation(cast_plugin):
+    # The A-GEM code's GEM (bench/plugins/agem_code_gem.py) solves the QP for a zero gradient.
+    # By hand, g = (-1, 1) against orthogonal memory gradients g1 = (1, 0) and g2 = (0, 2), margin
+    # 0.5, quadprog's P = diag(|g_k|^2 + 1e-3): with q = 0 the duals sit at the margin, z = 0.5 g1
+    # + 0.5 g2; with q = -G g = (1, -2), lifelong's GEM keeps g: v = (1 / 1.001, 0.5).
+    import torch
+    from torch import nn
+
+    from lifelong import get_strategy, load_plugins
+
+    load_plugins(["bench/plugins/agem_code_gem.py"])
+    g = torch.tensor([-1.0, 1.0], dtype=torch.float64)
+    G = torch.tensor([[1.0, 0.0], [0.0, 2.0]], dtype=torch.float64)
+    projected = {}
+    for name in ("gem", "gem-agem-code"):
+        cls = get_strategy(name)
+        config = cls.config_class(memory_strength=0.5)
+        projected[name] = cls(nn.Linear(64, 2), config, plugin_context()).project(g, G)
+    assert torch.allclose(projected["gem-agem-code"], torch.tensor([0.5, 1.0], dtype=g.dtype))
+    expected = torch.tensor([-1.0 + 1.0 / 1.001, 1.0 + 0.5 * 2.0], dtype=g.dtype)
+    assert torch.allclose(projected["gem"], expected)
 
 
 def test_a_row_with_its_own_seeds_is_queued_and_reported_over_them(results, monkeypatch):
