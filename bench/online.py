@@ -169,7 +169,7 @@ def bare_loop(config: RunConfig) -> tuple[float, float]:
         torch.nn.ReLU(),
         torch.nn.Linear(400, 10),
     )
-    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr)
+    optimizer = torch.optim.SGD(model.parameters(), lr=config.training.lr)
     task_ids = torch.cat(
         [torch.full((len(t.train_indices),), t.index, dtype=torch.long) for t in scenario]
     )
@@ -213,6 +213,7 @@ def speed(repeats: int, samples_per_task: int) -> None:
         boundaries="hidden",
         prequential=False,
     )
+    load_before = os.getloadavg()[0]
     run(config, write=False), bare_loop(config)  # warm-up (allocator, kernels), not counted
     ours, bare = [], []
     for _ in range(repeats):
@@ -223,6 +224,7 @@ def speed(repeats: int, samples_per_task: int) -> None:
     o, b = (statistics.median(v[0] for v in runs) for runs in (ours, bare))
     ow, bw = (statistics.median(v[1] for v in runs) for runs in (ours, bare))
     preq = run(config.replace(prequential=True), write=False).metrics["online"]
+    load_after = os.getloadavg()[0]
     text = f"""### Online ER: lifelong's loop vs a bare PyTorch loop
 
 Written by `bench/online.py speed`. Online ER on class-incremental Split MNIST ({samples_per_task}
@@ -231,8 +233,9 @@ MLP 784-400-400-10, SGD, one thread. The bare loop does the same work on the sam
 gather, forward/backward on batch + replay, step, vectorised reservoir insertion) without hooks,
 observers, pass counting or checkpoints. After one warm-up run of each, training samples per
 second of process CPU time
-(evaluation excluded; robust to other processes on this shared 2-core machine) and per wall
-second, median of {repeats} alternated runs.
+(evaluation excluded; robust to other processes on this shared machine) and per wall second,
+median of {repeats} alternated runs. {os.cpu_count()} cores; load average over the last minute
+{load_before:.1f} at the start, {load_after:.1f} at the end.
 
 | loop | samples/CPU-s | ratio | samples/wall-s | ratio |
 |---|---|---|---|---|
