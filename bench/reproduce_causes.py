@@ -60,10 +60,10 @@ CAUSES: dict[tuple[str, str, str], str] = {
     ),
     ("agem-permuted", "domain", "gem"): (
         "open. The paper code's initial weights (truncated normal, s.d. 0.1, biases 0.1), which "
-        "brought naive and A-GEM within, explain part of it: on seed 0 they give {row:gem-paper-init}, below the "
-        "`gem` row's seed 0 but still beyond. Read against the paper's GEM "
-        "code (facebookresearch/agem at 77c5244^, before GEM left it), its memory (250 examples "
-        "per task, 25 per class) and margin (0.5) are lifelong's, but a step that violates a "
+        "brought naive and A-GEM within, explain part of it: on seed 0 they give "
+        "{row:gem-paper-init}, below the `gem` row's seed 0 but still beyond. Read against the "
+        "paper's GEM code (facebookresearch/agem at 77c5244^, before GEM left it), its memory "
+        "(250 examples per task, 25 per class) and margin (0.5) are lifelong's, but a step that violates a "
         "constraint does not follow the QP's projection of the batch's gradient: the code "
         "projects its gradient matrix's row of the current task, still zero while that task "
         "trains (`model/model.py` 1165-1176), so such a step descends on the memories alone. "
