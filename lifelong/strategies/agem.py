@@ -23,15 +23,13 @@ from typing import Any
 
 import torch
 
-from lifelong.components.buffer import ReplayBuffer
-from lifelong.components.memory import BufferPolicy, policy_buffer, store_step, store_task
+from lifelong.components.memory import BufferPolicy
+from lifelong.components.policy_memory import PolicyMemory, replay_metrics
 from lifelong.components.projection import agem_project, assign_flat_grad, flat_grad, flatten
 from lifelong.components.replay_config import POLICY_HELP, ReplayPolicyConfig
 from lifelong.core.fields import field
 from lifelong.core.registry import register
-from lifelong.core.strategy import Batch, Strategy
-from lifelong.data.scenarios import Task
-from lifelong.strategies.er import replay_metrics
+from lifelong.core.strategy import Batch
 
 
 @dataclass(frozen=True)
@@ -42,7 +40,7 @@ class AGEMConfig(ReplayPolicyConfig):
 
 
 @register
-class AGEM(Strategy):
+class AGEM(PolicyMemory):
     """Project the gradient so the loss on a random memory batch does not increase."""
 
     name = "agem"
@@ -50,18 +48,10 @@ class AGEM(Strategy):
     paper = "Chaudhry et al. 2019, Efficient Lifelong Learning with A-GEM"
     task_free = True
     config: AGEMConfig
-    buffer: ReplayBuffer
     projections: torch.Tensor
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)
-        self.buffer = policy_buffer(
-            config.buffer_policy,
-            config.buffer_size,
-            context.scenario,
-            config.storage,
-            task_free=context.task_free,
-        )
         self.register_buffer("projections", torch.zeros((), dtype=torch.long))
 
     def after_backward(self, batch: Batch) -> None:
@@ -77,19 +67,6 @@ class AGEM(Strategy):
         if float(torch.dot(g, g_ref)) < 0:
             self.projections += 1
             assign_flat_grad(params, agem_project(g, g_ref))
-
-    def after_step(self, batch: Batch) -> None:
-        if self.context.task_free:
-            self.buffer.add_reservoir(batch.x, batch.y, batch.task_ids, self.context.rng)
-            return
-        scenario = self.context.scenario
-        store_step(
-            self.config.buffer_policy, self.buffer, batch, self.context.rng, scenario.num_tasks
-        )
-
-    def after_task(self, task: Task) -> None:
-        scenario = self.context.scenario
-        store_task(self.config.buffer_policy, self.buffer, task, scenario, self.context.rng)
 
     def extra_metrics(self) -> dict[str, Any]:
         return {**replay_metrics(self.buffer), "projections": int(self.projections)}

@@ -20,19 +20,15 @@ example's task.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from lifelong.components.buffer import ReplayBuffer
-from lifelong.components.memory import policy_buffer, store_step, store_task
+from lifelong.components.policy_memory import PolicyMemory
 from lifelong.components.replay_config import ReplayPolicyConfig
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
-from lifelong.core.strategy import Batch, Strategy
-from lifelong.data.scenarios import Task
-from lifelong.strategies.er import replay_metrics
+from lifelong.core.strategy import Batch
 
 
 @dataclass(frozen=True)
@@ -46,26 +42,18 @@ class DERConfig(ReplayPolicyConfig):
 
 
 @register
-class DER(Strategy):
+class DER(PolicyMemory):
     """Replay stored logits with an MSE penalty."""
 
     name = "der"
     config_class = DERConfig
     paper = "Buzzega et al. 2020, Dark Experience for General Continual Learning"
     task_free = True
+    stores_logits = True
     config: DERConfig
-    buffer: ReplayBuffer
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)
-        self.buffer = policy_buffer(
-            config.buffer_policy,
-            config.buffer_size,
-            context.scenario,
-            config.storage,
-            logits=True,
-            task_free=context.task_free,
-        )
         self._logits: torch.Tensor | None = None  # current batch's logits, from loss to after_step
 
     def loss(self, batch: Batch) -> torch.Tensor:
@@ -83,24 +71,6 @@ class DER(Strategy):
         assert replay.logits is not None  # this buffer stores logits
         return self.config.alpha * F.mse_loss(self(replay.x, ids), replay.logits)
 
-    def after_step(self, batch: Batch) -> None:
-        tasks = self.context.scenario.num_tasks
-        policy = self.config.buffer_policy
-        store_step(policy, self.buffer, batch, self.context.rng, tasks, logits=self._logits)
-        self._logits = None
-
-    def after_task(self, task: Task) -> None:
-        scenario, policy = self.context.scenario, self.config.buffer_policy
-        store_task(policy, self.buffer, task, scenario, self.context.rng, self._end_logits)
-
-    @torch.no_grad()
-    def _end_logits(self, x: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
-        """Logits stored by the memories filled at task end (evaluation mode)."""
-        was_training = self.training
-        self.eval()
-        logits = self(x, task_ids if self.context.scenario.setting == "task" else None)
-        self.train(was_training)
+    def step_logits(self, batch: Batch) -> torch.Tensor | None:
+        logits, self._logits = self._logits, None
         return logits
-
-    def extra_metrics(self) -> dict[str, Any]:
-        return replay_metrics(self.buffer)

@@ -20,11 +20,11 @@ import torch
 import torch.nn.functional as F
 
 from lifelong.components.buffer import ReplayBuffer, make_buffer
+from lifelong.components.policy_memory import replay_metrics
 from lifelong.components.replay_config import ReplayConfig
 from lifelong.core.fields import field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Strategy
-from lifelong.strategies.er import replay_metrics
 
 
 @dataclass(frozen=True)

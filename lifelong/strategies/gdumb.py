@@ -32,11 +32,11 @@ from typing import Any, Literal
 import torch
 
 from lifelong.components.buffer import ReplayBuffer, make_buffer
+from lifelong.components.policy_memory import replay_metrics
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
 from lifelong.core.strategy import Batch, Strategy, StrategyConfig
 from lifelong.errors import ConfigError
-from lifelong.strategies.er import replay_metrics
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from lifelong.components.buffer import STORAGE, ReplayBuffer, Storage
-from lifelong.components.memory import BufferPolicy, policy_buffer, store_step, store_task
+from lifelong.components.buffer import STORAGE, Storage
+from lifelong.components.memory import BufferPolicy
+from lifelong.components.policy_memory import PolicyMemory, replay_metrics
 from lifelong.components.projection import (
     agem_project,
     assign_flat_grad,
@@ -40,9 +41,7 @@ from lifelong.components.projection import (
 from lifelong.components.replay_config import POLICY_HELP
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
-from lifelong.core.strategy import Batch, Strategy, StrategyConfig
-from lifelong.data.scenarios import Task
-from lifelong.strategies.er import replay_metrics
+from lifelong.core.strategy import Batch, StrategyConfig
 
 
 @dataclass(frozen=True)
@@ -85,26 +84,18 @@ def memory_gradients(strategy: GEM, tasks_before: int) -> torch.Tensor:
 
 
 @register
-class GEM(Strategy):
+class GEM(PolicyMemory):
     """Project the gradient so that no past task's memory loss increases (a QP per step)."""
 
     name = "gem"
     config_class = GEMConfig
     paper = "Lopez-Paz & Ranzato 2017, Gradient Episodic Memory for Continual Learning"
     config: GEMConfig
-    buffer: ReplayBuffer
     projections: torch.Tensor
     qp_fallbacks: torch.Tensor
 
     def __init__(self, model, config, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(model, config, context)
-        self.buffer = policy_buffer(
-            config.buffer_policy,
-            config.buffer_size,
-            context.scenario,
-            config.storage,
-            task_free=context.task_free,
-        )
         self.register_buffer("projections", torch.zeros((), dtype=torch.long))
         self.register_buffer("qp_fallbacks", torch.zeros((), dtype=torch.long))
 
@@ -127,16 +118,6 @@ class GEM(Strategy):
         except ValueError:
             self.qp_fallbacks += 1
             return agem_project(g, G.mean(0))
-
-    def after_step(self, batch: Batch) -> None:
-        scenario = self.context.scenario
-        store_step(
-            self.config.buffer_policy, self.buffer, batch, self.context.rng, scenario.num_tasks
-        )
-
-    def after_task(self, task: Task) -> None:
-        scenario = self.context.scenario
-        store_task(self.config.buffer_policy, self.buffer, task, scenario, self.context.rng)
 
     def extra_metrics(self) -> dict[str, Any]:
         return {

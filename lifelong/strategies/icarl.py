@@ -33,6 +33,7 @@ import torch.nn.functional as F
 
 from lifelong.components.buffer import Replay, ReplayBuffer, herding, joined, make_buffer
 from lifelong.components.frozen import Frozen
+from lifelong.components.policy_memory import replay_metrics
 from lifelong.components.replay_config import ReplayConfig
 from lifelong.core.fields import check, field
 from lifelong.core.registry import register
@@ -40,7 +41,6 @@ from lifelong.core.strategy import Batch, Strategy
 from lifelong.data.scenarios import Task
 from lifelong.errors import ConfigError
 from lifelong.models.user import penultimate
-from lifelong.strategies.er import replay_metrics
 
 
 @dataclass(frozen=True)

@@ -161,3 +161,22 @@ def test_task_free_streams_refuse_policies_that_need_task_ids_or_ends(policy, tm
     )
     with pytest.raises(ConfigError, match=f"buffer_policy={policy} needs task ids or task ends"):
         run(config, write=False)
+
+
+@pytest.mark.parametrize("strategy", ["er", "der", "agem"])
+def test_task_reservoir_is_one_reservoir_of_the_whole_budget_on_a_task_free_stream(strategy):
+    """The learner sees task id 0 throughout a hidden-boundary stream; a per-task reservoir would
+    keep buffer_size // tasks examples of that one 'task' and leave the rest of the budget empty."""
+    config = RunConfig.of(
+        benchmark="split-digits",
+        tasks=5,
+        strategy=strategy,
+        strategy_params={"buffer_policy": "task-reservoir", "buffer_size": 100},
+        online=True,
+        boundaries="hidden",
+        batch_size=10,
+        train_samples_per_task=40,
+        threads=1,
+    )
+    memory = run(config, write=False).metrics["strategy_metrics"]
+    assert memory["buffer_stored_examples"] == memory["buffer_capacity_examples"] == 100
