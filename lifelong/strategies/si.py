@@ -75,7 +75,7 @@ class SI(Strategy):
             self.register_buffer(f"task_start_{i}", p.detach().clone())  # theta at the task start
         self._step: list[tuple[torch.Tensor, torch.Tensor]] = []  # (g, theta before the step)
 
-    def _params(self) -> list[torch.nn.Parameter]:
+    def _params(self) -> list[torch.Tensor]:
         return list(trainable(self.model).values())
 
     def _tensors(self, kind: str) -> list[torch.Tensor]:
@@ -97,29 +97,25 @@ class SI(Strategy):
 
     @torch.no_grad()
     def after_backward(self, batch: Batch) -> None:
+        params = self._params()
+        grads = [torch.zeros_like(p) if p.grad is None else p.grad for p in params]
         c = self.config.strength
-        penalized = self.penalty.active and c > 0
-        self._step = []
-        for name, p in zip(self.names, self._params(), strict=True):
-            if p.grad is None:
-                g = torch.zeros_like(p)
-            elif penalized:  # remove the penalty's gradient: g of the task loss only
-                g = torch.addcmul(
-                    p.grad,
-                    self.penalty.importance(name),
-                    p - self.penalty.anchor(name),
-                    value=-2 * c,
-                )
-            else:
-                g = p.grad.clone()
-            self._step.append((g, p.detach().clone()))
+        if self.penalty.active and c > 0:  # remove the penalty's gradient: g of the task loss only
+            distances = torch._foreach_sub(params, [self.penalty.anchor(n) for n in self.names])
+            importances = [self.penalty.importance(n) for n in self.names]
+            task_grads = list(torch._foreach_addcmul(grads, importances, distances, value=-2 * c))
+        else:
+            task_grads = [g.clone() for g in grads]
+        self._step = list(zip(task_grads, [p.detach().clone() for p in params], strict=True))
 
     @torch.no_grad()
     def after_step(self, batch: Batch) -> None:
-        for p, w, (g, before) in zip(
-            self._params(), self._tensors("path_integral"), self._step, strict=True
-        ):
-            w.addcmul_(g, before.sub_(p), value=1.0)  # -g * (after - before) = g * (before - after)
+        if not self._step:
+            return
+        grads, befores = (list(column) for column in zip(*self._step, strict=True))
+        torch._foreach_sub_(befores, self._params())  # before - after
+        # W += -g * (after - before) = g * (before - after)
+        torch._foreach_addcmul_(self._tensors("path_integral"), grads, befores)
         self._step = []
 
     @torch.no_grad()
