@@ -1003,6 +1003,20 @@ AGEM_PERMUTED = Protocol(
             seeds=(0,),
         ),
         Method(
+            "gem-paper-lr",
+            "gem",
+            params={"buffer_size": 4250, "memory_strength": 0.5},
+            config={"lr": 0.1, "init": "truncated-normal"},
+            published={"domain": _p(89.50, 0.48, AGEM)},
+            note=(
+                "a diagnosis, one seed: the paper code's initial weights at lr 0.1, the lr the "
+                "paper's replication script (5e84338) gives A-GEM, the method GEM shares its code "
+                "and memory with (the script has no GEM line; validation here chose 0.03)"
+            ),
+            cost=12.0,
+            seeds=(0,),
+        ),
+        Method(
             "gem-agem-code",
             "gem-agem-code",
             params={"buffer_size": 4250, "memory_strength": 0.5},
