@@ -877,6 +877,23 @@ _AGEM_PAPER_NOTE = (
     "a diagnosis: the values of the paper-time replication script (`replicate_results.sh` at "
     "5e84338), not lifelong's validation choice"
 )
+
+
+def _gem_diagnosis(label: str, config: dict[str, Any], note: str, strategy: str = "gem") -> Method:
+    """A one-seed diagnosis row of GEM on the A-GEM paper's Permuted MNIST (memory and margin of
+    the `gem` row; a GEM run takes over an hour here)."""
+    return Method(
+        label,
+        strategy,
+        params={"buffer_size": 4250, "memory_strength": 0.5},
+        config=config,
+        published={"domain": _p(89.50, 0.48, AGEM)},
+        note=note,
+        cost=12.0,
+        seeds=(0,),
+    )
+
+
 AGEM_PERMUTED = Protocol(
     name="agem-permuted",
     title="Chaudhry et al. (A-GEM): Permuted MNIST",
@@ -987,54 +1004,34 @@ AGEM_PERMUTED = Protocol(
             note="GEM costs ~35x a naive step with 16 tasks of memory: last in the queue.",
             cost=12.0,
         ),
-        Method(
+        _gem_diagnosis(
             "gem-paper-init",
-            "gem",
-            params={"buffer_size": 4250, "memory_strength": 0.5},
-            config={"lr": 0.03, "init": "truncated-normal"},
-            published={"domain": _p(89.50, 0.48, AGEM)},
-            note=(
-                "a diagnosis, one seed (a GEM run takes over an hour here): the paper code's "
-                "initial weights (truncated normal, s.d. 0.1, biases 0.1), the difference that "
-                "brought naive within, at the lr validation chose (0.03; the paper's replication "
-                "script has no GEM line, its code removed GEM in 77c5244)"
-            ),
-            cost=12.0,
-            seeds=(0,),
+            {"lr": 0.03, "init": "truncated-normal"},
+            "a diagnosis, one seed (a GEM run takes over an hour here): the paper code's "
+            "initial weights (truncated normal, s.d. 0.1, biases 0.1), the difference that "
+            "brought naive within, at the lr validation chose (0.03; the paper's replication "
+            "script has no GEM line, its code removed GEM in 77c5244)",
         ),
-        Method(
+        _gem_diagnosis(
             "gem-paper-lr",
-            "gem",
-            params={"buffer_size": 4250, "memory_strength": 0.5},
-            config={"lr": 0.1, "init": "truncated-normal"},
-            published={"domain": _p(89.50, 0.48, AGEM)},
-            note=(
-                "a diagnosis, one seed: the paper code's initial weights at lr 0.1, the lr the "
-                "paper's replication script (5e84338) gives A-GEM, the method GEM shares its code "
-                "and memory with (the script has no GEM line; validation here chose 0.03)"
-            ),
-            cost=12.0,
-            seeds=(0,),
+            {"lr": 0.1, "init": "truncated-normal"},
+            "a diagnosis, one seed: the paper code's initial weights at lr 0.1, the lr the "
+            "paper's replication script (5e84338) gives A-GEM, the method GEM shares its code "
+            "and memory with (the script has no GEM line; validation here chose 0.03)",
         ),
-        Method(
+        _gem_diagnosis(
             "gem-agem-code",
-            "gem-agem-code",
-            params={"buffer_size": 4250, "memory_strength": 0.5},
-            config={
+            {
                 "lr": 0.03,
                 "init": "truncated-normal",
                 "plugins": ("bench/plugins/agem_code_gem.py",),
             },
-            published={"domain": _p(89.50, 0.48, AGEM)},
-            note=(
-                "a diagnosis, one seed: GEM as the paper's code runs it (77c5244^): a step that "
-                "violates a constraint follows the memory gradients alone, as the code projects "
-                "its gradient matrix's still-zero row of the current task instead of the batch's "
-                "gradient (`bench/plugins/agem_code_gem.py`), with the code's initial weights, at "
-                "the lr validation chose"
-            ),
-            cost=12.0,
-            seeds=(0,),
+            "a diagnosis, one seed: GEM as the paper's code runs it (77c5244^): a step that "
+            "violates a constraint follows the memory gradients alone, as the code projects "
+            "its gradient matrix's still-zero row of the current task instead of the batch's "
+            "gradient (`bench/plugins/agem_code_gem.py`), with the code's initial weights, at "
+            "the lr validation chose",
+            strategy="gem-agem-code",
         ),
     ),
 )
