@@ -60,15 +60,19 @@ CAUSES: dict[tuple[str, str, str], str] = {
     ),
     ("agem-permuted", "domain", "gem"): (
         "open. The paper code's initial weights (truncated normal, s.d. 0.1, biases 0.1), which "
-        "brought naive and A-GEM within, explain part of it: on seed 0 they give "
-        "{row:gem-paper-init}, below the `gem` row's seed 0 but still beyond. Read against the "
-        "paper's GEM code (facebookresearch/agem at 77c5244^, before GEM left it), its memory "
-        "(250 examples per task, 25 per class) and margin (0.5) are lifelong's, but a step that violates a "
-        "constraint does not follow the QP's projection of the batch's gradient: the code "
-        "projects its gradient matrix's row of the current task, still zero while that task "
-        "trains (`model/model.py` 1165-1176), so such a step descends on the memories alone. "
-        "The `gem-agem-code` row runs GEM that way (`bench/plugins/agem_code_gem.py`); the "
-        "paper's GEM learning rate is not known (its replication script has no GEM line)"
+        "brought naive and A-GEM within, explain part of it: {row:gem-paper-init}; with them at "
+        "lr 0.1, the lr the paper's replication script gives A-GEM, {row:gem-paper-lr}. The "
+        "paper's code is not the answer: as last committed (facebookresearch/agem cdce810, "
+        "August 2018, to 77c5244^, `model/model.py` 1165-1176) its GEM projects its gradient "
+        "matrix's row of the current task, which stays zero while that task trains, so a step "
+        "that violates a constraint descends on the memories alone and drops the batch. Run "
+        "that way (`gem-agem-code`, `bench/plugins/agem_code_gem.py`) GEM gives "
+        "{row:gem-agem-code}, far below the published number: from the seventh task on most "
+        "steps violate a constraint, so a task is barely learned while it trains (its learning "
+        "accuracy) and is learned later from its 250 stored examples. Before cdce810 (b37fd2f to 28e2cd5) the script stored the batch's "
+        "gradient in that row before projecting, as lifelong's GEM does, with the same margin "
+        "(0.5) and memory (25 examples per class; 20 at 28e2cd5). The rest of the gap is not "
+        "found; the paper's GEM learning rate is not in its scripts"
     ),
     ("agem-permuted", "domain", "gem-paper-init"): "see the `gem` row",
     ("agem-permuted", "domain", "gem-agem-code"): "see the `gem` row",
