@@ -13,9 +13,9 @@ def is_current(record: dict[str, Any], config: Any) -> bool:
     strategy's revision; a field added since counts at its default). A record from before they
     were kept passes only if the strategy has not been revised since."""
     from lifelong.core.identity import (
-        REVISION,
         fingerprint,
         resolved_hyperparameters,
+        revised,
         same_hyperparameters,
     )
 
@@ -24,7 +24,7 @@ def is_current(record: dict[str, Any], config: Any) -> bool:
     if record.get("fingerprint") != fingerprint(config.to_dict()):
         return False
     if recorded is None:
-        return REVISION not in (hyperparameters or {})
+        return not revised(hyperparameters or {})
     return hyperparameters is not None and same_hyperparameters(
         recorded, hyperparameters, config.strategy
     )

@@ -191,23 +191,14 @@ def comparable(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def full_config(job: Job) -> dict[str, Any]:
-    """The job's resolved RunConfig plus its strategy's resolved config (every default filled)."""
-    import dataclasses
-
-    from lifelong import get_strategy
-    from lifelong.core.fields import build_config
-    from lifelong.core.identity import REVISION, SOURCE
-    from lifelong.core.plugin_source import strategy_source_digest
+    """The job's resolved RunConfig plus its strategy's resolved config (every default filled),
+    with the strategy's revision, behaviour marks and, for a plugin, its source digest."""
+    from lifelong.core.identity import BEHAVIOUR, REVISION, SOURCE, resolved_hyperparameters
 
     config = job.config()
-    strategy_class = get_strategy(config.strategy)
-    strategy = build_config(strategy_class.config_class, config.strategy_params)
-    revision = {REVISION: strategy_class.revision} if strategy_class.revision > 1 else {}
-    digest = strategy_source_digest(strategy_class)  # a plugin's code (bench/plugins)
-    source = {SOURCE: digest} if digest is not None else {}
-    return comparable(
-        {**config.to_dict(), "strategy_config": dataclasses.asdict(strategy), **revision, **source}
-    )
+    strategy = resolved_hyperparameters(config.to_dict()) or {}
+    marks = {key: strategy.pop(key) for key in (REVISION, BEHAVIOUR, SOURCE) if key in strategy}
+    return comparable({**config.to_dict(), "strategy_config": strategy, **marks})
 
 
 def field_defaults(strategy: str) -> dict[str, Any]:

@@ -51,6 +51,14 @@ class PolicyMemory(Strategy):
             task_free=context.task_free,
         )
 
+    @classmethod
+    def behaviour(cls, config: Any, task_free: bool) -> dict[str, str]:
+        """On a task-free stream ``task-reservoir`` is one reservoir over the whole budget; ER,
+        DER and DER++ kept ``buffer_size // tasks`` examples there before (fixed 2026-12)."""
+        if task_free and config.buffer_policy == "task-reservoir":
+            return {"task_free_task_reservoir": "one reservoir over the whole budget"}
+        return {}
+
     def step_logits(self, batch: Batch) -> torch.Tensor | None:
         """The logits stored with ``batch`` after its step (``stores_logits`` strategies)."""
         return None

@@ -102,6 +102,9 @@ def module_digest(module: Any) -> str:
 
 HYPERPARAMETERS = "hyperparameters"
 REVISION = "code_revision"  # the strategy's revision, recorded with its hyperparameters when > 1
+# Marks of a fix that changed what only some configurations of a strategy compute
+# (:meth:`Strategy.behaviour`), recorded with those runs' hyperparameters only.
+BEHAVIOUR = "behaviour"
 # A plugin strategy's source (its module file, or its class where no file holds it): a user editing
 # their own method never gets a run of the earlier code back. Built-in strategies record REVISION.
 SOURCE = "strategy_source_sha256"
@@ -109,8 +112,9 @@ SOURCE = "strategy_source_sha256"
 
 def resolved_hyperparameters(config: Mapping[str, Any]) -> dict[str, Any] | None:
     """Every hyperparameter of the configuration's strategy, defaults included, as plain JSON
-    values, and the strategy's :data:`REVISION` when it is above 1; None for a strategy this
-    process does not know (a plugin not imported)."""
+    values, the strategy's :data:`REVISION` when it is above 1 and its :data:`BEHAVIOUR` marks
+    for this configuration; None for a strategy this process does not know (a plugin not
+    imported)."""
     from lifelong.core.fields import build_config
     from lifelong.core.registry import get_strategy
     from lifelong.errors import LifelongError
@@ -123,6 +127,10 @@ def resolved_hyperparameters(config: Mapping[str, Any]) -> dict[str, Any] | None
     resolved: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(values), default=str))
     if cls.revision > 1:
         resolved[REVISION] = cls.revision
+    task_free = bool(config.get("online")) and config.get("boundaries", "known") != "known"
+    marks = cls.behaviour(values, task_free=task_free)
+    if marks:
+        resolved[BEHAVIOUR] = dict(marks)
     digest = strategy_source_digest(cls)
     if digest is not None:
         resolved[SOURCE] = digest
@@ -193,10 +201,17 @@ def _aligned(
             wanted[HYPERPARAMETERS] = {
                 k: v for k, v in wanted[HYPERPARAMETERS].items() if k != SOURCE
             }
-    elif REVISION not in (wanted.get(HYPERPARAMETERS) or {}):
+    elif not revised(wanted.get(HYPERPARAMETERS) or {}):
         saved.pop(HYPERPARAMETERS, None)
         wanted.pop(HYPERPARAMETERS, None)
     return saved, wanted
+
+
+def revised(hyperparameters: Mapping[str, Any]) -> bool:
+    """Whether resolved hyperparameters carry a mark of code changed since runs were first
+    recorded (:data:`REVISION` or :data:`BEHAVIOUR`): a run stored without its hyperparameters is
+    then a run of the older code."""
+    return REVISION in hyperparameters or BEHAVIOUR in hyperparameters
 
 
 def same_identity(saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:

@@ -172,6 +172,19 @@ class Strategy(nn.Module):
                 torch.zeros(context.scenario.num_outputs, dtype=torch.bool, device=context.device),
             )
 
+    @classmethod
+    def behaviour(cls, config: Any, task_free: bool) -> dict[str, str]:
+        """Marks of a fix that changed what only some configurations compute ({} here): recorded
+        with those runs' hyperparameters, so a run of the earlier code is never reused or resumed
+        as theirs, while every other configuration keeps its stored runs (a raised ``revision``
+        would orphan them all).
+
+        Args:
+            config: the strategy's resolved hyperparameters (its ``config_class``).
+            task_free: the run is an online stream with hidden, blurry or gradual boundaries.
+        """
+        return {}
+
     # ----------------------------------------------------------------- hooks (override)
     def before_task(self, task: Task) -> None:
         """Called once before training on ``task``."""

@@ -180,3 +180,40 @@ def test_task_reservoir_is_one_reservoir_of_the_whole_budget_on_a_task_free_stre
     )
     memory = run(config, write=False).metrics["strategy_metrics"]
     assert memory["buffer_stored_examples"] == memory["buffer_capacity_examples"] == 100
+
+
+def test_runs_of_the_fixed_task_free_reservoir_are_marked_and_no_others():
+    """The fix above changed only task-free runs with ``task-reservoir``: those record a behaviour
+    mark (a run stored before it, with or without hyperparameters, is another run), while every
+    other configuration keeps the identity its stored runs have."""
+    from lifelong.core.identity import BEHAVIOUR, HYPERPARAMETERS, run_identity, same_identity
+    from lifelong.core.runner import resolve
+
+    def identity_of(policy: str, boundaries: str) -> dict:
+        online = boundaries != "offline"
+        return run_identity(
+            resolve(
+                RunConfig.of(
+                    benchmark="split-digits",
+                    strategy="er",
+                    strategy_params={"buffer_policy": policy},
+                    online=online,
+                    boundaries=boundaries if online else "known",
+                )
+            ).to_dict()
+        )
+
+    fixed = identity_of("task-reservoir", "hidden")
+    assert fixed[HYPERPARAMETERS][BEHAVIOUR] == {
+        "task_free_task_reservoir": "one reservoir over the whole budget"
+    }
+    for policy, boundaries in [("reservoir", "hidden"), ("task-reservoir", "known")]:
+        assert BEHAVIOUR not in identity_of(policy, boundaries)[HYPERPARAMETERS]
+    assert BEHAVIOUR not in identity_of("task-reservoir", "offline")[HYPERPARAMETERS]
+
+    before_fix = {**fixed, HYPERPARAMETERS: {**fixed[HYPERPARAMETERS]}}
+    del before_fix[HYPERPARAMETERS][BEHAVIOUR]
+    assert same_identity(fixed, fixed)
+    assert not same_identity(before_fix, fixed)
+    unrecorded = {k: v for k, v in fixed.items() if k != HYPERPARAMETERS}
+    assert not same_identity(unrecorded, fixed)
