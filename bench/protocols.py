@@ -1040,6 +1040,22 @@ AGEM_PERMUTED = Protocol(
             "the lr validation chose",
             strategy="gem-agem-code",
         ),
+        _gem_diagnosis(
+            "gem-agem-code-lr",
+            {
+                "lr": 0.1,
+                "init": "truncated-normal",
+                "plugins": ("bench/plugins/agem_code_gem.py",),
+            },
+            "a diagnosis, one seed: `gem-agem-code` at lr 0.1, the lr the paper's script gives "
+            "A-GEM. That code ran GEM from cdce810 (August 2018) until GEM was removed (77c5244, "
+            "December 2018), so through dc1d866 (October 2018: 'averaging over multiple runs, "
+            "this requires running all the experiments again'), after which the paper's "
+            "mean ± error numbers were made; its GEM lr grid went up to 1.0 "
+            "(`cross_validate_lr_gem.sh`, 5370b6c^), chosen on 3 held-out tasks, too few for the "
+            "dropped batches to show",
+            strategy="gem-agem-code",
+        ),
     ),
 )
 
