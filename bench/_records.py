@@ -92,7 +92,8 @@ def stored_run(config: Any, path: Path, root: Path, keep: tuple[str, ...] = ()) 
     metrics = run(config.replace(out=None), write=False).metrics
     kept = _SCORES[metrics.get("objective", "classify")] + keep
     values = {key: metrics[key] for key in kept}
-    record = save_record(config, path, {**values, "train_seconds": metrics["train_seconds"]})
+    times = {key: metrics.get(key) for key in ("train_seconds", "train_cpu_seconds")}
+    record = save_record(config, path, {**values, **times})
     if "average_loss" in record:
         print(f"  loss {record['average_loss']:.4f} nats", flush=True)
     else:

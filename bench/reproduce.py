@@ -329,6 +329,7 @@ def execute(job: Job) -> dict[str, Any] | None:
     else:
         record["metrics"] = {key: metrics.get(key) for key in KEPT_METRICS}
         record["train_seconds"] = metrics["train_seconds"]
+        record["train_cpu_seconds"] = metrics.get("train_cpu_seconds")
     record["wall_seconds_this_session"] = time.perf_counter() - started
     record["resumed"] = resumed
     record["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")

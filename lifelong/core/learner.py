@@ -77,8 +77,12 @@ class Progress:
     forward_samples: int = 0
     backward_samples: int = 0
     eval_seconds: float = 0.0
-    train_cpu_seconds: float = 0.0  # online: process CPU time of training (evaluation excluded)
+    # process CPU time of training (evaluation excluded): unlike wall time, not inflated by other
+    # processes sharing the cores
+    train_cpu_seconds: float = 0.0
     eval_cpu_seconds: float = 0.0
+    # CPU time counted since the first step (a checkpoint of older offline code counted none)
+    cpu_counted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -86,6 +90,29 @@ class Progress:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Progress:
         return cls(**data)
+
+
+class TrainingClock:
+    """Training time since :meth:`start`, evaluation excluded, added to the progress by
+    :meth:`charge`: wall seconds (``train_seconds``) and process CPU seconds
+    (``train_cpu_seconds``)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.start()
+
+    def start(self) -> None:
+        """Count from now (time spent before, such as a checkpoint's saving, is not training)."""
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        self.eval_wall, self.eval_cpu = self.progress.eval_seconds, self.progress.eval_cpu_seconds
+
+    def charge(self) -> None:
+        """Add the training time since :meth:`start` or the last charge to the progress."""
+        progress = self.progress
+        wall, cpu = time.perf_counter(), time.process_time()
+        progress.train_seconds += wall - self.wall - (progress.eval_seconds - self.eval_wall)
+        progress.train_cpu_seconds += cpu - self.cpu - (progress.eval_cpu_seconds - self.eval_cpu)
+        self.start()
 
 
 def make_optimizer(
@@ -403,10 +430,6 @@ class Learner:
             self._check_loss_growth(value, task, in_phase)
             self.observers.iteration_done(task, iteration, global_iteration, value)
 
-    def _seconds_since(self, started: float, eval_before: float) -> float:
-        """Wall seconds since ``started`` without the evaluation time spent since then."""
-        return time.perf_counter() - started - (self.progress.eval_seconds - eval_before)
-
     def _retrain(self) -> None:
         """Train on the strategy's :meth:`~Strategy.retraining` batches, if any, with a fresh
         optimizer (cross-entropy, the run's optimizer, learning rate and clipping); a second call
@@ -437,6 +460,8 @@ class Learner:
 
     def fit(self) -> Progress:
         """Train on every remaining task; returns the filled :class:`Progress`."""
+        if self.progress.global_iteration == 0 and self.progress.samples == 0:
+            self.progress.cpu_counted = True  # a fresh run (not a checkpoint of older code)
         if self.training.online:
             from lifelong.core.online import fit_online
 
@@ -453,10 +478,11 @@ class Learner:
             info["objective"] = scenario.objective
         self.observers.run_started(info)
         resuming = progress.phase > 0 or progress.iteration > 0
+        clock = TrainingClock(progress)
         while progress.task < scenario.num_tasks:
             task = scenario[progress.task]
             self.context.tasks_seen = task.index + 1
-            started, eval_before = time.perf_counter(), progress.eval_seconds
+            clock.start()
             if not resuming:
                 progress.task_starts.append(progress.global_iteration)
                 strategy.before_task(task)
@@ -513,9 +539,9 @@ class Learner:
                         if curve:
                             self._evaluate_curve(task.index)
                         if checkpoint:
-                            progress.train_seconds += self._seconds_since(started, eval_before)
+                            clock.charge()
                             self._save_checkpoint()
-                            started, eval_before = time.perf_counter(), progress.eval_seconds
+                            clock.start()
                     self._sync_losses()
                     batches.close()  # a lazy dataset's DataLoader workers stop here
                 done_before += n_iter
@@ -523,7 +549,7 @@ class Learner:
                 progress.iteration = 0
             strategy.after_task(task)
             self._retrain()  # the training an evaluation needs (GDumb) is counted as training
-            progress.train_seconds += self._seconds_since(started, eval_before)
+            clock.charge()
             self._finish_task(task.index)
         self.observers.run_done({"train_seconds": progress.train_seconds})
         return progress

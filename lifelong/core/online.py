@@ -23,12 +23,11 @@ With ``prequential``, each incoming batch is predicted (eval mode, no gradient) 
 from __future__ import annotations
 
 import math
-import time
 
 import torch
 
 from lifelong.core.compute import PassCounter
-from lifelong.core.learner import Learner, Progress
+from lifelong.core.learner import Learner, Progress, TrainingClock
 from lifelong.core.strategy import Batch, Strategy
 from lifelong.data.online import OnlineStream
 from lifelong.data.scenarios import Task
@@ -95,21 +94,13 @@ def fit_online(learner: Learner) -> Progress:
     learner.observers.run_started(
         {"tasks": scenario.num_tasks, "setting": scenario.setting, "online": learner.boundaries}
     )
-    started, eval_before = time.perf_counter(), progress.eval_seconds
-    cpu_started, eval_cpu_before = time.process_time(), progress.eval_cpu_seconds
+    clock = TrainingClock(progress)
 
     def sync() -> None:
         """Counters into the (checkpointed) progress; training time without evaluation."""
-        nonlocal started, eval_before, cpu_started, eval_cpu_before
         progress.online_correct = int(correct)
         progress.forward_samples, progress.backward_samples = counter.forward, counter.backward
-        now, cpu = time.perf_counter(), time.process_time()
-        progress.train_seconds += now - started - (progress.eval_seconds - eval_before)
-        progress.train_cpu_seconds += (
-            cpu - cpu_started - (progress.eval_cpu_seconds - eval_cpu_before)
-        )
-        started, eval_before = now, progress.eval_seconds
-        cpu_started, eval_cpu_before = cpu, progress.eval_cpu_seconds
+        clock.charge()
 
     first = progress.global_iteration
     if first == 0 and task_free:

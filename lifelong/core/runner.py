@@ -315,6 +315,7 @@ def collect_metrics(
     return {
         **scores,
         "train_seconds": progress.train_seconds,
+        "train_cpu_seconds": progress.train_cpu_seconds if progress.cpu_counted else None,
         "parameters": progress.parameters[-1] if progress.parameters else None,
         "parameters_per_task": progress.parameters,
         "peak_memory_bytes": peak_memory_bytes(device),

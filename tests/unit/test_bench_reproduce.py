@@ -235,7 +235,18 @@ def test_result_file_is_small_and_keeps_the_matrix(results):
     assert len(text) < 20_000
     data = json.loads(text)
     assert len(data["metrics"]["accuracy_matrix"]) == 5
-    assert data["train_seconds"] > 0
+    assert data["train_seconds"] > 0 and data["train_cpu_seconds"] > 0
+
+
+def test_training_minutes_are_cpu_time_and_older_wall_times_are_marked():
+    """The table's cost column: CPU minutes when every run recorded them; a row with a run
+    stored before shows its wall minutes marked †, never mixed into a CPU figure."""
+    from bench.reproduce_report import training_minutes
+
+    timed = [{"train_seconds": 600.0, "train_cpu_seconds": 120.0}] * 2
+    assert training_minutes(timed) == "2.0"
+    older = [*timed, {"train_seconds": 900.0}]
+    assert training_minutes(older) == f"{(600 + 600 + 900) / 3 / 60:.1f}†"
 
 
 @pytest.mark.parametrize(

@@ -126,16 +126,15 @@ def test_training_seconds_count_retraining_and_exclude_evaluation(
     tiny_config, monkeypatch, tmp_path
 ):
     """GDumb learns only in its retraining before each evaluation: that is training time, and
-    the evaluations are not (a fake clock: each retraining costs 100 s, each evaluation 1000 s)."""
+    the evaluations are not (fake clocks: each retraining costs 100 s of wall time and 30 s of
+    CPU time, as when another job shares the cores; each evaluation 1000 s and 400 s)."""
     import types
 
     from lifelong.core import learner as learner_module
     from lifelong.strategies.gdumb import GDumb
 
-    clock = [0.0]
-    fake_time = types.SimpleNamespace(
-        perf_counter=lambda: clock[0], process_time=learner_module.time.process_time
-    )
+    clock, cpu = [0.0], [0.0]
+    fake_time = types.SimpleNamespace(perf_counter=lambda: clock[0], process_time=lambda: cpu[0])
     monkeypatch.setattr(learner_module, "time", fake_time)
     retrainings = []
     original_retraining = GDumb.retraining
@@ -144,6 +143,7 @@ def test_training_seconds_count_retraining_and_exclude_evaluation(
         for i, batch in enumerate(original_retraining(self)):
             if i == 0:
                 clock[0] += 100.0
+                cpu[0] += 30.0
                 retrainings.append(1)
             yield batch
 
@@ -152,6 +152,7 @@ def test_training_seconds_count_retraining_and_exclude_evaluation(
     def costly_evaluated(self, predictor, tasks_seen, subsets, tasks, measure):
         def slow_measure(*args):
             clock[0] += 1000.0
+            cpu[0] += 400.0
             return measure(*args)
 
         return original_evaluated(self, predictor, tasks_seen, subsets, tasks, slow_measure)
@@ -169,3 +170,23 @@ def test_training_seconds_count_retraining_and_exclude_evaluation(
     # twice there, trained once); the evaluations' 1000 s each are left out
     assert len(retrainings) == 10
     assert result.metrics["train_seconds"] == pytest.approx(1000.0)
+    assert result.metrics["train_cpu_seconds"] == pytest.approx(300.0)
+
+
+def test_cpu_seconds_are_unknown_after_resuming_a_checkpoint_that_did_not_count_them(
+    tiny_config, tmp_path
+):
+    """A checkpoint written before offline runs counted CPU time holds none: the resumed run
+    reports ``train_cpu_seconds`` as null, not the part after the resume as the whole."""
+    from lifelong.core.checkpoint import load_checkpoint
+
+    out = tmp_path / "run"
+    config = tiny_config(out=str(out), tasks=2, checkpoint_every=10)
+    assert run(config).metrics["train_cpu_seconds"] > 0
+    (out / "metrics.json").unlink()
+    state = load_checkpoint(out / "checkpoint.pt")
+    state["progress"] = {
+        k: v for k, v in state["progress"].items() if k not in ("cpu_counted", "train_cpu_seconds")
+    }
+    torch.save(state, out / "checkpoint.pt")
+    assert run(config, resume=True).metrics["train_cpu_seconds"] is None
