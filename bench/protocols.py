@@ -1027,6 +1027,13 @@ AGEM_PERMUTED = Protocol(
             "and memory with (the script has no GEM line; validation here chose 0.03)",
         ),
         _gem_diagnosis(
+            "gem-paper-data",
+            {"lr": 0.03, "init": "truncated-normal", "train_samples_per_task": 55000},
+            "a diagnosis, one seed: `gem-paper-init` on 55,000 training images per task (a "
+            "stratified random subset), as many as the paper code's TensorFlow MNIST training "
+            "split holds; lifelong's rows train on all 60,000",
+        ),
+        _gem_diagnosis(
             "gem-agem-code",
             {
                 "lr": 0.03,
