@@ -17,7 +17,9 @@ S = argparse.SUPPRESS
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_flags(parser, strategy=False)
     g = parser.add_argument_group("comparison")
-    g.add_argument("--strategies", default=S, help="comma-separated strategies, e.g. naive,ewc,er")
+    g.add_argument(
+        "--strategies", "-s", default=S, help="comma-separated strategies, e.g. naive,ewc,er"
+    )
     g.add_argument("--seeds", default=S, help="comma-separated seeds (default 0,1,2)")
     g.add_argument(
         "--jobs",

@@ -206,6 +206,7 @@ def one_line_error(argv, capsys):
     ("args", "message"),
     [
         (["--strategies", "naive,nope"], "unknown strategy 'nope'; valid: "),
+        (["-s", "naive,nope"], "unknown strategy 'nope'; valid: "),  # -s as in lifelong run
         (["--strategies", "naive", "--set", "naive.x=1"], "strategy 'naive': unknown key 'x'"),
         (["--strategies", "naive", "--set", "x=1"], "expected STRATEGY.NAME=VALUE, got 'x'"),
         (["--strategies", "naive", "--seeds", "0,a"], "seeds: expected an integer, got 'a'"),
