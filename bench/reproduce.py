@@ -193,10 +193,15 @@ def comparable(config: dict[str, Any]) -> dict[str, Any]:
 def full_config(job: Job) -> dict[str, Any]:
     """The job's resolved RunConfig plus its strategy's resolved config (every default filled),
     with the strategy's revision, behaviour marks and, for a plugin, its source digest."""
+    from lifelong import get_strategy
+    from lifelong.core.fields import build_config
     from lifelong.core.identity import BEHAVIOUR, REVISION, SOURCE, resolved_hyperparameters
 
     config = job.config()
-    strategy = resolved_hyperparameters(config.to_dict()) or {}
+    strategy = resolved_hyperparameters(config.to_dict())
+    if strategy is None:  # an unknown strategy or invalid values: raise the error that says which
+        build_config(get_strategy(config.strategy).config_class, config.strategy_params)
+        raise AssertionError(f"{config.strategy}: hyperparameters do not resolve")
     marks = {key: strategy.pop(key) for key in (REVISION, BEHAVIOUR, SOURCE) if key in strategy}
     return comparable({**config.to_dict(), "strategy_config": strategy, **marks})
 

@@ -310,6 +310,12 @@ class RunConfig:
         return Path("runs") / f"{self.data.benchmark}-{setting}-{self.strategy}-s{self.seed}"
 
 
+def is_task_free(online: bool, boundaries: str) -> bool:
+    """Whether a run is task-free: an online stream with hidden, blurry or gradual boundaries (the
+    learner sees neither task ids nor task ends)."""
+    return online and boundaries != "known"
+
+
 def flat_fields() -> list[tuple[str, str | None, dataclasses.Field]]:
     """Every setting of a run as (flat name, part or None, dataclass field), in flag order."""
     rows: list[tuple[str, str | None, dataclasses.Field]] = []

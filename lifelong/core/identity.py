@@ -115,6 +115,7 @@ def resolved_hyperparameters(config: Mapping[str, Any]) -> dict[str, Any] | None
     values, the strategy's :data:`REVISION` when it is above 1 and its :data:`BEHAVIOUR` marks
     for this configuration; None for a strategy this process does not know (a plugin not
     imported)."""
+    from lifelong.core.config import is_task_free
     from lifelong.core.fields import build_config
     from lifelong.core.registry import get_strategy
     from lifelong.errors import LifelongError
@@ -127,7 +128,7 @@ def resolved_hyperparameters(config: Mapping[str, Any]) -> dict[str, Any] | None
     resolved: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(values), default=str))
     if cls.revision > 1:
         resolved[REVISION] = cls.revision
-    task_free = bool(config.get("online")) and config.get("boundaries", "known") != "known"
+    task_free = is_task_free(bool(config.get("online")), str(config.get("boundaries", "known")))
     marks = cls.behaviour(values, task_free=task_free)
     if marks:
         resolved[BEHAVIOUR] = dict(marks)

@@ -24,6 +24,7 @@ from lifelong.core.checkpoint import load_checkpoint
 from lifelong.core.config import (
     DataConfig,
     RunConfig,
+    is_task_free,
     load_yaml,
     run_config_from_mapping,
     save_yaml,
@@ -264,7 +265,7 @@ def build_strategy(
         batch_size=config.training.batch_size,
         rng=torch.Generator().manual_seed(config.seed + 1),
         output_layer=output_layer,
-        task_free=config.training.online and config.data.boundaries != "known",
+        task_free=is_task_free(config.training.online, config.data.boundaries),
     )
     return strategy_class(network, strategy_config, context).to(device)
 
