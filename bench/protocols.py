@@ -1063,6 +1063,24 @@ AGEM_PERMUTED = Protocol(
             "dropped batches to show",
             strategy="gem-agem-code",
         ),
+        _gem_diagnosis(
+            "gem-paper-lr-low",
+            {"lr": 0.01, "init": "truncated-normal"},
+            "a diagnosis, one seed: the paper code's initial weights at lr 0.01, a value of the "
+            "paper's GEM lr grid (`cross_validate_lr_gem.sh`, 5370b6c^: 0.0001 to 1.0) that its "
+            "script gives PI on this protocol; the paper does not say which lr GEM ran at",
+        ),
+        _gem_diagnosis(
+            "gem-agem-code-lr-low",
+            {
+                "lr": 0.01,
+                "init": "truncated-normal",
+                "plugins": ("bench/plugins/agem_code_gem.py",),
+            },
+            "a diagnosis, one seed: `gem-agem-code` at lr 0.01, whether the paper code's GEM "
+            "drops fewer batches with smaller steps",
+            strategy="gem-agem-code",
+        ),
     ),
 )
 
