@@ -84,6 +84,7 @@ CAUSES: dict[tuple[str, str, str], str] = {
     ("agem-permuted", "domain", "gem-agem-code-lr"): "see the `gem` row",
     ("agem-permuted", "domain", "gem-paper-data"): "see the `gem` row",
     ("agem-permuted", "domain", "gem-paper-lr-low"): "see the `gem` row",
+    ("agem-permuted", "domain", "gem-paper-memory"): "see the `gem` row",
     ("agem-permuted", "domain", "gem-agem-code-lr-low"): "see the `gem` row",
     ("agem-permuted", "domain", "agem-paper-args"): "see the `agem` row",
     ("agem-permuted", "domain", "naive-paper-lr"): "see the `naive` row",
