@@ -260,8 +260,7 @@ def main() -> None:
             f"{', '.join(map(str, args.seeds))} (mean ± s.e.m.). Published numbers are averages "
             "over the 17 tasks. GEM is not in this table (~35x the cost of a naive step with 16+ "
             "tasks of memory, docs/benchmarks.md): the full-budget `agem-permuted` tables above "
-            "run it on whole tasks, 3 seeds. "
-            + TIME_NOTE
+            "run it on whole tasks, 3 seeds. " + TIME_NOTE
         )
         section = "replay-permuted-mnist" + (f"-lr{args.sgd_lr}" if args.sgd_lr != 0.03 else "")
         section += "-full" if args.full_data else ""

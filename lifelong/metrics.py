@@ -94,6 +94,25 @@ def forward_transfer(R: Matrix, baseline: Sequence[float]) -> float:
     return float(np.mean([m[j - 1, j] - b[j] for j in range(1, T)]))
 
 
+def learning_curve(points: Matrix) -> list[float]:
+    """Z_b = (1/T) * sum_k a[k][b] for b = 0..beta (Chaudhry et al. 2019, "Efficient Lifelong
+    Learning with A-GEM"), where ``points[k][b]`` = a[k][b] is the accuracy on task ``k``
+    after its first ``b`` mini-batches (b = 0: before it trains): the average b-shot accuracy."""
+    matrix = np.asarray(points, dtype=float)
+    if matrix.ndim != 2 or matrix.size == 0:
+        raise ValueError(
+            f"learning-curve points must be a non-empty tasks x (beta + 1) table, got shape "
+            f"{matrix.shape}"
+        )
+    return [float(v) for v in matrix.mean(axis=0)]
+
+
+def learning_curve_area(points: Matrix) -> float:
+    """LCA_beta = (1/(beta + 1)) * sum_{b=0..beta} Z_b (Chaudhry et al. 2019): the area
+    under the average b-shot accuracy curve, how fast a learner picks up a new task."""
+    return float(np.mean(learning_curve(points)))
+
+
 def summarize(R: Matrix, baseline: Sequence[float] | None = None) -> dict[str, object]:
     """All matrix metrics in one dict (the keys written to metrics.json)."""
     summary: dict[str, object] = {

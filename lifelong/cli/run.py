@@ -89,6 +89,11 @@ def print_summary(metrics: dict[str, Any]) -> None:
         ["backward transfer", metrics["backward_transfer"]],
         ["forward transfer", metrics["forward_transfer"]],
         ["forgetting per task", " ".join(f"{f:.3f}" for f in forgetting) or "-"],
+    ]
+    if "learning_curve_area" in metrics:
+        beta = len(metrics["learning_curve"]) - 1
+        rows.append([f"learning curve area (LCA, beta {beta})", metrics["learning_curve_area"]])
+    rows += [
         ["training seconds", metrics["train_seconds"]],
         ["parameters", (metrics.get("parameters") or {}).get("total")],
     ]

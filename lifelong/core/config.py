@@ -208,11 +208,18 @@ class EvaluationConfig:
     anytime_every: int | None = field(
         None, "online: evaluate every N samples (anytime accuracy; default 10 points/task; 0: off)"
     )
+    lca_batches: int = field(
+        0,
+        "learning curve area (Chaudhry et al. 2019, beta): evaluate each task on curve_samples "
+        "of its test examples before it trains and after each of its first N mini-batches "
+        "(the paper: 10); 0: off",
+    )
 
     def __post_init__(self) -> None:
         check(self.anytime_every is None or self.anytime_every >= 0, "anytime_every must be >= 0")
         check(self.curve_samples >= 1 and self.eval_batch_size >= 1, "sample counts must be >= 1")
         check(self.eval_every is None or self.eval_every >= 0, "eval_every must be >= 0")
+        check(self.lca_batches >= 0, "lca_batches must be >= 0")
 
 
 # The parts of a run configuration, by the attribute of RunConfig that holds each.
@@ -271,6 +278,11 @@ class RunConfig:
         check(
             not (self.training.online and self.evaluation.eval_every),
             "online runs evaluate every --anytime-every samples, not --eval-every iterations",
+        )
+        check(
+            not (self.training.online and self.evaluation.lca_batches),
+            "--lca-batches measures the first mini-batches of each task of an offline run; an "
+            "online run measures --anytime-every instead",
         )
 
     @classmethod

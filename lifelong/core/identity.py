@@ -64,6 +64,7 @@ OMITTED_AT_DEFAULT: dict[str, Any] = {
     "class_order": None,  # issue 13: an explicit class order of a split benchmark
     "class_units": "seen",  # issue 13: class-incremental training on every output unit
     "init": "default",  # issue 13: Xavier initial weights (Mammoth's networks)
+    "lca_batches": 0,  # learning curve area points (Chaudhry et al. 2019)
 }
 
 # Keys renamed since results were first stored: the fingerprint uses the first name, so a rename

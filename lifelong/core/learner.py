@@ -61,6 +61,9 @@ class Progress:
     curve_iterations: list[int] = field(default_factory=list)
     # one row per curve point; intermediate points leave tasks not yet trained as None
     curve_accuracy: list[list[float | None]] = field(default_factory=list)
+    # learning curve area (--lca-batches): per task, its accuracy before and after each of its
+    # first mini-batches
+    lca_accuracy: list[list[float]] = field(default_factory=list)
     task_starts: list[int] = field(default_factory=list)
     # training time without evaluation; retraining before an evaluation (GDumb) is training
     train_seconds: float = 0.0
@@ -486,6 +489,7 @@ class Learner:
             if not resuming:
                 progress.task_starts.append(progress.global_iteration)
                 strategy.before_task(task)
+                self._learning_curve_point(task.index)
             sources = strategy.training_tasks(task)
             stream = (
                 BatchStream(
@@ -529,6 +533,8 @@ class Learner:
                         )
                         progress.iteration += 1
                         progress.global_iteration += 1
+                        if done_before + progress.iteration <= self.evaluation.lca_batches:
+                            self._learning_curve_point(task.index)
                         curve = self._curve_due(total, done_before + progress.iteration)
                         checkpoint = bool(
                             self.training.checkpoint_every
@@ -570,6 +576,22 @@ class Learner:
         self.progress.curve_iterations.append(self.progress.global_iteration)
         self.progress.curve_accuracy.append([*accs, *unseen])
         self.observers.evaluated(self.progress.global_iteration, task, accs)
+
+    def _learning_curve_point(self, task: int) -> None:
+        """With ``lca_batches``, the accuracy on ``task`` (its curve subset) now: before its first
+        mini-batch (a new row) and after each of its first ``lca_batches`` ones."""
+        if not self.evaluation.lca_batches:
+            return
+        if self.scenario.objective != "classify":
+            raise ConfigError(
+                "--lca-batches measures accuracy; a language-modelling stream has losses instead"
+            )
+        self._retrain()
+        accuracy = self.evaluate(subsets=self._curve_subsets, tasks=[task])[0]
+        rows = self.progress.lca_accuracy
+        if len(rows) <= task:
+            rows.append([])
+        rows[task].append(accuracy)
 
     def _finish_task(
         self, task: int, record: Callable[[list[float]], None] | None = None

@@ -278,6 +278,20 @@ def peak_memory_bytes(device: torch.device) -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale)
 
 
+def learning_curve_metrics(points: list[list[float]], beta: int) -> dict[str, Any]:
+    """``learning_curve`` (Z_0..Z_beta) and ``learning_curve_area`` (LCA_beta) of the points of
+    ``--lca-batches`` (none when it is off). A task trained on fewer than ``beta`` mini-batches keeps
+    its last accuracy for the later b: it is not trained any further in its task."""
+    if not beta or not points:
+        return {}
+    table = [row + row[-1:] * (beta + 1 - len(row)) for row in points]
+    return {
+        "learning_curve_points": points,
+        "learning_curve": M.learning_curve(table),
+        "learning_curve_area": M.learning_curve_area(table),
+    }
+
+
 def collect_metrics(
     progress: Progress,
     strategy: Strategy,
@@ -312,6 +326,7 @@ def collect_metrics(
                 "accuracy": progress.curve_accuracy,
                 "task_starts": progress.task_starts,
             },
+            **learning_curve_metrics(progress.lca_accuracy, config.evaluation.lca_batches),
         }
     return {
         **scores,

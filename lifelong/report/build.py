@@ -495,6 +495,11 @@ def write_run_report(folder: Path, metrics: dict[str, Any]) -> None:
             "forgetting per task",
             " ".join(f"{f:.3f}" for f in metrics.get("forgetting_per_task", [])) or "-",
         ],
+    ]
+    if "learning_curve_area" in metrics:
+        beta = len(metrics["learning_curve"]) - 1
+        rows.append([f"learning curve area (LCA, beta {beta})", metrics["learning_curve_area"]])
+    rows += [
         ["training seconds", metrics.get("train_seconds")],
         ["parameters", params.get("total")],
         ["extra memory (MB)", (metrics.get("strategy_memory_bytes") or 0) / L.MB],
