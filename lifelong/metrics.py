@@ -108,9 +108,16 @@ def learning_curve(points: Matrix) -> list[float]:
 
 
 def learning_curve_area(points: Matrix) -> float:
-    """LCA_beta = (1/(beta + 1)) * sum_{b=0..beta} Z_b (Chaudhry et al. 2019): the area
-    under the average b-shot accuracy curve, how fast a learner picks up a new task."""
-    return float(np.mean(learning_curve(points)))
+    """LCA_beta = (1/beta) * integral_0^beta Z_b db by the trapezoidal rule (Z_0 when beta = 0):
+    the area under the average b-shot accuracy curve as a fraction of a perfect learner's, how
+    fast a new task is picked up (Chaudhry et al. 2019). The trapezoidal rule and the 1/beta are
+    how the paper's published LCA_10 values were computed (``plotting_code/agem_plots.ipynb`` of
+    facebookresearch/agem, 32d1144)."""
+    curve = np.asarray(learning_curve(points))
+    if len(curve) == 1:
+        return float(curve[0])
+    beta = len(curve) - 1
+    return float(((curve[:-1] + curve[1:]) / 2).sum() / beta)
 
 
 def summarize(R: Matrix, baseline: Sequence[float] | None = None) -> dict[str, object]:

@@ -16,9 +16,11 @@ from lifelong.errors import ConfigError
 def test_learning_curve_and_its_area_match_a_hand_computed_table():
     # a[k][b]: 2 tasks, beta = 2
     points = [[0.1, 0.5, 0.9], [0.3, 0.7, 0.7]]
-    # Z_b = mean over tasks: 0.2, 0.6, 0.8; LCA = (0.2 + 0.6 + 0.8) / 3
+    # Z_b = mean over tasks: 0.2, 0.6, 0.8; trapezoids (0.2 + 0.6) / 2 + (0.6 + 0.8) / 2 = 1.1
+    # over the area of a perfect learner, beta * 1 = 2
     assert M.learning_curve(points) == pytest.approx([0.2, 0.6, 0.8])
-    assert M.learning_curve_area(points) == pytest.approx(1.6 / 3)
+    assert M.learning_curve_area(points) == pytest.approx(0.55)
+    assert M.learning_curve_area([[0.3], [0.5]]) == pytest.approx(0.4)  # beta = 0: Z_0
     with pytest.raises(ValueError, match="tasks x"):
         M.learning_curve([])
 
@@ -38,7 +40,8 @@ def test_a_run_measures_each_task_before_and_after_its_first_batches(tiny_config
     assert points[1][-1] > points[1][0]  # three batches of the new task teach it something
     curve = [(points[0][b] + points[1][b]) / 2 for b in range(beta + 1)]
     assert measured["learning_curve"] == pytest.approx(curve)
-    assert measured["learning_curve_area"] == pytest.approx(sum(curve) / (beta + 1))
+    area = sum((curve[b] + curve[b + 1]) / 2 for b in range(beta))
+    assert measured["learning_curve_area"] == pytest.approx(area / beta)
 
 
 def test_a_task_shorter_than_beta_keeps_its_last_accuracy(tiny_config):
