@@ -111,16 +111,36 @@ def cause_text(protocol: Protocol, setting: str, label: str) -> str | None:
     return re.sub(r"\{paper:([A-Za-z0-9-]+)\}", lambda m: summary(m[1]) or "not run yet", cause)
 
 
+# A cause cites how many steps of a row's runs projected their gradient (GEM, A-GEM: the steps
+# whose gradient violated a constraint; ``projections`` of the strategy's metrics) as
+# {projections:LABEL} (same protocol and setting).
+CITED_PROJECTIONS = re.compile(r"\{projections:([a-z0-9+.-]+)\}")
+
+
+def projections(protocol: Protocol, setting: str, label: str) -> str:
+    """A row's projected steps: one seed's count, or the mean over its seeds, or "pending"."""
+    records = chosen_records(protocol, setting, protocol.method(label))
+    counts = [r["metrics"]["strategy_metrics"]["projections"] for r in records]
+    if not counts:
+        return "pending"
+    text = f"{round(sum(counts) / len(counts)):,}"
+    return text if len(counts) == 1 else f"{text} (mean of {len(counts)} seeds)"
+
+
 def with_citations(text: str, protocol: Protocol, setting: str | None) -> str:
     """``text`` with every ``{row:...}`` citation replaced by that row's measured accuracy (a
-    text about no one setting, ``setting=None``, must cite in full: PROTOCOL/SETTING/LABEL)."""
+    text about no one setting, ``setting=None``, must cite in full: PROTOCOL/SETTING/LABEL), and
+    every ``{projections:LABEL}`` by the row's projected steps."""
 
     def accuracy(match: re.Match[str]) -> str:
         if setting is None and match[1] is None:
             raise ValueError(f"{match[0]}: cite a row as {{row:PROTOCOL/SETTING/LABEL}} here")
         return measured(*cited_row(protocol, setting or "", match))
 
-    return CITED_ROW.sub(accuracy, text)
+    text = CITED_ROW.sub(accuracy, text)
+    if setting is None:
+        return text
+    return CITED_PROJECTIONS.sub(lambda m: projections(protocol, setting, m[1]), text)
 
 
 def gap_cell(

@@ -325,6 +325,26 @@ def test_a_cause_cites_another_rows_measured_accuracy(results, monkeypatch):
         report.with_citations("{row:naive}", protocol, None)
 
 
+def test_a_cause_cites_a_rows_projected_steps(results, monkeypatch):
+    import bench.reproduce_report as report
+
+    protocol = tiny_protocol(
+        methods=(Method("naive", "naive"), Method("agem", "agem", params={"buffer_size": 50})),
+        seeds=(0, 1),
+    )
+    monkeypatch.setitem(report.CAUSES, ("tiny", "task", "naive"), "{projections:agem} steps")
+    assert report.cause_text(protocol, "task", "naive") == "pending steps"
+    counts = [
+        R.ensure(R.Job(protocol, "task", protocol.method("agem"), (), seed, "test"), train=True)[
+            "metrics"
+        ]["strategy_metrics"]["projections"]
+        for seed in (0, 1)
+    ]
+    assert sum(counts) > 0  # A-GEM projects some steps of the later tasks
+    mean = f"{round(sum(counts) / 2):,}"
+    assert report.cause_text(protocol, "task", "naive") == f"{mean} (mean of 2 seeds) steps"
+
+
 def test_the_summary_counts_each_row_by_where_it_stands(results, monkeypatch):
     import bench.reproduce_report as report
 
@@ -382,6 +402,8 @@ def test_every_row_a_cause_cites_exists():
             cited, cited_setting, cited_label = report.cited_row(protocol, setting, match)
             method = cited.method(cited_label)  # KeyError names the protocol's rows
             assert cited_setting in cited.settings_of(method), match[0]
+        for label in report.CITED_PROJECTIONS.findall(cause):
+            assert setting in protocol.settings_of(protocol.method(label)), label
         for paper in re.findall(r"\{paper:([A-Za-z0-9-]+)\}", cause):
             assert list((R.RESULTS / "paper-code" / paper).glob("s*.json")), paper  # kept in git
 
