@@ -885,18 +885,13 @@ def _gem_diagnosis(
     note: str,
     strategy: str = "gem",
     seeds: tuple[int, ...] = (0,),
-    buffer_policy: str | None = None,
 ) -> Method:
     """A diagnosis row of GEM on the A-GEM paper's Permuted MNIST (memory and margin of the `gem`
-    row, and its memory policy unless ``buffer_policy`` is given; a GEM run takes over an hour
-    here, so most diagnoses run one seed)."""
-    params: dict[str, Any] = {"buffer_size": 4250, "memory_strength": 0.5}
-    if buffer_policy is not None:
-        params["buffer_policy"] = buffer_policy
+    row; a GEM run takes over an hour here, so most diagnoses run one seed)."""
     return Method(
         label,
         strategy,
-        params=params,
+        params={"buffer_size": 4250, "memory_strength": 0.5},
         config=config,
         published={"domain": _p(89.50, 0.48, AGEM)},
         note=note,
@@ -1074,16 +1069,6 @@ AGEM_PERMUTED = Protocol(
             "a diagnosis, one seed: the paper code's initial weights at lr 0.01, a value of the "
             "paper's GEM lr grid (`cross_validate_lr_gem.sh`, 5370b6c^: 0.0001 to 1.0) that its "
             "script gives PI on this protocol; the paper does not say which lr GEM ran at",
-        ),
-        _gem_diagnosis(
-            "gem-paper-memory",
-            {"lr": 0.03, "init": "truncated-normal"},
-            "a diagnosis, one seed: `gem-paper-init` with the paper code's memory, 25 examples of "
-            "each class of each task (`SAMPLES_PER_CLASS`, drawn uniformly at the task's end by "
-            "`sample_from_dataset`, `fc_permute_mnist.py` 386-413 at 77c5244^); `ring` keeps the "
-            "last 25 of each class seen, a uniform sample of a shuffled task. The `gem` row keeps "
-            "250 per task by reservoir sampling, whatever their classes",
-            buffer_policy="ring",
         ),
         _gem_diagnosis(
             "gem-agem-code-lr-low",

@@ -81,8 +81,7 @@ CAUSES: dict[tuple[str, str, str], str] = {
         "settings the paper's code gives its other methods, lifelong's GEM lands above the "
         "published number: with the code's initial weights (truncated normal, s.d. 0.1, biases "
         "0.1), which brought naive and A-GEM within, {row:gem-paper-init}; at lr 0.1 "
-        "{row:gem-paper-lr}, at lr 0.01 {row:gem-paper-lr-low}; with the code's memory of 25 "
-        "examples per class {row:gem-paper-memory}. The learning rate, initial weights and "
+        "{row:gem-paper-lr}, at lr 0.01 {row:gem-paper-lr-low}. The learning rate, initial weights and "
         "network of the unpublished run are not known, so the rest of the gap cannot be traced"
     ),
     ("agem-permuted", "domain", "gem-paper-init"): "see the `gem` row",
@@ -91,7 +90,6 @@ CAUSES: dict[tuple[str, str, str], str] = {
     ("agem-permuted", "domain", "gem-agem-code-lr"): "see the `gem` row",
     ("agem-permuted", "domain", "gem-paper-data"): "see the `gem` row",
     ("agem-permuted", "domain", "gem-paper-lr-low"): "see the `gem` row",
-    ("agem-permuted", "domain", "gem-paper-memory"): "see the `gem` row",
     ("agem-permuted", "domain", "gem-agem-code-lr-low"): "see the `gem` row",
     ("agem-permuted", "domain", "agem-paper-args"): "see the `agem` row",
     ("agem-permuted", "domain", "naive-paper-lr"): "see the `naive` row",
