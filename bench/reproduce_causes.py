@@ -67,7 +67,7 @@ CAUSES: dict[tuple[str, str, str], str] = {
         "`gem_mnist_5_runs.pickle`, holding only an accuracy matrix per run, and types GEM's "
         "learning curve for LCA in by hand. The constraint violations it plots for GEM on this "
         "protocol, 59,305 of 88,000 constrained steps (16 tasks of 5,500 batches; from 1,038 in "
-        "the second task to 5,096 in the last), are close to those of GEM as Lopez-Paz & Ranzato "
+        "the second task to 5,096 in the last), lie near those of GEM as Lopez-Paz & Ranzato "
         "define it, which projects the batch's gradient, as lifelong's does: "
         "{projections:gem-paper-data} of 88,000 on the same 55,000 images per task "
         "(`gem-paper-data`, {row:gem-paper-data}), {projections:gem} of 96,000 on 60,000; and "
