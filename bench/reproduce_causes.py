@@ -77,12 +77,12 @@ CAUSES: dict[tuple[str, str, str], str] = {
         "1165-1176 at 77c5244^), so a violating step drops the batch: run that way "
         "(`gem-agem-code`, `bench/plugins/agem_code_gem.py`) {projections:gem-agem-code} of "
         "96,000 steps violate and GEM gives {row:gem-agem-code} (lr 0.03), "
-        "{row:gem-agem-code-lr} (lr 0.1), {row:gem-agem-code-lr-low} (lr 0.01). With the "
-        "settings the paper's code gives its other methods, lifelong's GEM lands above the "
-        "published number: with the code's initial weights (truncated normal, s.d. 0.1, biases "
-        "0.1), which brought naive and A-GEM within, {row:gem-paper-init}; at lr 0.1 "
-        "{row:gem-paper-lr}, at lr 0.01 {row:gem-paper-lr-low}. The learning rate, initial weights and "
-        "network of the unpublished run are not known, so the rest of the gap cannot be traced"
+        "{row:gem-agem-code-lr} (lr 0.1), {row:gem-agem-code-lr-low} (lr 0.01). What remains is "
+        "the learning rate, which the paper does not give for GEM: with the code's initial "
+        "weights (truncated normal, s.d. 0.1, biases 0.1), which brought naive and A-GEM within, "
+        "lifelong's GEM gives {row:gem-paper-init} at lr 0.03 (validation's choice here), "
+        "{row:gem-paper-lr} at lr 0.1 and {row:gem-paper-lr-low} at lr 0.01, a value of the "
+        "paper's GEM grid (`cross_validate_lr_gem.sh`, 5370b6c^), one seed"
     ),
     ("agem-permuted", "domain", "gem-paper-init"): "see the `gem` row",
     ("agem-permuted", "domain", "gem-agem-code"): "see the `gem` row",
