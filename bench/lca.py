@@ -28,7 +28,6 @@ from bench.reproduce import Job  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "lca"
-REPRODUCTION = ROOT / "bench" / "results" / "agem-permuted" / "domain"
 SECTION = "lca-agem-permuted"
 BETA = 10
 TEST_IMAGES = 10_000  # MNIST's test split: every test image of each task at every point
@@ -40,12 +39,18 @@ PAPER_NAMES = {"naive-paper-init": "VAN", "agem-paper-args": "A-GEM"}
 KEEP = ("learning_curve", "learning_curve_area", "learning_curve_points")
 
 
+def reproduction_job(label: str, seed: int) -> Job:
+    """The full-budget reproduction's run of the row ``label`` with ``seed``."""
+    protocol = PROTOCOLS["agem-permuted"]
+    return Job(protocol, "domain", protocol.method(label), (), seed, "test")
+
+
 def config_of(label: str, seed: int) -> Any:
     """The reproduction row's run with every test image evaluated at b = 0..BETA of each task."""
-    protocol = PROTOCOLS["agem-permuted"]
-    job = Job(protocol, "domain", protocol.method(label), (), seed, "test")
-    return job.config().replace(
-        lca_batches=BETA, curve_samples=TEST_IMAGES, out=None, checkpoint_every=0
+    return (
+        reproduction_job(label, seed)
+        .config()
+        .replace(lca_batches=BETA, curve_samples=TEST_IMAGES, out=None, checkpoint_every=0)
     )
 
 
@@ -56,8 +61,7 @@ def path_of(label: str, seed: int) -> Path:
 def same_as_reproduction(label: str, record: dict[str, Any]) -> bool | None:
     """Whether the run ended with the accuracy matrix of the reproduction's run of the same row and
     seed (measuring LCA must not change training), or None if that run is not stored."""
-    seed = record["config"]["seed"]
-    path = REPRODUCTION / label / f"defaults-s{seed}.json"
+    path = reproduction_job(label, record["config"]["seed"]).path
     if not path.is_file():
         return None
     return bool(

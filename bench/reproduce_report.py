@@ -138,8 +138,11 @@ def with_citations(text: str, protocol: Protocol, setting: str | None) -> str:
         return measured(*cited_row(protocol, setting or "", match))
 
     text = CITED_ROW.sub(accuracy, text)
-    if setting is None:
+    cited = CITED_PROJECTIONS.search(text)
+    if cited is None:
         return text
+    if setting is None:
+        raise ValueError(f"{cited[0]}: a text about no one setting cannot cite projections")
     return CITED_PROJECTIONS.sub(lambda m: projections(protocol, setting, m[1]), text)
 
 

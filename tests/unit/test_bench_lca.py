@@ -21,7 +21,7 @@ def test_a_row_runs_the_reproduction_row_with_only_the_lca_settings_changed(labe
 
 
 def test_the_table_gives_each_rows_mean_and_spread_and_marks_missing_rows_pending():
-    reproduced = lca.REPRODUCTION / "naive-paper-init" / "defaults-s0.json"
+    reproduced = lca.reproduction_job("naive-paper-init", 0).path
     assert reproduced.is_file()  # the reproduction's records are kept in git
     records = {
         "naive-paper-init": [

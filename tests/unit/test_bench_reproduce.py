@@ -343,6 +343,8 @@ def test_a_cause_cites_a_rows_projected_steps(results, monkeypatch):
     assert sum(counts) > 0  # A-GEM projects some steps of the later tasks
     mean = f"{round(sum(counts) / 2):,}"
     assert report.cause_text(protocol, "task", "naive") == f"{mean} (mean of 2 seeds) steps"
+    with pytest.raises(ValueError, match="cannot cite projections"):  # a findings paragraph
+        report.with_citations("{projections:agem}", protocol, None)
 
 
 def test_the_summary_counts_each_row_by_where_it_stands(results, monkeypatch):
